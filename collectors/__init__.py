@@ -1,0 +1,12 @@
+"""Built-in collectors, one module per fact key, listed explicitly (no import-time discovery)."""
+
+from __future__ import annotations
+
+from anops_policy.collect import Collector
+from anops_policy.collectors.git import GitCollector
+from anops_policy.collectors.layout import LayoutCollector
+
+BUILTIN: dict[str, Collector] = {
+    "git": GitCollector(),
+    "layout": LayoutCollector(),
+}

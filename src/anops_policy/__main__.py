@@ -1,0 +1,6 @@
+from __future__ import annotations
+
+from anops_policy.cli import main
+
+if __name__ == "__main__":
+    main()

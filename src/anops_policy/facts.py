@@ -1,0 +1,111 @@
+"""The fact document: assembling it from collector runs, its digest, validating it, and reading it back."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import rfc8785
+
+from anops_policy import __version__
+from anops_policy.collect import CollectorRun
+from anops_policy.errors import InputError
+from anops_policy.validation import load_schema, registry
+
+API_VERSION = "anops.dev/facts/v1"
+MAX_FACT_FILE_BYTES = 256 * 1024 * 1024
+
+
+def iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def digest_of(document: Mapping[str, Any]) -> str:
+    """SHA-256 over RFC 8785 canonical JSON, leaving out what changes run to run for the same tree
+    (``generated_at``, durations and the digest itself)."""
+    doc = copy.deepcopy(dict(document))
+    meta = doc.get("meta", {})
+    meta.pop("generated_at", None)
+    meta.pop("digest", None)
+    for status in meta.get("collectors", {}).values():
+        status.pop("duration_ms", None)
+    return "sha256:" + hashlib.sha256(rfc8785.dumps(doc)).hexdigest()
+
+
+def assemble(
+    runs: Iterable[CollectorRun], *, repo_meta: Mapping[str, Any], now: datetime, generated_at: datetime
+) -> dict[str, Any]:
+    collectors: dict[str, Any] = {}
+    document: dict[str, Any] = {"apiVersion": API_VERSION, "meta": {}}
+    for run in sorted(runs, key=lambda r: r.name):
+        collectors[run.name] = run.meta()
+        if run.status == "ok" and run.section is not None:
+            document[run.name] = run.section
+    document["meta"] = {
+        "repo": dict(repo_meta),
+        "generated_at": iso(generated_at),
+        "now": iso(now),
+        "tool": {"name": "anops-policy", "version": __version__},
+        "collectors": collectors,
+        "digest": "",
+    }
+    document["meta"]["digest"] = digest_of(document)
+    return document
+
+
+def section_errors(name: str, section: Any) -> list[str]:
+    """Schema problems of one collector section (empty when it conforms)."""
+    schema = {"$ref": f"https://anops.dev/schemas/facts/{name}.schema.json"}
+    v = jsonschema.Draft202012Validator(schema, registry=registry())
+    out = []
+    for err in sorted(v.iter_errors(section), key=lambda e: [str(p) for p in e.absolute_path])[:5]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"{name}/{where}: {err.message[:300]}")
+    return out
+
+
+def document_errors(document: Any) -> list[str]:
+    v = jsonschema.Draft202012Validator(load_schema("fact-document"), registry=registry())
+    out = []
+    for err in sorted(v.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])[:10]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"{where}: {err.message[:300]}")
+    return out
+
+
+def load_fact_file(path: Path) -> dict[str, Any]:
+    """Read a saved fact document (``eval --facts``), validating it against the fact schema."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FACT_FILE_BYTES:
+            raise InputError(f"fact document {path}: {size} bytes is over the {MAX_FACT_FILE_BYTES} byte limit")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"fact document {path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"fact document {path}: not UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"fact document {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    problems = document_errors(data)
+    if problems:
+        raise InputError(f"fact document {path} does not match the fact schema:\n  " + "\n  ".join(problems))
+    assert isinstance(data, dict)
+    return data
+
+
+def collector_status(document: Mapping[str, Any], name: str) -> tuple[str, str | None]:
+    """``(status, error)`` of a collector in a document; an unknown collector is an error."""
+    meta = document.get("meta", {}).get("collectors", {}).get(name)
+    if meta is None:
+        if name in document:
+            return "ok", None
+        return "error", f"collector '{name}' did not run"
+    return str(meta.get("status")), meta.get("error")

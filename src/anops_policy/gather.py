@@ -1,0 +1,65 @@
+"""Collect a fact document for one directory: pick collectors, run them in dependency order, check each
+section against its schema (a non-conforming section is a collector error: fail closed), assemble."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from anops_policy.collect import Collector, CollectContext, CollectorRun, order_collectors, run_collector
+from anops_policy.config import RepoConfig
+from anops_policy.errors import ConfigError
+from anops_policy.facts import assemble, section_errors
+from anops_policy.repo import DEFAULT_MAX_FILE_BYTES, Repo
+from anops_policy.validation import suggest
+
+
+def builtin_collectors() -> dict[str, Collector]:
+    from anops_policy.collectors import BUILTIN  # noqa: PLC0415 - keeps `import anops_policy` light
+
+    return dict(BUILTIN)
+
+
+def collect_facts(
+    root: Path,
+    config: RepoConfig,
+    *,
+    now: datetime,
+    only: Sequence[str] | None = None,
+    collectors: Mapping[str, Collector] | None = None,
+    use_git: bool = True,
+) -> dict[str, Any]:
+    available = dict(collectors) if collectors is not None else builtin_collectors()
+    wanted = list(only) if only else list(available)
+    for name in wanted:
+        if name not in available:
+            raise ConfigError(f"unknown collector '{name}'{suggest(name, available)}; known: {', '.join(available)}")
+    repo = Repo(root, exclude=config.exclude, max_file_bytes=config.max_file_bytes or DEFAULT_MAX_FILE_BYTES, use_git=use_git)
+    sections: dict[str, Any] = {}
+    runs: list[CollectorRun] = []
+    for collector in order_collectors(available, wanted):
+        ctx = CollectContext(repo=repo, config=config, now=now, facts=sections)
+        run = run_collector(collector, ctx)
+        if run.status == "ok":
+            problems = section_errors(collector.name, run.section)
+            if problems:
+                run = CollectorRun(
+                    run.name, run.version, "error", run.duration_ms,
+                    "produced facts that do not match its schema: " + "; ".join(problems),
+                    run.skipped, None,
+                )
+        if run.status == "ok" and run.section is not None:
+            sections[run.name] = run.section
+        runs.append(run)
+    git_section = sections.get("git", {})
+    repo_meta = {
+        "name": root.resolve().name,
+        "root": ".",
+        "commit": git_section.get("commit"),
+        "branch": git_section.get("branch"),
+        "dirty": git_section.get("dirty"),
+    }
+    selected = [r for r in runs if r.name in wanted or not only]
+    return assemble(selected, repo_meta=repo_meta, now=now, generated_at=datetime.now(UTC))

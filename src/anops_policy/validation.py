@@ -1,0 +1,104 @@
+"""The project's JSON Schemas (packaged under ``anops_policy.schemas``) and validation with
+``file:line:column`` messages and "did you mean" suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from anops_policy.errors import ConfigError
+from anops_policy.yamlsafe import Marks
+
+BASE_URI = "https://anops.dev/schemas/"
+MAX_REPORTED = 8
+
+
+def _read_json(package: str, name: str) -> dict[str, Any]:
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@cache
+def schema_names() -> tuple[str, ...]:
+    """Top-level schema names: ``policy`` for ``policy.schema.json`` and so on."""
+    files = resources.files("anops_policy.schemas").iterdir()
+    return tuple(sorted(f.name.removesuffix(".schema.json") for f in files if f.name.endswith(".schema.json")))
+
+
+@cache
+def fact_fragment_names() -> tuple[str, ...]:
+    files = resources.files("anops_policy.schemas.facts").iterdir()
+    return tuple(sorted(f.name.removesuffix(".schema.json") for f in files if f.name.endswith(".schema.json")))
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    if name not in schema_names():
+        raise ConfigError(f"unknown schema '{name}'{suggest(name, schema_names())}; known: {', '.join(schema_names())}")
+    return _read_json("anops_policy.schemas", f"{name}.schema.json")
+
+
+@cache
+def load_fact_fragment(name: str) -> dict[str, Any]:
+    return _read_json("anops_policy.schemas.facts", f"{name}.schema.json")
+
+
+@cache
+def registry() -> Registry:  # type: ignore[type-arg]
+    resources_: list[tuple[str, Resource[Any]]] = []
+    for name in schema_names():
+        resources_.append((BASE_URI + f"{name}.schema.json", DRAFT202012.create_resource(load_schema(name))))
+    for name in fact_fragment_names():
+        uri = BASE_URI + f"facts/{name}.schema.json"
+        resources_.append((uri, DRAFT202012.create_resource(load_fact_fragment(name))))
+    return Registry().with_resources(resources_)  # type: ignore[no-any-return]
+
+
+def suggest(word: str, choices: Any) -> str:
+    """`` (did you mean 'x'?)`` when a close match exists, else ``""``."""
+    match = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    return jsonschema.Draft202012Validator(schema, registry=registry())
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[tuple[str | int, ...], str, bool]:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed]
+        if extras:
+            key = extras[0]
+            return (*path, key), f"unknown field '{key}'{suggest(key, allowed)}", True
+    if error.validator == "required":
+        return path, error.message.replace("is a required property", "is required"), False
+    where = ".".join(str(p) for p in path) or "document"
+    return path, f"{where}: {error.message}", False
+
+
+def validate(data: Any, schema: str, marks: Marks | None, file: str, *, what: str) -> None:
+    """Raise ``ConfigError`` listing the first problems of ``data`` against ``schema``, each located."""
+    errors = sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if not errors:
+        return
+    lines: list[str] = []
+    for error in errors[:MAX_REPORTED]:
+        # descend into anyOf/oneOf to the most specific cause
+        best = jsonschema.exceptions.best_match([error])
+        path, message, is_key = _describe(best)
+        where = marks.at(path, key=is_key) if marks is not None else file
+        lines.append(f"{what} {where}: {message}")
+    if len(errors) > MAX_REPORTED:
+        lines.append(f"... and {len(errors) - MAX_REPORTED} more problems")
+    raise ConfigError("\n".join(lines))

@@ -1,0 +1,192 @@
+"""Bounded, safe YAML loading with source positions.
+
+Every YAML file anops-policy reads (policies, packs, configs, CI workflows) is untrusted. This module
+loads it with PyYAML's safe loader and adds what that loader lacks:
+
+* a size limit, and a limit on alias references and nesting depth, so a "billion laughs" document is a
+  clear error instead of a hang when the data is later walked;
+* duplicate mapping keys are errors (PyYAML silently keeps the last one, hiding typos);
+* a ``Marks`` table from each value's path to its ``line:column`` so later errors can point at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from anops_policy.errors import ConfigError, location
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ALIASES = 200
+MAX_DEPTH = 64
+MAX_EXPANDED_NODES = 200_000
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Marks:
+    """Source positions (1-based line and column) of the values and keys of one YAML document."""
+
+    file: str
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def at(self, path: PathKey, *, key: bool = False) -> str:
+        """``file:line:column`` of the value (or key) at ``path``, falling back to the nearest parent."""
+        table = self.keys if key else self.values
+        probe = path
+        while probe:
+            if probe in table:
+                line, col = table[probe]
+                return location(self.file, line, col)
+            probe = probe[:-1]
+            table = self.values
+        if () in self.values:
+            line, col = self.values[()]
+            return location(self.file, line, col)
+        return self.file
+
+
+def _build_loader(text: str, extra_tags: dict[str, Callable[[yaml.Node], Any]] | None) -> yaml.SafeLoader:
+    loader = yaml.SafeLoader(text)
+    for tag, fn in (extra_tags or {}).items():
+        # add_constructor mutates the class; bind per instance through the constructor table copy
+        loader.yaml_constructors = dict(loader.yaml_constructors)
+        loader.yaml_constructors[tag] = lambda _loader, node, fn=fn: fn(node)
+    return loader
+
+
+def _check_events(text: str, file: str) -> None:
+    aliases = 0
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    mark = event.start_mark
+                    raise ConfigError(
+                        f"{location(file, mark.line + 1, mark.column + 1)}: more than {MAX_ALIASES} "
+                        "alias references; refusing a document that may expand exponentially"
+                    )
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise ConfigError(
+                        f"{location(file, mark.line + 1, mark.column + 1)}: nesting deeper than {MAX_DEPTH} levels"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        raise ConfigError(_yaml_error(file, exc)) from None
+
+
+def _yaml_error(file: str, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        return f"{location(file, mark.line + 1, mark.column + 1)}: invalid YAML: {problem}"
+    return f"{file}: invalid YAML: {problem}"
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Node count once every alias is expanded (what a consumer walking the data will visit)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once; PyYAML builds a cyclic structure for it
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, memo) + _expanded_size(v, memo)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, memo)
+    memo[key] = total
+    return total
+
+
+def _walk(
+    node: yaml.Node, path: PathKey, marks: Marks, file: str, depth: int, seen_nodes: set[int]
+) -> None:
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{marks.at(path)}: nesting deeper than {MAX_DEPTH} levels")
+    marks.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if id(node) in seen_nodes:  # an alias: its marks were recorded where the anchor was defined
+        return
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key in seen:
+                raise ConfigError(
+                    f"{location(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)}: "
+                    f"duplicate key '{key}' (first defined on line {seen[key]})"
+                )
+            seen[key] = key_node.start_mark.line + 1
+            marks.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, (*path, key), marks, file, depth + 1, seen_nodes)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), marks, file, depth + 1, seen_nodes)
+
+
+def load_yaml(
+    text: str,
+    file: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    extra_tags: dict[str, Callable[[yaml.Node], Any]] | None = None,
+) -> tuple[Any, Marks]:
+    """Parse one YAML document safely; return the data and its source marks.
+
+    ``extra_tags`` maps application tags (GitLab's ``!reference``) to constructors taking the node.
+    Raises ``ConfigError`` naming ``file:line:column`` for anything malformed or oversized.
+    """
+    if len(text.encode("utf-8", errors="replace")) > max_bytes:
+        raise ConfigError(f"{file}: larger than {max_bytes} bytes; refusing to parse")
+    _check_events(text, file)
+    loader = _build_loader(text, extra_tags)
+    try:
+        node = loader.get_single_node()
+        marks = Marks(file)
+        if node is None:
+            return None, marks
+        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            raise ConfigError(
+                f"{file}: expands to more than {MAX_EXPANDED_NODES} values through aliases; refusing it"
+            )
+        _walk(node, (), marks, file, 0, set())
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(_yaml_error(file, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{file}: nesting too deep") from None
+    finally:
+        loader.dispose()
+    return data, marks
+
+
+def load_yaml_file(path: str, display: str | None = None) -> tuple[Any, Marks]:
+    """Read and parse a YAML file; ``display`` is the name used in messages (defaults to ``path``)."""
+    name = display or path
+    try:
+        with open(path, "rb") as fh:  # noqa: PTH123 - bounded read below
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{name}: larger than {MAX_BYTES} bytes; refusing to parse")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    return load_yaml(text, name)
