@@ -34,6 +34,25 @@ class Marks:
     file: str
     values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    # scalar style per value path: None (plain), "'", '"', "|" or ">"; used to place CEL errors
+    styles: dict[PathKey, str | None] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def inside(self, path: PathKey, line: int, column: int) -> str:
+        """``file:line:column`` of position (line, column) *within* the string value at ``path``."""
+        if path not in self.values:
+            return self.at(path)
+        start_line, start_col = self.values[path]
+        style = self.styles.get(path)
+        if style in ("|", ">"):
+            file_line = start_line + line
+            text = self.lines[file_line - 1] if 0 < file_line <= len(self.lines) else ""
+            indent = len(text) - len(text.lstrip(" "))
+            return location(self.file, file_line, indent + column)
+        if line > 1:  # a multi-line flow scalar: columns past the first line are not reliable
+            return location(self.file, start_line + line - 1, column)
+        offset = 1 if style in ("'", '"') else 0
+        return location(self.file, start_line, start_col + offset + column - 1)
 
     def at(self, path: PathKey, *, key: bool = False) -> str:
         """``file:line:column`` of the value (or key) at ``path``, falling back to the nearest parent."""
@@ -120,6 +139,8 @@ def _walk(
     if id(node) in seen_nodes:  # an alias: its marks were recorded where the anchor was defined
         return
     seen_nodes.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        marks.styles[path] = node.style or None
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -157,7 +178,7 @@ def load_yaml(
     loader = _build_loader(text, extra_tags)
     try:
         node = loader.get_single_node()
-        marks = Marks(file)
+        marks = Marks(file, lines=text.splitlines())
         if node is None:
             return None, marks
         if _expanded_size(node, {}) > MAX_EXPANDED_NODES:

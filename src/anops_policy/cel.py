@@ -1,0 +1,331 @@
+"""The only module that imports ``celpy`` (cel-python). It wraps the engine with the guard rails the
+project's measurements showed to be necessary (see ../shared/notes/cel-python.md):
+
+1. Error blow-up: ``logical_and``/``logical_or`` embed the reprs of *both* error operands, so an error on
+   every element of ``all()``/``exists()`` doubles the message per element (24 elements: 268 MB). We
+   patch both to return the first error when both sides are errors — the CEL result is the same.
+2. Recursion: deep trees raise a raw ``RecursionError``; ``check.py`` rejects them at load time and
+   ``evaluate`` turns any that slips through into an error outcome.
+3. No cost limit: a per-evaluation deadline (``signal.setitimer`` in the main thread) interrupts it.
+4. ``CompiledRunner`` is faster but wrong on ``has()`` forms and not thread-safe: never used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import logging
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import celpy
+import celpy.celtypes as ct
+import celpy.evaluation as ev
+import lark
+
+Tree = lark.Tree
+CELValue = Any
+
+# celpy logs evaluation failures with the full argument reprs at ERROR level (through logging's
+# last-resort handler that is megabytes on stderr for a big fact list); our outcome carries the error.
+logging.getLogger("celpy").setLevel(logging.CRITICAL + 1)
+logging.getLogger("celpy").propagate = False
+for _name in ("Evaluator", "NameContainer", "Activation", "Environment", "celtypes", "evaluation"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
+    logging.getLogger(_name).propagate = False
+
+_original_and = ct.logical_and
+_original_or = ct.logical_or
+
+
+def _bounded_and(x: CELValue, y: CELValue) -> CELValue:
+    if isinstance(x, Exception) and isinstance(y, Exception):
+        return x
+    return _original_and(x, y)
+
+
+def _bounded_or(x: CELValue, y: CELValue) -> CELValue:
+    if isinstance(x, Exception) and isinstance(y, Exception):
+        return x
+    return _original_or(x, y)
+
+
+# The macros look these up as module attributes at call time; the operators through base_functions.
+ct.logical_and = _bounded_and
+ct.logical_or = _bounded_or
+ev.base_functions["_&&_"] = _bounded_and
+ev.base_functions["_||_"] = _bounded_or
+
+MAX_MESSAGE = 500
+
+
+class CelSyntaxError(Exception):
+    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class DeadlineExceeded(BaseException):  # noqa: N818
+    """Raised inside evaluation by the timer. A BaseException so celpy's ``except Exception`` blocks
+    (which log the full argument reprs) do not swallow it."""
+
+
+class CelRuntimeError(Exception):
+    """An evaluation that produced a CEL error value or raised."""
+
+
+# ---- extra functions (cel-python lacks the strings extension) ----------------------------------------
+
+
+def _text(value: CELValue, fn: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{fn}() expects a string, got {type(value).__name__}")
+    return str(value)
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    # `**` crosses directories, `*` and `?` do not; the rest is fnmatch syntax
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            j = i
+            while j < len(pattern) and pattern[j] not in "*?":
+                j += 1
+            out.append(fnmatch.translate(pattern[i:j])[4:-3])
+            i = j
+    return re.compile("(?s:" + "".join(out) + r")\Z")
+
+
+def cel_glob(path: CELValue, pattern: CELValue) -> CELValue:
+    """``glob(path, pattern)`` / ``path.glob(pattern)``: shell-style match, ``**`` spans directories."""
+    return ct.BoolType(_glob_regex(_text(pattern, "glob")).match(_text(path, "glob")) is not None)
+
+
+def cel_lower_ascii(value: CELValue) -> CELValue:
+    return ct.StringType(_text(value, "lowerAscii").lower())
+
+
+def cel_split(value: CELValue, sep: CELValue) -> CELValue:
+    return ct.ListType([ct.StringType(s) for s in _text(value, "split").split(_text(sep, "split"))])
+
+
+def cel_join(items: CELValue, sep: CELValue = None) -> CELValue:
+    if not isinstance(items, list):
+        raise TypeError("join() expects a list of strings")
+    separator = "" if sep is None else _text(sep, "join")
+    return ct.StringType(separator.join(_text(i, "join") for i in items))
+
+
+def cel_replace(value: CELValue, old: CELValue, new: CELValue) -> CELValue:
+    return ct.StringType(_text(value, "replace").replace(_text(old, "replace"), _text(new, "replace")))
+
+
+def cel_trim(value: CELValue) -> CELValue:
+    return ct.StringType(_text(value, "trim").strip())
+
+
+def _as_datetime(value: CELValue) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str):
+        text = str(value)
+        try:
+            if len(text) == 10:
+                return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"days_between(): '{text}' is not an ISO date or timestamp") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    raise TypeError(f"days_between() expects timestamps or ISO strings, got {type(value).__name__}")
+
+
+def cel_days_between(start: CELValue, end: CELValue) -> CELValue:
+    """Whole days from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+    delta = _as_datetime(end) - _as_datetime(start)
+    return ct.IntType(int(delta.total_seconds() // 86400))
+
+
+EXTRA_FUNCTIONS: dict[str, Callable[..., CELValue]] = {
+    "glob": cel_glob,
+    "lowerAscii": cel_lower_ascii,
+    "split": cel_split,
+    "join": cel_join,
+    "replace": cel_replace,
+    "trim": cel_trim,
+    "days_between": cel_days_between,
+}
+
+FUNCTION_DOCS: dict[str, str] = {
+    "glob": "glob(path, pattern) or path.glob(pattern): shell-style match; `*` stays within a directory, `**` spans them",
+    "lowerAscii": "s.lowerAscii(): lower-cased copy of s",
+    "split": "s.split(sep): list of the parts of s between occurrences of sep",
+    "join": "list.join(sep) or join(list, sep): the strings of list joined by sep",
+    "replace": "s.replace(old, new): s with every old replaced by new",
+    "trim": "s.trim(): s without leading and trailing whitespace",
+    "days_between": "days_between(a, b): whole days from a to b (timestamps or ISO strings; negative if b is earlier)",
+}
+
+MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+GLOBAL_MACROS = frozenset({"has", "dyn"})
+BUILTIN_FUNCTIONS = frozenset(
+    name for name in ev.base_functions if name[0].isalpha()
+) | frozenset(EXTRA_FUNCTIONS) | GLOBAL_MACROS
+TYPE_NAMES = frozenset({"int", "uint", "double", "string", "bytes", "bool", "list", "map", "null_type", "type", "dyn"})
+
+
+# ---- environment, compile, evaluate ------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _env() -> celpy.Environment:
+    env = getattr(_local, "env", None)
+    if env is None:
+        env = celpy.Environment()
+        _local.env = env
+        _local.programs = {}
+    return env
+
+
+@dataclass(frozen=True)
+class Compiled:
+    source: str
+    tree: Tree
+
+
+def compile_expr(source: str) -> Compiled:
+    """Parse a CEL expression (no evaluation). Raises ``CelSyntaxError`` with the position in ``source``."""
+    try:
+        tree = _env().compile(source)
+    except celpy.CELParseError as exc:
+        line = getattr(exc, "line", None)
+        column = getattr(exc, "column", None)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+        raise CelSyntaxError(first[:MAX_MESSAGE], line, column) from None
+    except RecursionError:
+        raise CelSyntaxError("expression nested too deeply", None, None) from None
+    return Compiled(source, tree)
+
+
+def _program(tree: Tree) -> Any:
+    env = _env()
+    cache: dict[int, tuple[Tree, Any]] = _local.programs
+    hit = cache.get(id(tree))
+    if hit is not None and hit[0] is tree:
+        return hit[1]
+    prog = env.program(tree, functions=EXTRA_FUNCTIONS)
+    cache[id(tree)] = (tree, prog)
+    return prog
+
+
+def to_cel(value: Any) -> CELValue:
+    """Convert JSON-shaped Python data to CEL values (done once per run for the fact document)."""
+    return celpy.json_to_cel(value)
+
+
+def timestamp(value: dt.datetime) -> CELValue:
+    return ct.TimestampType(value.astimezone(dt.UTC))
+
+
+def to_python(value: CELValue) -> Any:
+    """CEL value → plain JSON-shaped Python for reports."""
+    if isinstance(value, ct.BoolType):
+        return bool(value)
+    if isinstance(value, (ct.IntType, ct.UintType)):
+        return int(value)
+    if isinstance(value, ct.DoubleType):
+        return float(value)
+    if isinstance(value, ct.StringType):
+        return str(value)
+    if isinstance(value, ct.TimestampType):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, ct.DurationType):
+        return f"{value.total_seconds()}s"
+    if isinstance(value, ct.BytesType):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, Mapping):
+        return {str(to_python(k)): to_python(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_python(v) for v in value]
+    if value is None:
+        return None
+    if isinstance(value, Exception):
+        return f"<error: {error_text(value)}>"
+    return str(value)
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, ev.CELEvalError):
+        text = str(exc.args[0]) if exc.args else "evaluation error"
+        if len(exc.args) > 2 and exc.args[2]:
+            detail = exc.args[2][0] if isinstance(exc.args[2], tuple) and exc.args[2] else exc.args[2]
+            text = f"{text}: {detail}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return text[:MAX_MESSAGE]
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Interrupt evaluation after ``seconds`` (main thread only; elsewhere no timer is available and
+    the bound is the static check's nesting limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(_signum: int, _frame: object) -> None:
+        raise DeadlineExceeded()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
+    """Evaluate a (sub-)tree. Returns the CEL value; raises ``CelRuntimeError`` for an error result,
+    lets ``DeadlineExceeded`` through for the caller's deadline."""
+    try:
+        result = _program(tree).evaluate(dict(activation))
+    except DeadlineExceeded:
+        raise
+    except RecursionError:
+        raise CelRuntimeError("expression nested too deeply to evaluate") from None
+    except Exception as exc:  # celpy raises assorted exception types for runtime errors
+        raise CelRuntimeError(error_text(exc)) from None
+    if isinstance(result, Exception):
+        raise CelRuntimeError(error_text(result))
+    return result
+
+
+def is_bool(value: CELValue) -> bool:
+    return isinstance(value, ct.BoolType)
+
+
+def monotonic() -> float:
+    return time.monotonic()

@@ -1,0 +1,305 @@
+"""The ``anops-policy`` command line. Thin: parse, call one engine function, print, exit.
+All errors go through ``main``'s single handler (exit codes in errors.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from anops_policy import __version__
+from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError, ConfigError
+from anops_policy.model import Level
+from anops_policy.options import config_option, now_option, path_argument, policies_option, verbosity_options
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
+    from anops_policy.validation import suggest  # noqa: PLC0415
+
+    out = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"'{value}': expected FORMAT=PATH, e.g. json=report.json", param_hint="--output")
+        if name not in FORMATTERS:
+            raise click.BadParameter(
+                f"unknown format '{name}'{suggest(name, FORMATTERS)}; known: {', '.join(FORMATTERS)}", param_hint="--output"
+            )
+        out.append((name, Path(path)))
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="anops-policy")
+def cli() -> None:
+    """Production-readiness checklists as code.
+
+    Collectors read a repository into a JSON fact document; CEL policies judge it and explain every
+    failure with the file and line that caused it.
+
+    \b
+    Examples:
+      anops-policy eval                      evaluate the current repository
+      anops-policy eval examples/anops --output json=report.json
+      anops-policy facts . --only todos      show what the collectors see
+      anops-policy check policies/           load and statically check policy files
+      anops-policy test policies/            run every policy's examples
+    """
+
+
+@cli.command("eval")
+@path_argument
+@config_option
+@policies_option
+@click.option("--facts", "facts_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Evaluate a saved fact document (from `anops-policy facts`) instead of collecting.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Format written to stdout.")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH",
+              help="Also write FORMAT to PATH (e.g. json=report.json). Repeatable.")
+@now_option
+@click.option("--fail-on", type=click.Choice([lvl.value for lvl in Level]), default=None,
+              help="Lowest enforcement level that blocks (default: soft, or the config's evaluation.fail_on).")
+@click.option("--deadline", "deadline_s", type=click.FloatRange(min=0.01, max=600), default=None,
+              help="Per-policy evaluation deadline in seconds (default 2).")
+@verbosity_options
+def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], facts_file: Path | None, fmt: str,
+             outputs: tuple[str, ...], now: str | None, fail_on: str | None, deadline_s: float | None,
+             quiet: int, verbose: int) -> None:
+    """Collect facts for PATH (default: .), evaluate the policy packs, report, and exit 1 when a
+    blocking policy failed or errored (0 otherwise; 2 for bad input or config).
+
+    \b
+    Examples:
+      anops-policy eval examples/anops
+      anops-policy eval --now 2026-11-26 --output json=out/report.json
+      anops-policy eval --facts facts.json --policies ./my-pack --format json
+      anops-policy eval --fail-on hard          only hard policies block
+    """
+    from anops_policy.engine import EvalRequest, parse_now, run_eval  # noqa: PLC0415
+    from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
+    from anops_policy.outputs.text import TextFormatter  # noqa: PLC0415
+
+    targets = _parse_outputs(outputs)
+    request = EvalRequest(
+        path=path, config_file=config_file, policies=policies, facts_file=facts_file,
+        now=parse_now(now) if now else None, fail_on=Level(fail_on) if fail_on else None, deadline_s=deadline_s,
+    )
+    report, _document, _config, _packs = run_eval(request)
+    for name, target in targets:
+        _write(target, FORMATTERS[name].render(report))
+    if fmt == "json":
+        click.echo(FORMATTERS["json"].render(report), nl=False)
+    else:
+        click.echo(TextFormatter(color=_color(), verbosity=verbose - quiet).render(report), nl=False)
+    sys.exit(report.exit_code)
+
+
+@cli.command("facts")
+@path_argument
+@config_option
+@click.option("--only", "only", multiple=True, metavar="NAME", help="Collect only this fact section (and what it needs). Repeatable.")
+@now_option
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path, dir_okay=False), help="Write to a file instead of stdout.")
+def facts_cmd(path: Path, config_file: Path | None, only: tuple[str, ...], now: str | None, output: Path | None) -> None:
+    """Print the fact document the collectors produce for PATH, as JSON.
+
+    \b
+    Examples:
+      anops-policy facts examples/anops
+      anops-policy facts . --only todos --only git
+      anops-policy facts . -o facts.json && anops-policy eval --facts facts.json
+    """
+    from anops_policy.engine import gather, parse_now, resolve_config  # noqa: PLC0415
+
+    config = resolve_config(path, config_file)
+    document = gather(path, config, parse_now(now), list(only) or None)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        _write(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def check_cmd(paths: tuple[Path, ...]) -> None:
+    """Load and statically check policy files or folders (default: the built-in pack).
+
+    Checks the schema of each file, compiles every CEL expression and checks it against the fact
+    schema: unknown fields, functions, parameters and variables are errors with file:line:column.
+    Exits 2 on any problem.
+
+    \b
+    Examples:
+      anops-policy check policies/
+      anops-policy check my-pack/no-root-user.yaml
+    """
+    from anops_policy.loading import builtin_pack_dir, load_pack, load_policies  # noqa: PLC0415
+
+    targets = list(paths) or [builtin_pack_dir("production-readiness")]
+    policies = load_policies(targets)
+    for target in targets:
+        if target.is_dir() and (target / "pack.yaml").is_file():
+            load_pack(target)
+    click.echo(f"ok: {len(policies)} policies checked")
+
+
+@cli.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--coverage", is_flag=True, help="Show which top-level rule clauses the examples saw both true and false.")
+@verbosity_options
+def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) -> None:
+    """Run every policy's examples; fail when an example's outcome differs from its `expect`, or a
+    policy lacks a passing and a failing example.
+
+    \b
+    Examples:
+      anops-policy test policies/
+      anops-policy test policies/no-todos-in-release-files.yaml --coverage
+    """
+    from anops_policy.loading import builtin_pack_dir, load_policies  # noqa: PLC0415
+    from anops_policy.testing import test_policy  # noqa: PLC0415
+
+    targets = list(paths) or [builtin_pack_dir("production-readiness")]
+    policies = load_policies(targets)
+    failed = examples = 0
+    for policy in policies:
+        result = test_policy(policy, coverage=coverage)
+        examples += len(result.examples)
+        mark = "✓" if result.ok else "✗"
+        if not result.ok:
+            failed += 1
+        if result.ok and quiet:
+            continue
+        click.echo(f"{mark} {policy.id} ({len(result.examples)} examples)")
+        for ex in result.examples:
+            if not ex.ok or verbose:
+                click.echo(f"    {'✓' if ex.ok else '✗'} {ex.example.name}: {ex.outcome.value}{' — ' + ex.detail if ex.detail else ''}")
+        for problem in result.problems:
+            click.echo(f"    ✗ {problem}")
+        for clause in result.coverage:
+            seen = [w for w, flag in (("true", clause["true"]), ("false", clause["false"])) if flag]
+            gap = "" if len(seen) == 2 else "  ← not exercised both ways"
+            click.echo(f"    clause {clause['clause']}: seen {' and '.join(seen) or 'never'}{gap}")
+    click.echo(f"{len(policies) - failed} passed, {failed} failed ({examples} examples)")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command("explain")
+@click.argument("policy_id")
+@policies_option
+def explain_cmd(policy_id: str, policies: tuple[Path, ...]) -> None:
+    """Show a policy: what it checks, its parameters, rule, remediation and examples.
+
+    \b
+    Examples:
+      anops-policy explain no-todos-in-release-files
+    """
+    from anops_policy.explain_policy import describe  # noqa: PLC0415
+    from anops_policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+    from anops_policy.validation import suggest  # noqa: PLC0415
+
+    packs = [load_pack(p) for p in policies] if policies else [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
+    found = {p.id: (pack, p) for pack in packs for p in pack.policies}
+    if policy_id not in found:
+        raise ConfigError(f"unknown policy '{policy_id}'{suggest(policy_id, found)}")
+    pack, policy = found[policy_id]
+    click.echo(describe(pack, policy), nl=False)
+
+
+@cli.command("schema")
+@click.argument("name", required=False)
+def schema_cmd(name: str | None) -> None:
+    """Print one of the project's JSON Schemas (without NAME: list them).
+
+    \b
+    Examples:
+      anops-policy schema                 list: config, decision, fact-document, pack, policy, report
+      anops-policy schema policy > policy.schema.json
+      anops-policy schema facts/todos     one collector's section
+    """
+    from anops_policy.validation import fact_fragment_names, load_fact_fragment, load_schema, schema_names  # noqa: PLC0415
+
+    if not name:
+        for schema in schema_names():
+            click.echo(schema)
+        for fragment in fact_fragment_names():
+            click.echo(f"facts/{fragment}")
+        return
+    if name.startswith("facts/") and name[6:] in fact_fragment_names():
+        data: Any = load_fact_fragment(name[6:])
+    else:
+        data = load_schema(name)
+    click.echo(json.dumps(data, indent=2))
+
+
+@cli.command("init")
+@path_argument
+@click.option("--force", is_flag=True, help="Overwrite an existing anops-policy.yaml.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the config instead of writing it.")
+def init_cmd(path: Path, force: bool, to_stdout: bool) -> None:
+    """Write a commented starter anops-policy.yaml for PATH from what discovery finds.
+
+    \b
+    Examples:
+      anops-policy init
+      anops-policy init services/ --stdout
+    """
+    from anops_policy.starter import starter_config  # noqa: PLC0415
+
+    text = starter_config(path)
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    target = path / "anops-policy.yaml"
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; use --force to overwrite or --stdout to print")
+    _write(target, text)
+    click.echo(f"wrote {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one place that maps errors to exit codes and messages."""
+    try:
+        cli.main(args=argv, prog_name="anops-policy", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code not in (0, 1) else exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except AnopsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as exc:
+        if os.environ.get("ANOPS_POLICY_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set ANOPS_POLICY_DEBUG=1 for a traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,114 @@
+"""The engine's public API: the one function behind each CLI command (the CLI only parses and prints)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from anops_policy.config import RepoConfig, find_config, load_config
+from anops_policy.errors import ConfigError
+from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
+from anops_policy.facts import iso, load_fact_file
+from anops_policy.gather import collect_facts
+from anops_policy.loading import load_pack, resolve_pack_ref
+from anops_policy.model import Level, Pack
+from anops_policy.report import Report
+
+ALWAYS_COLLECTED = ("git", "layout")
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: an ISO date or timestamp (UTC when no offset is given); default the current time."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--now '{text}': expected an ISO date (2026-11-26) or timestamp (2026-11-26T10:00:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    path: Path
+    config_file: Path | None = None
+    policies: Sequence[Path] = ()
+    facts_file: Path | None = None
+    now: datetime | None = None
+    fail_on: Level | None = None
+    deadline_s: float | None = None
+
+
+def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"--config {config_file}: no such file")
+        return load_config(config_file)
+    found = find_config(path)
+    return load_config(found, display=str(found)) if found else RepoConfig()
+
+
+def resolve_packs(config: RepoConfig, policies: Sequence[Path]) -> list[Pack]:
+    if policies:
+        return [load_pack(p) for p in policies]
+    base = Path(config.file).parent if config.file else Path(".")
+    packs = []
+    for ref in config.packs:
+        folder = resolve_pack_ref(ref, base)
+        packs.append(load_pack(folder, display=ref if ref.startswith("builtin:") else str(folder)))
+    ids = [p.id for p in packs]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"packs: the same pack id appears twice in {ids}")
+    return packs
+
+
+def required_sections(packs: Sequence[Pack]) -> list[str]:
+    names = set(ALWAYS_COLLECTED)
+    for pack in packs:
+        for policy in pack.policies:
+            names.update(policy.requires)
+    return sorted(names)
+
+
+def gather(path: Path, config: RepoConfig, now: datetime, only: Sequence[str] | None = None) -> dict[str, Any]:
+    if not path.is_dir():
+        raise ConfigError(f"{path}: not a directory")
+    return collect_facts(path, config, now=now, only=only)
+
+
+def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
+    config = resolve_config(request.path, request.config_file)
+    packs = resolve_packs(config, request.policies)
+    if request.facts_file is not None:
+        document = load_fact_file(request.facts_file)
+        now = request.now or datetime.fromisoformat(document["meta"]["now"].replace("Z", "+00:00"))
+    else:
+        now = request.now or parse_now(None)
+        document = gather(request.path, config, now, required_sections(packs))
+    evaluation = config.raw.get("evaluation", {})
+    fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
+    deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))
+    settings = RunSettings(now=now, fail_on=fail_on, deadline_s=deadline)
+    overrides = {pid: config.params_for(pid) for pid in config.raw.get("params", {})}
+    known = {p.id for pack in packs for p in pack.policies}
+    for pid in overrides:
+        if pid not in known:
+            from anops_policy.validation import suggest  # noqa: PLC0415
+
+            raise ConfigError(f"config {config.where('params', pid)}: params for unknown policy '{pid}'{suggest(pid, known)}")
+    decisions = evaluate_packs(packs, document, overrides, settings, where=config.file or "config")
+    run = {
+        "path": str(request.path),
+        "now": iso(now),
+        "fail_on": fail_on.value,
+        "facts_digest": document["meta"]["digest"],
+        "commit": document["meta"]["repo"].get("commit"),
+        "config": config.file,
+    }
+    report = Report(packs=packs, decisions=decisions, run=run, collectors=document["meta"]["collectors"])
+    return report, document, config, packs

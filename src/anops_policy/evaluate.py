@@ -1,0 +1,219 @@
+"""Evaluating policies against a fact document: requires → applies_when → for_each → variables → rule,
+each policy under its own deadline; one policy's runtime error never aborts the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from anops_policy import cel
+from anops_policy.errors import ConfigError
+from anops_policy.explain import evidence_from, explain_failure, shorten
+from anops_policy.facts import collector_status
+from anops_policy.loading import _type_ok
+from anops_policy.model import Decision, Expr, Level, Outcome, Pack, Policy, Template
+
+DEFAULT_DEADLINE_S = 2.0
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    now: datetime
+    fail_on: Level = Level.SOFT
+    deadline_s: float = DEFAULT_DEADLINE_S
+
+
+def fingerprint(policy_id: str, subject: str | None, evidence: Sequence[Mapping[str, Any]]) -> str:
+    """Stable across line moves: policy, subject and the sorted evidence *paths* (no line numbers)."""
+    paths = sorted({str(e["path"]) for e in evidence if e.get("path")})
+    payload = json.dumps([policy_id, subject or "", paths], separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+def resolve_params(policy: Policy, overrides: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
+    values = {p.name: p.default for p in policy.params}
+    declared = {p.name: p for p in policy.params}
+    for name, value in overrides.items():
+        param = declared.get(name)
+        if param is None:
+            from anops_policy.validation import suggest  # noqa: PLC0415
+
+            raise ConfigError(f"{where}: policy '{policy.id}' has no parameter '{name}'{suggest(name, declared)}")
+        if not _type_ok(value, param.type):
+            raise ConfigError(f"{where}: parameter '{name}' of policy '{policy.id}' must be a {param.type}, got {value!r}")
+        values[name] = value
+    return values
+
+
+class _Run:
+    """Evaluation of one policy."""
+
+    def __init__(self, policy: Policy, document: Mapping[str, Any], facts_cel: Any, params: Mapping[str, Any],
+                 settings: RunSettings, pack_id: str) -> None:
+        self.policy = policy
+        self.document = document
+        self.settings = settings
+        self.pack_id = pack_id
+        self.level = policy.level_on(settings.now.date())
+        self.base = {"facts": facts_cel, "params": cel.to_cel(dict(params)), "now": cel.timestamp(settings.now)}
+
+    def decision(self, outcome: Outcome, subject: str | None, message: str, *,
+                 explanation: dict[str, Any] | None = None, evidence: list[dict[str, Any]] | None = None) -> Decision:
+        evidence = evidence or []
+        blocking = outcome in (Outcome.FAIL, Outcome.ERROR) and self.level.rank >= self.settings.fail_on.rank
+        return Decision(
+            policy=self.policy.id, title=self.policy.title, subject=subject, outcome=outcome,
+            severity=self.policy.severity, enforcement=self.level, blocking=blocking, message=message,
+            explanation=explanation or {}, evidence=evidence, remediation=self.policy.remediation,
+            checklist=self.policy.checklist, fingerprint=fingerprint(self.policy.id, subject, evidence),
+            pack=self.pack_id,
+        )
+
+    def run(self) -> list[Decision]:
+        for name in self.policy.requires:
+            status, error = collector_status(self.document, name)
+            if status == "not_configured":
+                return [self.decision(Outcome.NOT_APPLICABLE, None, f"facts.{name} not configured: {error}")]
+            if status != "ok" or name not in self.document:
+                return [self.decision(Outcome.ERROR, None, f"requires facts.{name}, but its collector failed: {error}")]
+        decisions: list[Decision] = []
+        try:
+            with cel.deadline(self.settings.deadline_s):
+                self._evaluate(decisions)
+        except cel.DeadlineExceeded:
+            decisions.append(self.decision(
+                Outcome.ERROR, None,
+                f"evaluation exceeded the {self.settings.deadline_s:g} s deadline after {len(decisions)} decisions; "
+                "simplify the rule (prefer by_path lookups and collector counts over nested loops)",
+            ))
+        return decisions
+
+    def _evaluate(self, decisions: list[Decision]) -> None:
+        policy = self.policy
+        if policy.for_each is None:
+            decisions.append(self._subject(dict(self.base), None, None))
+            return
+        try:
+            subjects = cel.evaluate(policy.for_each.tree, self.base)
+        except cel.CelRuntimeError as exc:
+            decisions.append(self.decision(Outcome.ERROR, None, f"for_each: {exc}"))
+            return
+        if not isinstance(subjects, list):
+            decisions.append(self.decision(Outcome.ERROR, None, f"for_each must be a list, got {type(subjects).__name__}"))
+            return
+        if not subjects:
+            decisions.append(self.decision(Outcome.NOT_APPLICABLE, None, "no subjects: for_each is empty"))
+            return
+        for index, subject in enumerate(subjects):
+            activation = {**self.base, "subject": subject}
+            decisions.append(self._subject(activation, subject, index))
+
+    def _subject_name(self, activation: dict[str, Any], subject: Any, index: int | None) -> str | None:
+        if index is None:
+            return None
+        if self.policy.subject_id is not None:
+            try:
+                return str(cel.to_python(cel.evaluate(self.policy.subject_id.tree, activation)))
+            except cel.CelRuntimeError:
+                return f"#{index}"
+        plain = cel.to_python(subject)
+        if isinstance(plain, str):
+            return plain
+        if isinstance(plain, dict):
+            for key in ("name", "path", "id"):
+                if isinstance(plain.get(key), (str, int)):
+                    return str(plain[key])
+        return f"#{index}"
+
+    def _subject(self, activation: dict[str, Any], subject: Any, index: int | None) -> Decision:
+        policy = self.policy
+        name = self._subject_name(activation, subject, index)
+        if policy.applies_when is not None:
+            try:
+                applies = cel.evaluate(policy.applies_when.tree, activation)
+            except cel.CelRuntimeError as exc:
+                return self.decision(Outcome.ERROR, name, f"applies_when: {exc}")
+            if not cel.is_bool(applies):
+                return self.decision(Outcome.ERROR, name, "applies_when must be a bool")
+            if not applies:
+                return self.decision(Outcome.NOT_APPLICABLE, name, f"does not apply: {policy.applies_when.source}")
+        variables: dict[str, Any] = {}
+        for var in policy.variables:
+            activation["vars"] = cel.to_cel({}) if not variables else _vars_map(variables)
+            try:
+                variables[var.name] = cel.evaluate(var.expr.tree, activation)
+            except cel.CelRuntimeError as exc:
+                return self.decision(Outcome.ERROR, name, f"variable '{var.name}': {exc}")
+        activation["vars"] = _vars_map(variables)
+        try:
+            result = cel.evaluate(policy.rule.tree, activation)
+        except cel.CelRuntimeError as exc:
+            return self.decision(Outcome.ERROR, name, f"rule: {exc}",
+                                 explanation={"variables": {k: shorten(cel.to_python(v)) for k, v in variables.items()}})
+        if not cel.is_bool(result):
+            return self.decision(Outcome.ERROR, name, f"rule must be a bool, got {cel.to_python(result)!r}")
+        if result:
+            return self.decision(Outcome.PASS, name, policy.title)
+        plain_vars = {k: cel.to_python(v) for k, v in variables.items()}
+        failed = explain_failure(policy.rule.tree, policy.rule.source, activation)
+        evidence = self._evidence(activation, failed, plain_vars, subject)
+        explanation = {
+            "failed_clauses": failed,
+            "variables": {k: shorten(v) for k, v in plain_vars.items()},
+        }
+        return self.decision(Outcome.FAIL, name, render(policy.message, activation),
+                             explanation=explanation, evidence=evidence)
+
+    def _evidence(self, activation: Mapping[str, Any], failed: list[dict[str, Any]], plain_vars: Mapping[str, Any],
+                  subject: Any) -> list[dict[str, Any]]:
+        if self.policy.evidence is not None:
+            try:
+                value = cel.to_python(cel.evaluate(self.policy.evidence.tree, activation))
+            except cel.CelRuntimeError:
+                value = None
+            if isinstance(value, list):
+                out = [{k: v[k] for k in ("path", "line") if k in v} for v in value if isinstance(v, dict) and v.get("path")]
+                if out:
+                    return out[:50]
+        return evidence_from(failed, plain_vars, cel.to_python(subject) if subject is not None else None)
+
+
+def _vars_map(variables: Mapping[str, Any]) -> Any:
+    import celpy.celtypes as ct  # noqa: PLC0415 - variables are already CEL values; wrap without conversion
+
+    return ct.MapType({ct.StringType(k): v for k, v in variables.items()})
+
+
+def render(template: Template, activation: Mapping[str, Any]) -> str:
+    out: list[str] = []
+    for part in template.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        try:
+            value = cel.to_python(cel.evaluate(part.tree, activation))
+        except cel.CelRuntimeError as exc:
+            out.append(f"<error: {exc}>")
+            continue
+        out.append(value if isinstance(value, str) else json.dumps(shorten(value)))
+    return "".join(out)
+
+
+def evaluate_policy(policy: Policy, document: Mapping[str, Any], facts_cel: Any, params: Mapping[str, Any],
+                    settings: RunSettings, pack_id: str = "") -> list[Decision]:
+    return _Run(policy, document, facts_cel, params, settings, pack_id).run()
+
+
+def evaluate_packs(packs: Sequence[Pack], document: Mapping[str, Any], param_overrides: Mapping[str, Mapping[str, Any]],
+                   settings: RunSettings, where: str = "config") -> list[Decision]:
+    facts_cel = cel.to_cel(dict(document))  # converted once, shared by every policy (never mutated)
+    decisions: list[Decision] = []
+    for pack in packs:
+        for policy in pack.policies:
+            params = resolve_params(policy, param_overrides.get(policy.id, {}), where)
+            decisions.extend(evaluate_policy(policy, document, facts_cel, params, settings, pack.id))
+    return decisions

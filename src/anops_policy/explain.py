@@ -1,0 +1,220 @@
+"""Automatic explanations, derived from the rule's syntax tree: which top-level clauses decided a
+failure, the values on both sides of a failing comparison, and the elements that failed an ``all()``
+(or satisfied a negated ``exists()``). Authors write ``message`` and ``remediation``, never "why"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import lark
+
+from anops_policy import cel
+
+MAX_ELEMENTS = 20
+MAX_SCAN = 20_000
+MAX_VALUE_ITEMS = 20
+MAX_STRING = 300
+
+RELATIONS = {
+    "relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=",
+    "relation_eq": "==", "relation_ne": "!=", "relation_in": "in",
+}
+
+
+def source_of(tree: Any, source: str) -> str:
+    meta = getattr(tree, "meta", None)
+    start, end = getattr(meta, "start_pos", None), getattr(meta, "end_pos", None)
+    if start is None or end is None:
+        return source
+    return source[start:end].strip()
+
+
+def _unwrap(tree: Any) -> Any:
+    """Skip single-child wrappers (expr → conditionalor → … → member) and parentheses."""
+    while isinstance(tree, lark.Tree):
+        if len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
+            tree = tree.children[0]
+        elif tree.data == "paren_expr" and tree.children:
+            tree = tree.children[0]
+        else:
+            break
+    return tree
+
+
+def clauses(tree: Any) -> tuple[str, list[Any]]:
+    """Top-level ``&&`` or ``||`` operands of a rule (``("single", [tree])`` when neither)."""
+    node = _unwrap(tree)
+    if isinstance(node, lark.Tree) and node.data in ("conditionaland", "conditionalor") and len(node.children) == 2:
+        kind = node.data
+        out: list[Any] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            inner = _unwrap(current)
+            if isinstance(inner, lark.Tree) and inner.data == kind and len(inner.children) == 2:
+                stack.extend(reversed(inner.children))
+            else:
+                out.append(current)
+        return ("and" if kind == "conditionaland" else "or"), out
+    return "single", [tree]
+
+
+def shorten(value: Any) -> Any:
+    """Bound a value for reports: long lists cut to their first items plus a count, long strings cut."""
+    if isinstance(value, list):
+        head = [shorten(v) for v in value[:MAX_VALUE_ITEMS]]
+        if len(value) > MAX_VALUE_ITEMS:
+            head.append(f"… {len(value) - MAX_VALUE_ITEMS} more")
+        return head
+    if isinstance(value, dict):
+        return {k: shorten(v) for k, v in list(value.items())[:MAX_VALUE_ITEMS * 2]}
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        return value[:MAX_STRING] + "…"
+    return value
+
+
+def _value(tree: Any, activation: Mapping[str, Any]) -> Any:
+    try:
+        return cel.to_python(cel.evaluate(tree, activation))
+    except cel.CelRuntimeError as exc:
+        return f"<error: {exc}>"
+
+
+def _macro(node: Any) -> tuple[str, Any, str, Any] | None:
+    """``(name, target_tree, variable, predicate_tree)`` for ``target.all(v, p)`` and friends."""
+    if isinstance(node, lark.Tree) and node.data == "member_dot_arg" and len(node.children) == 3:
+        name = str(node.children[1])
+        args = node.children[2]
+        if name in ("all", "exists", "exists_one") and len(args.children) == 2:
+            idents = list(args.children[0].find_data("ident"))
+            if len(idents) == 1:
+                return name, node.children[0], str(idents[0].children[0]), args.children[1]
+    return None
+
+
+def _locate(element: Any) -> dict[str, Any]:
+    if isinstance(element, dict):
+        loc = {k: element[k] for k in ("path", "line") if k in element}
+        if loc:
+            return loc
+    return {}
+
+
+def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, Any], *, want: bool) -> dict[str, Any]:
+    """Elements of ``target`` whose predicate is not ``want`` (or errors)."""
+    try:
+        items = cel.evaluate(target, activation)
+    except cel.CelRuntimeError as exc:
+        return {"error": str(exc)}
+    if isinstance(items, Mapping):
+        items = list(items.keys())
+    found: list[dict[str, Any]] = []
+    count = 0
+    scanned = 0
+    for item in items:
+        scanned += 1
+        if scanned > MAX_SCAN:
+            break
+        local = {**activation, var: item}
+        try:
+            result = cel.evaluate(predicate, local)
+            matched = cel.is_bool(result) and bool(result) == want
+            reason = None
+        except cel.CelRuntimeError as exc:
+            matched, reason = False, str(exc)
+        if matched:
+            continue
+        count += 1
+        if len(found) < MAX_ELEMENTS:
+            plain = cel.to_python(item)
+            entry: dict[str, Any] = {"element": shorten(plain), **_locate(plain)}
+            if reason:
+                entry["error"] = reason
+            found.append(entry)
+    return {"elements": found, "count": count, "total": len(items)}
+
+
+def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dict[str, Any]:
+    node = _unwrap(tree)
+    text = source_of(tree, source)
+    entry: dict[str, Any] = {"text": text}
+    negated = False
+    if isinstance(node, lark.Tree) and node.data == "unary" and len(node.children) == 2:
+        op = node.children[0]
+        if isinstance(op, lark.Tree) and op.data == "unary_not":
+            negated = True
+            node = _unwrap(node.children[1])
+    if isinstance(node, lark.Tree) and node.data == "relation" and len(node.children) == 2:
+        left_rel, right = node.children
+        op_name = left_rel.data if isinstance(left_rel, lark.Tree) else ""
+        if op_name in RELATIONS and isinstance(left_rel, lark.Tree) and left_rel.children:
+            entry.update({
+                "left": shorten(_value(left_rel.children[0], activation)),
+                "op": RELATIONS[op_name],
+                "right": shorten(_value(right, activation)),
+            })
+            return entry
+    macro = _macro(node)
+    if macro is not None:
+        name, target, var, predicate = macro
+        if name == "all" and not negated:
+            result = _elements(target, var, predicate, activation, want=True)
+            entry.update({"macro": "all", "failing": result.get("elements", []), "failing_count": result.get("count", 0),
+                          "total": result.get("total", 0)})
+            if "error" in result:
+                entry["error"] = result["error"]
+            return entry
+        if name == "exists" and negated:
+            # !xs.exists(x, p): the culprits are the elements for which p holds
+            result = _elements(target, var, predicate, activation, want=False)
+            entry.update({"macro": "not exists", "failing": result.get("elements", []),
+                          "failing_count": result.get("count", 0), "total": result.get("total", 0)})
+            return entry
+        if name == "exists" and not negated:
+            try:
+                total = len(cel.evaluate(target, activation))
+            except (cel.CelRuntimeError, TypeError):
+                total = 0
+            entry.update({"macro": "exists", "total": total, "note": f"none of the {total} elements satisfied the condition"})
+            return entry
+    entry["value"] = shorten(_value(tree, activation))
+    return entry
+
+
+def explain_failure(rule_tree: Any, source: str, activation: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The clauses that made ``rule`` false: the false operands of a top-level ``&&``, or every operand
+    of a false ``||``."""
+    kind, parts = clauses(rule_tree)
+    out = []
+    for part in parts:
+        if kind == "and":
+            try:
+                value = cel.evaluate(part, activation)
+                if cel.is_bool(value) and bool(value):
+                    continue
+            except cel.CelRuntimeError:
+                pass
+        out.append(explain_clause(part, source, activation))
+    return out
+
+
+def evidence_from(explanation: list[dict[str, Any]], variables: Mapping[str, Any], subject: Any) -> list[dict[str, Any]]:
+    """``path``/``line`` locations cited by a failure: failing elements first, then located values in the
+    variables, then the subject itself."""
+    found: list[dict[str, Any]] = []
+
+    def add(loc: dict[str, Any]) -> None:
+        if loc.get("path") and loc not in found:
+            found.append(loc)
+
+    for clause in explanation:
+        for element in clause.get("failing", []):
+            add({k: element[k] for k in ("path", "line") if k in element})
+    for value in variables.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items[:MAX_ELEMENTS]:
+            add(_locate(item))
+    if not found:
+        add(_locate(subject))
+    return found[:50]

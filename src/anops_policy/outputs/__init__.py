@@ -1,0 +1,22 @@
+"""Output formats: one module per format behind one protocol, listed in one explicit dict."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from anops_policy.outputs.json_report import JsonFormatter
+from anops_policy.outputs.text import TextFormatter
+from anops_policy.report import Report
+
+
+class Formatter(Protocol):
+    name: str
+    description: str
+
+    def render(self, report: Report) -> str: ...
+
+
+FORMATTERS: dict[str, Formatter] = {
+    "json": JsonFormatter(),
+    "text": TextFormatter(),
+}

@@ -1,0 +1,152 @@
+"""Navigating the fact schema the way a CEL expression navigates facts: ``facts.todos.by_path[x]``.
+Used by the static check to reject ``facts.dockerfile.pakages`` before a policy ever runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from referencing._core import Resolver
+
+from anops_policy.validation import BASE_URI, registry
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """A sub-schema and the resolver for its ``$ref``s. ``path`` is the CEL path that led here."""
+
+    schema: Any
+    resolver: Resolver[Any]
+    path: str
+
+    def alternatives(self) -> Iterator[dict[str, Any]]:
+        """The concrete schemas this may be: ``$ref`` followed, ``anyOf``/``oneOf``/``allOf`` unfolded."""
+        stack: list[tuple[Any, Resolver[Any]]] = [(self.schema, self.resolver)]
+        seen = 0
+        while stack and seen < 64:
+            seen += 1
+            schema, resolver = stack.pop()
+            if not isinstance(schema, dict):
+                if schema is True:
+                    yield {}
+                continue
+            if "$ref" in schema:
+                resolved = resolver.lookup(schema["$ref"])
+                stack.append((resolved.contents, resolved.resolver))
+                rest = {k: v for k, v in schema.items() if k != "$ref"}
+                if rest.get("properties") or rest.get("type"):
+                    yield rest
+                continue
+            branches = [*schema.get("anyOf", []), *schema.get("oneOf", []), *schema.get("allOf", [])]
+            if branches:
+                stack.extend((b, resolver) for b in branches)
+                own = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf", "allOf")}
+                if own.get("properties") or own.get("type") or own.get("items"):
+                    yield {**own, "_resolver": resolver}
+                continue
+            yield {**schema, "_resolver": resolver}
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    if declared is None:
+        out: set[str] = set()
+        if "properties" in schema or "additionalProperties" in schema:
+            out.add("object")
+        if "items" in schema:
+            out.add("array")
+        if "enum" in schema or "const" in schema:
+            values = schema.get("enum", [schema.get("const")])
+            out |= {type(v).__name__ for v in values}
+        return out
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    ref: SchemaRef | None  # None: the field is allowed but its schema says nothing (any value)
+    ok: bool
+    known: tuple[str, ...] = ()
+    kind: str = "object"
+
+
+def field(ref: SchemaRef, name: str) -> FieldResult:
+    """The schema of ``ref.name``, or ``ok=False`` with the known field names for a suggestion."""
+    known: list[str] = []
+    kinds: set[str] = set()
+    allowed_unknown = False
+    for alt in ref.alternatives():
+        resolver = alt.get("_resolver", ref.resolver)
+        types = _types(alt)
+        kinds |= types
+        if types and "object" not in types:
+            continue
+        props = alt.get("properties", {})
+        if name in props:
+            return FieldResult(SchemaRef(props[name], resolver, f"{ref.path}.{name}"), True)
+        known.extend(props)
+        extra = alt.get("additionalProperties", True)
+        if isinstance(extra, dict):
+            return FieldResult(SchemaRef(extra, resolver, f"{ref.path}.{name}"), True)
+        if extra is True:  # an open object (e.g. a component's extra config keys): any field
+            allowed_unknown = True
+    if allowed_unknown or not kinds and not known:
+        return FieldResult(None, True)
+    kind = "object" if "object" in kinds else ", ".join(sorted(kinds)) or "unknown"
+    return FieldResult(None, False, tuple(sorted(set(known))), kind)
+
+
+def element(ref: SchemaRef) -> SchemaRef | None:
+    """The schema of an element when iterating or indexing ``ref``: list items, or map values."""
+    for alt in ref.alternatives():
+        resolver = alt.get("_resolver", ref.resolver)
+        types = _types(alt)
+        if "array" in types and isinstance(alt.get("items"), dict):
+            return SchemaRef(alt["items"], resolver, f"{ref.path}[]")
+        extra = alt.get("additionalProperties")
+        if "object" in types and isinstance(extra, dict):
+            return SchemaRef(extra, resolver, f"{ref.path}[]")
+    return None
+
+
+def iteration_element(ref: SchemaRef) -> SchemaRef | None:
+    """What a macro variable is bound to: list items for lists; map keys (strings: no fields) for maps."""
+    for alt in ref.alternatives():
+        resolver = alt.get("_resolver", ref.resolver)
+        types = _types(alt)
+        if "array" in types and isinstance(alt.get("items"), dict):
+            return SchemaRef(alt["items"], resolver, f"{ref.path}[]")
+        if "object" in types:
+            return SchemaRef({"type": "string"}, resolver, f"{ref.path} key")
+    return None
+
+
+def is_scalar(ref: SchemaRef) -> str | None:
+    """The scalar type name when ``ref`` can only be a scalar (so it has no fields), else None."""
+    kinds: set[str] = set()
+    for alt in ref.alternatives():
+        types = _types(alt)
+        if not types:
+            return None
+        kinds |= types
+    scalar = kinds & {"string", "integer", "number", "boolean", "null", "str", "int", "float", "bool"}
+    if kinds and kinds == scalar:
+        return "/".join(sorted(kinds))
+    if kinds == {"array"}:
+        return "list"
+    return None
+
+
+@cache
+def fact_root() -> SchemaRef:
+    uri = BASE_URI + "fact-document.schema.json"
+    resolver = registry().resolver(base_uri=uri)
+    resolved = resolver.lookup(uri)
+    return SchemaRef(resolved.contents, resolved.resolver, "facts")
+
+
+def section_names() -> list[str]:
+    props = fact_root().schema.get("properties", {})
+    return sorted(props)
