@@ -5,8 +5,10 @@ from __future__ import annotations
 from anops_policy.collect import Collector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
+from anops_policy.collectors.tests import TestsCollector
 
 BUILTIN: dict[str, Collector] = {
     "git": GitCollector(),
     "layout": LayoutCollector(),
+    "tests": TestsCollector(),
 }
