@@ -6,9 +6,11 @@ from anops_policy.collect import Collector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
 from anops_policy.collectors.tests import TestsCollector
+from anops_policy.collectors.todos import TodosCollector
 
 BUILTIN: dict[str, Collector] = {
     "git": GitCollector(),
     "layout": LayoutCollector(),
     "tests": TestsCollector(),
+    "todos": TodosCollector(),
 }

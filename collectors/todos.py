@@ -1,0 +1,506 @@
+"""``todos``: TODO/FIXME/XXX/HACK markers in comments (never in string literals), with owner, ticket and
+age (from ``git blame``), pre-aggregated per path, tag and language.
+
+How it stays fast on big trees: a native searcher (ripgrep when it is on ``PATH``, else ``git grep``,
+else a byte search in Python) lists the files that contain a tag at all; only those are read and lexed
+(``comment_lexer``), and a marker counts only when it lies inside a comment span. Blame runs once per
+file that has markers, only for the marker lines (``-L n,n`` ranges), in a few threads, under an
+overall time budget: when the budget runs out the remaining files keep no age and the section says
+``blame.status: partial`` with the reason, instead of hanging on a huge history.
+
+Options (``collect.options.todos`` in anops-policy.yaml):
+  exclude: [globs]          files not to scan (on top of ``collect.exclude``)
+  search: auto|rg|git|python  how candidate files are found (auto: rg, then git grep, then Python)
+  blame: true|false         compute ages with git blame (default true)
+  blame_budget_s: 20        overall time budget for blame, in seconds
+  ticket_pattern: REGEX     what a tracker reference looks like (default: ABC-123 style keys)
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pathspec
+from anops_policy.collectors.comment_lexer import (
+    comment_spans,
+    language_for,
+    language_from_shebang,
+    name_has_dot,
+)
+
+from anops_policy.collect import CollectContext
+from anops_policy.errors import CollectorFailed
+from anops_policy.repo import GitError
+from anops_policy.validation import suggest
+
+TAGS = ("TODO", "FIXME", "XXX", "HACK")
+MARKER = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")
+_MARKER_BYTES = re.compile(rb"TODO|FIXME|XXX|HACK")
+DEFAULT_TICKET = r"\b[A-Z][A-Z0-9]{1,9}-[0-9]+\b"
+# `UTF-8` and `SHA-256` look like tracker keys but are not
+NOT_TICKET_KEYS = frozenset({
+    "UTF", "UCS", "ISO", "SHA", "MD", "AES", "DES", "RSA", "CRC", "TLS", "SSL", "HTTP", "IPV", "TCP", "UDP",
+    "ECMA", "ES", "PEP", "RFC", "UTC", "GMT", "CVE", "CWE",
+})
+_URL = re.compile(r"https?://[^\s)\]>\"'`]+")
+_ISSUE_NUMBER = re.compile(r"(?:[\w.-]+/[\w.-]+#|(?<![\w&])#)[0-9]+\b")
+_LEADING_HANDLE = re.compile(r"@([\w.-]+)\b[:,]?\s*")
+_TEXT_TRAILER = re.compile(r"\s*(?:\*+/|-->|#\}|%\}|\\)\s*$")
+MAX_TEXT = 300
+SEARCH_CHUNK = 1000
+SEARCH_TIMEOUT_S = 300.0
+DEFAULT_BLAME_BUDGET_S = 20.0
+BLAME_WORKERS = 4
+SHEBANG_PROBE_BYTES = 256
+
+
+@dataclass
+class _Options:
+    exclude: pathspec.PathSpec[Any] | None
+    search: str
+    blame: bool
+    blame_budget_s: float
+    ticket: re.Pattern[str]
+
+
+class TodosCollector:
+    name = "todos"
+    version = "1"
+    depends_on: tuple[str, ...] = ()
+
+    def collect(self, ctx: CollectContext) -> dict[str, Any]:
+        opts = _options(ctx.options("todos"))
+        candidates = self._candidates(ctx, opts)
+        hits = _files_with_tags(ctx, [p for p, (_, link) in candidates.items() if not link], opts.search)
+        items: list[dict[str, Any]] = []
+        scanned: dict[str, int] = {}
+        for path, (language, link) in candidates.items():
+            if not link and path not in hits:
+                if language is not None:
+                    scanned[language] = scanned.get(language, 0) + 1
+                continue
+            found = self._scan_file(ctx, path, language, opts)
+            if found is None:
+                continue
+            lang, file_items = found
+            scanned[lang] = scanned.get(lang, 0) + 1
+            items.extend(file_items)
+        items.sort(key=lambda it: (it["path"], it["line"]))
+        blame = _add_ages(ctx, items, opts)
+        return _section(items, scanned, blame)
+
+    # ---- which files ------------------------------------------------------------------------------
+    @staticmethod
+    def _candidates(ctx: CollectContext, opts: _Options) -> dict[str, tuple[str | None, bool]]:
+        """path -> (language or None when only a #! line can tell, is_symlink). Oversized files are
+        recorded as skipped here, without reading them."""
+        out: dict[str, tuple[str | None, bool]] = {}
+        root = ctx.repo.root
+        limit = ctx.repo.max_file_bytes
+        listed = set(ctx.files())
+        for path in ctx.files():
+            if opts.exclude is not None and opts.exclude.match_file(path):
+                continue
+            language = language_for(path)
+            if language is None and name_has_dot(path.rsplit("/", 1)[-1]):
+                continue  # a known non-code extension (Markdown, JSON, text, images…)
+            try:
+                st = (root / path).lstat()
+            except OSError as exc:
+                ctx.skip(path, f"unreadable: {exc.strerror or exc}")
+                continue
+            link = (root / path).is_symlink()
+            if link:
+                target = ctx.repo.resolve(path)
+                if not isinstance(target, Path):
+                    ctx.skip(target.path, target.reason)
+                    continue
+                if target.relative_to(root).as_posix() in listed:
+                    continue  # the target is scanned under its own path; don't count it twice
+            elif st.st_size > limit:
+                ctx.skip(path, f"larger than {limit} bytes ({st.st_size} bytes)")
+                continue
+            if language is None:
+                language = _shebang_language(root / path)
+                if language is None:
+                    continue
+            out[path] = (language, link)
+        return out
+
+    # ---- one file ---------------------------------------------------------------------------------
+    @staticmethod
+    def _scan_file(
+        ctx: CollectContext, path: str, language: str | None, opts: _Options
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        text = ctx.read_text(path)
+        if text is None:
+            return None
+        if language is None:
+            language = language_from_shebang(text[:SHEBANG_PROBE_BYTES].split("\n", 1)[0])
+            if language is None:
+                return None
+        if MARKER.search(text) is None:
+            return language, []
+        try:
+            spans = comment_spans(text, language)
+        except RecursionError:  # pathological nesting of ${…} / f-string fields
+            ctx.skip(path, f"too deeply nested to lex as {language}")
+            return None
+        return language, _markers(text, spans, path, language, opts.ticket)
+
+
+# ---- options ----------------------------------------------------------------------------------------
+
+
+def _options(raw: Mapping[str, Any]) -> _Options:
+    known = {"exclude", "search", "blame", "blame_budget_s", "ticket_pattern"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise CollectorFailed(
+            f"collect.options.todos: unknown option '{unknown[0]}'{suggest(unknown[0], known)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    exclude = raw.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
+        raise CollectorFailed("collect.options.todos.exclude must be a list of glob strings")
+    search = raw.get("search", "auto")
+    if search not in ("auto", "rg", "git", "python"):
+        raise CollectorFailed(f"collect.options.todos.search must be auto, rg, git or python, not {search!r}")
+    blame = raw.get("blame", True)
+    budget = raw.get("blame_budget_s", DEFAULT_BLAME_BUDGET_S)
+    if not isinstance(blame, bool):
+        raise CollectorFailed("collect.options.todos.blame must be true or false")
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0:
+        raise CollectorFailed("collect.options.todos.blame_budget_s must be a positive number of seconds")
+    pattern = raw.get("ticket_pattern", DEFAULT_TICKET)
+    try:
+        ticket = re.compile(str(pattern))
+    except re.error as exc:
+        raise CollectorFailed(f"collect.options.todos.ticket_pattern is not a valid regex: {exc}") from None
+    return _Options(
+        exclude=pathspec.PathSpec.from_lines("gitwildmatch", exclude) if exclude else None,
+        search=str(search),
+        blame=blame,
+        blame_budget_s=float(budget),
+        ticket=ticket,
+    )
+
+
+def _shebang_language(real: Path) -> str | None:
+    try:
+        with real.open("rb") as fh:
+            head = fh.read(SHEBANG_PROBE_BYTES)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    return language_from_shebang(head.split(b"\n", 1)[0].decode("utf-8", "replace"))
+
+
+# ---- finding candidate files ------------------------------------------------------------------------
+
+
+def _files_with_tags(ctx: CollectContext, paths: Sequence[str], how: str) -> set[str]:
+    """The subset of ``paths`` whose bytes contain a tag (a superset of the files with markers: the
+    word-boundary and comment checks happen later, in Python, on the few files listed)."""
+    if not paths:
+        return set()
+    if how in ("auto", "rg") and shutil.which("rg"):
+        found = _search_rg(ctx.repo.root, paths)
+        if found is not None:
+            return found
+    if how in ("auto", "git") and ctx.git is not None:
+        found = _search_git(ctx, paths)
+        if found is not None:
+            return found
+    return _search_python(ctx.repo.root, paths)
+
+
+def _search_rg(root: Path, paths: Sequence[str]) -> set[str] | None:
+    found: set[str] = set()
+    cmd = ["rg", "--no-config", "--files-with-matches", "--null", "--text", "--fixed-strings",
+           "--no-messages", *(arg for tag in TAGS for arg in ("-e", tag)), "--"]
+    for start in range(0, len(paths), SEARCH_CHUNK):
+        try:
+            out = subprocess.run(
+                [*cmd, *paths[start : start + SEARCH_CHUNK]], cwd=root, capture_output=True,
+                timeout=SEARCH_TIMEOUT_S, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if out.returncode not in (0, 1, 2):  # 2: some file could not be read; the rest was searched
+            return None
+        found.update(os.fsdecode(p).removeprefix("./") for p in out.stdout.split(b"\0") if p)
+    return found
+
+
+def _search_git(ctx: CollectContext, paths: Sequence[str]) -> set[str] | None:
+    assert ctx.git is not None
+    try:
+        out = ctx.git.run(
+            "grep", "-l", "-z", "--text", "--fixed-strings", "--untracked", "--no-color",
+            *(arg for tag in TAGS for arg in ("-e", tag)), "--", ctx.git.prefix or ".",
+            timeout=SEARCH_TIMEOUT_S, check=False,
+        )
+    except GitError:
+        return None
+    wanted = set(paths)
+    found = set()
+    for top_rel in out.split("\0"):
+        rel = ctx.git.to_repo_path(top_rel) if top_rel else None
+        if rel is not None and rel in wanted:
+            found.add(rel)
+    # untracked files that .gitignore hides are not in `paths` either, so nothing is lost
+    return found
+
+
+def _search_python(root: Path, paths: Sequence[str]) -> set[str]:
+    found = set()
+    for path in paths:
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            found.add(path)  # let the reader record why
+            continue
+        if _MARKER_BYTES.search(data):
+            found.add(path)
+    return found
+
+
+# ---- markers in one file ----------------------------------------------------------------------------
+
+
+def _markers(
+    text: str, spans: Sequence[tuple[int, int]], path: str, language: str, ticket: re.Pattern[str]
+) -> list[dict[str, Any]]:
+    """One item per line: the first tag on that line that lies wholly inside a comment."""
+    starts = [s for s, _ in spans]
+    line_starts: list[int] | None = None
+    seen_lines: set[int] = set()
+    items: list[dict[str, Any]] = []
+    for m in MARKER.finditer(text):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k < 0 or m.end() > spans[k][1]:
+            continue
+        if line_starts is None:
+            line_starts = [0, *(nl.end() for nl in re.finditer("\n", text))]
+        line = bisect.bisect_right(line_starts, m.start())
+        if line in seen_lines:
+            continue
+        seen_lines.add(line)
+        line_end = text.find("\n", m.end())
+        end = min(spans[k][1], len(text) if line_end < 0 else line_end)
+        items.append(_item(path, line, language, m.group(1), text[m.end() : end], ticket=ticket))
+    return items
+
+
+def _item(
+    path: str, line: int, language: str, tag: str, rest: str, *, ticket: re.Pattern[str]
+) -> dict[str, Any]:
+    owner: str | None = None
+    found_ticket: str | None = None
+    rest = _TEXT_TRAILER.sub("", rest.rstrip("\r"))
+    paren = re.match(r"\(([^()]*)\)", rest)
+    if paren:
+        rest = rest[paren.end() :]
+        for part in re.split(r"[,;\s]+", paren.group(1).strip()):
+            if not part:
+                continue
+            as_ticket = _find_ticket(part, ticket)
+            if as_ticket is not None and found_ticket is None:
+                found_ticket = as_ticket
+            elif owner is None and as_ticket is None:
+                owner = part.lstrip("@")
+    text = rest.lstrip(" \t:-–—").strip()
+    handle = _LEADING_HANDLE.match(text)
+    if owner is None and handle:
+        owner = handle.group(1)
+    if found_ticket is None:
+        found_ticket = _find_ticket(text, ticket)
+    item: dict[str, Any] = {
+        "path": path, "line": line, "tag": tag, "text": text[:MAX_TEXT], "language": language,
+    }
+    if owner:
+        item["owner"] = owner
+    if found_ticket:
+        item["ticket"] = found_ticket
+    return item
+
+
+def _find_ticket(text: str, ticket: re.Pattern[str]) -> str | None:
+    url = _URL.search(text)
+    candidates: list[tuple[int, str]] = []
+    if url:
+        candidates.append((url.start(), url.group().rstrip(".,;:")))
+    for m in ticket.finditer(text):
+        key = m.group().split("-", 1)[0]
+        if key not in NOT_TICKET_KEYS and not (url and url.start() <= m.start() < url.end()):
+            candidates.append((m.start(), m.group()))
+            break
+    number = _ISSUE_NUMBER.search(text)
+    if number and not (url and url.start() <= number.start() < url.end()):
+        candidates.append((number.start(), number.group()))
+    return min(candidates)[1] if candidates else None
+
+
+# ---- ages from git blame ----------------------------------------------------------------------------
+
+
+def _add_ages(ctx: CollectContext, items: list[dict[str, Any]], opts: _Options) -> dict[str, str]:
+    if not opts.blame:
+        return {"status": "skipped", "reason": "disabled by collect.options.todos.blame"}
+    git = ctx.git
+    if git is None:
+        return {"status": "skipped", "reason": "not a git repository"}
+    if not items:
+        return {"status": "ok"}
+    lines: dict[str, list[int]] = {}
+    for it in items:
+        lines.setdefault(it["path"], []).append(it["line"])
+    try:
+        tracked_out = git.run("ls-files", "-z", "--", *(git.to_top_path(p) for p in lines))
+        has_head = bool(git.run("rev-parse", "--verify", "-q", "HEAD", check=False).strip())
+        shallow = git.run("rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+    except GitError as exc:
+        return {"status": "skipped", "reason": str(exc)}
+    tracked = {git.to_repo_path(p) for p in tracked_out.split("\0") if p}
+    now = ctx.now.astimezone(UTC)
+    ages: dict[tuple[str, int], int] = {}
+    to_blame = sorted(p for p in lines if p in tracked) if has_head else []
+    for path, path_lines in lines.items():
+        if path not in to_blame:  # untracked or no commit yet: as new as it gets
+            ages.update({(path, ln): 0 for ln in path_lines})
+    failed, unfinished = _blame_all(
+        ctx, to_blame, lines, now=now, ages=ages, budget_s=opts.blame_budget_s
+    )
+    for it in items:
+        age = ages.get((it["path"], it["line"]))
+        if age is not None:
+            it["age_days"] = age
+    if unfinished:
+        return {"status": "partial", "reason": (
+            f"blame time budget of {opts.blame_budget_s:g}s ran out: {unfinished} of {len(to_blame)} "
+            "files with markers have no ages (raise collect.options.todos.blame_budget_s)"
+        )}
+    if failed:
+        return {"status": "partial", "reason":
+                f"git blame failed for {len(failed)} file(s), e.g. {failed[0]}"}
+    if shallow:
+        return {"status": "partial", "reason": (
+            "shallow clone: lines older than the clone's history show the age of its oldest commit"
+        )}
+    return {"status": "ok"}
+
+
+def _blame_all(
+    ctx: CollectContext, paths: Sequence[str], lines: Mapping[str, list[int]], *, now: datetime,
+    ages: dict[tuple[str, int], int], budget_s: float,
+) -> tuple[list[str], int]:
+    """Blame ``paths`` in a few threads until done or out of time: (failed paths, unfinished count)."""
+    git = ctx.git
+    assert git is not None
+    deadline = time.monotonic() + budget_s
+    failed: list[str] = []
+    pending: dict[Future[dict[int, int]], str] = {}
+    queue = list(paths)
+    with ThreadPoolExecutor(max_workers=BLAME_WORKERS) as pool:
+
+        def submit() -> None:
+            while queue and len(pending) < BLAME_WORKERS:
+                path = queue.pop(0)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    queue.insert(0, path)
+                    return
+                pending[pool.submit(_blame_file, ctx, path, lines[path], remaining)] = path
+
+        submit()
+        while pending:
+            left = max(0.0, deadline - time.monotonic())
+            done, _ = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+            if not done:
+                break
+            for future in done:
+                path = pending.pop(future)
+                try:
+                    times = future.result()
+                except GitError:
+                    failed.append(path)
+                    continue
+                for line, epoch in times.items():
+                    if epoch == UNCOMMITTED:
+                        ages[(path, line)] = 0
+                    else:
+                        ages[(path, line)] = max(0, (now - datetime.fromtimestamp(epoch, UTC)).days)
+            submit()
+        unfinished = len(queue) + len(pending)
+        for future in pending:
+            future.cancel()
+    return sorted(failed), unfinished
+
+
+UNCOMMITTED = -1
+_BLAME_HEADER = re.compile(r"^([0-9a-f]{40}) [0-9]+ ([0-9]+)")
+
+
+def _blame_file(ctx: CollectContext, path: str, lines: Iterable[int], timeout: float) -> dict[int, int]:
+    """final line -> author time (epoch seconds) of the commit that wrote it (``UNCOMMITTED`` for lines
+    changed in the working tree)."""
+    assert ctx.git is not None
+    ranges = [arg for ln in sorted(set(lines)) for arg in ("-L", f"{ln},{ln}")]
+    top_path = ctx.git.to_top_path(path)
+    out = ctx.git.run("blame", "--line-porcelain", "--root", *ranges, "--", top_path, timeout=timeout)
+    times: dict[int, int] = {}
+    current: int | None = None
+    uncommitted = False
+    for row in out.split("\n"):
+        header = _BLAME_HEADER.match(row)
+        if header:
+            current = int(header.group(2))
+            uncommitted = header.group(1) == "0" * 40
+        elif row.startswith("author-time ") and current is not None:
+            times[current] = UNCOMMITTED if uncommitted else int(row.split()[1])
+    return times
+
+
+# ---- the section ------------------------------------------------------------------------------------
+
+
+def _section(
+    items: list[dict[str, Any]], scanned: Mapping[str, int], blame: dict[str, str]
+) -> dict[str, Any]:
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    by_tag = dict.fromkeys(TAGS, 0)
+    by_language: dict[str, int] = {}
+    without = 0
+    for it in items:
+        by_path.setdefault(it["path"], []).append(it)
+        by_tag[it["tag"]] += 1
+        by_language[it["language"]] = by_language.get(it["language"], 0) + 1
+        if "owner" not in it and "ticket" not in it:
+            without += 1
+    return {
+        "items": items,
+        "by_path": by_path,
+        "counts": {
+            "total": len(items),
+            "by_tag": by_tag,
+            "by_language": dict(sorted(by_language.items())),
+            "without_owner_or_ticket": without,
+            "files_with_markers": len(by_path),
+        },
+        "files_scanned": sum(scanned.values()),
+        "files_by_language": dict(sorted(scanned.items())),
+        "blame": blame,
+    }

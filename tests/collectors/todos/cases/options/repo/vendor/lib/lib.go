@@ -1,0 +1,3 @@
+package lib
+
+// TODO: vendored code is excluded by collect.options.todos.exclude

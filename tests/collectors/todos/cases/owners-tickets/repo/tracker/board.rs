@@ -1,0 +1,2 @@
+/* TODO(fay): a block comment with an owner, see BOARD-3 */
+pub fn board() {}
