@@ -222,11 +222,22 @@ def compile_expr(source: str) -> Compiled:
     except celpy.CELParseError as exc:
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-        raise CelSyntaxError(first[:MAX_MESSAGE], line, column) from None
+        raise CelSyntaxError(_parse_problem(exc.__context__), line, column) from None
     except RecursionError:
         raise CelSyntaxError("expression nested too deeply", None, None) from None
     return Compiled(source, tree)
+
+
+def _parse_problem(cause: BaseException | None) -> str:
+    """A one-line reason from Lark's exception (celpy's own message only repeats the source)."""
+    token = getattr(cause, "token", None)
+    if isinstance(cause, lark.exceptions.UnexpectedCharacters):
+        return f"unexpected character {getattr(cause, 'char', '?')!r}"
+    if token is not None and str(token):
+        return f"unexpected {str(token)!r}"
+    if token is not None:
+        return "unexpected end of expression"
+    return "syntax error"
 
 
 def _program(tree: Tree) -> Any:

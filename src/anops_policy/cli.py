@@ -47,7 +47,25 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class AnopsGroup(click.Group):
+    """Maps errors to messages and exit codes for every command (also under click's test runner)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AnopsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("ANOPS_POLICY_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"internal error: {type(exc).__name__}: {exc} (set ANOPS_POLICY_DEBUG=1 for a traceback)", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=AnopsGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="anops-policy")
 def cli() -> None:
     """Production-readiness checklists as code.
@@ -280,7 +298,10 @@ def init_cmd(path: Path, force: bool, to_stdout: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place that maps errors to exit codes and messages."""
     try:
-        cli.main(args=argv, prog_name="anops-policy", standalone_mode=False)
+        # without standalone mode click returns (not raises) the code given to ctx.exit()
+        code = cli.main(args=argv, prog_name="anops-policy", standalone_mode=False)
+        if isinstance(code, int) and code != EXIT_OK:
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -45,9 +45,10 @@ class Marks:
         start_line, start_col = self.values[path]
         style = self.styles.get(path)
         if style in ("|", ">"):
+            # content starts on the line after the indicator; its indentation is the first content line's
             file_line = start_line + line
-            text = self.lines[file_line - 1] if 0 < file_line <= len(self.lines) else ""
-            indent = len(text) - len(text.lstrip(" "))
+            first = next((t for t in self.lines[start_line:] if t.strip()), "")
+            indent = len(first) - len(first.lstrip(" "))
             return location(self.file, file_line, indent + column)
         if line > 1:  # a multi-line flow scalar: columns past the first line are not reliable
             return location(self.file, start_line + line - 1, column)
