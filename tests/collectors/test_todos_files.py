@@ -1,0 +1,122 @@
+"""Weird files never crash the todos collector: binary, invalid UTF-8, a 50 MB file, a symlink loop and a
+symlink leaving the tree each end as a recorded skip (with every search backend, with and without git),
+and a symlink to a file inside the tree is not counted twice."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anops_policy.config import config_from_data
+from anops_policy.gather import collect_facts
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+BACKENDS = ["python", "git", *(["rg"] if shutil.which("rg") else [])]
+
+
+def config(**todos: Any) -> Any:
+    return config_from_data(
+        {"apiVersion": "anops.dev/config/v1", "collect": {"options": {"todos": todos}}}, None, "test"
+    )
+
+
+@pytest.fixture(scope="module")
+def weird_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("weird")
+    root = base / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "ok.py").write_text("x = 1  # TODO: the only real marker\n")
+    (root / "src" / "blob.rs").write_bytes(b"\x00\x01\x02// TODO: in a binary file\n\x00")
+    (root / "src" / "latin1.py").write_bytes("# TODO: caf\xe9 au lait\n".encode("latin-1"))
+    with (root / "src" / "huge.py").open("wb") as fh:  # 50 MB, over the default 4 MiB limit
+        fh.write(b"# TODO: never read\n")
+        chunk = b"x = 1\n" * 100_000
+        for _ in range(50 * 1024 * 1024 // len(chunk)):
+            fh.write(chunk)
+    (root / "src" / "loop.rs").symlink_to("loop.rs")
+    outside = base / "outside.go"
+    outside.write_text("// TODO: outside the evaluated directory\n")
+    (root / "src" / "escape.go").symlink_to(outside)
+    (root / "src" / "alias.py").symlink_to("ok.py")
+    (root / "src" / "dir_loop").symlink_to(".")
+    return root
+
+
+def run(root: Path, **todos: Any) -> dict[str, Any]:
+    return collect_facts(root, config(**todos), now=NOW, only=["todos"], use_git=(root / ".git").exists())
+
+
+def check_weird(document: dict[str, Any]) -> None:
+    meta = document["meta"]["collectors"]["todos"]
+    assert meta["status"] == "ok", meta
+    section = document["todos"]
+    assert [(it["path"], it["line"], it["tag"]) for it in section["items"]] == [("src/ok.py", 1, "TODO")]
+    reasons = {s["path"]: s["reason"] for s in meta["skipped"]}
+    assert reasons["src/blob.rs"] == "binary file"
+    assert reasons["src/latin1.py"].startswith("not UTF-8")
+    assert reasons["src/huge.py"].startswith("larger than 4194304 bytes")
+    assert "symlink loop" in reasons["src/loop.rs"]
+    assert reasons["src/escape.go"] == "symlink points outside the evaluated directory"
+    assert "src/alias.py" not in reasons  # scanned at its target, src/ok.py
+    assert section["files_scanned"] == 1
+
+
+@pytest.mark.parametrize("search", BACKENDS)
+def test_weird_files_are_recorded_skips_without_git(weird_tree: Path, search: str) -> None:
+    check_weird(run(weird_tree, search=search))
+
+
+@pytest.mark.parametrize("search", BACKENDS)
+def test_weird_files_are_recorded_skips_in_a_git_work_tree(
+    weird_tree: Path, tmp_path: Path, search: str
+) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(weird_tree, root, symlinks=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)  # untracked files: listed, not blamed
+    document = run(root, search=search)
+    check_weird(document)
+    assert document["todos"]["items"][0]["age_days"] == 0  # not committed yet
+    assert document["todos"]["blame"] == {"status": "ok"}
+
+
+def test_a_larger_size_limit_reads_the_big_file(weird_tree: Path) -> None:
+    data = {"apiVersion": "anops.dev/config/v1", "collect": {"max_file_bytes": 64 * 1024 * 1024}}
+    cfg = config_from_data(data, None, "t")
+    document = collect_facts(weird_tree, cfg, now=NOW, only=["todos"], use_git=False)
+    found = {(it["path"], it["line"]) for it in document["todos"]["items"]}
+    assert found == {("src/ok.py", 1), ("src/huge.py", 1)}
+
+
+def test_files_without_markers_are_searched_not_read(tmp_path: Path) -> None:
+    """A binary file with no tag bytes at all is proven clean by the search: no skip to report."""
+    (tmp_path / "a.c").write_bytes(b"\x00\x01 nothing here")
+    (tmp_path / "b.c").write_text("int main(void) { return 0; }\n")
+    document = run(tmp_path)
+    assert "skipped" not in document["meta"]["collectors"]["todos"]
+    assert document["todos"]["files_scanned"] == 2
+    assert document["todos"]["files_by_language"] == {"c": 2}
+
+
+def test_crlf_and_no_trailing_newline(tmp_path: Path) -> None:
+    (tmp_path / "w.py").write_bytes(b"a = 1\r\n# TODO(ana): windows line ends\r\nb = '# FIXME'  # XXX last")
+    items = run(tmp_path)["todos"]["items"]
+    assert [(it["line"], it["tag"], it["text"], it.get("owner")) for it in items] == [
+        (2, "TODO", "windows line ends", "ana"),
+        (3, "XXX", "last", None),
+    ]
+
+
+def test_pathological_nesting_is_a_skip_not_a_crash(tmp_path: Path) -> None:
+    depth = 5000
+    (tmp_path / "deep.ts").write_text("// TODO: top\nconst s = " + "`${" * depth + "1" + "}`" * depth + ";\n")
+    document = run(tmp_path)
+    assert document["meta"]["collectors"]["todos"]["status"] == "ok"
+    assert document["meta"]["collectors"]["todos"]["skipped"] == [
+        {"path": "deep.ts", "reason": "too deeply nested to lex as typescript"}
+    ]
+
