@@ -5,6 +5,7 @@ from __future__ import annotations
 from anops_policy.collect import Collector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
+from anops_policy.collectors.python import PythonCollector
 from anops_policy.collectors.rust import RustCollector
 from anops_policy.collectors.tests import TestsCollector
 from anops_policy.collectors.todos import TodosCollector
@@ -12,6 +13,7 @@ from anops_policy.collectors.todos import TodosCollector
 BUILTIN: dict[str, Collector] = {
     "git": GitCollector(),
     "layout": LayoutCollector(),
+    "python": PythonCollector(),
     "rust": RustCollector(),
     "tests": TestsCollector(),
     "todos": TodosCollector(),
