@@ -40,6 +40,8 @@ DEFAULT_GLOBS = (
     "target/nextest/**/junit.xml",
     "reports/**",
 )
+# Dependency trees the default globs skip (an explicit glob may still name them).
+DEPENDENCY_DIRS = frozenset({"node_modules", ".venv", "venv", "site-packages", "dist-packages"})
 DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_FILES = 2000
 MAX_FAILING = 100
@@ -69,6 +71,8 @@ class TestsCollector:
                 "list the result-file globs under collect.results, or drop the key to use the defaults",
             )
         paths = ctx.glob(globs, include_ignored=True)
+        if source == "default":  # installed packages ship their own test data; never ours
+            paths = [p for p in paths if not DEPENDENCY_DIRS.intersection(p.split("/")[:-1])]
         reader = _Reader(ctx, PathMapper(ctx.files(), ctx.repo.root), max_bytes)
         truncated = len(paths) > max_files
         for path in paths[:max_files]:
