@@ -73,6 +73,9 @@ class Marks:
 
 def _build_loader(text: str, extra_tags: dict[str, Callable[[yaml.Node], Any]] | None) -> yaml.SafeLoader:
     loader = yaml.SafeLoader(text)
+    # dates stay strings (`expires: 2026-12-31`, `until: 2027-01-15`): the schemas and JSON expect text
+    loader.yaml_constructors = dict(loader.yaml_constructors)
+    loader.yaml_constructors["tag:yaml.org,2002:timestamp"] = yaml.SafeLoader.construct_yaml_str
     for tag, fn in (extra_tags or {}).items():
         # add_constructor mutates the class; bind per instance through the constructor table copy
         loader.yaml_constructors = dict(loader.yaml_constructors)
