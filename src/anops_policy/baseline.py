@@ -1,0 +1,160 @@
+"""``--baseline FILE``: the ratchet. A previous run (its JSON report, or the decision log it appended to)
+names the failures that already existed; in this run only a failure whose fingerprint is *new* blocks.
+
+Fingerprints hash the policy, the subject and the evidence *paths* (never line numbers), so moving code
+within a file keeps a failure "unchanged". Only ``fail`` outcomes are ratcheted: an ``error`` (the engine
+could not decide) keeps blocking even when the baseline had it too, because a baseline must never turn a
+broken collector or policy into a silent green. A ``waived`` decision is not a baseline failure either: when
+its waiver expires, the failure blocks again, as the waiver's owner was promised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from anops_policy.errors import InputError
+from anops_policy.model import Decision, Outcome
+from anops_policy.report import Report
+
+MAX_BASELINE_BYTES = 256 * 1024 * 1024
+NEW = "new"
+UNCHANGED = "unchanged"
+# Waiver states under which a logged ``fail`` was in fact accepted (the log keeps the underlying fail).
+APPLIED_WAIVER_STATES = {"applied", "valid", "active"}
+
+
+@dataclass(frozen=True)
+class BaselineFailure:
+    fingerprint: str
+    policy: str
+    subject: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Baseline:
+    source: str  # the file as the user named it
+    kind: str  # "report" | "decision_log"
+    failures: Mapping[str, BaselineFailure]  # by fingerprint
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a JSON report (``eval --output json=…``) or a decision log (JSON Lines; the last eval event)."""
+    where = f"--baseline {path}"
+    try:
+        if path.stat().st_size > MAX_BASELINE_BYTES:
+            raise InputError(f"{where}: larger than {MAX_BASELINE_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: unreadable: {exc}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        document = None
+    if isinstance(document, dict) and "decisions" in document:
+        kind, decisions = "report", document["decisions"]
+    elif document is None or path.suffix == ".jsonl":
+        kind, decisions = "decision_log", _last_eval_decisions(text, where)
+    else:
+        raise InputError(f"{where}: expected a JSON report (eval --output json=FILE) or a decision log (.jsonl)")
+    return Baseline(str(path), kind, _failures(decisions, where))
+
+
+def _last_eval_decisions(text: str, where: str) -> list[Any]:
+    """The decisions of the log's last eval event. Sign-off and other events carry no ``decisions``."""
+    last: list[Any] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(event, dict):
+            raise InputError(f"{where}:{number}: expected a JSON object per line")
+        kind = event.get("type", event.get("kind", "eval"))
+        if kind == "eval" and isinstance(event.get("decisions"), list):
+            last = event["decisions"]
+    if last is None:
+        raise InputError(f"{where}: the decision log holds no eval event with decisions")
+    return last
+
+
+def _failures(decisions: Any, where: str) -> dict[str, BaselineFailure]:
+    if not isinstance(decisions, list):
+        raise InputError(f"{where}: 'decisions' must be a list")
+    out: dict[str, BaselineFailure] = {}
+    for index, entry in enumerate(decisions):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str) \
+                or not isinstance(entry.get("outcome"), str):
+            raise InputError(f"{where}: decision #{index} lacks a string 'fingerprint' and 'outcome'")
+        if entry["outcome"] != Outcome.FAIL.value or _waived(entry.get("waiver")):
+            continue
+        subject = entry.get("subject")
+        out[entry["fingerprint"]] = BaselineFailure(
+            entry["fingerprint"], str(entry.get("policy", "")), subject if isinstance(subject, str) else None,
+            str(entry.get("message", "")),
+        )
+    return out
+
+
+def _waived(waiver: Any) -> bool:
+    return isinstance(waiver, dict) and str(waiver.get("status", "")) in APPLIED_WAIVER_STATES
+
+
+def apply_baseline(report: Report, baseline: Baseline) -> None:
+    """Classify this run's failures against ``baseline``; unchanged ones stop blocking. Records the result
+    on ``report.baseline`` (rendered by every format) and a note for the text report."""
+    states: dict[str, str] = {}
+    for decision in report.decisions:
+        if decision.outcome != Outcome.FAIL:
+            continue
+        state = UNCHANGED if decision.fingerprint in baseline.failures else NEW
+        states[decision.fingerprint] = state
+        if state == UNCHANGED:
+            decision.blocking = False
+    fixed = sorted(
+        (f for fp, f in baseline.failures.items() if fp not in states),
+        key=lambda f: (f.policy, f.subject or "", f.fingerprint),
+    )
+    new = [d for d in report.decisions if states.get(d.fingerprint) == NEW]
+    unchanged = [d for d in report.decisions if states.get(d.fingerprint) == UNCHANGED]
+    report.baseline = {
+        "file": baseline.source,
+        "kind": baseline.kind,
+        "counts": {"new": len(new), "unchanged": len(unchanged), "fixed": len(fixed)},
+        "new": [d.fingerprint for d in new],
+        "unchanged": [d.fingerprint for d in unchanged],
+        "fixed": [
+            {"policy": f.policy, "subject": f.subject, "fingerprint": f.fingerprint, "message": f.message}
+            for f in fixed
+        ],
+    }
+    report.notes.append(_note(baseline, new, unchanged, fixed))
+
+
+def _note(baseline: Baseline, new: Iterable[Decision], unchanged: list[Decision], fixed: list[BaselineFailure]) -> str:
+    blocking_new = sum(1 for d in new if d.blocking)
+    parts = [f"baseline {baseline.source}: {blocking_new} new blocking failures"]
+    if unchanged:
+        parts.append(f"{len(unchanged)} unchanged failures do not block (already in the baseline)")
+    if fixed:
+        names = ", ".join(f"{f.policy}{f' [{f.subject}]' if f.subject else ''}" for f in fixed[:10])
+        more = f" (+{len(fixed) - 10} more)" if len(fixed) > 10 else ""
+        parts.append(f"{len(fixed)} fixed: {names}{more}")
+    return "; ".join(parts)
+
+
+def baseline_states(report: Report) -> dict[str, str]:
+    """Fingerprint → ``new`` | ``unchanged`` for this run's failures (empty without a baseline)."""
+    if report.baseline is None:
+        return {}
+    states = dict.fromkeys(report.baseline["new"], NEW)
+    states.update(dict.fromkeys(report.baseline["unchanged"], UNCHANGED))
+    return states
