@@ -26,11 +26,13 @@ from functools import lru_cache
 from typing import Any
 
 import celpy
+import celpy.adapter
+import celpy.celparser
 import celpy.celtypes as ct
 import celpy.evaluation as ev
 import lark
 
-Tree = lark.Tree
+Tree = lark.Tree[Any]
 CELValue = Any
 
 # celpy logs evaluation failures with the full argument reprs at ERROR level (through logging's
@@ -74,7 +76,7 @@ class CelSyntaxError(Exception):
         self.column = column
 
 
-class DeadlineExceeded(BaseException):  # noqa: N818
+class DeadlineExceeded(BaseException):
     """Raised inside evaluation by the timer. A BaseException so celpy's ``except Exception`` blocks
     (which log the full argument reprs) do not swallow it."""
 
@@ -178,7 +180,7 @@ EXTRA_FUNCTIONS: dict[str, Callable[..., CELValue]] = {
 }
 
 FUNCTION_DOCS: dict[str, str] = {
-    "glob": "glob(path, pattern) or path.glob(pattern): shell-style match; `*` stays within a directory, `**` spans them",
+    "glob": "glob(path, pattern) or path.glob(pattern): shell-style match; `*` stays in a directory, `**` spans them",
     "lowerAscii": "s.lowerAscii(): lower-cased copy of s",
     "split": "s.split(sep): list of the parts of s between occurrences of sep",
     "join": "list.join(sep) or join(list, sep): the strings of list joined by sep",
@@ -189,9 +191,9 @@ FUNCTION_DOCS: dict[str, str] = {
 
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 GLOBAL_MACROS = frozenset({"has", "dyn"})
-BUILTIN_FUNCTIONS = frozenset(
-    name for name in ev.base_functions if name[0].isalpha()
-) | frozenset(EXTRA_FUNCTIONS) | GLOBAL_MACROS
+BUILTIN_FUNCTIONS = (
+    frozenset(name for name in ev.base_functions if name[0].isalpha()) | frozenset(EXTRA_FUNCTIONS) | GLOBAL_MACROS
+)
 TYPE_NAMES = frozenset({"int", "uint", "double", "string", "bytes", "bool", "list", "map", "null_type", "type", "dyn"})
 
 
@@ -219,7 +221,7 @@ def compile_expr(source: str) -> Compiled:
     """Parse a CEL expression (no evaluation). Raises ``CelSyntaxError`` with the position in ``source``."""
     try:
         tree = _env().compile(source)
-    except celpy.CELParseError as exc:
+    except celpy.celparser.CELParseError as exc:
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
         raise CelSyntaxError(_parse_problem(exc.__context__), line, column) from None
@@ -253,7 +255,7 @@ def _program(tree: Tree) -> Any:
 
 def to_cel(value: Any) -> CELValue:
     """Convert JSON-shaped Python data to CEL values (done once per run for the fact document)."""
-    return celpy.json_to_cel(value)
+    return celpy.adapter.json_to_cel(value)
 
 
 def timestamp(value: dt.datetime) -> CELValue:

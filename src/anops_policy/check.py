@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import lark
 
@@ -24,9 +24,11 @@ from anops_policy.cel import BUILTIN_FUNCTIONS, EXTRA_FUNCTIONS, MACROS, TYPE_NA
 from anops_policy.schema_nav import (
     SchemaRef,
     element,
-    field as schema_field,
     is_scalar,
     iteration_element,
+)
+from anops_policy.schema_nav import (
+    field as schema_field,
 )
 from anops_policy.validation import suggest
 
@@ -44,7 +46,7 @@ class Names:
     members: Mapping[str, Any]  # name -> type of the member (SchemaRef, Names or None)
 
 
-Type = Union[SchemaRef, Names, None]
+Type = SchemaRef | Names | None
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Checker:
         return last if len(node.children) == 1 else None
 
     # -- names ----------------------------------------------------------------------------------------
-    def v_ident(self, node: lark.Tree) -> Type:
+    def v_ident(self, node: lark.Tree[Any]) -> Type:
         token = node.children[0]
         name = str(token)
         if name in self.scope:
@@ -96,7 +98,7 @@ class Checker:
         self.report(f"unknown identifier '{name}'{suggest(name, known)}", token)
         return None
 
-    def v_ident_arg(self, node: lark.Tree) -> Type:
+    def v_ident_arg(self, node: lark.Tree[Any]) -> Type:
         token = node.children[0]
         name = str(token)
         args = node.children[1] if len(node.children) > 1 else None
@@ -106,15 +108,15 @@ class Checker:
             self.visit(args)
         return None
 
-    def v_dot_ident(self, node: lark.Tree) -> Type:
+    def v_dot_ident(self, node: lark.Tree[Any]) -> Type:
         self.report("qualified names (leading '.') are not supported", node.children[0])
         return None
 
-    def v_dot_ident_arg(self, node: lark.Tree) -> Type:
+    def v_dot_ident_arg(self, node: lark.Tree[Any]) -> Type:
         return self.v_dot_ident(node)
 
     # -- member access --------------------------------------------------------------------------------
-    def v_member_dot(self, node: lark.Tree) -> Type:
+    def v_member_dot(self, node: lark.Tree[Any]) -> Type:
         chain = _dotted_chain(node)
         if chain is not None and isinstance(self.scope.get(str(chain[0])), SchemaRef):
             return self.select_path(chain)
@@ -148,7 +150,7 @@ class Checker:
                 member: Type = base.members[name]
                 return member
             known = sorted(base.members)
-            hint = suggest(name, known) or (f"; declared: {', '.join(known)}" if known else f"; none declared")
+            hint = suggest(name, known) or (f"; declared: {', '.join(known)}" if known else "; none declared")
             self.report(f"unknown {base.kind} '{name}'{hint}", token)
             return None
         if isinstance(base, SchemaRef):
@@ -167,19 +169,19 @@ class Checker:
                 self.report(f"unknown field '{base.path}.{name}'{suggest_path(base.path, name, result.known)}", token)
         return None
 
-    def v_member_index(self, node: lark.Tree) -> Type:
+    def v_member_index(self, node: lark.Tree[Any]) -> Type:
         base = self.visit(node.children[0])
         self.visit(node.children[1])
         if isinstance(base, SchemaRef):
             return element(base)
         return None
 
-    def v_member_object(self, node: lark.Tree) -> Type:
+    def v_member_object(self, node: lark.Tree[Any]) -> Type:
         for child in node.children:
             self.visit(child)
         return None
 
-    def v_member_dot_arg(self, node: lark.Tree) -> Type:
+    def v_member_dot_arg(self, node: lark.Tree[Any]) -> Type:
         target_node, token = node.children[0], node.children[1]
         name = str(token)
         args = node.children[2] if len(node.children) > 2 else None
@@ -216,7 +218,7 @@ class Checker:
 _MISSING: Any = object()
 
 
-def _dotted_chain(node: lark.Tree) -> list[Any] | None:
+def _dotted_chain(node: lark.Tree[Any]) -> list[Any] | None:
     """``[root_token, seg1, seg2, ...]`` when ``node`` is a plain ``a.b.c`` chain, else None."""
     segments: list[Any] = []
     current: Any = node
@@ -264,7 +266,7 @@ def suggest_path(path: str, name: str, known: tuple[str, ...]) -> str:
     return f"; known fields: {', '.join(known)}" if known and len(known) <= 12 else ""
 
 
-def tree_depth(tree: lark.Tree) -> int:
+def tree_depth(tree: lark.Tree[Any]) -> int:
     deepest = 0
     stack: list[tuple[Any, int]] = [(tree, 1)]
     while stack:
@@ -275,18 +277,22 @@ def tree_depth(tree: lark.Tree) -> int:
     return deepest
 
 
-def check_tree(tree: lark.Tree, scope: Mapping[str, Type]) -> list[Problem]:
+def check_tree(tree: lark.Tree[Any], scope: Mapping[str, Type]) -> list[Problem]:
     depth = tree_depth(tree)
     if depth > MAX_TREE_DEPTH:
-        return [Problem(
-            f"expression nested too deeply ({depth} levels; the limit is {MAX_TREE_DEPTH}): "
-            "split it into variables", 1, 1,
-        )]
+        return [
+            Problem(
+                f"expression nested too deeply ({depth} levels; the limit is {MAX_TREE_DEPTH}): "
+                "split it into variables",
+                1,
+                1,
+            )
+        ]
     checker = Checker(dict(scope))
     checker.visit(tree)
     return sorted(checker.problems, key=lambda p: (p.line, p.column))
 
 
-def infer(tree: lark.Tree, scope: Mapping[str, Type]) -> Type:
+def infer(tree: lark.Tree[Any], scope: Mapping[str, Type]) -> Type:
     """The type of an expression's value (for ``for_each`` subjects and variables); None when unknown."""
     return Checker(dict(scope)).visit(tree)

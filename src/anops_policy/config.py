@@ -47,7 +47,8 @@ class RepoConfig:
 
     @property
     def collect(self) -> Mapping[str, Any]:
-        return self.raw.get("collect", {})
+        value: Mapping[str, Any] = self.raw.get("collect", {})
+        return value
 
     @property
     def exclude(self) -> list[str]:
@@ -69,7 +70,8 @@ class RepoConfig:
 
     @property
     def engine(self) -> Mapping[str, Any]:
-        return self.raw.get("engine", {})
+        value: Mapping[str, Any] = self.raw.get("engine", {})
+        return value
 
     @property
     def decision_log(self) -> str | None:

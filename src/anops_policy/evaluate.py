@@ -15,7 +15,8 @@ from anops_policy.errors import ConfigError
 from anops_policy.explain import evidence_from, explain_failure, shorten
 from anops_policy.facts import collector_status
 from anops_policy.loading import _type_ok
-from anops_policy.model import Decision, Expr, Level, Outcome, Pack, Policy, Template
+from anops_policy.model import Decision, Level, Outcome, Pack, Policy, Template
+from anops_policy.progress import EVALUATE, ProgressCallback, ProgressEvent
 
 DEFAULT_DEADLINE_S = 2.0
 
@@ -44,7 +45,9 @@ def resolve_params(policy: Policy, overrides: Mapping[str, Any], where: str = "c
 
             raise ConfigError(f"{where}: policy '{policy.id}' has no parameter '{name}'{suggest(name, declared)}")
         if not _type_ok(value, param.type):
-            raise ConfigError(f"{where}: parameter '{name}' of policy '{policy.id}' must be a {param.type}, got {value!r}")
+            raise ConfigError(
+                f"{where}: parameter '{name}' of policy '{policy.id}' must be a {param.type}, got {value!r}"
+            )
         values[name] = value
     return values
 
@@ -52,8 +55,15 @@ def resolve_params(policy: Policy, overrides: Mapping[str, Any], where: str = "c
 class _Run:
     """Evaluation of one policy."""
 
-    def __init__(self, policy: Policy, document: Mapping[str, Any], facts_cel: Any, params: Mapping[str, Any],
-                 settings: RunSettings, pack_id: str) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        document: Mapping[str, Any],
+        facts_cel: Any,
+        params: Mapping[str, Any],
+        settings: RunSettings,
+        pack_id: str,
+    ) -> None:
         self.policy = policy
         self.document = document
         self.settings = settings
@@ -61,15 +71,31 @@ class _Run:
         self.level = policy.level_on(settings.now.date())
         self.base = {"facts": facts_cel, "params": cel.to_cel(dict(params)), "now": cel.timestamp(settings.now)}
 
-    def decision(self, outcome: Outcome, subject: str | None, message: str, *,
-                 explanation: dict[str, Any] | None = None, evidence: list[dict[str, Any]] | None = None) -> Decision:
+    def decision(
+        self,
+        outcome: Outcome,
+        subject: str | None,
+        message: str,
+        *,
+        explanation: dict[str, Any] | None = None,
+        evidence: list[dict[str, Any]] | None = None,
+    ) -> Decision:
         evidence = evidence or []
         blocking = outcome in (Outcome.FAIL, Outcome.ERROR) and self.level.rank >= self.settings.fail_on.rank
         return Decision(
-            policy=self.policy.id, title=self.policy.title, subject=subject, outcome=outcome,
-            severity=self.policy.severity, enforcement=self.level, blocking=blocking, message=message,
-            explanation=explanation or {}, evidence=evidence, remediation=self.policy.remediation,
-            checklist=self.policy.checklist, fingerprint=fingerprint(self.policy.id, subject, evidence),
+            policy=self.policy.id,
+            title=self.policy.title,
+            subject=subject,
+            outcome=outcome,
+            severity=self.policy.severity,
+            enforcement=self.level,
+            blocking=blocking,
+            message=message,
+            explanation=explanation or {},
+            evidence=evidence,
+            remediation=self.policy.remediation,
+            checklist=self.policy.checklist,
+            fingerprint=fingerprint(self.policy.id, subject, evidence),
             pack=self.pack_id,
         )
 
@@ -85,11 +111,15 @@ class _Run:
             with cel.deadline(self.settings.deadline_s):
                 self._evaluate(decisions)
         except cel.DeadlineExceeded:
-            decisions.append(self.decision(
-                Outcome.ERROR, None,
-                f"evaluation exceeded the {self.settings.deadline_s:g} s deadline after {len(decisions)} decisions; "
-                "simplify the rule (prefer by_path lookups and collector counts over nested loops)",
-            ))
+            decisions.append(
+                self.decision(
+                    Outcome.ERROR,
+                    None,
+                    f"evaluation exceeded the {self.settings.deadline_s:g} s deadline "
+                    f"after {len(decisions)} decisions; "
+                    "simplify the rule (prefer by_path lookups and collector counts over nested loops)",
+                )
+            )
         return decisions
 
     def _evaluate(self, decisions: list[Decision]) -> None:
@@ -103,7 +133,9 @@ class _Run:
             decisions.append(self.decision(Outcome.ERROR, None, f"for_each: {exc}"))
             return
         if not isinstance(subjects, list):
-            decisions.append(self.decision(Outcome.ERROR, None, f"for_each must be a list, got {type(subjects).__name__}"))
+            decisions.append(
+                self.decision(Outcome.ERROR, None, f"for_each must be a list, got {type(subjects).__name__}")
+            )
             return
         if not subjects:
             decisions.append(self.decision(Outcome.NOT_APPLICABLE, None, "no subjects: for_each is empty"))
@@ -152,8 +184,12 @@ class _Run:
         try:
             result = cel.evaluate(policy.rule.tree, activation)
         except cel.CelRuntimeError as exc:
-            return self.decision(Outcome.ERROR, name, f"rule: {exc}",
-                                 explanation={"variables": {k: shorten(cel.to_python(v)) for k, v in variables.items()}})
+            return self.decision(
+                Outcome.ERROR,
+                name,
+                f"rule: {exc}",
+                explanation={"variables": {k: shorten(cel.to_python(v)) for k, v in variables.items()}},
+            )
         if not cel.is_bool(result):
             return self.decision(Outcome.ERROR, name, f"rule must be a bool, got {cel.to_python(result)!r}")
         if result:
@@ -165,18 +201,24 @@ class _Run:
             "failed_clauses": failed,
             "variables": {k: shorten(v) for k, v in plain_vars.items()},
         }
-        return self.decision(Outcome.FAIL, name, render(policy.message, activation),
-                             explanation=explanation, evidence=evidence)
+        return self.decision(
+            Outcome.FAIL, name, render(policy.message, activation), explanation=explanation, evidence=evidence
+        )
 
-    def _evidence(self, activation: Mapping[str, Any], failed: list[dict[str, Any]], plain_vars: Mapping[str, Any],
-                  subject: Any) -> list[dict[str, Any]]:
+    def _evidence(
+        self, activation: Mapping[str, Any], failed: list[dict[str, Any]], plain_vars: Mapping[str, Any], subject: Any
+    ) -> list[dict[str, Any]]:
         if self.policy.evidence is not None:
             try:
                 value = cel.to_python(cel.evaluate(self.policy.evidence.tree, activation))
             except cel.CelRuntimeError:
                 value = None
             if isinstance(value, list):
-                out = [{k: v[k] for k in ("path", "line") if k in v} for v in value if isinstance(v, dict) and v.get("path")]
+                out = [
+                    {k: v[k] for k in ("path", "line") if k in v}
+                    for v in value
+                    if isinstance(v, dict) and v.get("path")
+                ]
                 if out:
                     return out[:50]
         return evidence_from(failed, plain_vars, cel.to_python(subject) if subject is not None else None)
@@ -203,17 +245,35 @@ def render(template: Template, activation: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def evaluate_policy(policy: Policy, document: Mapping[str, Any], facts_cel: Any, params: Mapping[str, Any],
-                    settings: RunSettings, pack_id: str = "") -> list[Decision]:
+def evaluate_policy(
+    policy: Policy,
+    document: Mapping[str, Any],
+    facts_cel: Any,
+    params: Mapping[str, Any],
+    settings: RunSettings,
+    pack_id: str = "",
+) -> list[Decision]:
     return _Run(policy, document, facts_cel, params, settings, pack_id).run()
 
 
-def evaluate_packs(packs: Sequence[Pack], document: Mapping[str, Any], param_overrides: Mapping[str, Mapping[str, Any]],
-                   settings: RunSettings, where: str = "config") -> list[Decision]:
+def evaluate_packs(
+    packs: Sequence[Pack],
+    document: Mapping[str, Any],
+    param_overrides: Mapping[str, Mapping[str, Any]],
+    settings: RunSettings,
+    where: str = "config",
+    progress: ProgressCallback | None = None,
+) -> list[Decision]:
     facts_cel = cel.to_cel(dict(document))  # converted once, shared by every policy (never mutated)
     decisions: list[Decision] = []
+    total, done = sum(len(pack.policies) for pack in packs), 0
     for pack in packs:
         for policy in pack.policies:
+            if progress is not None:
+                progress(ProgressEvent(EVALUATE, done, total, policy.id))
             params = resolve_params(policy, param_overrides.get(policy.id, {}), where)
             decisions.extend(evaluate_policy(policy, document, facts_cel, params, settings, pack.id))
+            done += 1
+    if progress is not None:
+        progress(ProgressEvent(EVALUATE, total, total, ""))
     return decisions

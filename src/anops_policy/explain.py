@@ -17,8 +17,13 @@ MAX_VALUE_ITEMS = 20
 MAX_STRING = 300
 
 RELATIONS = {
-    "relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=",
-    "relation_eq": "==", "relation_ne": "!=", "relation_in": "in",
+    "relation_lt": "<",
+    "relation_le": "<=",
+    "relation_gt": ">",
+    "relation_ge": ">=",
+    "relation_eq": "==",
+    "relation_ne": "!=",
+    "relation_in": "in",
 }
 
 
@@ -33,9 +38,9 @@ def source_of(tree: Any, source: str) -> str:
 def _unwrap(tree: Any) -> Any:
     """Skip single-child wrappers (expr → conditionalor → … → member) and parentheses."""
     while isinstance(tree, lark.Tree):
-        if len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
-            tree = tree.children[0]
-        elif tree.data == "paren_expr" and tree.children:
+        if (len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree)) or (
+            tree.data == "paren_expr" and tree.children
+        ):
             tree = tree.children[0]
         else:
             break
@@ -68,7 +73,7 @@ def shorten(value: Any) -> Any:
             head.append(f"… {len(value) - MAX_VALUE_ITEMS} more")
         return head
     if isinstance(value, dict):
-        return {k: shorten(v) for k, v in list(value.items())[:MAX_VALUE_ITEMS * 2]}
+        return {k: shorten(v) for k, v in list(value.items())[: MAX_VALUE_ITEMS * 2]}
     if isinstance(value, str) and len(value) > MAX_STRING:
         return value[:MAX_STRING] + "…"
     return value
@@ -149,34 +154,50 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
         left_rel, right = node.children
         op_name = left_rel.data if isinstance(left_rel, lark.Tree) else ""
         if op_name in RELATIONS and isinstance(left_rel, lark.Tree) and left_rel.children:
-            entry.update({
-                "left": shorten(_value(left_rel.children[0], activation)),
-                "op": RELATIONS[op_name],
-                "right": shorten(_value(right, activation)),
-            })
+            entry.update(
+                {
+                    "left": shorten(_value(left_rel.children[0], activation)),
+                    "op": RELATIONS[op_name],
+                    "right": shorten(_value(right, activation)),
+                }
+            )
             return entry
     macro = _macro(node)
     if macro is not None:
         name, target, var, predicate = macro
         if name == "all" and not negated:
             result = _elements(target, var, predicate, activation, want=True)
-            entry.update({"macro": "all", "failing": result.get("elements", []), "failing_count": result.get("count", 0),
-                          "total": result.get("total", 0)})
+            entry.update(
+                {
+                    "macro": "all",
+                    "failing": result.get("elements", []),
+                    "failing_count": result.get("count", 0),
+                    "total": result.get("total", 0),
+                }
+            )
             if "error" in result:
                 entry["error"] = result["error"]
             return entry
         if name == "exists" and negated:
             # !xs.exists(x, p): the culprits are the elements for which p holds
             result = _elements(target, var, predicate, activation, want=False)
-            entry.update({"macro": "not exists", "failing": result.get("elements", []),
-                          "failing_count": result.get("count", 0), "total": result.get("total", 0)})
+            entry.update(
+                {
+                    "macro": "not exists",
+                    "failing": result.get("elements", []),
+                    "failing_count": result.get("count", 0),
+                    "total": result.get("total", 0),
+                }
+            )
             return entry
         if name == "exists" and not negated:
             try:
                 total = len(cel.evaluate(target, activation))
             except (cel.CelRuntimeError, TypeError):
                 total = 0
-            entry.update({"macro": "exists", "total": total, "note": f"none of the {total} elements satisfied the condition"})
+            entry.update(
+                {"macro": "exists", "total": total, "note": f"none of the {total} elements satisfied the condition"}
+            )
             return entry
     entry["value"] = shorten(_value(tree, activation))
     return entry
@@ -199,7 +220,9 @@ def explain_failure(rule_tree: Any, source: str, activation: Mapping[str, Any]) 
     return out
 
 
-def evidence_from(explanation: list[dict[str, Any]], variables: Mapping[str, Any], subject: Any) -> list[dict[str, Any]]:
+def evidence_from(
+    explanation: list[dict[str, Any]], variables: Mapping[str, Any], subject: Any
+) -> list[dict[str, Any]]:
     """``path``/``line`` locations cited by a failure: failing elements first, then located values in the
     variables, then the subject itself."""
     found: list[dict[str, Any]] = []

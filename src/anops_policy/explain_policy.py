@@ -26,7 +26,9 @@ def describe(pack: Pack, policy: Policy) -> str:
     if policy.params:
         lines += ["", "Parameters (override in anops-policy.yaml under params: {" + policy.id + ": {...}}):"]
         for param in policy.params:
-            lines.append(f"  {param.name} ({param.type}, default {json.dumps(param.default)}) {param.description}".rstrip())
+            lines.append(
+                f"  {param.name} ({param.type}, default {json.dumps(param.default)}) {param.description}".rstrip()
+            )
     if policy.for_each:
         lines += ["", f"For each:     {policy.for_each.source}"]
     if policy.applies_when:

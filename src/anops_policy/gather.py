@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collect import Collector, CollectContext, CollectorRun, order_collectors, run_collector
+from anops_policy.collect import CollectContext, Collector, CollectorRun, order_collectors, run_collector
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
 from anops_policy.facts import assemble, section_errors
+from anops_policy.progress import CollectProgress, CountingRepo, ProgressCallback
 from anops_policy.repo import DEFAULT_MAX_FILE_BYTES, Repo
 from anops_policy.validation import suggest
 
@@ -30,29 +31,46 @@ def collect_facts(
     only: Sequence[str] | None = None,
     collectors: Mapping[str, Collector] | None = None,
     use_git: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     available = dict(collectors) if collectors is not None else builtin_collectors()
     wanted = list(only) if only else list(available)
     for name in wanted:
         if name not in available:
             raise ConfigError(f"unknown collector '{name}'{suggest(name, available)}; known: {', '.join(available)}")
-    repo = Repo(root, exclude=config.exclude, max_file_bytes=config.max_file_bytes or DEFAULT_MAX_FILE_BYTES, use_git=use_git)
+    ordered = order_collectors(available, wanted)
+    max_bytes = config.max_file_bytes or DEFAULT_MAX_FILE_BYTES
+    tracker = CollectProgress(progress, len(ordered)) if progress is not None else None
+    if tracker is None:
+        repo = Repo(root, exclude=config.exclude, max_file_bytes=max_bytes, use_git=use_git)
+    else:
+        repo = CountingRepo(
+            root, on_read=tracker.read, exclude=config.exclude, max_file_bytes=max_bytes, use_git=use_git
+        )
     sections: dict[str, Any] = {}
     runs: list[CollectorRun] = []
-    for collector in order_collectors(available, wanted):
+    for index, collector in enumerate(ordered):
+        if tracker is not None:
+            tracker.start(index, collector.name)
         ctx = CollectContext(repo=repo, config=config, now=now, facts=sections)
         run = run_collector(collector, ctx)
         if run.status == "ok":
             problems = section_errors(collector.name, run.section)
             if problems:
                 run = CollectorRun(
-                    run.name, run.version, "error", run.duration_ms,
+                    run.name,
+                    run.version,
+                    "error",
+                    run.duration_ms,
                     "produced facts that do not match its schema: " + "; ".join(problems),
-                    run.skipped, None,
+                    run.skipped,
+                    None,
                 )
         if run.status == "ok" and run.section is not None:
             sections[run.name] = run.section
         runs.append(run)
+    if tracker is not None:
+        tracker.finish()
     git_section = sections.get("git", {})
     repo_meta = {
         "name": root.resolve().name,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy import cel
-from anops_policy.check import Names, SchemaRef, _dotted_chain, check_tree, infer
+from anops_policy.check import Names, _dotted_chain, check_tree, infer
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.model import (
     ChecklistItem,
@@ -27,14 +27,19 @@ from anops_policy.model import (
     Template,
     Variable,
 )
-from anops_policy.schema_nav import element, fact_root, section_names
+from anops_policy.schema_nav import SchemaRef, element, fact_root, section_names
 from anops_policy.validation import suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_PACKS = {"production-readiness": "anops_policy.policies"}
 PARAM_TYPES: dict[str, tuple[type, ...]] = {
-    "integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,), "list": (list,), "map": (dict,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "list": (list,),
+    "map": (dict,),
 }
 
 
@@ -112,7 +117,9 @@ class PolicyLoader:
         self.problems = problems
         self.facts_used: set[tuple[str, Any]] = set()
 
-    def compile(self, where: tuple[str | int, ...], source: str, scope: dict[str, Any], *, offset: int = 0) -> Expr | None:
+    def compile(
+        self, where: tuple[str | int, ...], source: str, scope: dict[str, Any], *, offset: int = 0
+    ) -> Expr | None:
         try:
             compiled = cel.compile_expr(source)
         except cel.CelSyntaxError as exc:
@@ -142,7 +149,9 @@ class PolicyLoader:
         sections = set(section_names())
         for index, name in enumerate(d.get("requires", [])):
             if name not in sections:
-                self.problems.add(self.marks.at(("requires", index)), f"unknown fact section '{name}'{suggest(name, sections)}")
+                self.problems.add(
+                    self.marks.at(("requires", index)), f"unknown fact section '{name}'{suggest(name, sections)}"
+                )
         scope: dict[str, Any] = {
             "facts": fact_root(),
             "params": Names("parameter", {p.name: None for p in params}),
@@ -163,7 +172,9 @@ class PolicyLoader:
         for index, var in enumerate(d.get("variables", [])):
             scope["vars"] = Names("variable", dict(declared))
             if var["name"] in declared:
-                self.problems.add(self.marks.at(("variables", index, "name")), f"variable '{var['name']}' declared twice")
+                self.problems.add(
+                    self.marks.at(("variables", index, "name")), f"variable '{var['name']}' declared twice"
+                )
             expr = self.compile(("variables", index, "expression"), var["expression"], scope)
             declared[var["name"]] = infer(expr.tree, scope) if expr else None
             if expr:
@@ -177,19 +188,36 @@ class PolicyLoader:
         if rule is None or message is None:
             return None
         return Policy(
-            id=d["id"], title=d["title"], description=d.get("description", ""), checklist=str(d["checklist"]),
-            severity=d["severity"], phases=phases, requires=tuple(d.get("requires", [])), params=tuple(params),
-            for_each=for_each, subject_id=subject_id, applies_when=applies, variables=tuple(variables),
-            rule=rule, message=message, remediation=d["remediation"].strip(),
-            references=tuple(d.get("references", [])), examples=tuple(examples), evidence=evidence,
-            tags=tuple(d.get("tags", [])), file=self.file, digest="",
+            id=d["id"],
+            title=d["title"],
+            description=d.get("description", ""),
+            checklist=str(d["checklist"]),
+            severity=d["severity"],
+            phases=phases,
+            requires=tuple(d.get("requires", [])),
+            params=tuple(params),
+            for_each=for_each,
+            subject_id=subject_id,
+            applies_when=applies,
+            variables=tuple(variables),
+            rule=rule,
+            message=message,
+            remediation=d["remediation"].strip(),
+            references=tuple(d.get("references", [])),
+            examples=tuple(examples),
+            evidence=evidence,
+            tags=tuple(d.get("tags", [])),
+            file=self.file,
+            digest="",
         )
 
     def _params(self) -> list[Param]:
         out = []
         for name, spec in self.data.get("params", {}).items():
             if not _type_ok(spec["default"], spec["type"]):
-                self.problems.add(self.marks.at(("params", name, "default")), f"default of '{name}' is not a {spec['type']}")
+                self.problems.add(
+                    self.marks.at(("params", name, "default")), f"default of '{name}' is not a {spec['type']}"
+                )
             out.append(Param(name, spec["type"], spec["default"], spec.get("description", "")))
         return out
 
@@ -202,7 +230,9 @@ class PolicyLoader:
             until = date.fromisoformat(item["until"]) if "until" in item else None
             last = index == len(raw) - 1
             if (until is None) != last:
-                self.problems.add(self.marks.at(("enforcement", index)), "every phase but the last needs 'until'; the last has none")
+                self.problems.add(
+                    self.marks.at(("enforcement", index)), "every phase but the last needs 'until'; the last has none"
+                )
             if phases and until and phases[-1].until and until <= phases[-1].until:
                 self.problems.add(self.marks.at(("enforcement", index, "until")), "phase dates must increase")
             phases.append(Phase(Level(item["level"]), until))
@@ -229,7 +259,9 @@ class PolicyLoader:
         required = set(self.data.get("requires", []))
         for name, (where, line, column) in sorted(self.facts_used, key=lambda x: (x[0], str(x[1]))):
             if name not in required and name in set(section_names()):
-                self.problems.add(self.marks.inside(where, line, column), f"reads facts.{name} but 'requires' does not list '{name}'")
+                self.problems.add(
+                    self.marks.inside(where, line, column), f"reads facts.{name} but 'requires' does not list '{name}'"
+                )
 
     def _examples(self, params: list[Param]) -> list[Example]:
         declared = {p.name for p in params}
@@ -237,13 +269,23 @@ class PolicyLoader:
         for index, ex in enumerate(self.data.get("examples", [])):
             for name in ex.get("params", {}):
                 if name not in declared:
-                    self.problems.add(self.marks.at(("examples", index, "params", name), key=True), f"unknown parameter '{name}'{suggest(name, declared)}")
+                    self.problems.add(
+                        self.marks.at(("examples", index, "params", name), key=True),
+                        f"unknown parameter '{name}'{suggest(name, declared)}",
+                    )
             line = self.marks.values.get(("examples", index), (None, None))[0]
-            out.append(Example(
-                name=ex["name"], facts=ex["facts"], expect=Outcome(ex["expect"]), params=dict(ex.get("params", {})),
-                now=ex.get("now"), subjects={k: Outcome(v) for k, v in ex.get("subjects", {}).items()},
-                collectors=dict(ex.get("collectors", {})), line=line,
-            ))
+            out.append(
+                Example(
+                    name=ex["name"],
+                    facts=ex["facts"],
+                    expect=Outcome(ex["expect"]),
+                    params=dict(ex.get("params", {})),
+                    now=ex.get("now"),
+                    subjects={k: Outcome(v) for k, v in ex.get("subjects", {}).items()},
+                    collectors=dict(ex.get("collectors", {})),
+                    line=line,
+                )
+            )
         return out
 
 
@@ -307,13 +349,15 @@ def _check_duplicates(policies: list[Policy], problems: Problems) -> None:
 def builtin_pack_dir(name: str) -> Path:
     package = BUILTIN_PACKS.get(name)
     if package is None:
-        raise ConfigError(f"unknown built-in pack '{name}'{suggest(name, BUILTIN_PACKS)}; known: {', '.join(BUILTIN_PACKS)}")
+        raise ConfigError(
+            f"unknown built-in pack '{name}'{suggest(name, BUILTIN_PACKS)}; known: {', '.join(BUILTIN_PACKS)}"
+        )
     return Path(str(resources.files(package)))
 
 
 def resolve_pack_ref(ref: str, base: Path) -> Path:
     if ref.startswith(BUILTIN_PREFIX):
-        return builtin_pack_dir(ref[len(BUILTIN_PREFIX):])
+        return builtin_pack_dir(ref[len(BUILTIN_PREFIX) :])
     path = Path(ref)
     return path if path.is_absolute() else base / path
 
@@ -347,20 +391,32 @@ def load_pack(folder: Path, display: str | None = None) -> Pack:
         known_sections = set(meta["sections"])
         for index, item in enumerate(meta["items"]):
             if item["section"] not in known_sections:
-                problems.add(marks.at(("items", index, "section")), f"section '{item['section']}' is not in 'sections'{suggest(item['section'], known_sections)}")
+                problems.add(
+                    marks.at(("items", index, "section")),
+                    f"section '{item['section']}' is not in 'sections'{suggest(item['section'], known_sections)}",
+                )
         item_ids = [i.id for i in items]
         if len(set(item_ids)) != len(item_ids):
             problems.add(marks.at(("items",)), "duplicate checklist item ids")
         for policy in policies:
             if policy.checklist not in item_ids:
-                problems.add(policy.file, f"checklist '{policy.checklist}' is not an item of pack '{meta['id']}'{suggest(policy.checklist, item_ids)}")
+                problems.add(
+                    policy.file,
+                    f"checklist '{policy.checklist}' is not an item of pack '{meta['id']}'"
+                    + suggest(policy.checklist, item_ids),
+                )
     problems.raise_if_any()
     digest = hashlib.sha256()
     for file in [pack_file, *policy_files(folder)]:
         if file.is_file():
             digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return Pack(
-        id=meta["id"], version=str(meta["version"]), title=meta["title"], sections=tuple(meta["sections"]),
-        items=items, policies=tuple(sorted(policies, key=lambda p: p.id)), source=name,
+        id=meta["id"],
+        version=str(meta["version"]),
+        title=meta["title"],
+        sections=tuple(meta["sections"]),
+        items=items,
+        policies=tuple(sorted(policies, key=lambda p: p.id)),
+        source=name,
         digest="sha256:" + digest.hexdigest(),
     )

@@ -11,15 +11,22 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 config_option = click.option(
-    "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Repository config to use instead of PATH/anops-policy.yaml.",
 )
 policies_option = click.option(
-    "--policies", "policies", multiple=True, type=click.Path(path_type=Path, exists=True, file_okay=False),
+    "--policies",
+    "policies",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
     help="A pack folder (pack.yaml + policy files) to evaluate instead of the config's packs. Repeatable.",
 )
 now_option = click.option(
-    "--now", "now", metavar="TIMESTAMP",
+    "--now",
+    "now",
+    metavar="TIMESTAMP",
     help="Pin the run's time (ISO date or timestamp) so ages, staleness and waiver expiry are reproducible.",
 )
 path_argument = click.argument("path", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
@@ -27,5 +34,6 @@ path_argument = click.argument("path", required=False, default=".", type=click.P
 
 def verbosity_options(func: F) -> F:
     func = click.option("-q", "--quiet", "quiet", count=True, help="Print less (summary and failures only).")(func)
-    func = click.option("-v", "--verbose", "verbose", count=True, help="Print more (passing decisions, skipped files).")(func)
-    return func
+    return click.option(
+        "-v", "--verbose", "verbose", count=True, help="Print more (passing decisions, skipped files)."
+    )(func)

@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -64,7 +65,10 @@ class Git:
         try:
             out = subprocess.run(
                 ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False,
+                capture_output=True,
+                text=True,
+                timeout=GIT_TIMEOUT_S,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             return None
@@ -82,8 +86,12 @@ class Git:
         try:
             out = subprocess.run(
                 ["git", "-c", "core.quotepath=off", "-C", str(self.toplevel), *args],
-                capture_output=True, text=True, timeout=timeout, check=False,
-                encoding="utf-8", errors="replace",
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                encoding="utf-8",
+                errors="replace",
             )
         except subprocess.TimeoutExpired:
             raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
@@ -98,13 +106,13 @@ class Git:
         if not self.prefix:
             return top_relative
         lead = self.prefix + "/"
-        return top_relative[len(lead):] if top_relative.startswith(lead) else None
+        return top_relative[len(lead) :] if top_relative.startswith(lead) else None
 
     def to_top_path(self, repo_path: str) -> str:
         return f"{self.prefix}/{repo_path}" if self.prefix else repo_path
 
 
-def _spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+def _spec(patterns: Iterable[str]) -> pathspec.PathSpec[Any]:
     return pathspec.PathSpec.from_lines("gitwildmatch", list(patterns))
 
 
@@ -152,7 +160,9 @@ class Repo:
     def _git_files(self) -> list[str] | None:
         assert self.git is not None
         try:
-            out = self.git.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", self.git.prefix or ".")
+            out = self.git.run(
+                "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", self.git.prefix or "."
+            )
         except GitError:
             return None
         paths: set[str] = set()
@@ -165,7 +175,7 @@ class Repo:
 
     def _walk(self, *, honour_gitignore: bool) -> list[str]:
         found: list[str] = []
-        ignores: list[tuple[str, pathspec.PathSpec]] = []
+        ignores: list[tuple[str, pathspec.PathSpec[Any]]] = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             rel_dir = Path(dirpath).relative_to(self.root).as_posix()
             rel_dir = "" if rel_dir == "." else rel_dir
@@ -181,7 +191,7 @@ class Repo:
                 for base, spec in ignores:
                     if base and not rel.startswith(base + "/"):
                         continue
-                    if spec.match_file(probe[len(base) + 1:] if base else probe):
+                    if spec.match_file(probe[len(base) + 1 :] if base else probe):
                         return True
                 return False
 

@@ -92,7 +92,7 @@ def field(ref: SchemaRef, name: str) -> FieldResult:
             return FieldResult(SchemaRef(extra, resolver, f"{ref.path}.{name}"), True)
         if extra is True:  # an open object (e.g. a component's extra config keys): any field
             allowed_unknown = True
-    if allowed_unknown or not kinds and not known:
+    if allowed_unknown or (not kinds and not known):
         return FieldResult(None, True)
     kind = "object" if "object" in kinds else ", ".join(sorted(kinds)) or "unknown"
     return FieldResult(None, False, tuple(sorted(set(known))), kind)

@@ -28,7 +28,12 @@ def example_document(policy: Policy, example: Example, now: datetime) -> dict[st
     return {
         "apiVersion": "anops.dev/facts/v1",
         **facts,
-        "meta": {"repo": {"name": "example", "root": "."}, "now": now.isoformat(), "collectors": collectors, "digest": ""},
+        "meta": {
+            "repo": {"name": "example", "root": "."},
+            "now": now.isoformat(),
+            "collectors": collectors,
+            "digest": "",
+        },
     }
 
 
@@ -76,7 +81,9 @@ def run_example(policy: Policy, example: Example) -> ExampleResult:
     for subject, expected in example.subjects.items():
         got = by_subject.get(subject)
         if got != expected:
-            problems.append(f"subject '{subject}': expected {expected.value}, got {got.value if got else 'no decision'}")
+            problems.append(
+                f"subject '{subject}': expected {expected.value}, got {got.value if got else 'no decision'}"
+            )
     return ExampleResult(policy, example, outcome, not problems, "; ".join(problems), decisions)
 
 

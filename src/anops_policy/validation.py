@@ -52,14 +52,14 @@ def load_fact_fragment(name: str) -> dict[str, Any]:
 
 
 @cache
-def registry() -> Registry:  # type: ignore[type-arg]
+def registry() -> Registry[Any]:
     resources_: list[tuple[str, Resource[Any]]] = []
     for name in schema_names():
         resources_.append((BASE_URI + f"{name}.schema.json", DRAFT202012.create_resource(load_schema(name))))
     for name in fact_fragment_names():
         uri = BASE_URI + f"facts/{name}.schema.json"
         resources_.append((uri, DRAFT202012.create_resource(load_fact_fragment(name))))
-    return Registry().with_resources(resources_)  # type: ignore[no-any-return]
+    return Registry().with_resources(resources_)
 
 
 def suggest(word: str, choices: Any) -> str:
@@ -76,7 +76,8 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 def _describe(error: jsonschema.ValidationError) -> tuple[tuple[str | int, ...], str, bool]:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = list(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = list(schema.get("properties", {}))
         extras = [k for k in error.instance if k not in allowed]
         if extras:
             key = extras[0]

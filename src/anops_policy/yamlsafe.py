@@ -71,15 +71,22 @@ class Marks:
         return self.file
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, except that dates stay strings (`expires: 2026-12-31`, `until: 2027-01-15`): the
+    schemas and JSON expect text."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+
+
 def _build_loader(text: str, extra_tags: dict[str, Callable[[yaml.Node], Any]] | None) -> yaml.SafeLoader:
-    loader = yaml.SafeLoader(text)
-    # dates stay strings (`expires: 2026-12-31`, `until: 2027-01-15`): the schemas and JSON expect text
-    loader.yaml_constructors = dict(loader.yaml_constructors)
-    loader.yaml_constructors["tag:yaml.org,2002:timestamp"] = yaml.SafeLoader.construct_yaml_str
-    for tag, fn in (extra_tags or {}).items():
-        # add_constructor mutates the class; bind per instance through the constructor table copy
-        loader.yaml_constructors = dict(loader.yaml_constructors)
-        loader.yaml_constructors[tag] = lambda _loader, node, fn=fn: fn(node)
+    if not extra_tags:
+        return _Loader(text)
+    # add_constructor mutates the class it is called on: give each call its own subclass
+    loader_cls: type[_Loader] = type("_TaggedLoader", (_Loader,), {})
+    for tag, fn in extra_tags.items():
+        loader_cls.add_constructor(tag, lambda _loader, node, fn=fn: fn(node))
+    loader: yaml.SafeLoader = loader_cls(text)
     return loader
 
 
@@ -92,17 +99,17 @@ def _check_events(text: str, file: str) -> None:
                 aliases += 1
                 if aliases > MAX_ALIASES:
                     mark = event.start_mark
+                    where = location(file, mark.line + 1, mark.column + 1) if mark else file
                     raise ConfigError(
-                        f"{location(file, mark.line + 1, mark.column + 1)}: more than {MAX_ALIASES} "
+                        f"{where}: more than {MAX_ALIASES} "
                         "alias references; refusing a document that may expand exponentially"
                     )
             elif isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
-                    raise ConfigError(
-                        f"{location(file, mark.line + 1, mark.column + 1)}: nesting deeper than {MAX_DEPTH} levels"
-                    )
+                    where = location(file, mark.line + 1, mark.column + 1) if mark else file
+                    raise ConfigError(f"{where}: nesting deeper than {MAX_DEPTH} levels")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as exc:
@@ -134,9 +141,7 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return total
 
 
-def _walk(
-    node: yaml.Node, path: PathKey, marks: Marks, file: str, depth: int, seen_nodes: set[int]
-) -> None:
+def _walk(node: yaml.Node, path: PathKey, marks: Marks, file: str, depth: int, seen_nodes: set[int]) -> None:
     if depth > MAX_DEPTH:
         raise ConfigError(f"{marks.at(path)}: nesting deeper than {MAX_DEPTH} levels")
     marks.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -186,9 +191,7 @@ def load_yaml(
         if node is None:
             return None, marks
         if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-            raise ConfigError(
-                f"{file}: expands to more than {MAX_EXPANDED_NODES} values through aliases; refusing it"
-            )
+            raise ConfigError(f"{file}: expands to more than {MAX_EXPANDED_NODES} values through aliases; refusing it")
         _walk(node, (), marks, file, 0, set())
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:

@@ -47,7 +47,9 @@ def test_collector_case(case: Path, tmp_path: Path, update_goldens: bool) -> Non
     else:
         actual = {"status": meta["status"], "error": meta["error"]}
     if "skipped" in meta:
-        actual = {**actual, "_skipped": meta["skipped"]} if collector in document else {**actual, "skipped": meta["skipped"]}
+        actual = (
+            {**actual, "_skipped": meta["skipped"]} if collector in document else {**actual, "skipped": meta["skipped"]}
+        )
     if update_goldens or not expected_file.exists():
         expected_file.write_text(json.dumps(actual, indent=2, sort_keys=True) + "\n")
         if not update_goldens:

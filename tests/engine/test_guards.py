@@ -33,8 +33,12 @@ rule: facts.todos.items.all(t, t.owner != "")
 message: "{facts.todos.counts.total} markers"
 remediation: Add owners.
 examples:
-  - {name: owned, facts: {todos: {items: [{path: a, line: 1, tag: TODO, text: x, owner: me}], counts: {total: 1}}}, expect: pass}
-  - {name: unowned, facts: {todos: {items: [{path: a, line: 1, tag: TODO, text: x, owner: ""}], counts: {total: 1}}}, expect: fail}
+  - name: owned
+    facts: {todos: {items: [{path: a, line: 1, tag: TODO, text: x, owner: me}], counts: {total: 1}}}
+    expect: pass
+  - name: unowned
+    facts: {todos: {items: [{path: a, line: 1, tag: TODO, text: x, owner: ""}], counts: {total: 1}}}
+    expect: fail
 """
 
 QUADRATIC = """\
@@ -87,9 +91,24 @@ def make_repo(root: Path, markers: int) -> Path:
 def run_eval(repo: Path, pack: Path, *extra: str) -> tuple[dict[str, object], int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     proc = subprocess.run(
-        [sys.executable, "-m", "anops_policy", "eval", str(repo), "--policies", str(pack), "--format", "json",
-         "--now", "2026-11-26T12:00:00Z", *extra],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "anops_policy",
+            "eval",
+            str(repo),
+            "--policies",
+            str(pack),
+            "--format",
+            "json",
+            "--now",
+            "2026-11-26T12:00:00Z",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode in (0, 1), proc.stderr
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -147,7 +166,7 @@ def test_runtime_errors_become_error_outcomes(tmp_path: Path, expression: str, f
 
 
 def test_nothing_applied_is_not_green(tmp_path: Path) -> None:
-    policy = FEW.replace("rule: facts.todos.counts.total < 5", "applies_when: \"false\"\nrule: \"true\"")
+    policy = FEW.replace("rule: facts.todos.counts.total < 5", 'applies_when: "false"\nrule: "true"')
     repo = make_repo(tmp_path, 0)
     pack = make_pack(tmp_path, ("few", textwrap.dedent(policy)))
     report, _ = run_eval(repo, pack)

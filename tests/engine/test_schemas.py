@@ -7,7 +7,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from anops_policy.validation import fact_fragment_names, load_fact_fragment, load_schema, schema_names, validator
+from anops_policy.validation import (
+    fact_fragment_names,
+    load_fact_fragment,
+    load_schema,
+    schema_names,
+    validator,
+)
 from anops_policy.yamlsafe import load_yaml_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,11 @@ from anops_policy.model import Decision, Outcome
 from anops_policy.report import ItemResult, Report
 
 MARKS = {
-    Outcome.PASS: "✓", Outcome.FAIL: "✗", Outcome.ERROR: "!", Outcome.NOT_APPLICABLE: "–", Outcome.WAIVED: "~",
+    Outcome.PASS: "✓",
+    Outcome.FAIL: "✗",
+    Outcome.ERROR: "!",
+    Outcome.NOT_APPLICABLE: "–",
+    Outcome.WAIVED: "~",
 }
 ITEM_MARKS = {"satisfied": "✓", "failed": "✗", "error": "!", "no_decision": "?"}
 COLORS = {"✓": "green", "✗": "red", "!": "magenta", "–": "bright_black", "~": "yellow", "?": "yellow"}
@@ -79,7 +83,11 @@ class TextFormatter:
 
     def _decision(self, d: Decision) -> list[str]:
         subject = f" [{d.subject}]" if d.subject else ""
-        level = f" ({d.enforcement.value}{', blocking' if d.blocking else ''})" if d.outcome in (Outcome.FAIL, Outcome.ERROR) else ""
+        level = (
+            f" ({d.enforcement.value}{', blocking' if d.blocking else ''})"
+            if d.outcome in (Outcome.FAIL, Outcome.ERROR)
+            else ""
+        )
         lines = [f"      {self._mark(MARKS[d.outcome])} {d.policy}{subject}{level}"]
         if d.outcome in (Outcome.PASS,) and self.verbosity > 0:
             return lines
@@ -101,7 +109,9 @@ class TextFormatter:
         if "op" in clause:
             return [f"          why: {text}  →  {_fmt(clause['left'])} {clause['op']} {_fmt(clause['right'])}"]
         if clause.get("macro") in ("all", "not exists"):
-            lines = [f"          why: {text}  →  {clause.get('failing_count', 0)} of {clause.get('total', 0)} elements fail"]
+            lines = [
+                f"          why: {text}  →  {clause.get('failing_count', 0)} of {clause.get('total', 0)} elements fail"
+            ]
             for element in clause.get("failing", [])[:5]:
                 where = f"{_where(element)} " if element.get("path") else ""
                 lines.append(f"            - {where}{_fmt(element.get('element'))}")
@@ -118,7 +128,9 @@ class TextFormatter:
         for name, meta in sorted(report.collectors.items()):
             status = meta.get("status")
             if status != "ok":
-                problems.append(f"  {self._mark('!' if status == 'error' else '–')} collector {name}: {status}: {meta.get('error')}")
+                problems.append(
+                    f"  {self._mark('!' if status == 'error' else '–')} collector {name}: {status}: {meta.get('error')}"
+                )
             skipped = meta.get("skipped", [])
             if skipped and self.verbosity > 0:
                 for skip in skipped[:10]:
