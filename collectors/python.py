@@ -52,6 +52,15 @@ def _deepest(path: str, folders: Iterable[str]) -> str | None:
     return max(containing, key=lambda f: -1 if f == "." else len(f)) if containing else None
 
 
+def _div_parts(node: ast.AST) -> list[str]:
+    """String constants of a ``a / "b" / "c"`` chain (pathlib joins), each split on "/"."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return [*_div_parts(node.left), *_div_parts(node.right)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [p for p in node.value.split("/") if p]
+    return ["?"]
+
+
 @dataclass
 class _Scan:
     """What one run found, shared by the steps that build the section."""
@@ -360,7 +369,8 @@ class PythonCollector:
         for node in ast.walk(module.module.tree):
             values: list[ast.AST] = []
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-                values = [node.left, node.right]
+                joined = "/" + "/".join(_div_parts(node)) + "/"
+                found.update(f for f in wanted if "/" + f + "/" in joined)
             elif isinstance(node, ast.Call):
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -370,12 +380,11 @@ class PythonCollector:
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found.update(f for f in wanted if f + "/" in node.value)
             for value in values:
-                if (
-                    isinstance(value, ast.Constant)
-                    and isinstance(value.value, str)
-                    and value.value.strip("/") in wanted
-                ):
-                    found.add(value.value.strip("/"))
+                text = (
+                    value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+                )
+                if text is not None and text.strip("/") in wanted:
+                    found.add(text.strip("/"))
         return sorted(found)
 
     # ---- end-to-end -------------------------------------------------------------------------------

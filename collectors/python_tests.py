@@ -77,6 +77,39 @@ CLEANUP_CALLS = frozenset(
     }
 )
 FINALIZERS = frozenset({"addfinalizer", "addCleanup", "addAsyncCleanup", "addClassCleanup", "enterContext"})
+# pytest-xunit module set-up and tear-down run around every test of their module
+MODULE_FIXTURES = (
+    "setup_module",
+    "setUpModule",
+    "setup_function",
+    "teardown_module",
+    "tearDownModule",
+    "teardown_function",
+)
+# plugin fixtures that start the application under test and stop it afterwards
+PLUGIN_SERVER_FIXTURES = frozenset(
+    {
+        "aiohttp_client",
+        "aiohttp_server",
+        "aiohttp_raw_server",
+        "live_server",
+        "grpc_server",
+        "grpc_stub",
+    }
+)
+# unittest/pytest-class set-up and tear-down run around every test of their class
+CLASS_FIXTURES = (
+    "setUp",
+    "asyncSetUp",
+    "setup_method",
+    "tearDown",
+    "asyncTearDown",
+    "teardown_method",
+    "setUpClass",
+    "tearDownClass",
+    "setup_class",
+    "teardown_class",
+)
 TEARDOWN_NAMES = frozenset(
     {
         "teardown",
@@ -197,6 +230,7 @@ class TestModule:
     module: ParsedModule
     funcs: list[Func]
     helpers: dict[str, Func]  # module-level functions by name
+    methods: dict[str, Func]  # Class.method
     fixtures: dict[str, Func]
     teardown: list[tuple[str, int]]
     module_markers: list[str]
@@ -207,19 +241,28 @@ class TestModule:
 
 
 # ---- decorators ---------------------------------------------------------------------------------------
-def _markers(decorators: list[ast.expr], imports: Imports) -> tuple[list[str], list[str]]:
-    """``pytest.mark.X`` names and the fixture names of ``usefixtures``."""
+def _markers(decorators: list[ast.expr], imports: Imports) -> tuple[list[str], list[str], set[str]]:
+    """``pytest.mark.X`` names, the fixture names of ``usefixtures``, and ``parametrize`` argument names
+    (arguments, not fixtures)."""
     markers: list[str] = []
     usefixtures: list[str] = []
+    parametrized: set[str] = set()
     for dec in decorators:
         target = dec.func if isinstance(dec, ast.Call) else dec
         qual = imports.dotted(target) or ""
-        if qual.startswith("pytest.mark."):
-            name = qual.removeprefix("pytest.mark.")
-            markers.append(name)
-            if name == "usefixtures" and isinstance(dec, ast.Call):
-                usefixtures.extend(s for s in (const_str(a) for a in dec.args) if s)
-    return markers, usefixtures
+        if not qual.startswith("pytest.mark."):
+            continue
+        name = qual.removeprefix("pytest.mark.")
+        markers.append(name)
+        if name == "usefixtures" and isinstance(dec, ast.Call):
+            usefixtures.extend(s for s in (const_str(a) for a in dec.args) if s)
+        elif name == "parametrize" and isinstance(dec, ast.Call):
+            names = call_arg(dec, 0, "argnames")
+            if isinstance(names, ast.List | ast.Tuple):
+                parametrized.update(s for s in (const_str(e) for e in names.elts) if s)
+            elif const_str(names):
+                parametrized.update(n.strip() for n in str(const_str(names)).split(",") if n.strip())
+    return markers, usefixtures, parametrized
 
 
 def _fixture_info(decorators: list[ast.expr], imports: Imports, default: str) -> tuple[str | None, bool]:
@@ -293,8 +336,9 @@ class _SignalVisitor:
         self.finally_stops: list[int] = []
         self.finalizers: list[int] = []
 
-    def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        nodes: list[ast.AST] = [*func.decorator_list, *func.body]
+    def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef, extra: list[ast.expr]) -> None:
+        """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method)."""
+        nodes: list[ast.AST] = [*extra, *func.decorator_list, *func.body]
         everything = [n for root in nodes for n in ast.walk(root)]
         for node in everything:
             if isinstance(node, ast.Try) and node.finalbody:
@@ -369,6 +413,8 @@ class _SignalVisitor:
         name = last_name(func) or ""
         if isinstance(func, ast.Name):
             self.calls.add(func.id)
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            self.calls.add("self." + func.attr)
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if isinstance(arg, ast.Name):
                 self.calls.add(arg.id)  # a helper passed as a callback (Thread(target=serve))
@@ -448,7 +494,7 @@ class _SignalVisitor:
     def _with_item(self, call: ast.Call, line: int) -> None:
         name = last_name(call) or ""
         qual = self.imports.dotted(call.func) or ""
-        if name in LIFESPAN_CMS or qual == "subprocess.Popen":
+        if name in LIFESPAN_CMS or qual == "subprocess.Popen" or name.endswith(("Container", "Compose")):
             self.signals.starts.add((line, name))
             self.signals.stops.add((line, name))
 
@@ -461,21 +507,22 @@ def analyse_test_module(module: ParsedModule) -> TestModule:
     visitors: list[tuple[Func, _SignalVisitor]] = []
 
     def add(node: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef | None) -> None:
-        markers, usefixtures = _markers(node.decorator_list, imports)
+        markers, usefixtures, parametrized = _markers(node.decorator_list, imports)
         if cls is not None:
-            cls_markers, cls_use = _markers(cls.decorator_list, imports)
+            cls_markers, cls_use, cls_params = _markers(cls.decorator_list, imports)
             markers = [*cls_markers, *markers]
             usefixtures = [*cls_use, *usefixtures]
+            parametrized |= cls_params
         fixture_name, autouse = _fixture_info(node.decorator_list, imports, node.name)
         args = [a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
-        params = [a for a in args if a not in {"self", "cls"}]
+        params = [a for a in args if a not in {"self", "cls"} and a not in parametrized]
         is_test = (
             fixture_name is None
             and node.name.startswith("test")
             and (cls is None or cls.name.startswith("Test") or _is_testcase(cls))
         )
         visitor = _SignalVisitor(imports)
-        visitor.visit(node)
+        visitor.visit(node, list(cls.decorator_list) if cls is not None else [])
         func = Func(
             name=node.name,
             qualname=f"{cls.name}.{node.name}" if cls else node.name,
@@ -527,6 +574,7 @@ def analyse_test_module(module: ParsedModule) -> TestModule:
         module=module,
         funcs=funcs,
         helpers=helpers,
+        methods={f.qualname: f for f in funcs if f.cls is not None},
         fixtures={f.fixture_name: f for f in funcs if f.fixture_name is not None},
         teardown=sorted(set(teardown), key=lambda t: (t[1], t[0])),
         module_markers=_module_markers(module.tree, imports),
@@ -610,8 +658,17 @@ class TestSuite:
         out = Signals()
         out.merge(func.own, own_flags=True)
         stack = stack | {key}
-        for name in sorted(func.calls):
-            helper = module.helpers.get(name)
+        called = sorted(func.calls)
+        if func.is_test:
+            called += [name for name in MODULE_FIXTURES if name not in called]
+            if func.cls is not None:
+                called += [f"self.{name}" for name in CLASS_FIXTURES]
+        for name in called:
+            helper = (
+                module.helpers.get(name)
+                if not name.startswith("self.")
+                else module.methods.get(f"{func.cls}.{name.removeprefix('self.')}")
+            )
             if (
                 helper is not None
                 and helper.fixture_name is None
@@ -623,6 +680,9 @@ class TestSuite:
             found = self.resolve_fixture(module, name, skip=func)
             if found and (found[0].path, found[1].qualname) not in stack:
                 out.merge(self.closure(*found, stack))
+            elif found is None and name in PLUGIN_SERVER_FIXTURES:
+                out.starts.add((func.line, f"fixture {name}"))
+                out.stops.add((func.line, f"fixture {name}"))
         if func.is_test:
             for found in self.autouse(module):
                 if (found[0].path, found[1].qualname) not in stack:

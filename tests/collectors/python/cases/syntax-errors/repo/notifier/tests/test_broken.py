@@ -1,0 +1,2 @@
+def test_unfinished(:
+    assert True
