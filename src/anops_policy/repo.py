@@ -18,7 +18,6 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pathspec
 
@@ -112,8 +111,9 @@ class Git:
         return f"{self.prefix}/{repo_path}" if self.prefix else repo_path
 
 
-def _spec(patterns: Iterable[str]) -> pathspec.PathSpec[Any]:
-    return pathspec.PathSpec.from_lines("gitwildmatch", list(patterns))
+def _spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    # git's own wildmatch/gitignore rules (`**`, anchoring, directory-only patterns)
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
 class Repo:
@@ -175,7 +175,7 @@ class Repo:
 
     def _walk(self, *, honour_gitignore: bool) -> list[str]:
         found: list[str] = []
-        ignores: list[tuple[str, pathspec.PathSpec[Any]]] = []
+        ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             rel_dir = Path(dirpath).relative_to(self.root).as_posix()
             rel_dir = "" if rel_dir == "." else rel_dir
