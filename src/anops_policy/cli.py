@@ -98,10 +98,15 @@ def cli() -> None:
               help="Lowest enforcement level that blocks (default: soft, or the config's evaluation.fail_on).")
 @click.option("--deadline", "deadline_s", type=click.FloatRange(min=0.01, max=600), default=None,
               help="Per-policy evaluation deadline in seconds (default 2).")
+@click.option("--baseline", "baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A previous JSON report or decision log (.jsonl): only failures not in it block.")
+@click.option("--github/--no-github", "github", default=None,
+              help="GitHub annotations on stderr and the Markdown step summary "
+                   "(default: on when GITHUB_ACTIONS=true).")
 @verbosity_options
 def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], facts_file: Path | None, fmt: str,
              outputs: tuple[str, ...], now: str | None, fail_on: str | None, deadline_s: float | None,
-             quiet: int, verbose: int) -> None:
+             baseline: Path | None, github: bool | None, quiet: int, verbose: int) -> None:
     """Collect facts for PATH (default: .), evaluate the policy packs, report, and exit 1 when a
     blocking policy failed or errored (0 otherwise; 2 for bad input or config).
 
@@ -111,23 +116,38 @@ def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], f
       anops-policy eval --now 2026-11-26 --output json=out/report.json
       anops-policy eval --facts facts.json --policies ./my-pack --format json
       anops-policy eval --fail-on hard          only hard policies block
+      anops-policy eval --baseline main-report.json --output sarif=out/anops.sarif
     """
     from anops_policy.engine import EvalRequest, parse_now, run_eval  # noqa: PLC0415
     from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
+    from anops_policy.outputs.github import append_step_summary, in_github_actions  # noqa: PLC0415
     from anops_policy.outputs.text import TextFormatter  # noqa: PLC0415
+    from anops_policy.progress import terminal_progress  # noqa: PLC0415
 
     targets = _parse_outputs(outputs)
+    progress = terminal_progress(sys.stderr, quiet=quiet > 0)
     request = EvalRequest(
         path=path, config_file=config_file, policies=policies, facts_file=facts_file,
         now=parse_now(now) if now else None, fail_on=Level(fail_on) if fail_on else None, deadline_s=deadline_s,
+        baseline=baseline, progress=progress,
     )
-    report, _document, _config, _packs = run_eval(request)
+    try:
+        report, _document, _config, _packs = run_eval(request)
+    finally:
+        if progress is not None:
+            progress.close()
     for name, target in targets:
         _write(target, FORMATTERS[name].render(report))
     if fmt == "json":
         click.echo(FORMATTERS["json"].render(report), nl=False)
     else:
         click.echo(TextFormatter(color=_color(), verbosity=verbose - quiet).render(report), nl=False)
+    if github if github is not None else in_github_actions():
+        click.echo(FORMATTERS["github"].render(report), nl=False, err=True)
+        try:
+            append_step_summary(report)
+        except OSError as exc:  # a summary that cannot be written must not hide the verdict
+            click.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", err=True)
     sys.exit(report.exit_code)
 
 

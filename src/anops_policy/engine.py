@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from anops_policy.baseline import apply_baseline, load_baseline
 from anops_policy.config import RepoConfig, find_config, load_config
 from anops_policy.errors import ConfigError
 from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
@@ -15,6 +16,8 @@ from anops_policy.facts import iso, load_fact_file
 from anops_policy.gather import collect_facts
 from anops_policy.loading import load_pack, resolve_pack_ref
 from anops_policy.model import Level, Pack
+from anops_policy.progress import ProgressCallback
+from anops_policy.repo import Git
 from anops_policy.report import Report
 
 ALWAYS_COLLECTED = ("git", "layout")
@@ -42,6 +45,8 @@ class EvalRequest:
     now: datetime | None = None
     fail_on: Level | None = None
     deadline_s: float | None = None
+    baseline: Path | None = None  # a previous JSON report or decision log: only new failures block
+    progress: ProgressCallback | None = None
 
 
 def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
@@ -56,7 +61,7 @@ def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
 def resolve_packs(config: RepoConfig, policies: Sequence[Path]) -> list[Pack]:
     if policies:
         return [load_pack(p) for p in policies]
-    base = Path(config.file).parent if config.file else Path(".")
+    base = Path(config.file).parent if config.file else Path()
     packs = []
     for ref in config.packs:
         folder = resolve_pack_ref(ref, base)
@@ -75,21 +80,30 @@ def required_sections(packs: Sequence[Pack]) -> list[str]:
     return sorted(names)
 
 
-def gather(path: Path, config: RepoConfig, now: datetime, only: Sequence[str] | None = None) -> dict[str, Any]:
+def gather(path: Path, config: RepoConfig, now: datetime, only: Sequence[str] | None = None,
+           progress: ProgressCallback | None = None) -> dict[str, Any]:
     if not path.is_dir():
         raise ConfigError(f"{path}: not a directory")
-    return collect_facts(path, config, now=now, only=only)
+    return collect_facts(path, config, now=now, only=only, progress=progress)
+
+
+def repo_prefix(path: Path) -> str:
+    """The evaluated directory relative to its git top level ("" at the top or without git): CI outputs
+    (SARIF, annotations) name files from the checkout root, while evidence paths are relative to PATH."""
+    git = Git.discover(path) if path.is_dir() else None
+    return git.prefix if git is not None else ""
 
 
 def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
     config = resolve_config(request.path, request.config_file)
     packs = resolve_packs(config, request.policies)
+    baseline = load_baseline(request.baseline) if request.baseline is not None else None
     if request.facts_file is not None:
         document = load_fact_file(request.facts_file)
         now = request.now or datetime.fromisoformat(document["meta"]["now"].replace("Z", "+00:00"))
     else:
         now = request.now or parse_now(None)
-        document = gather(request.path, config, now, required_sections(packs))
+        document = gather(request.path, config, now, required_sections(packs), request.progress)
     evaluation = config.raw.get("evaluation", {})
     fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
     deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))
@@ -101,7 +115,9 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
             from anops_policy.validation import suggest  # noqa: PLC0415
 
             raise ConfigError(f"config {config.where('params', pid)}: params for unknown policy '{pid}'{suggest(pid, known)}")
-    decisions = evaluate_packs(packs, document, overrides, settings, where=config.file or "config")
+    decisions = evaluate_packs(
+        packs, document, overrides, settings, where=config.file or "config", progress=request.progress
+    )
     run = {
         "path": str(request.path),
         "now": iso(now),
@@ -109,6 +125,9 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         "facts_digest": document["meta"]["digest"],
         "commit": document["meta"]["repo"].get("commit"),
         "config": config.file,
+        "repo_prefix": repo_prefix(request.path),
     }
     report = Report(packs=packs, decisions=decisions, run=run, collectors=document["meta"]["collectors"])
+    if baseline is not None:
+        apply_baseline(report, baseline)
     return report, document, config, packs

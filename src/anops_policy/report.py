@@ -45,6 +45,8 @@ class Report:
     collectors: Mapping[str, Any]
     items: list[ItemResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # set by baseline.apply_baseline: counts and fingerprints of new, unchanged and fixed failures
+    baseline: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.decisions.sort(key=_decision_key(self.packs))
@@ -76,7 +78,14 @@ class Report:
         return EXIT_OK
 
     def summary_line(self) -> str:
-        return f"{self.satisfied_count} of {len(self.items)} checklist items satisfied · {len(self.blocking)} blocking failures"
+        line = (
+            f"{self.satisfied_count} of {len(self.items)} checklist items satisfied"
+            f" · {len(self.blocking)} blocking failures"
+        )
+        if self.baseline is not None:
+            counts = self.baseline["counts"]
+            line += f" · baseline: {counts['new']} new, {counts['unchanged']} unchanged, {counts['fixed']} fixed"
+        return line
 
     def outcome_counts(self) -> dict[str, int]:
         counts = Counter(d.outcome.value for d in self.decisions)
@@ -84,7 +93,7 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         index = {id(d): i for i, d in enumerate(self.decisions)}
-        return {
+        out: dict[str, Any] = {
             "apiVersion": "anops.dev/report/v1",
             "tool": {"name": "anops-policy", "version": __version__},
             "run": self.run,
@@ -107,6 +116,9 @@ class Report:
             "notes": list(self.notes),
             "exit_code": self.exit_code,
         }
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
+        return out
 
 
 def _decision_key(packs: Sequence[Pack]) -> Any:

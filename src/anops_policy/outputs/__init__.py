@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from anops_policy.outputs.github import GithubFormatter
+from anops_policy.outputs.html import HtmlFormatter
 from anops_policy.outputs.json_report import JsonFormatter
+from anops_policy.outputs.junit import JunitFormatter
+from anops_policy.outputs.markdown import MarkdownFormatter
+from anops_policy.outputs.sarif import SarifFormatter
 from anops_policy.outputs.text import TextFormatter
 from anops_policy.report import Report
 
@@ -19,4 +24,9 @@ class Formatter(Protocol):
 FORMATTERS: dict[str, Formatter] = {
     "json": JsonFormatter(),
     "text": TextFormatter(),
+    "sarif": SarifFormatter(),
+    "junit": JunitFormatter(),
+    "markdown": MarkdownFormatter(),
+    "github": GithubFormatter(),
+    "html": HtmlFormatter(),
 }

@@ -22,6 +22,11 @@ def text(value: str) -> str:
     return _SPECIAL.sub(r"\\\1", value).replace("\n", " ")
 
 
+def authored(value: str) -> str:
+    """Text a pack author wrote (titles, remediation): Markdown such as `code` is kept, raw HTML is not."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ").strip()
+
+
 def code(value: str) -> str:
     fence = "``" if "`" in value else "`"
     pad = " " if value.startswith("`") or value.endswith("`") else ""
@@ -78,7 +83,7 @@ def _table(report: Report) -> list[str]:
         lines.append("")
         for item in unsatisfied:
             status = item.status.replace("_", " ")
-            lines.append(f"- {MARKS[item.status]} **{text(item.id)}** {text(item.title)} ({status})")
+            lines.append(f"- {MARKS[item.status]} **{text(item.id)}** {authored(item.title)} ({status})")
         lines.append("")
         lines.append("</details>")
         lines.append("")
@@ -114,7 +119,7 @@ def _details(report: Report, d: Decision, state: str | None) -> list[str]:
         more = f" (+{len(d.evidence) - 10} more)" if len(d.evidence) > 10 else ""
         lines.extend([f"**At:** {shown}{more}", ""])
     if d.remediation:
-        lines.extend([f"**Fix:** {text(d.remediation.strip())}", ""])
+        lines.extend([f"**Fix:** {authored(d.remediation)}", ""])
     lines.extend(["</details>", ""])
     return lines
 
