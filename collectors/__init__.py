@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from anops_policy.collect import Collector
+from anops_policy.collectors.ci import CiCollector
 from anops_policy.collectors.coverage import CoverageCollector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
@@ -12,6 +13,7 @@ from anops_policy.collectors.tests import TestsCollector
 from anops_policy.collectors.todos import TodosCollector
 
 BUILTIN: dict[str, Collector] = {
+    "ci": CiCollector(),
     "coverage": CoverageCollector(),
     "git": GitCollector(),
     "layout": LayoutCollector(),
