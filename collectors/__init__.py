@@ -5,6 +5,7 @@ from __future__ import annotations
 from anops_policy.collect import Collector
 from anops_policy.collectors.ci import CiCollector
 from anops_policy.collectors.coverage import CoverageCollector
+from anops_policy.collectors.dockerfiles import DockerfilesCollector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
 from anops_policy.collectors.python import PythonCollector
@@ -15,6 +16,7 @@ from anops_policy.collectors.todos import TodosCollector
 BUILTIN: dict[str, Collector] = {
     "ci": CiCollector(),
     "coverage": CoverageCollector(),
+    "dockerfiles": DockerfilesCollector(),
     "git": GitCollector(),
     "layout": LayoutCollector(),
     "python": PythonCollector(),

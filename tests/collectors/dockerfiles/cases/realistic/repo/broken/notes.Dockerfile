@@ -1,0 +1,2 @@
+this is not a dockerfile at all
+just prose that happens to be named like one
