@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 
 from anops_policy.collectors.results_junit import (
     MAX_MESSAGE_CHARS,
+    PANIC,
     Case,
     PathMapper,
     ResultFile,
     Suite,
     count,
     disagreement,
+    first_line,
     normalise,
+    rust_panic_summary,
 )
 
 RUNNING = re.compile(r"^\s*Running (?P<what>.+?)\s*$")
@@ -38,19 +41,21 @@ RESULT = re.compile(
     r"(?P<ignored>\d+) ignored; (?P<measured>\d+) measured; (?P<filtered>\d+) filtered out"
 )
 STDOUT_HEADER = re.compile(r"^---- (?P<name>.+?) std(?:out|err) ----$")
-PANIC = re.compile(r"^thread '(?P<name>[^']*)'(?: \(\d+\))? panicked at (?P<rest>.*)$")
 DOC_NAME = re.compile(r"^(?P<file>.+?\.rs) - .*\(line (?P<line>\d+)\)(?: - .*)?$")
 NAME_SUFFIXES = (" - should panic", " - compile fail", " - compile")
 BUILD_FAILED = re.compile(r"^error(?:\[E\d+\])?: (could not compile|linking with)")
 
 
 def looks_like_cargo(text: str) -> bool:
-    """Cheap check on a text file: does it contain libtest output (human or JSON)?"""
+    """Cheap check on a text file: does it contain libtest output (human or JSON), or a cargo build that
+    failed before any test could run?"""
     head = text[:200_000]
     return bool(
         re.search(r"^running \d+ tests?$", head, re.M)
         or re.search(r"^test result: (ok|FAILED)\.", head, re.M)
         or re.search(r'^\{\s*"type":\s*"(suite|test)"', head, re.M)
+        # a test run that stopped at the build: no test ran, which is itself the evidence
+        or (re.search(r"^\s*Compiling \S+ v\S+", head, re.M) and re.search(r"^error: could not compile", head, re.M))
     )
 
 
@@ -288,15 +293,8 @@ def _json_failure_message(event: dict[str, object]) -> str:
     text = event.get("stdout") or event.get("message") or ""
     if not isinstance(text, str):
         return ""
-    lines = [line.strip() for line in text.splitlines()]
-    for index, line in enumerate(lines):
-        if m := PANIC.match(line):
-            message, pending = _panic_message(m["rest"])
-            if pending is None:
-                return message
-            follow = next((nxt for nxt in lines[index + 1:] if nxt), "")
-            return f"{pending} {follow}".strip()[:MAX_MESSAGE_CHARS]
-    return next((line for line in lines if line), "")[:MAX_MESSAGE_CHARS]
+    lines = text.splitlines()
+    return rust_panic_summary(lines) or first_line(text)
 
 
 def _module_file(root_file: str, test_name: str, mapper: PathMapper) -> str:

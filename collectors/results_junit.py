@@ -46,6 +46,8 @@ STATUS_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}  # worst wins
 PYTEST_COLLECTION_MESSAGE = "collection failure"
 JEST_SUITE_FAILED_NAME = "Test suite failed to run"
 GO_BUILD_FAILED_NAMES = ("[build failed]", "[setup failed]")
+GENERIC_MESSAGES = frozenset({"failed", "failure", "skipped", "error", "build error"})
+GO_RUN_MARKERS = ("=== RUN", "=== PAUSE", "=== CONT", "=== NAME", "--- FAIL:", "--- SKIP:")
 SOURCE_EXTENSIONS = (".py", ".java", ".kt", ".scala", ".groovy")
 
 
@@ -60,7 +62,10 @@ def parse_xml(data: bytes) -> Element:
     try:
         root: Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise ResultFileError(f"XML with forbidden constructs ({type(exc).__name__}: {exc})") from None
+        name = getattr(exc, "name", None) or getattr(exc, "value", None) or "?"
+        raise ResultFileError(
+            f"XML declares entity '{name}' ({type(exc).__name__}): refused, nothing expanded or fetched"
+        ) from None
     except ParseError as exc:
         line, column = getattr(exc, "position", (None, None))
         reason = _strip_position(str(exc))
@@ -116,9 +121,10 @@ class PathMapper:
 
     Tools write paths relative to where they ran (a sub-project), or absolute paths on the CI machine
     (``/home/runner/work/app/app/svc/x.py``). A path maps when, after joining it to each candidate base
-    directory, it is a repository file, lies under the evaluated root, or ends with exactly one
-    repository file path that is longer than any other match (component-wise suffix). Ambiguous or
-    foreign paths (site-packages, the Rust standard library) map to None.
+    directory, it is a repository file, lies under the evaluated root, or shares a whole-component
+    suffix with exactly one repository file (the path ends with the file, or the file ends with the
+    path), longer than any other such match. Ambiguous or foreign paths (site-packages, the Rust
+    standard library) map to None.
     """
 
     def __init__(self, files: Iterable[str], root: Path) -> None:
@@ -161,6 +167,9 @@ class PathMapper:
         return path[len(lead):] if path.startswith(lead) else None
 
     def _by_suffix(self, path: str) -> str | None:
+        """The repository file that ends with ``path`` (a path relative to a sub-project or source root)
+        or that ``path`` ends with (an absolute path from another machine); the longest such match
+        wins, and a tie is ambiguous."""
         parts = [p for p in path.split("/") if p not in ("", ".")]
         if not parts:
             return None
@@ -168,12 +177,21 @@ class PathMapper:
         best_len = 0
         for option in self._by_base.get(parts[-1], ()):
             option_parts = option.split("/")
-            if len(option_parts) <= len(parts) and parts[-len(option_parts):] == option_parts:
-                if len(option_parts) > best_len:
-                    best, best_len = [option], len(option_parts)
-                elif len(option_parts) == best_len:
-                    best.append(option)
+            shared = _common_suffix(parts, option_parts)
+            if shared not in (len(parts), len(option_parts)):
+                continue
+            if shared > best_len:
+                best, best_len = [option], shared
+            elif shared == best_len:
+                best.append(option)
         return best[0] if len(best) == 1 else None
+
+
+def _common_suffix(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def normalise(raw: str) -> str:
@@ -314,9 +332,11 @@ def declared_totals(elem: Element) -> dict[str, int]:
         value = parse_int(elem.get(key))
         if value is not None:
             out[key] = value
-    skipped = [parse_int(elem.get(k)) for k in ("skipped", "skip", "disabled")]
+    # googletest and nextest count disabled tests apart; googletest's root has `disabled` but no
+    # `skipped`, so skips are only compared where the element states them
+    skipped = [parse_int(elem.get(k)) for k in ("skipped", "skip")]
     if any(v is not None for v in skipped):
-        out["skipped"] = sum(v for v in skipped if v is not None)
+        out["skipped"] = sum(v for v in skipped if v is not None) + (parse_int(elem.get("disabled")) or 0)
     return out
 
 
@@ -365,7 +385,7 @@ class _JUnitReader:
             status = "skipped"  # googletest: disabled tests carry no child element
         case = Case(name, classname, status, time=parse_float(elem.get("time")), flaky=flaky)
         if outcome is not None:
-            case.message = first_line(outcome.get("message")) or first_line(outcome.text)
+            case.message = _message(outcome, name)
             case.type = (outcome.get("type") or "")[:MAX_TYPE_CHARS]
         case.collection_error = status == "error" and self._is_collection_error(case, outcome)
         if case.collection_error and outcome is not None:
@@ -420,6 +440,50 @@ class _JUnitReader:
                     break
         self._classname_files[classname] = found
         return found
+
+
+def _message(outcome: Element, case_name: str) -> str:
+    """The first line of the message attribute; when that is absent or a placeholder (go-junit-report's
+    ``Failed``, ``Build error``), the first informative line of the element's text: not a go ``=== RUN``
+    marker, not phpunit's repetition of the test id, a bare ``file:line`` (googletest) joined to the
+    line after it, a Rust panic header joined to its message."""
+    attribute = first_line(outcome.get("message"))
+    located = bool(attribute) and LOCATION_ONLY.match(attribute) is not None
+    if attribute and attribute.lower() not in GENERIC_MESSAGES and not located:
+        return attribute
+    source = outcome.get("message") if located else outcome.text
+    lines = [
+        line.strip() for line in (source or "").splitlines()
+        if line.strip() and not line.lstrip().startswith(GO_RUN_MARKERS) and f"::{case_name}" not in line
+    ]
+    if not lines:
+        return attribute
+    panic = rust_panic_summary(lines)
+    if panic:
+        return panic
+    if LOCATION_ONLY.match(lines[0]) and len(lines) > 1:
+        return f"{lines[0].rstrip(':')}: {lines[1]}"[:MAX_MESSAGE_CHARS]
+    return lines[0][:MAX_MESSAGE_CHARS]
+
+
+PANIC = re.compile(r"^thread '(?P<name>[^']*)'(?: \(\d+\))? panicked at (?P<rest>.*)$")
+LOCATION_ONLY = re.compile(r"^\S+:\d+(?::\d+)?:?$")
+
+
+def rust_panic_summary(lines: Sequence[str]) -> str:
+    """``thread 'x' panicked at src/lib.rs:16:18:`` + the next line (Rust >= 1.73), or the one-line
+    ``panicked at 'msg', src/lib.rs:16:5`` of older Rust, as ``panicked at <where>: <message>``."""
+    stripped = [line.strip() for line in lines]
+    for index, line in enumerate(stripped):
+        m = PANIC.match(line)
+        if m is None:
+            continue
+        rest = m["rest"].strip()
+        if rest.endswith(":"):
+            follow = next((nxt for nxt in stripped[index + 1:] if nxt), "")
+            return f"panicked at {rest} {follow}".strip()[:MAX_MESSAGE_CHARS]
+        return f"panicked at {rest}"[:MAX_MESSAGE_CHARS]
+    return ""
 
 
 def _path_like(name: str) -> bool:

@@ -1,0 +1,3 @@
+mod point;
+
+pub use point::parse_point;

@@ -1,0 +1,3 @@
+module github.com/acme/tools
+
+go 1.22
