@@ -8,6 +8,7 @@ from anops_policy.collectors.coverage import CoverageCollector
 from anops_policy.collectors.dockerfiles import DockerfilesCollector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
+from anops_policy.collectors.logging import LoggingCollector
 from anops_policy.collectors.python import PythonCollector
 from anops_policy.collectors.rust import RustCollector
 from anops_policy.collectors.tests import TestsCollector
@@ -19,6 +20,7 @@ BUILTIN: dict[str, Collector] = {
     "dockerfiles": DockerfilesCollector(),
     "git": GitCollector(),
     "layout": LayoutCollector(),
+    "logging": LoggingCollector(),
     "python": PythonCollector(),
     "rust": RustCollector(),
     "tests": TestsCollector(),
