@@ -6,6 +6,7 @@ from anops_policy.collect import Collector
 from anops_policy.collectors.ci import CiCollector
 from anops_policy.collectors.coverage import CoverageCollector
 from anops_policy.collectors.dockerfiles import DockerfilesCollector
+from anops_policy.collectors.docs import DocsCollector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.layout import LayoutCollector
 from anops_policy.collectors.logging import LoggingCollector
@@ -18,6 +19,7 @@ BUILTIN: dict[str, Collector] = {
     "ci": CiCollector(),
     "coverage": CoverageCollector(),
     "dockerfiles": DockerfilesCollector(),
+    "docs": DocsCollector(),
     "git": GitCollector(),
     "layout": LayoutCollector(),
     "logging": LoggingCollector(),

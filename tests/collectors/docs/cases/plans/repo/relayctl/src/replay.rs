@@ -1,0 +1,1 @@
+pub fn replay(_id: u64) {}
