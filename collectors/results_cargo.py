@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 from anops_policy.collectors.results_junit import (
@@ -76,8 +77,9 @@ class CargoParser:
         self.result = ResultFile(path=path, format="cargo-human", producer="cargo")
         self.packages: list[tuple[str, str]] = []  # (package name, directory cargo printed)
         self.current: _SuiteState | None = None
-        # the next suite's (name, target, crate), from a "Running ..." or "Doc-tests ..." line
-        self.pending: tuple[str | None, str | None, str | None] | None = None
+        # (name, target, crate) of the next suites, from "Running ..."/"Doc-tests ..." lines: a queue,
+        # because a capture of stderr then stdout (not 2>&1) lists every binary before any output
+        self.pending: deque[tuple[str, str | None, str | None]] = deque()
         self.states: list[_SuiteState] = []
         self.unnamed = 0
         self.failure_for: str | None = None  # test whose captured output we are reading
@@ -110,10 +112,10 @@ class CargoParser:
             name = target
             target = target.removeprefix("unittests ") if target else None
             stem = re.sub(r"-[0-9a-f]{16}(\.exe)?$", "", posixpath.basename(normalise(binary)))
-            self.pending = (name or stem, target, stem)
+            self.pending.append((name or stem, target, stem))
         elif m := DOC_TESTS.match(line):
             self._finish_suite()
-            self.pending = (f"Doc-tests {m['crate']}", None, m["crate"])
+            self.pending.append((f"Doc-tests {m['crate']}", None, m["crate"]))
         elif m := RUNNING_N.match(line):
             self._start_suite()
         elif m := TEST_LINE.match(line):
@@ -200,8 +202,7 @@ class CargoParser:
         if self.current is not None and not self.current.suite.cases and self.current.declared is None:
             return  # "running N tests" right after "Running ..." (or a JSON suite start) — same suite
         self._finish_suite()
-        name, target, crate = self.pending or (None, None, None)
-        self.pending = None
+        name, target, crate = self.pending.popleft() if self.pending else (None, None, None)
         if name is None:
             self.unnamed += 1
             name = f"test binary {self.unnamed}"

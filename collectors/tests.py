@@ -118,10 +118,12 @@ class _Reader:
             reason = self.ctx.skips[-1].reason if len(self.ctx.skips) > before else "unreadable"
             self.errors.append({"path": path, "reason": f"not read: {reason}"})
             return
-        if b"\0" in data[:8192]:
+        if b"\0" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 XML has NULs
             self.ignored.append({"path": path, "reason": "binary file"})
             return
         head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            head = data[:1024].decode("utf-16", errors="replace").lstrip("\ufeff \t\r\n").encode()
         try:
             if lower.endswith(".xml") or head.startswith((b"<?xml", b"<testsuite")):
                 self._xml(path, data, strict=lower.endswith(".xml") or head.startswith(b"<testsuite"))
