@@ -88,9 +88,7 @@ class PythonCollector:
         py_files = [f for f in files if f.endswith(".py")]
         projects = collect_projects(ctx, files)
         if not py_files and not projects:
-            raise NotConfigured(
-                "no Python files or project files (pyproject.toml, setup.cfg, requirements*.txt)"
-            )
+            raise NotConfigured("no Python files or project files (pyproject.toml, setup.cfg, requirements*.txt)")
         for path in py_files[max_files:]:
             ctx.skip(path, f"over the collect.options.python.max_files limit of {max_files} Python files")
         e2e_globs = [str(g) for g in options.get("e2e_globs", DEFAULT_E2E_GLOBS)]
@@ -118,7 +116,7 @@ class PythonCollector:
         scan = _Scan(
             file_set=file_set,
             sources=sources,
-            suite=TestSuite({p: analyse_test_module(m) for p, m in modules.items() if m.test}),
+            suite=TestSuite({p: analyse_test_module(m, explicit=p in e2e_files) for p, m in modules.items() if m.test}),
             projects=projects,
             e2e_files=e2e_files,
         )
@@ -179,9 +177,7 @@ class PythonCollector:
                 if folder not in services:
                     named = [c for c, p in zip(components, component_paths, strict=True) if p == folder]
                     name = (
-                        str(named[0].get("name"))
-                        if named
-                        else (folder.rsplit("/", 1)[-1] if folder != "." else "root")
+                        str(named[0].get("name")) if named else (folder.rsplit("/", 1)[-1] if folder != "." else "root")
                     )
                     services[folder] = {
                         "name": name,
@@ -309,9 +305,7 @@ class PythonCollector:
                 links[owner] = "under_service"
             else:
                 links.update(self._import_links(module, names, scan.sources))
-                for folder in self._path_references(
-                    module, [f for f in folders if f != "." and f not in links]
-                ):
+                for folder in self._path_references(module, [f for f in folders if f != "." and f not in links]):
                     links[folder] = "path_reference"
                 if "." in folders and not links:
                     links["."] = "under_service"
@@ -353,10 +347,7 @@ class PythonCollector:
             if f"{local}.py" in sources or f"{local}/__init__.py" in sources:
                 continue  # a sibling module of the test file, not a service's
             for service, modules in names.items():
-                if any(
-                    imported == n or imported.startswith(n + ".") or n.startswith(imported + ".")
-                    for n in modules
-                ):
+                if any(imported == n or imported.startswith(n + ".") or n.startswith(imported + ".") for n in modules):
                     links.setdefault(service, "imports")
         return links
 
@@ -380,9 +371,7 @@ class PythonCollector:
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found.update(f for f in wanted if f + "/" in node.value)
             for value in values:
-                text = (
-                    value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
-                )
+                text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
                 if text is not None and text.strip("/") in wanted:
                     found.add(text.strip("/"))
         return sorted(found)
@@ -409,9 +398,7 @@ class PythonCollector:
         return {
             "globs": globs,
             "configured": configured,
-            "missing": sorted(
-                p for p in configured if not any(ch in p for ch in "*?[") and p not in scan.file_set
-            ),
+            "missing": sorted(p for p in configured if not any(ch in p for ch in "*?[") and p not in scan.file_set),
             "files": files,
             "test_count": sum(test_files[p]["test_count"] for p in files),
             "has_teardown": bool(with_tests) and not without,

@@ -269,11 +269,7 @@ def _fixture_info(decorators: list[ast.expr], imports: Imports, default: str) ->
     for dec in decorators:
         target = dec.func if isinstance(dec, ast.Call) else dec
         qual = imports.dotted(target) or ""
-        if (
-            qual in {"pytest.fixture", "pytest_asyncio.fixture"}
-            or qual.endswith(".fixture")
-            or qual == "fixture"
-        ):
+        if qual in {"pytest.fixture", "pytest_asyncio.fixture"} or qual.endswith(".fixture") or qual == "fixture":
             name, autouse = default, False
             if isinstance(dec, ast.Call):
                 name = const_str(call_arg(dec, 99, "name")) or default
@@ -284,16 +280,12 @@ def _fixture_info(decorators: list[ast.expr], imports: Imports, default: str) ->
 
 
 def _is_contextmanager(decorators: list[ast.expr], imports: Imports) -> bool:
-    return any(
-        (imports.dotted(d) or "").endswith(("contextmanager", "asynccontextmanager")) for d in decorators
-    )
+    return any((imports.dotted(d) or "").endswith(("contextmanager", "asynccontextmanager")) for d in decorators)
 
 
 def _module_markers(tree: ast.Module, imports: Imports) -> list[str]:
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
-        ):
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
             values = stmt.value.elts if isinstance(stmt.value, ast.List | ast.Tuple) else [stmt.value]
             return _markers(list(values), imports)[0]
     return []
@@ -366,11 +358,7 @@ class _SignalVisitor:
                     self.signals.sets_env.add(name)
                 elif isinstance(node.ctx, ast.Del):
                     self.signals.deletes_env.add(name)
-            elif (
-                isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
-                and INVALID_ADDRESS.search(node.value)
-            ):
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and INVALID_ADDRESS.search(node.value):
                 self.signals.invalid_address = True
             elif isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Attribute) and t.attr == "should_exit" for t in node.targets
@@ -500,7 +488,16 @@ class _SignalVisitor:
 
 
 # ---- one test module ----------------------------------------------------------------------------------
-def analyse_test_module(module: ParsedModule) -> TestModule:
+def collects_tests(path: str) -> bool:
+    """pytest's default ``python_files``: only these modules' test functions are collected."""
+    name = path.rsplit("/", 1)[-1]
+    return (name.startswith("test_") or name.endswith("_test.py")) and name.endswith(".py")
+
+
+def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> TestModule:
+    """``explicit``: the file is named as a test file on its own (an e2e path from the config), which
+    makes pytest collect it whatever its name."""
+    collectable = explicit or collects_tests(module.path)
     imports = module.imports
     funcs: list[Func] = []
     teardown: list[tuple[str, int]] = []
@@ -517,7 +514,8 @@ def analyse_test_module(module: ParsedModule) -> TestModule:
         args = [a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
         params = [a for a in args if a not in {"self", "cls"} and a not in parametrized]
         is_test = (
-            fixture_name is None
+            collectable
+            and fixture_name is None
             and node.name.startswith("test")
             and (cls is None or cls.name.startswith("Test") or _is_testcase(cls))
         )
@@ -624,9 +622,7 @@ class TestSuite:
                     out.append((candidate, fixture))
         return out
 
-    def fixture_has_teardown(
-        self, module: TestModule, func: Func, seen: set[tuple[str, str]] | None = None
-    ) -> bool:
+    def fixture_has_teardown(self, module: TestModule, func: Func, seen: set[tuple[str, str]] | None = None) -> bool:
         """A fixture tears down itself, or through a fixture it depends on."""
         seen = set() if seen is None else seen
         key = (module.path, func.qualname)
@@ -649,9 +645,7 @@ class TestSuite:
         end = getattr(func.node, "end_lineno", None) or func.line
         return func.line <= line <= end
 
-    def closure(
-        self, module: TestModule, func: Func, stack: frozenset[tuple[str, str]] = frozenset()
-    ) -> Signals:
+    def closure(self, module: TestModule, func: Func, stack: frozenset[tuple[str, str]] = frozenset()) -> Signals:
         key = (module.path, func.qualname)
         if key in self._closures:
             return self._closures[key]
@@ -669,11 +663,7 @@ class TestSuite:
                 if not name.startswith("self.")
                 else module.methods.get(f"{func.cls}.{name.removeprefix('self.')}")
             )
-            if (
-                helper is not None
-                and helper.fixture_name is None
-                and (module.path, helper.qualname) not in stack
-            ):
+            if helper is not None and helper.fixture_name is None and (module.path, helper.qualname) not in stack:
                 out.merge(self.closure(module, helper, stack))
         deps = [*func.params, *func.usefixtures]
         for name in deps:
