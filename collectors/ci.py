@@ -82,7 +82,8 @@ class CiCollector:
     depends_on: tuple[str, ...] = ("layout",)
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
-        return _Run(ctx).collect()
+        section: dict[str, Any] = _plain(_Run(ctx).collect())
+        return section
 
 
 class _Run:
@@ -282,7 +283,9 @@ class _Run:
         cwd = found.cwd
         if det.chdir:
             cwd = join_path(found.cwd, det.chdir) or found.cwd
-        targets = sorted({t for t in (join_path(cwd, raw) for raw in det.targets) if t is not None}) or [cwd]
+        # no target argument: the command tests its directory; an unresolvable one (`${{ inputs.path }}`): unknown
+        targets = sorted({t for t in (join_path(cwd, raw) for raw in det.targets) if t is not None}) \
+            if det.targets else [cwd]
         kinds = list(det.kinds)
         source = det.kind_source
         if self.e2e and any(_covers(t, e) for t in targets for e in self.e2e) and "e2e" not in kinds:
@@ -405,6 +408,18 @@ class _Run:
         }
 
 
+def _plain(value: Any) -> Any:
+    """The section with plain ``str`` everywhere: the readers' line-carrying ``Src`` strings must not leak
+    into the fact document (it is deep-copied and hashed)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _with_path(reason: Reason, path: str) -> Reason:
     return reason if reason.path else Reason(reason.text, reason.line, reason.chunk, path)
 
@@ -415,7 +430,9 @@ def _within(target: str, base: str) -> bool:
 
 def _covers(target: str, e2e_path: str) -> bool:
     """A test run on ``target`` includes the configured e2e path (the same file, or a directory above it)."""
-    return target in (e2e_path, ".") or e2e_path.startswith(target + "/") or target.startswith(e2e_path + "/")
+    if target == ".":
+        return False  # a run at the root says nothing about which suites it collects
+    return target == e2e_path or e2e_path.startswith(target + "/") or target.startswith(e2e_path + "/")
 
 
 def _line_of(message: str, path: str) -> int | None:
@@ -438,6 +455,24 @@ def _step(index: int, line: int, path: str, *, name: str | None, section: str, r
 _JENKINS_STAGE = re.compile(r"\bstage\s*\(\s*(['\"])(.+?)\1\s*\)")
 _JENKINS_SH = re.compile(r"\b(sh|bat|powershell|pwsh)\s*(\(\s*(?:script\s*:\s*)?)?('''|\"\"\"|'|\")(.*?)\3([^\n]*)",
                          re.S)
+# a failure inside these blocks leaves the build green (catchError's default buildResult FAILURE does not)
+_JENKINS_CATCH = re.compile(r"\bcatchError\s*\([^)]*buildResult\s*:\s*['\"]SUCCESS['\"][^)]*\)\s*\{"
+                            r"|\bwarnError\s*\([^)]*\)\s*\{")
+
+
+def _block_end(text: str, open_brace: int) -> int:
+    """Index of the ``}`` closing the block opened at ``open_brace`` (Groovy; strings are not special-cased)."""
+    depth = 0
+    for i in range(open_brace, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(text)
+
+
 _JENKINS_JUNIT = re.compile(r"\bjunit\s*(?:\(\s*(?:testResults\s*:\s*)?)?(['\"])(.+?)\1")
 
 
@@ -457,6 +492,8 @@ def _parse_jenkins(path: str, text: str) -> FileResult:
     for _pos, name, line in order:
         jobs[name] = job_record(key=f"{path}#{name}", id=name, name=name, path=path, line=line, system="jenkins",
                                 kind="stage", steps=[])
+    guarded = [(m.start(), _block_end(text, m.end() - 1), m.group(0).split("(")[0].strip())
+               for m in _JENKINS_CATCH.finditer(text)]
     for m in _JENKINS_SH.finditer(text):
         stage, _ = stage_at(m.start())
         job = jobs[stage]
@@ -464,12 +501,15 @@ def _parse_jenkins(path: str, text: str) -> FileResult:
         script = m.group(4)
         step = _step(len(job["steps"]), line, path, name=m.group(1), section="sh", run=script)
         job["steps"].append(step)
-        before = text[max(0, m.start() - 300):m.start()]
         masks = []
         if "returnStatus" in m.group(5) and "true" in m.group(5):
             masks.append(Reason("returnStatus: true (the step never fails)", line, path=path))
-        if re.search(r"catchError\s*\([^)]*buildResult\s*:\s*['\"]SUCCESS", before):
-            masks.append(Reason("inside catchError(buildResult: 'SUCCESS')", line, path=path))
+        for start, end, block in guarded:
+            if start < m.start() < end:
+                what = "catchError(buildResult: 'SUCCESS')" if block == "catchError" \
+                    else "warnError (the build is only unstable)"
+                masks.append(Reason(f"inside {what}", text.count("\n", 0, start) + 1, path=path))
+                break
         mode = JENKINS_MODE if m.group(1) == "sh" else Mode(False, False, m.group(1))
         report = analyze([(script, line, True)], mode, hints=(stage,), outer=masks)
         res.runs.append(RunSite(path, "jenkins", stage, job["key"], f"{m.group(1)} #{step['index'] + 1}",

@@ -356,6 +356,7 @@ class Group:
     line: int
     subshell: bool
     chunk: int = 0
+    redirects: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -480,8 +481,7 @@ class _Parser:
             body = self.script(close, depth + 1)
             if (c := self.peek()) is not None and c.value == close:
                 self.i += 1
-            self._redirects_only()
-            return Group(body, t.line, close == ")", t.chunk), negated, condition
+            return Group(body, t.line, close == ")", t.chunk, self._redirects_only()), negated, condition
         if not t.op and t.value in _HEADER_KEYWORDS:
             # `for x in a b; do`, `case $x in`: skip the header up to `in` (case) or the separator
             is_case = t.value == "case"
@@ -519,11 +519,14 @@ class _Parser:
             return None, negated, condition
         return Cmd(words, line, redirects, substs, chunk), negated, condition
 
-    def _redirects_only(self) -> None:
+    def _redirects_only(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
         while (t := self.peek()) is not None and t.op and t.value in _REDIRECTS:
             self.i += 1
             if (t2 := self.peek()) is not None and not t2.op:
+                out.append((t.value, self.sc.restore(t2.value)))
                 self.i += 1
+        return out
 
 
 def parse(chunks: Sequence[tuple[str, int, bool]]) -> tuple[Script, _Scanner]:
@@ -687,6 +690,25 @@ def _kinds_from_text(texts: Iterable[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+_OUTPUT_FLAG = re.compile(r"(?i)^--?[\w.-]*(junit|report|output|log|cov|html|xml|result|alluredir|basetemp)[\w.-]*")
+
+
+def _hint_args(args: Sequence[str], targets: Sequence[str]) -> list[str]:
+    """Arguments that may name a kind: not targets, and not where results go (`--junitxml=unit.xml`)."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if _OUTPUT_FLAG.match(a):
+            skip = "=" not in a
+            continue
+        if a not in targets:
+            out.append(a)
+    return out
+
+
 def _classify(
     tool: str, args: Sequence[str], targets: Sequence[str], hints: Sequence[str], *,
     arg_kinds: tuple[str, ...] = (), tool_kinds: tuple[str, ...] = (), default: tuple[str, ...] = ("unit",),
@@ -696,7 +718,7 @@ def _classify(
     from_targets = _kinds_from_text(targets)
     if from_targets:
         return from_targets, "path"
-    from_args = _kinds_from_text(a for a in args if a not in targets)
+    from_args = _kinds_from_text(_hint_args(args, targets))
     if from_args:
         return from_args, "args"
     if tool_kinds:
@@ -757,7 +779,8 @@ def detect_test(words: Sequence[str], hints: Sequence[str] = ()) -> Detection | 
             return None
         if head == "deno" and args[:1] != ["test"]:
             return None
-        det = make(head, _positional(args, {"--config", "-c", "--reporter", "--reporters", "--outputFile", "-t"}))
+        rest = args[1:] if head == "vitest" and args[:1] in (["run"], ["watch"], ["dev"], ["related"]) else args
+        det = make(head, _positional(rest, {"--config", "-c", "--reporter", "--reporters", "--outputFile", "-t"}))
         rep = " ".join(a for a in args if "reporter" in a or "junit" in a)
         if "junit" in rep:
             out = _flag_value(args, "--outputFile", "--outputFile.junit")
@@ -778,8 +801,7 @@ def detect_test(words: Sequence[str], hints: Sequence[str] = ()) -> Detection | 
         tests = [g for g in goals if MAKE_TEST_TARGET.search(g)]
         if not tests:
             return None
-        det = make(head if head != "gmake" else "make", tests)
-        return replace(det, targets=(), chdir=chdir)
+        return replace(make(head if head != "gmake" else "make", [], arg_kinds=_kinds_from_text(tests)), chdir=chdir)
     if head in ("mvn", "mvnw", "gradle", "gradlew"):
         tasks = [a.rsplit(":", 1)[-1] for a in args if not a.startswith("-")]
         wanted = {"test", "verify", "integration-test", "check", "integrationTest", "connectedCheck", "e2e",
@@ -1083,6 +1105,9 @@ class Analyzer:
                 for c_idx, item in enumerate(pipe.items):
                     reasons = outer + self._level(script, k, p_idx, c_idx, state)
                     if isinstance(item, Group):
+                        if any(op in (">", ">>", ">|", "&>", "&>>") and "GITHUB_STEP_SUMMARY" in target
+                               for op, target in item.redirects):
+                            self.report.summary_lines.append(item.line)
                         if depth >= MAX_NESTING:
                             continue
                         if item.subshell:

@@ -148,7 +148,7 @@ def _int_or_text(value: Any) -> int | str | None:
 def _triggers(on: Any, marks: Marks) -> list[dict[str, Any]]:
     events: dict[str, Any] = {}
     if isinstance(on, str):
-        events = {on: None}
+        events = {str(on): None}
     elif isinstance(on, list):
         events = {str(e): None for e in on}
     elif isinstance(on, dict):

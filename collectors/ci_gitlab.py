@@ -281,6 +281,8 @@ class GitLabReader:
 
     @staticmethod
     def _with_defaults(job: dict[str, Any], default: dict[str, Any]) -> dict[str, Any]:
+        if "trigger" in job:
+            return job  # a trigger job starts a downstream pipeline; it runs no script of its own
         inherit = job.get("inherit")
         allowed: set[str] | None = None
         if isinstance(inherit, dict) and "default" in inherit:
@@ -321,15 +323,18 @@ class GitLabReader:
                 })
         main = [(s, it) for s, items in sections[:2] for it in items]
         self._analyse(res, name, key, steps, main, 0, masks, hints)
-        after_masks = [*masks, Reason("in after_script, whose failures do not fail the job", line, path=path)]
-        self._analyse(res, name, key, steps, [("after_script", it) for it in sections[2][1]], len(main),
+        after = sections[2][1]
+        after_masks = [*masks, Reason("in after_script, whose failures do not fail the job",
+                                      after[0].line if after else line, path=after[0].path if after else path)]
+        self._analyse(res, name, key, steps, [("after_script", it) for it in after], len(main),
                       after_masks, hints)
         artifacts = mapping(job.get("artifacts"))
         reports = mapping(artifacts.get("reports"))
         junit = text_list(reports.get("junit"))
         if junit:
             when = str(as_text(artifacts.get("when")) or "on_success")
-            res.reports.append({"path": path, "line": _line(reports.get("junit"), line), "system": SYSTEM,
+            res.reports.append({"path": _path(reports.get("junit"), path), "line": _line(reports.get("junit"), line),
+                                "system": SYSTEM,
                                 "job": name, "step": None, "kind": "gitlab-junit", "action": None, "files": junit,
                                 "on_failure": when in ("always", "on_failure")})
         return job_record(
@@ -390,6 +395,8 @@ def _line(value: Any, fallback: int) -> int:
 
 
 def _path(value: Any, fallback: str) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], Src):
+        return value[0].path
     return value.path if isinstance(value, Src) else fallback
 
 
