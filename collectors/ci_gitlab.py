@@ -185,7 +185,7 @@ class GitLabReader:
             if kind == "local":
                 pattern = value.lstrip("/")
                 if any(ch in pattern for ch in "*?["):
-                    spec = pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+                    spec = pathspec.PathSpec.from_lines("gitignore", [pattern])
                     resolved = [f for f in self.files if spec.match_file(f) and f.endswith((".yml", ".yaml"))]
                 elif pattern in self.file_set:
                     resolved = [pattern]
