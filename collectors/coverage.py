@@ -163,7 +163,7 @@ def _read(path: str, data: bytes, mapper: PathMapper) -> _Report | str:
         return f"not UTF-8 text (byte {exc.start})"
     if head.startswith(b"{"):
         return _json(path, text, mapper, base)
-    if re.search(r"^SF:", text, re.M) and "end_of_record" in text:
+    if re.search(r"^SF:", text, re.M) and ("end_of_record" in text or _looks_like_report(path)):
         return _lcov(path, text, mapper, base)
     return "not a coverage report"
 
