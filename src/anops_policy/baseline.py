@@ -53,28 +53,38 @@ def load_baseline(path: Path) -> Baseline:
         raise InputError(f"{where}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: unreadable: {exc}") from None
+    if path.suffix == ".jsonl" or (_first_line_is_object(text) and "\n" in text.strip()):
+        return Baseline(str(path), "decision_log", _failures(_last_eval_decisions(text, where), where))
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
         document = None
-    if isinstance(document, dict) and "decisions" in document:
-        kind, decisions = "report", document["decisions"]
-    elif document is None or path.suffix == ".jsonl":
-        kind, decisions = "decision_log", _last_eval_decisions(text, where)
-    else:
+    if not isinstance(document, dict) or "decisions" not in document:
         raise InputError(f"{where}: expected a JSON report (eval --output json=FILE) or a decision log (.jsonl)")
-    return Baseline(str(path), kind, _failures(decisions, where))
+    kind = "decision_log" if document.get("kind") == "eval" else "report"  # a one-event log
+    return Baseline(str(path), kind, _failures(document["decisions"], where))
+
+
+def _first_line_is_object(text: str) -> bool:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        return isinstance(json.loads(first), dict)
+    except json.JSONDecodeError:
+        return False
 
 
 def _last_eval_decisions(text: str, where: str) -> list[Any]:
     """The decisions of the log's last eval event. Sign-off and other events carry no ``decisions``."""
     last: list[Any] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             event = json.loads(line)
         except json.JSONDecodeError as exc:
+            if number == len(lines):  # a torn last line (a crash mid-append) is not part of the log yet
+                continue
             raise InputError(f"{where}:{number}: not JSON ({exc.msg})") from None
         if not isinstance(event, dict):
             raise InputError(f"{where}:{number}: expected a JSON object per line")

@@ -86,7 +86,8 @@ def _meta_line(data: dict[str, Any]) -> str:
 def _cards(summary: dict[str, Any]) -> str:
     outcomes = summary.get("outcomes", {})
     cards = [
-        ("items satisfied", f"{summary.get('items_satisfied', 0)} / {summary.get('items_total', 0)}", "ok"),
+        ("items satisfied", f"{summary.get('items_satisfied', 0)} / {summary.get('items_total', 0)}",
+         "ok" if summary.get("items_satisfied") == summary.get("items_total") else "bad"),
         ("blocking failures", summary.get("blocking_failures", 0), "bad" if summary.get("blocking_failures") else "ok"),
     ]
     cards.extend((name.replace("_", " "), outcomes.get(name, 0), OUTCOME[name][1]) for name in OUTCOME)
