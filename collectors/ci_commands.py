@@ -677,7 +677,7 @@ def _flag_value(args: Sequence[str], *names: str) -> str | None:
         for name in names:
             if a == name and i + 1 < len(args):
                 return args[i + 1]
-            if name.startswith("--") and a.startswith(name + "="):
+            if a.startswith(name + "=") and len(name) > 2:  # --flag=value, Go's -flag=value
                 return a[len(name) + 1:]
             if not name.startswith("--") and len(name) == 2 and a.startswith(name) and len(a) > 2:
                 return a[2:]
