@@ -13,6 +13,8 @@ from typing import Any
 import click
 
 from anops_policy import __version__
+from anops_policy.cli_audit import audit as audit_group
+from anops_policy.cli_audit import signoff_cmd
 from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError, ConfigError
 from anops_policy.model import Level
 from anops_policy.options import config_option, now_option, path_argument, policies_option, verbosity_options
@@ -103,10 +105,21 @@ def cli() -> None:
 @click.option("--github/--no-github", "github", default=None,
               help="GitHub annotations on stderr and the Markdown step summary "
                    "(default: on when GITHUB_ACTIONS=true).")
+@click.option("--decision-log", "decision_log", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Append this run to this log (default: the config's decision_log, else "
+                   "PATH/.anops-policy/decisions.jsonl).")
+@click.option("--no-decision-log", "no_decision_log", is_flag=True, help="Do not record this run in the decision log.")
+@click.option("--signing-key", "signing_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              default=None, help="Ed25519 private key (PEM) to sign the logged event "
+                                 "(default: the key in $ANOPS_POLICY_SIGNING_KEY, if set).")
+@click.option("--trusted-config", "trusted_config", metavar="REF", default=None,
+              help="Read anops-policy.yaml from this git ref (e.g. origin/main), not the working tree, "
+                   "and report every difference the working tree would make.")
 @verbosity_options
 def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], facts_file: Path | None, fmt: str,
              outputs: tuple[str, ...], now: str | None, fail_on: str | None, deadline_s: float | None,
-             baseline: Path | None, github: bool | None, quiet: int, verbose: int) -> None:
+             baseline: Path | None, github: bool | None, decision_log: Path | None, no_decision_log: bool,
+             signing_key: Path | None, trusted_config: str | None, quiet: int, verbose: int) -> None:
     """Collect facts for PATH (default: .), evaluate the policy packs, report, and exit 1 when a
     blocking policy failed or errored (0 otherwise; 2 for bad input or config).
 
@@ -130,6 +143,7 @@ def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], f
         path=path, config_file=config_file, policies=policies, facts_file=facts_file,
         now=parse_now(now) if now else None, fail_on=Level(fail_on) if fail_on else None, deadline_s=deadline_s,
         baseline=baseline, progress=progress,
+        record=not no_decision_log, decision_log=decision_log, signing_key=signing_key, trusted_config=trusted_config,
     )
     try:
         report, _document, _config, _packs = run_eval(request)
@@ -148,6 +162,10 @@ def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], f
             append_step_summary(report)
         except OSError as exc:  # a summary that cannot be written must not hide the verdict
             click.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", err=True)
+    if report.logged is not None:
+        from anops_policy.cli_audit import logged_line  # noqa: PLC0415
+
+        click.echo(logged_line(report), err=True)
     sys.exit(report.exit_code)
 
 
@@ -313,6 +331,10 @@ def init_cmd(path: Path, force: bool, to_stdout: bool) -> None:
         raise ConfigError(f"{target} exists; use --force to overwrite or --stdout to print")
     _write(target, text)
     click.echo(f"wrote {target}")
+
+
+cli.add_command(audit_group)
+cli.add_command(signoff_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

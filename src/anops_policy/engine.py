@@ -47,6 +47,12 @@ class EvalRequest:
     deadline_s: float | None = None
     baseline: Path | None = None  # a previous JSON report or decision log: only new failures block
     progress: ProgressCallback | None = None
+    # audit trail: record=True appends the run to the decision log (the CLI's default; off for API use)
+    record: bool = False
+    decision_log: Path | None = None
+    signing_key: Path | None = None
+    trusted_config: str | None = None  # a git ref to read anops-policy.yaml from (not the working tree)
+    trace_id: str | None = None
 
 
 def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
@@ -95,7 +101,16 @@ def repo_prefix(path: Path) -> str:
 
 
 def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
-    config = resolve_config(request.path, request.config_file)
+    from anops_policy import log_events, trusted_config, waivers  # noqa: PLC0415
+
+    trusted = None
+    if request.trusted_config:
+        trusted = trusted_config.load_trusted(request.path, request.config_file, request.trusted_config)
+        config = trusted.config
+    else:
+        config = resolve_config(request.path, request.config_file)
+    recorder = (log_events.Recorder.start(request.path, config, request.decision_log, request.signing_key,
+                                          request.trace_id) if request.record else None)
     packs = resolve_packs(config, request.policies)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     if request.facts_file is not None:
@@ -103,7 +118,8 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         now = request.now or datetime.fromisoformat(document["meta"]["now"].replace("Z", "+00:00"))
     else:
         now = request.now or parse_now(None)
-        document = gather(request.path, config, now, required_sections(packs), request.progress)
+        collect_config = log_events.config_for_collectors(config, request.decision_log)
+        document = gather(request.path, collect_config, now, required_sections(packs), request.progress)
     evaluation = config.raw.get("evaluation", {})
     fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
     deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))
@@ -127,7 +143,15 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         "config": config.file,
         "repo_prefix": repo_prefix(request.path),
     }
-    report = Report(packs=packs, decisions=decisions, run=run, collectors=document["meta"]["collectors"])
+    waived = waivers.apply_waivers(decisions, waivers.parse_waivers(config, now, known), now)
+    report = Report(packs=packs, decisions=decisions, run=run, collectors=document["meta"]["collectors"],
+                    waivers=waived.entries, config_changes=trusted.changes if trusted else [])
+    report.notes.extend([*waived.notes, *(trusted.notes if trusted else [])])
     if baseline is not None:
         apply_baseline(report, baseline)
+    if recorder is not None:
+        report.logged = recorder.record(
+            report, document, config, packs, {"fail_on": fail_on.value, "deadline_s": deadline,
+                                              "baseline": str(request.baseline) if request.baseline else None},
+            trusted.source() if trusted else None)
     return report, document, config, packs

@@ -47,6 +47,12 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # set by baseline.apply_baseline: counts and fingerprints of new, unchanged and fixed failures
     baseline: dict[str, Any] | None = None
+    # set by the engine: what became of each waiver (waivers.py), and what the working-tree config
+    # changes relative to a --trusted-config (trusted_config.py)
+    waivers: list[dict[str, Any]] = field(default_factory=list)
+    config_changes: list[dict[str, Any]] = field(default_factory=list)
+    # the decision-log event this run appended (not in the JSON report: it differs from run to run)
+    logged: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.decisions.sort(key=_decision_key(self.packs))
@@ -118,6 +124,10 @@ class Report:
         }
         if self.baseline is not None:
             out["baseline"] = self.baseline
+        if self.waivers:
+            out["waivers"] = self.waivers
+        if self.config_changes:
+            out["config_changes"] = self.config_changes
         return out
 
 

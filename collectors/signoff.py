@@ -1,0 +1,119 @@
+"""``signoff``: the engineer sign-offs recorded in the decision log, and whether the current commit has
+a valid one. The only collector that reads the log (``.anops-policy/`` is invisible to the others).
+
+A sign-off is valid when its own hash matches its content, it is bound (``decision_hash``) to an eval
+event of the same log whose hash matches too and which evaluated the same commit, and, when the config
+names a public key (``collect.options.signoff.public_key``), its signature verifies. No log yet is not
+an error: the list is empty and the sign-off is pending."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from anops_policy.collect import CollectContext
+from anops_policy.decision_log import event_hash, load_public_key, read_events, resolve_log_path, signature_ok
+from anops_policy.errors import CollectorFailed
+
+MAX_LOG_BYTES = 512 * 1024 * 1024
+MAX_LISTED = 200
+
+
+class SignoffCollector:
+    name = "signoff"
+    version = "1"
+    depends_on: tuple[str, ...] = ("git",)
+
+    def collect(self, ctx: CollectContext) -> dict[str, Any]:
+        root = ctx.repo.root
+        log = resolve_log_path(root, ctx.config.decision_log, None)
+        options = ctx.options("signoff")
+        if options.get("log"):
+            log = resolve_log_path(root, str(options["log"]), None)
+        public_key = None
+        if options.get("public_key"):
+            key_file = Path(str(options["public_key"]))
+            key_file = key_file if key_file.is_absolute() else root / key_file
+            try:
+                public_key = load_public_key(key_file.read_bytes(), str(options["public_key"]))
+            except OSError as exc:
+                raise CollectorFailed(f"collect.options.signoff.public_key {key_file}: {exc.strerror or exc}") from None
+        commit = (ctx.facts.get("git") or {}).get("commit")
+        shown = _display(log, root)
+        if not log.is_file():
+            return _section(shown, False, commit, [], None)
+        if log.stat().st_size > MAX_LOG_BYTES:
+            raise CollectorFailed(f"decision log {shown} is over {MAX_LOG_BYTES} bytes")
+        evals: dict[str, dict[str, Any]] = {}
+        signoffs: list[dict[str, Any]] = []
+        latest_for_commit = None
+        for event in read_events(log):
+            kind = event.get("kind")
+            if kind == "eval":
+                evals[str(event.get("decision_id"))] = event
+                if (event.get("repo") or {}).get("commit") == commit:
+                    latest_for_commit = event.get("decision_id")
+            elif kind == "signoff":
+                signoffs.append(_judge(event, evals, public_key))
+        return _section(shown, True, commit, signoffs, latest_for_commit)
+
+
+def _display(log: Path, root: Path) -> str:
+    try:
+        return log.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(log)
+
+
+def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_key: Any) -> dict[str, Any]:
+    target = evals.get(str(event.get("decision_id")))
+    problem = None
+    if event_hash(event) != event.get("hash"):
+        problem = "the sign-off record does not match its hash"
+    elif target is None:
+        problem = "bound to an evaluation that is not in the log"
+    elif event_hash(target) != target.get("hash") or target.get("hash") != event.get("decision_hash"):
+        problem = "bound to an evaluation whose record does not match the bound hash"
+    elif (target.get("repo") or {}).get("commit") != event.get("commit"):
+        problem = "the sign-off's commit differs from the evaluated commit"
+    elif public_key is not None and not signature_ok(public_key, event.get("signature"), str(event["hash"]).encode()):
+        problem = "missing or bad signature for the configured public key"
+    return {
+        "commit": event.get("commit") if isinstance(event.get("commit"), str) else None,
+        "decision_id": str(event.get("decision_id")),
+        "by": str(event.get("by", "")),
+        "time": str(event.get("time", "")),
+        "signed": isinstance(event.get("signature"), dict),
+        "valid": problem is None,
+        "problem": problem,
+        "override": event.get("override") is not None,
+    }
+
+
+def _section(log: str, present: bool, commit: str | None, signoffs: list[dict[str, Any]],
+             latest: Any) -> dict[str, Any]:
+    signoffs = sorted(signoffs, key=lambda s: (s["time"], s["decision_id"]))
+    by_commit: dict[str, list[dict[str, Any]]] = {}
+    for entry in signoffs:
+        if entry["commit"]:
+            by_commit.setdefault(entry["commit"], []).append(entry)
+    mine = [s for s in signoffs if s["commit"] == commit]
+    valid = [s for s in mine if s["valid"]]
+    decision = str(latest) if latest else "latest"
+    return {
+        "log": log,
+        "log_present": present,
+        "commit": commit,
+        "signoffs": signoffs[-MAX_LISTED:],
+        "by_commit": {k: v[-MAX_LISTED:] for k, v in sorted(by_commit.items())},
+        "counts": {"signoffs": len(signoffs), "valid": sum(1 for s in signoffs if s["valid"])},
+        "current": {
+            "signed_off": bool(valid),
+            "by": sorted({s["by"] for s in valid}),
+            "invalid": len(mine) - len(valid),
+        },
+        "pending": {
+            "decision_id": str(latest) if latest else None,
+            "command": f"anops-policy signoff --decision {decision} --as <your name>",
+        },
+    }
