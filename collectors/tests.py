@@ -189,10 +189,13 @@ class _Aggregate:
                 if _collected(entry) == 0 and not suite.harness:
                     zero_suites.append(suite_id)
                 for case in suite.cases:
-                    ref = _ref(case, result.path, suite_id)
-                    self._keep(by_name, case.name, ref)
-                    self._keep(by_qualified, f"{case.classname or suite.name}::{case.name}", ref)
-                    self._keep(by_base, base_name(case.name), ref)
+                    short = _short_ref(case, result.path)
+                    full = {**short, "suite": suite_id, "classname": case.classname}
+                    if case.time is not None:
+                        full["time"] = case.time
+                    self._keep(by_name, case.name, full)
+                    self._keep(by_qualified, f"{case.classname or suite.name}::{case.name}", short)
+                    self._keep(by_base, base_name(case.name), short)
                     if case.file is not None:
                         _add(by_path.setdefault(case.file, _zero()), case)
                     if case.status in ("failed", "error"):
@@ -280,15 +283,14 @@ def _unique(candidate: str, seen: set[str]) -> str:
     return out
 
 
-def _ref(case: Case, path: str, suite_id: str) -> dict[str, Any]:
-    ref: dict[str, Any] = {"status": case.status, "path": path, "suite": suite_id}
-    ref["classname"] = case.classname
+def _short_ref(case: Case, path: str) -> dict[str, Any]:
+    """What a lookup needs: the status and where the evidence is (kept small: with thousands of tests
+    these maps are most of the fact document, and CEL converts every entry)."""
+    ref: dict[str, Any] = {"status": case.status, "path": path}
     if case.file is not None:
         ref["file"] = case.file
     if case.line is not None:
         ref["line"] = case.line
-    if case.time is not None:
-        ref["time"] = case.time
     return ref
 
 
