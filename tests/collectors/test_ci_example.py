@@ -4,7 +4,9 @@ examples README lists for items 4.1 and 4.2 (``.github/workflows/ci.yml:9``, ``:
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,3 +76,14 @@ def test_ready_state_runs_everything_visibly(ready: dict[str, Any]) -> None:
     kinds = {r["kind"] for r in ready["reports"]}
     assert kinds == {"artifact", "test-reporter"}
     assert "reports/e2e-junit.xml" in ready["report_files"]
+
+
+def test_cli_facts_shows_the_masked_step() -> None:
+    """`anops-policy facts examples/anops` (the documented command) carries the same flag."""
+    out = subprocess.run([sys.executable, "-m", "anops_policy", "facts", str(EXAMPLES / "anops"), "--only", "ci"],
+                         capture_output=True, text=True, timeout=300, check=True)
+    document = json.loads(out.stdout)
+    assert document["meta"]["collectors"]["ci"]["status"] == "ok"
+    [step] = document["ci"]["masked_test_steps"]
+    assert (step["path"], step["line"]) == (WORKFLOW, 49)
+    assert sorted(r["line"] for r in step["reasons"]) == [51, 52]
