@@ -283,19 +283,12 @@ def parse_junit(path: str, root: Element, mapper: PathMapper) -> ResultFile:
             f"not JUnit XML: root element <{tag or '?'}> (expected <testsuites> or <testsuite>)"
         )
     producer = detect_producer(root)
-    parser = _JUnitReader(path, producer, mapper)
+    parser = _JUnitReader(producer, mapper)
     result = ResultFile(path=path, format="junit", producer=producer)
     if tag == "testsuite":
         parser.suite(root, result.suites, parent_name="")
     else:
-        loose = [c for c in root if local(c.tag) == "testcase"]
-        if loose:  # cases directly under <testsuites>: keep them in a suite named like the root
-            suite = Suite(name=root.get("name") or "")
-            suite.cases = [parser.case(c, suite.name) for c in loose]
-            result.suites.append(suite)
-        for child in root:
-            if local(child.tag) == "testsuite":
-                parser.suite(child, result.suites, parent_name="")
+        parser.suites(root, result.suites)
     recount = count(c for s in result.suites for c in s.cases)
     result.declared = disagreement(declared_totals(root), recount)
     return result
@@ -341,11 +334,23 @@ def declared_totals(elem: Element) -> dict[str, int]:
 
 
 class _JUnitReader:
-    def __init__(self, path: str, producer: str, mapper: PathMapper) -> None:
-        self.path = path
+    def __init__(self, producer: str, mapper: PathMapper) -> None:
         self.producer = producer
         self.mapper = mapper
         self._classname_files: dict[str, str | None] = {}
+
+    def suites(self, elem: Element, out: list[Suite]) -> None:
+        """The children of a ``<testsuites>``; merge tools sometimes nest ``<testsuites>`` too."""
+        loose = [c for c in elem if local(c.tag) == "testcase"]
+        if loose:  # cases directly under <testsuites>: keep them in a suite named like the root
+            suite = Suite(name=elem.get("name") or "")
+            suite.cases = [self.case(c, suite.name) for c in loose]
+            out.append(suite)
+        for child in elem:
+            if local(child.tag) == "testsuite":
+                self.suite(child, out, parent_name="")
+            elif local(child.tag) == "testsuites":
+                self.suites(child, out)
 
     def suite(self, elem: Element, out: list[Suite], parent_name: str) -> list[Case]:
         """Read one ``<testsuite>`` (recursively); returns every case inside it for its recount."""

@@ -11,6 +11,7 @@ below.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ EXAMPLE = REPO_ROOT / "examples" / "anops"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CASES = sorted(
     p for p in (HERE / "tests" / "cases").iterdir()
-    if (p / "repo").is_dir() and '"status"' not in (p / "expected.json").read_text()[:200]  # not not_configured
+    if (p / "repo").is_dir() and "status" not in json.loads((p / "expected.json").read_text())  # collected
 )
 GLOB_CASES = ("globs", "default-globs")  # their point is which files are NOT read
 
@@ -130,3 +131,18 @@ def test_case_with_failure_and_error(tmp_path: Path) -> None:
     # pytest's own declared figures count elements too; they are kept beside the recount
     assert section["suites"][0]["declared"] == {"errors": 1, "failures": 1, "skipped": 0, "tests": 1}
     assert section["by_name"]["test_x"]["status"] == "error"
+
+
+def test_nested_testsuites_from_merge_tools(tmp_path: Path) -> None:
+    """Merging tools sometimes wrap whole files' ``<testsuites>`` in another one. junitparser only looks
+    at ``<testsuite>`` children of the root and sees no test; the collector reads through."""
+    (tmp_path / "reports").mkdir()
+    merged = tmp_path / "reports" / "junit-merged.xml"
+    merged.write_text(
+        '<testsuites name="merged"><testsuites name="a"><testsuite name="s1"><testcase name="t1"/></testsuite>'
+        '</testsuites><testsuites name="b"><testsuite name="s2"><testcase name="t2"><failure message="x"/>'
+        "</testcase></testsuite></testsuites></testsuites>"
+    )
+    assert junitparser_counts(merged)["tests"] == 0
+    report = collected_reports(tmp_path, RepoConfig(), use_git=False)["reports/junit-merged.xml"]
+    assert (report["suites"], report["tests"], report["passed"], report["failed"]) == (2, 2, 1, 1)
