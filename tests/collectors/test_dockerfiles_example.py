@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,15 @@ def test_ready_state_has_no_problems(tmp_path: Path) -> None:
         assert entry["multi_stage"] and not entry["final_user_is_root"] and entry["has_healthcheck"]
         assert entry["dockerignore"]["exists"] and "tests/" in entry["dockerignore"]["patterns"]
     assert section["problem_count"] == 0
+
+
+def test_cli_facts_shows_the_problems() -> None:
+    """`anops-policy facts examples/anops` prints the Dockerfiles with their problems."""
+    out = subprocess.run(
+        [sys.executable, "-m", "anops_policy", "facts", str(EXAMPLES / "anops"), "--only", "dockerfiles"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    section = json.loads(out.stdout)["dockerfiles"]
+    assert section["problem_counts"]["copy-whole-context"] == 2
+    assert section["problem_counts"]["runs-as-root"] == 2
+    assert section["by_path"]["api-service/Dockerfile"]["problem_count"] == 11
