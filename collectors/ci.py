@@ -101,6 +101,7 @@ class _Run:
         self.tests: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []
         self.expanded_scripts: set[str] = set()
+        self.dropped = 0  # test commands found beyond MAX_TEST_COMMANDS (bounded memory, said in the counts)
         self.makefiles: dict[str, Any] = {}
 
     # ---- reading -----------------------------------------------------------------------------------
@@ -207,8 +208,11 @@ class _Run:
     def _emit(self, report: ScriptReport, exp: _Expansion, chunk_paths: Sequence[str], depth: int) -> None:
         for found in report.found:
             path = chunk_paths[found.chunk] if found.chunk < len(chunk_paths) else chunk_paths[0]
-            if found.detection is not None and len(self.tests) < MAX_TEST_COMMANDS:
-                self.tests.append(self._entry(found, path, exp, chunk_paths))
+            if found.detection is not None:
+                if len(self.tests) < MAX_TEST_COMMANDS:
+                    self.tests.append(self._entry(found, path, exp, chunk_paths))
+                else:
+                    self.dropped += 1
             if found.invocation is not None and depth < MAX_EXPANSION_DEPTH:
                 self._invoke(found, path, exp, depth)
 
@@ -387,7 +391,7 @@ class _Run:
                 "run_steps": sum(1 for s in steps_all if s["run"] is not None),
                 "composite_actions": sum(1 for e in by_path.values() if e["kind"] == "composite-action"),
                 "test_commands": len(tests), "masked": masked_count, "masked_steps": len(masked_steps),
-                "reports": len(reports), "errors": len(errors),
+                "reports": len(reports), "errors": len(errors), "dropped_test_commands": self.dropped,
             },
             "counts_by_system": by_system,
             "kinds_run": sorted({k for t in tests for k in t["kinds"]}),
