@@ -64,7 +64,6 @@ def looks_like_cargo(text: str) -> bool:
 class _SuiteState:
     suite: Suite
     target: str | None = None  # target source as cargo printed it (src/lib.rs, tests/it.rs)
-    binary: str | None = None
     crate: str | None = None
     by_name: dict[str, Case] = field(default_factory=dict)
     declared: dict[str, int] | None = None
