@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import yaml
+
 from anops_policy.yamlsafe import Marks
 
 MAX_SCRIPT_CHARS = 200_000
@@ -73,13 +75,54 @@ def mark_line(marks: Marks, path: tuple[str | int, ...], *, key: bool = False) -
         probe = probe[:-1]
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def merged_positions(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
+    """Positions of values that reach a mapping through merge keys (``<<: *defaults``), which the loader's
+    marks do not record. Explicit keys win over merged ones, and an earlier merge over a later one, as
+    in PyYAML. Only called for text already accepted by ``load_yaml`` (its alias and size limits hold)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    out: dict[tuple[str | int, ...], tuple[int, int]] = {}
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...], depth: int) -> None:
+        if depth > 64:
+            return
+        out.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            own = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
+            merged: list[tuple[yaml.Node, yaml.Node]] = []
+            for k, v in node.value:
+                if k.tag == _MERGE_TAG:
+                    for sub in v.value if isinstance(v, yaml.SequenceNode) else [v]:
+                        if isinstance(sub, yaml.MappingNode):
+                            merged.extend((mk, mv) for mk, mv in sub.value if mk.tag != _MERGE_TAG)
+            seen: set[str] = set()
+            for k, v in [*own, *merged]:
+                key = str(k.value)
+                if key not in seen:
+                    seen.add(key)
+                    walk(v, (*path, key), depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i), depth + 1)
+
+    if root is not None:
+        walk(root, (), 0)
+    return out
+
+
 def annotate(data: Any, marks: Marks, text: str, file: str) -> Any:
     """Copy of ``data`` with every string a ``Src`` and every mapping key a string as written."""
     lines = text.splitlines()
+    extra = merged_positions(text) if "<<" in text else {}
 
     def walk(value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, str):
-            line, col = marks.values.get(path, (mark_line(marks, path), 0))
+            line, col = marks.values.get(path) or extra.get(path) or (mark_line(marks, path), 0)
             literal = False
             if 0 < line <= len(lines) and col > 0 and lines[line - 1][col - 1:col] in ("|", ">"):
                 literal = lines[line - 1][col - 1] == "|"

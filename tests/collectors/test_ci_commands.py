@@ -170,3 +170,22 @@ def test_pathological_inputs_are_errors_or_facts(tmp_path: Path) -> None:
     job = next(j for j in section["jobs"] if j["system"] == "gitlab-ci")
     assert job["steps"][-1]["run"] == "pytest"
     assert any(t["job"] == "job" and t["command"] == "pytest" for t in section["test_commands"])
+
+
+def test_lines_through_anchors_and_merge_keys(tmp_path: Path) -> None:
+    """A script reached through `<<: *anchor` or an alias cites the line where its text is written."""
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        ".tpl: &tpl\n"                         # line 1
+        "  script:\n"
+        "    - pip install .\n"
+        "    - pytest tests\n"                 # line 4
+        "merged:\n"
+        "  <<: *tpl\n"
+        "aliased:\n"
+        "  script: &s [pytest tests/unit]\n"   # line 8
+        "again:\n"
+        "  script: *s\n"
+    )
+    section = collect(tmp_path)
+    lines = {t["job"]: (t["path"], t["line"]) for t in section["test_commands"]}
+    assert lines == {"merged": (".gitlab-ci.yml", 4), "aliased": (".gitlab-ci.yml", 8), "again": (".gitlab-ci.yml", 8)}
