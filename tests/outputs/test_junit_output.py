@@ -55,12 +55,25 @@ def test_live_junit_counts_match(example: Path, run_cli: Any) -> None:
     _check(out / "r.xml", report)
 
 
-def test_control_characters_do_not_break_the_xml(example: Path, run_cli: Any) -> None:
-    """A TODO text quoting a control character still yields well-formed XML."""
-    build = example / "ao-cli" / "src" / "build.rs"
-    build.write_text(build.read_text() + "\n// TODO: strip \x1b[31m colour codes\n")
+def test_control_characters_and_markup_do_not_break_the_xml(example: Path, run_cli: Any, ci_pack: Path) -> None:
+    """A message with an escape character (not allowed in XML 1.0), markup and quotes stays well-formed;
+    advisory failures are failures that say they do not block."""
     out = example.parent / "out"
-    run = run_cli(".", "--now", NOW, f"--output=junit={out / 'r.xml'}", f"--output=json={out / 'r.json'}",
-                  cwd=example)
+    run = run_cli(".", "--now", NOW, "--policies", str(ci_pack), f"--output=junit={out / 'r.xml'}",
+                  f"--output=json={out / 'r.json'}", cwd=example)
     assert run.exit_code == 1
-    _check(out / "r.xml", json.loads((out / "r.json").read_text()))
+    report = json.loads((out / "r.json").read_text())
+    assert any("\x1b" in d["message"] for d in report["decisions"])
+    xml = (out / "r.xml").read_text()
+    assert "\x1b" not in xml
+    _check(out / "r.xml", _without_escape(report))
+    cases = [case for suite in JUnitXml.fromfile(str(out / "r.xml")) for case in suite]
+    hostile = [r for case in cases if case.classname == "hostile-text" for r in case.result]
+    assert hostile and all(r.message.startswith("<script>") and r.message.endswith("(advisory)") for r in hostile)
+    assert any(isinstance(r, Error) for case in cases if case.classname == "broken-lookup" for r in case.result)
+
+
+def _without_escape(report: dict[str, Any]) -> dict[str, Any]:
+    for decision in report["decisions"]:
+        decision["message"] = decision["message"].replace("\x1b", "\ufffd")
+    return report
