@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +60,15 @@ def assemble(
     return document
 
 
+@cache
+def _section_validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = {"$ref": f"https://anops.dev/schemas/facts/{name}.schema.json"}
+    return jsonschema.Draft202012Validator(schema, registry=registry())
+
+
 def section_errors(name: str, section: Any) -> list[str]:
     """Schema problems of one collector section (empty when it conforms)."""
-    schema = {"$ref": f"https://anops.dev/schemas/facts/{name}.schema.json"}
-    v = jsonschema.Draft202012Validator(schema, registry=registry())
+    v = _section_validator(name)
     out = []
     for err in sorted(v.iter_errors(section), key=lambda e: [str(p) for p in e.absolute_path])[:5]:
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
