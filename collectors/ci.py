@@ -53,6 +53,10 @@ from anops_policy.yamlsafe import load_yaml
 MAX_EXPANSION_DEPTH = 4
 MAX_TEST_COMMANDS = 5000
 DEFAULT_SCRIPTS = (".ci/*", "ci/*.sh")
+# Jenkins reads the Jenkinsfile at the root unless the job names another script path; these are the usual
+# ones. A Jenkinsfile deeper in the tree (a fixture, a vendored project) is not this repository's CI.
+DEFAULT_JENKINSFILES = ("/Jenkinsfile", "/Jenkinsfile.*", "/*.jenkinsfile", "/ci/**/Jenkinsfile*",
+                        "/.ci/**/Jenkinsfile*", "/jenkins/**/Jenkinsfile*", "/.jenkins/**/Jenkinsfile*")
 JENKINS_MODE = Mode(True, False, "Jenkins sh (sh -xe)")
 CIRCLE_MODE = Mode(True, True, "CircleCI's shell (/bin/bash -eo pipefail)")
 AZURE_MODE = Mode(False, False, "Azure Pipelines script (bash without -e)")
@@ -138,11 +142,11 @@ class _Run:
         if gitlab_root in self.file_set:
             for path, res in parse_gitlab(self._read, self.files, gitlab_root):
                 self.results[path] = res
+        jenkinsfiles = [str(g) for g in self.options.get("jenkinsfiles", DEFAULT_JENKINSFILES)]
+        for path in self.ctx.glob(jenkinsfiles):
+            self._add(path, "jenkins", "jenkinsfile", _parse_jenkins)
         for path in self.files:
-            base = path.rsplit("/", 1)[-1]
-            if base == "Jenkinsfile" or base.startswith("Jenkinsfile.") or base.endswith(".jenkinsfile"):
-                self._add(path, "jenkins", "jenkinsfile", _parse_jenkins)
-            elif path in (".circleci/config.yml", ".circleci/config.yaml"):
+            if path in (".circleci/config.yml", ".circleci/config.yaml"):
                 self._add(path, "circleci", "config", _parse_circleci)
             elif re.fullmatch(r"(azure-pipelines|\.azure-pipelines/.+)\.ya?ml", path):
                 self._add(path, "azure-pipelines", "pipeline", _parse_azure)
