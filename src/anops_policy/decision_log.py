@@ -329,8 +329,11 @@ class DecisionLog:
 
     def prepare(self) -> None:
         """Create the folder and check the log can be locked and written, before any expensive work."""
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            raise self.failure(f"cannot be written: {folder} is not a folder")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             with self.locked():
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 os.close(fd)

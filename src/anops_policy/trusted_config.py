@@ -107,17 +107,20 @@ def _label(item: Any, keys: tuple[str, ...]) -> str | None:
     return " ".join(parts) if parts else None
 
 
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 120 else text[:119] + "…"
+def _show(value: Any, hide: tuple[str, ...] = ()) -> str:
+    if isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if k not in hide) + "}"
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _change(path: str, kind: str, old: Any = None, new: Any = None) -> dict[str, Any]:
+def _change(path: str, kind: str, old: Any = None, new: Any = None, hide: tuple[str, ...] = ()) -> dict[str, Any]:
     where = path or "(config)"
     if kind == "added":
-        text = f"{where}: adds {_show(new)}"
+        text = f"{where}: adds {_show(new, hide)}"
     elif kind == "removed":
-        text = f"{where}: removes {_show(old)}"
+        text = f"{where}: removes {_show(old, hide)}"
     elif kind == "reordered":
         text = f"{where}: reorders {_show(old)} → {_show(new)}"
     else:
@@ -136,7 +139,9 @@ def diff_config(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
         out = []
         for key in sorted(set(old) | set(new), key=str):
             sub = f"{path}.{key}" if path else str(key)
-            if key not in new:
+            if sub in LIST_KEYS and isinstance(old.get(key, []), list) and isinstance(new.get(key, []), list):
+                out.extend(_diff_list(old.get(key, []), new.get(key, []), sub))
+            elif key not in new:
                 out.append(_change(sub, "removed", old=old[key]))
             elif key not in old:
                 out.append(_change(sub, "added", new=new[key]))
@@ -156,9 +161,9 @@ def _diff_list(old: list[Any], new: list[Any], path: str) -> list[dict[str, Any]
         if None not in old_by and None not in new_by and len(old_by) == len(old) and len(new_by) == len(new):
             out = []
             for label in [k for k in old_by if k not in new_by]:
-                out.append(_change(f"{path}[{label}]", "removed", old=old_by[label]))
+                out.append(_change(f"{path}[{label}]", "removed", old=old_by[label], hide=keys))
             for label in [k for k in new_by if k not in old_by]:
-                out.append(_change(f"{path}[{label}]", "added", new=new_by[label]))
+                out.append(_change(f"{path}[{label}]", "added", new=new_by[label], hide=keys))
             for label in [k for k in old_by if k in new_by]:
                 out.extend(diff_config(old_by[label], new_by[label], f"{path}[{label}]"))
             return out
