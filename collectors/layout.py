@@ -1,43 +1,87 @@
 """``layout``: the repository's own description — the config's components, e2e tests, release files and
-docs. Where the config is silent, discovery fills the lists in from what other collectors found."""
+docs. Where the config is silent, discovery fills them in from what other collectors found:
+
+* a Cargo crate with a binary target (``rust`` facts) → a ``rust-cli`` component whose ``commands`` are
+  the clap subcommands its sources declare;
+* a folder with a Python server entry point (``python`` facts: FastAPI/Flask/… app, ``grpc.server``,
+  ``uvicorn.run``…) → a ``python-service`` component with its ``protocol``;
+* ``tests/**/test_e2e*.py`` and source files under ``**/e2e/**`` → ``e2e``;
+* ``README.md`` and ``ACTIONPLAN.md`` (or ``ACTION_PLAN.md``/``ACTION-PLAN.md``) at the root → ``docs``.
+
+The config stays authoritative: a component it names is never replaced, and a path a config component
+claims is never discovered again. Discovery only fills what a config component omits (a rust-cli's
+``commands``, a python-service's ``protocol``), listed in its ``discovered_fields``. Each component says
+``source: config|discovered``; ``origin`` says for each list where it came from."""
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from anops_policy.collect import CollectContext
 
+DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
+# Under an e2e folder, only test code counts (fixtures, data and docs are not end-to-end tests).
+E2E_SOURCE_SUFFIXES = (".py", ".rs", ".go", ".js", ".mjs", ".cjs", ".ts", ".java", ".kt", ".rb", ".sh", ".bats")
+README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
+PLAN_NAMES = ("ACTIONPLAN.md", "ACTION_PLAN.md", "ACTION-PLAN.md")
+
 
 class LayoutCollector:
     name = "layout"
-    version = "1"
-    depends_on: tuple[str, ...] = ()
+    version = "2"
+    depends_on: tuple[str, ...] = ("rust", "python")
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
         config = ctx.config
-        components: list[dict[str, Any]] = []
-        for index, comp in enumerate(config.components):
-            entry = {**comp, "source": "config"}
-            entry.setdefault("path", comp.get("name", ""))
-            if config.marks is not None and ("components", index) in config.marks.values:
-                entry["line"] = config.marks.values[("components", index)][0]
-            components.append(entry)
-        origin: dict[str, str] = {"components": "config" if config.components else "none"}
+        rust: Mapping[str, Any] = ctx.facts.get("rust") or {}
+        python: Mapping[str, Any] = ctx.facts.get("python") or {}
+        configured = self._configured(ctx)
+        for comp in configured:
+            _fill(comp, rust, python)
+        discovered = _discover(configured, rust, python)
+        components = sorted([*configured, *discovered], key=lambda c: (str(c["name"]), str(c["path"])))
+        origin: dict[str, str] = {"components": _origin(bool(configured), bool(discovered))}
+
         lists: dict[str, list[str]] = {}
         for key in ("e2e", "release_files"):
             value = config.list_value(key)
-            lists[key] = self._expand(ctx, value) if value is not None else []
-            origin[key] = "config" if value is not None else "none"
-        docs = {k: str(v) for k, v in config.docs.items()}
-        origin["docs"] = "config" if docs else "none"
+            if value is not None:
+                lists[key] = self._expand(ctx, value)
+                origin[key] = "config"
+            elif key == "e2e":
+                lists[key] = self._discover_e2e(ctx)
+                origin[key] = "discovered" if lists[key] else "none"
+            else:
+                lists[key] = []
+                origin[key] = "none"
+
+        docs = {str(k): str(v) for k, v in config.docs.items()}
+        found_docs = {k: v for k, v in _discover_docs(ctx).items() if k not in docs}
+        origin["docs"] = _origin(bool(docs), bool(found_docs))
+        docs.update(found_docs)
         return {
-            "components": sorted(components, key=lambda c: str(c["name"])),
+            "components": components,
             "e2e": lists["e2e"],
             "release_files": lists["release_files"],
-            "docs": docs,
+            "docs": dict(sorted(docs.items())),
             "origin": origin,
-            "config_file": config.file,
+            "config_file": _config_path(ctx),
         }
+
+    @staticmethod
+    def _configured(ctx: CollectContext) -> list[dict[str, Any]]:
+        config = ctx.config
+        out: list[dict[str, Any]] = []
+        for index, comp in enumerate(config.components):
+            entry = {**comp, "source": "config"}
+            entry["path"] = str(comp.get("path") or comp.get("name", "")).strip("/") or "."
+            if config.marks is not None and ("components", index) in config.marks.values:
+                entry["line"] = config.marks.values[("components", index)][0]
+            out.append(entry)
+        return out
 
     @staticmethod
     def _expand(ctx: CollectContext, patterns: list[str]) -> list[str]:
@@ -47,6 +91,121 @@ class LayoutCollector:
         for pattern in patterns:
             if any(ch in pattern for ch in "*?["):
                 out.extend(p for p in ctx.glob([pattern]) if p not in out)
-            elif pattern not in out:
+            elif pattern.strip("/") not in out:
                 out.append(pattern.strip("/"))
         return out
+
+    @staticmethod
+    def _discover_e2e(ctx: CollectContext) -> list[str]:
+        globs = ctx.options("layout").get("e2e_globs", DEFAULT_E2E_GLOBS)
+        patterns = [str(g) for g in globs] if isinstance(globs, list | tuple) else list(DEFAULT_E2E_GLOBS)
+        return [p for p in ctx.glob(patterns) if p.endswith(E2E_SOURCE_SUFFIXES)]
+
+
+def _origin(from_config: bool, from_discovery: bool) -> str:
+    if from_config and from_discovery:
+        return "mixed"
+    if from_config:
+        return "config"
+    return "discovered" if from_discovery else "none"
+
+
+def _subcommands(crate: Mapping[str, Any]) -> list[str]:
+    names = {str(s["name"]) for s in crate.get("declared_subcommands") or [] if s.get("name")}
+    return sorted(names)
+
+
+def _fill(comp: dict[str, Any], rust: Mapping[str, Any], python: Mapping[str, Any]) -> None:
+    """Fields a config component omits, from what its folder holds; the config's values always win."""
+    filled: list[str] = []
+    crate = (rust.get("crates") or {}).get(comp["path"])
+    service = (python.get("services") or {}).get(comp["path"])
+    if comp.get("kind") == "rust-cli" and "commands" not in comp and crate is not None:
+        comp["commands"] = _subcommands(crate)
+        filled.append("commands")
+    if (
+        comp.get("kind") == "python-service"
+        and "protocol" not in comp
+        and service is not None
+        and service.get("protocol") in ("grpc", "http")
+    ):
+        comp["protocol"] = service["protocol"]
+        filled.append("protocol")
+    if filled:
+        comp["discovered_fields"] = filled
+
+
+def _discover(
+    configured: list[dict[str, Any]], rust: Mapping[str, Any], python: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    claimed = {str(c["path"]) for c in configured}
+    names = {str(c.get("name")) for c in configured}
+    found: list[dict[str, Any]] = []
+
+    def add(entry: dict[str, Any]) -> None:
+        if entry["name"] in names:  # two things named alike: the path tells them apart
+            alias = entry["path"].replace("/", "-")
+            entry["name"] = alias if alias not in names else f"{alias}-{entry['kind']}"
+        names.add(entry["name"])
+        claimed.add(entry["path"])
+        found.append(entry)
+
+    crates: Mapping[str, Any] = rust.get("crates") or {}
+    for path in sorted(crates):
+        crate = crates[path]
+        if not crate.get("has_bin") or path in claimed:
+            continue
+        bins = (crate.get("targets") or {}).get("bins") or []
+        declared_at = next((b.get("manifest_line") for b in bins if b.get("manifest_line")), None)
+        add(
+            {
+                "name": str(crate.get("name") or posixpath.basename(path) or "root"),
+                "kind": "rust-cli",
+                "path": path,
+                "commands": _subcommands(crate),
+                "binaries": [str(b) for b in crate.get("bin_names") or []],
+                "source": "discovered",
+                "found_at": {"path": str(crate.get("manifest")), "line": int(declared_at or crate.get("line") or 1)},
+            }
+        )
+    services: Mapping[str, Any] = python.get("services") or {}
+    for path in sorted(services):
+        service = services[path]
+        if service.get("source") != "discovered" or path in claimed:
+            continue
+        entry: dict[str, Any] = {
+            "name": str(service.get("name") or posixpath.basename(path) or "root"),
+            "kind": "python-service",
+            "path": path,
+            "source": "discovered",
+        }
+        if service.get("protocol") in ("grpc", "http"):
+            entry["protocol"] = service["protocol"]
+        point = service.get("entry_point")
+        if isinstance(point, Mapping) and point.get("path"):
+            entry["found_at"] = {"path": str(point["path"]), "line": int(point.get("line") or 1)}
+        add(entry)
+    return found
+
+
+def _discover_docs(ctx: CollectContext) -> dict[str, str]:
+    top = {p.lower(): p for p in ctx.files() if "/" not in p}
+    out: dict[str, str] = {}
+    readme = next((top[n.lower()] for n in README_NAMES if n.lower() in top), None)
+    if readme is not None:
+        out["readme"] = readme
+    plan = next((top[n.lower()] for n in PLAN_NAMES if n.lower() in top), None)
+    if plan is not None:
+        out["action_plan"] = plan
+    return out
+
+
+def _config_path(ctx: CollectContext) -> str | None:
+    """The config file relative to the evaluated directory (what evidence cites), when it lies inside; not
+    the path as given, which depends on the working directory and would make the facts differ by caller."""
+    if not ctx.config.file:
+        return None
+    try:
+        return Path(ctx.config.file).resolve().relative_to(ctx.repo.root).as_posix()
+    except ValueError:
+        return None

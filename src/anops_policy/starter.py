@@ -37,7 +37,8 @@ def starter_config(path: Path) -> str:
     document = collect_facts(path, RepoConfig(), now=datetime.now(UTC), only=["layout"])
     layout: dict[str, Any] = document.get("layout", {})
     body: dict[str, Any] = {}
-    components = [{k: v for k, v in c.items() if k not in ("source", "line")} for c in layout.get("components", [])]
+    layout_only = ("source", "line", "found_at", "discovered_fields")  # what the layout fact adds, not config
+    components = [{k: v for k, v in c.items() if k not in layout_only} for c in layout.get("components", [])]
     parts = [HEADER]
     if components:
         body["components"] = components

@@ -1,0 +1,2 @@
+def test_unit() -> None:
+    assert 1 + 1 == 2
