@@ -105,6 +105,7 @@ class RustCollector:
             ws = workspaces.get(member_of.get(directory, ""))
             crate_files = {f for f in files if owner.get(f) == directory}
             crates[directory] = _crate(man, ws, crate_files & file_set, scans, file_facts)
+            scans.cache.clear()  # crates' files are disjoint: keep one crate's token streams at a time
         totals = Counter[str]()
         for crate in crates.values():
             totals["crates"] += 1
@@ -158,7 +159,7 @@ class _Scans:
             text = self.ctx.read_text(path)
             sc = scan(text) if text is not None else None
             if sc is not None:
-                self.problems.extend({"path": path, "line": None, "message": p} for p in sc.problems)
+                self.problems.extend({"path": path, "line": line, "message": msg} for line, msg in sc.problems)
             self.cache[path] = sc
         return self.cache[path]
 
@@ -218,10 +219,15 @@ def _crate(
     test_targets = [t for t in tgts if t.kind == "test"]
     roots = [t.path for t in tgts]
 
-    # source files: src/ plus target roots that are not tests/examples/benches, minus test-only modules
+    # source files: src/ plus lib/bin roots elsewhere, minus test-only modules
     src_prefix = (man.dir + "/src/") if man.dir != "." else "src/"
-    source = {f for f in crate_files if f.startswith(src_prefix)}
-    source.update(t.path for t in tgts if t.kind in ("lib", "bin", "custom-build") and t.path in crate_files)
+    # src/bin/ holds only bin targets: a file there that no bin target reaches is never built
+    built = _module_closure([t.path for t in tgts if t.kind in ("lib", "bin")], crate_files, scans)
+    source = {
+        f for f in crate_files if f.startswith(src_prefix) and (not f.startswith(src_prefix + "bin/") or f in built)
+    }
+    # build scripts are left out: println! is how they talk to cargo and panicking is how they fail
+    source.update(t.path for t in tgts if t.kind in ("lib", "bin") and t.path in crate_files)
     test_only: set[str] = set()
     for f in sorted(source):
         sc = scans.get(f)
@@ -234,7 +240,7 @@ def _crate(
                 if cand in crate_files:
                     test_only |= _module_closure([cand], crate_files, scans)
                     break
-    non_test_sources = sorted(f for f in source if f not in test_only)
+    non_test_sources = sorted(f for f in source if f not in test_only and scans.get(f) is not None)
 
     output: dict[str, Any] = {
         "println_count": 0,
@@ -262,8 +268,7 @@ def _crate(
             continue
         counts = Counter(CONSOLE_KEYS[str(c["macro"])] for c in m.console_output)
         kinds = Counter(
-            "panic_count" if p["kind"] in ("panic", "todo", "unimplemented") else f"{p['kind']}_count"
-            for p in m.panics
+            "panic_count" if p["kind"] in ("panic", "todo", "unimplemented") else f"{p['kind']}_count" for p in m.panics
         )
         for key in ("println_count", "eprintln_count", "dbg_count"):
             output[key] += counts[key]
@@ -298,8 +303,11 @@ def _crate(
     for f in non_test_sources:
         sc = scans.get(f)
         if sc is not None:
-            declared.extend({"name": n, "path": f, "line": line} for n, line in declared_subcommands(sc))
-    declared_names = {d["name"] for d in declared}
+            declared.extend(
+                {"name": d.name, "aliases": d.aliases, "path": f, "line": d.line} for d in declared_subcommands(sc)
+            )
+    declared_names = {a: d["name"] for d in declared for a in d["aliases"]}
+    declared_names.update({d["name"]: d["name"] for d in declared})
 
     tests = _integration_tests(
         man, test_targets, crate_files, scans, bins={t.name for t in bins}, declared=declared_names
@@ -314,15 +322,7 @@ def _crate(
     )
     normal = {d.name for d in deps if d.kind == "normal"}
     logging_crates = sorted(c for c in LOGGING_CRATES if c in normal or c.replace("-", "_") in normal)
-    logs_via = (
-        "tracing"
-        if "tracing" in normal
-        else "log"
-        if "log" in normal
-        else "slog"
-        if "slog" in normal
-        else None
-    )
+    logs_via = "tracing" if "tracing" in normal else "log" if "log" in normal else "slog" if "slog" in normal else None
     mains = _mains(bins, scans)
     return {
         "name": name,
@@ -406,19 +406,12 @@ def _targets_fact(man: Manifest, tgts: list[Target]) -> dict[str, Any]:
     build = next((t for t in tgts if t.kind == "custom-build"), None)
     return {
         "lib": _target_fact(man, lib) if lib else None,
-        "bins": [
-            _target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "bin"), key=lambda t: t.name)
-        ],
-        "tests": [
-            _target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "test"), key=lambda t: t.name)
-        ],
+        "bins": [_target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "bin"), key=lambda t: t.name)],
+        "tests": [_target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "test"), key=lambda t: t.name)],
         "examples": [
-            _target_fact(man, t)
-            for t in sorted((t for t in tgts if t.kind == "example"), key=lambda t: t.name)
+            _target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "example"), key=lambda t: t.name)
         ],
-        "benches": [
-            _target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "bench"), key=lambda t: t.name)
-        ],
+        "benches": [_target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "bench"), key=lambda t: t.name)],
         "build_script": build.path if build else None,
     }
 
@@ -450,7 +443,7 @@ def _integration_tests(
     scans: _Scans,
     *,
     bins: set[str],
-    declared: set[str],
+    declared: dict[str, str],
 ) -> dict[str, Any]:
     tests_prefix = (man.dir + "/tests/") if man.dir != "." else "tests/"
     helper_files = {f for f in crate_files if f.startswith(tests_prefix)}

@@ -101,9 +101,7 @@ def _literal(toks: list[Token]) -> str | None:
     toks = _strip_refs(toks)
     if len(toks) >= 1 and toks[0].kind == STR and toks[0].prefix in ("", "r"):
         rest = toks[1:]
-        if not rest or (
-            len(rest) == 4 and rest[0].is_punct(".") and rest[1].text in ("to_string", "to_owned", "into")
-        ):
+        if not rest or (len(rest) == 4 and rest[0].is_punct(".") and rest[1].text in ("to_string", "to_owned", "into")):
             return toks[0].text
     if len(toks) == 6 and toks[0].is_ident("String") and toks[2].text == "from" and toks[4].kind == STR:
         return toks[4].text
@@ -228,12 +226,7 @@ class _Analyzer:
         """A call of a builder at token ``i`` of ``f``'s file: (the builder, index of its ``(``)."""
         toks = f.sc.tokens
         t = toks[i]
-        if (
-            t.kind != IDENT
-            or t.text not in self.builders
-            or i + 1 >= len(toks)
-            or not toks[i + 1].is_punct("(")
-        ):
+        if t.kind != IDENT or t.text not in self.builders or i + 1 >= len(toks) or not toks[i + 1].is_punct("("):
             return None
         prev = toks[i - 1] if i > 0 else None
         if prev is not None and prev.is_ident("fn"):
@@ -365,9 +358,10 @@ def _impl_owners(sc: Scan) -> list[tuple[int, int, str]]:
     return out
 
 
-def subcommand_of(args: list[str | None], declared: set[str]) -> str | None:
-    """The subcommand an argument list selects: the first declared subcommand among the arguments, or,
-    when the crate declares none, the first argument that is not a flag."""
+def subcommand_of(args: list[str | None], declared: dict[str, str]) -> str | None:
+    """The subcommand an argument list selects: the first argument that is a declared subcommand or
+    alias (``declared`` maps both to the subcommand's name), or, when the crate declares none, the first
+    argument that is not a flag."""
     for a in args:
         if a is None:
             if not declared:
@@ -377,13 +371,15 @@ def subcommand_of(args: list[str | None], declared: set[str]) -> str | None:
             return None
         if a.startswith("-"):
             continue
-        if not declared or a in declared:
+        if not declared:
             return a
+        if a in declared:
+            return declared[a]
     return None
 
 
 def analyze_invocations(
-    files: dict[str, Scan], test_files: set[str], bins: set[str], declared: set[str]
+    files: dict[str, Scan], test_files: set[str], bins: set[str], declared: dict[str, str]
 ) -> CliTests:
     """Invocations per test function of the files in ``test_files``; ``files`` also holds helper modules."""
     analyzer = _Analyzer(files, bins)
@@ -430,12 +426,21 @@ def _kebab(name: str) -> str:
     return out.replace("_", "-")
 
 
-def declared_subcommands(sc: Scan) -> list[tuple[str, int]]:
-    """Subcommand names a file declares with clap or structopt: variants of an enum deriving
-    ``Subcommand`` (or ``StructOpt``/``Parser``), honouring ``name = "…"``, and builder-style
-    ``.subcommand(Command::new("…"))`` / ``SubCommand::with_name("…")``."""
+@dataclass
+class Declared:
+    name: str
+    line: int
+    aliases: list[str]
+
+
+def declared_subcommands(sc: Scan) -> list[Declared]:
+    """Subcommands a file declares with clap or structopt: variants of an enum deriving ``Subcommand``
+    (or ``StructOpt``/``Parser``) in kebab-case, honouring ``name = "…"`` and ``alias``/``aliases``/
+    ``visible_alias(es)``, and builder-style ``.subcommand(Command::new("…"))`` /
+    ``SubCommand::with_name("…")``. A ``flatten``ed, ``skip``ped or ``external_subcommand`` variant is
+    not a subcommand itself."""
     toks, match = sc.tokens, sc.match
-    out: list[tuple[str, int]] = []
+    out: list[Declared] = []
     for i, t in enumerate(toks):
         if t.is_ident("enum") and i + 2 < len(toks) and toks[i + 1].kind == IDENT:
             j = i + 2
@@ -463,7 +468,19 @@ def declared_subcommands(sc: Scan) -> list[tuple[str, int]]:
                     and inner[k + 3].is_punct("(")
                     and inner[k + 4].kind == STR
                 ):
-                    out.append((inner[k + 4].text, inner[k + 4].line))
+                    out.append(Declared(inner[k + 4].text, inner[k + 4].line, []))
+                elif (
+                    out
+                    and inner[k].is_punct(".")
+                    and inner[k + 1].kind == IDENT
+                    and inner[k + 1].text in ("alias", "visible_alias", "aliases", "visible_aliases")
+                    and inner[k + 2].is_punct("(")
+                ):
+                    # builder aliases belong to the `Command::new` they follow
+                    stop = next((m for m in range(k + 3, len(inner)) if inner[m].is_punct(")")), len(inner))
+                    out[-1].aliases = sorted(
+                        {*out[-1].aliases, *(x.text for x in inner[k + 3 : stop] if x.kind == STR)}
+                    )
     return out
 
 
@@ -484,11 +501,12 @@ def _derives_subcommand(toks: list[Token], match: dict[int, int], enum_index: in
     return False
 
 
-def _variants(toks: list[Token], match: dict[int, int], open_: int) -> list[tuple[str, int]]:
-    out: list[tuple[str, int]] = []
+def _variants(toks: list[Token], match: dict[int, int], open_: int) -> list[Declared]:
+    out: list[Declared] = []
     close = match[open_]
     j = open_ + 1
     rename: str | None = None
+    aliases: list[str] = []
     skip = False
     while j < close:
         t = toks[j]
@@ -497,17 +515,25 @@ def _variants(toks: list[Token], match: dict[int, int], open_: int) -> list[tupl
             inner = toks[j + 2 : end]
             if attr_path(inner) in ("command", "clap", "structopt"):
                 idents = [x.text for x in inner if x.kind == IDENT]
-                if any(k in idents for k in ("subcommand", "flatten", "external_subcommand", "skip")):
+                if any(k in idents for k in ("flatten", "external_subcommand", "skip")):
                     skip = True
                 for k in range(len(inner) - 2):
-                    if inner[k].is_ident("name") and inner[k + 1].is_punct("=") and inner[k + 2].kind == STR:
+                    if not (inner[k].kind == IDENT and inner[k + 1].is_punct("=")):
+                        continue
+                    key = inner[k].text
+                    if key == "name" and inner[k + 2].kind == STR:
                         rename = inner[k + 2].text
+                    elif key in ("alias", "visible_alias") and inner[k + 2].kind == STR:
+                        aliases.append(inner[k + 2].text)
+                    elif key in ("aliases", "visible_aliases") and inner[k + 2].is_punct("["):
+                        stop = match.get(j + 2 + k + 2, k + 2)
+                        aliases.extend(x.text for x in toks[j + 2 + k + 3 : stop] if x.kind == STR)
             j = end + 1
             continue
         if t.kind == IDENT:
             if not skip:
-                out.append((rename or _kebab(t.text), t.line))
-            rename, skip = None, False
+                out.append(Declared(rename or _kebab(t.text), t.line, sorted(set(aliases))))
+            rename, aliases, skip = None, [], False
             j += 1
             while j < close and not toks[j].is_punct(","):  # skip the variant's fields
                 if toks[j].kind == "punct" and toks[j].text in "({" and j in match:
@@ -539,10 +565,7 @@ def mocking_evidence(sc: Scan) -> list[tuple[int, str]]:
         elif t.kind == STR and t.text.startswith("#!/"):
             out.append((t.line, "fake_executable"))
         elif (
-            t.kind == IDENT
-            and t.text in ("from_mode", "set_mode")
-            and i + 2 < len(toks)
-            and toks[i + 1].is_punct("(")
+            t.kind == IDENT and t.text in ("from_mode", "set_mode") and i + 2 < len(toks) and toks[i + 1].is_punct("(")
         ):
             arg = toks[i + 2]
             if (

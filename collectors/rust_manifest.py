@@ -72,9 +72,15 @@ def _split_key(key: str) -> list[str]:
     parts: list[str] = []
     buf = ""
     quote = ""
+    escaped = False
     for ch in key:
         if quote:
-            if ch == quote:
+            if escaped:
+                buf += ch
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
                 quote = ""
             else:
                 buf += ch
@@ -89,20 +95,29 @@ def _split_key(key: str) -> list[str]:
     return parts
 
 
-def _key_of(line: str) -> str | None:
-    """The (possibly dotted, possibly quoted) key of a ``key = value`` line."""
+def _unquoted_index(line: str, targets: str) -> int:
+    """Index of the first character of ``targets`` outside quotes (-1 if none)."""
     quote = ""
+    escaped = False
     for n, ch in enumerate(line):
         if quote:
-            if ch == quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
                 quote = ""
         elif ch in "\"'":
             quote = ch
-        elif ch == "=":
-            return line[:n]
-        elif ch in "[{#":
-            return None
-    return None
+        elif ch in targets:
+            return n
+    return -1
+
+
+def _key_of(line: str) -> str | None:
+    """The (possibly dotted, possibly quoted) key of a ``key = value`` line."""
+    n = _unquoted_index(line, "=[{#")
+    return line[:n] if n > 0 and line[n] == "=" else None
 
 
 def key_lines(text: str) -> dict[tuple[str | int, ...], int]:
@@ -121,14 +136,14 @@ def key_lines(text: str) -> dict[tuple[str | int, ...], int]:
         if not line or line.startswith("#"):
             continue
         if line.startswith("[["):
-            name = tuple(_split_key(line[2 : line.find("]]")]))
+            name = tuple(_split_key(line[2 : 2 + _unquoted_index(line[2:], "]")]))
             index = counts.get(name, 0)
             counts[name] = index + 1
             table = (*name, index)
             out.setdefault(table, number)
             continue
         if line.startswith("["):
-            table = tuple(_split_key(line[1 : line.find("]")]))
+            table = tuple(_split_key(line[1 : 1 + _unquoted_index(line[1:], "]")]))
             out.setdefault(table, number)
             continue
         key = _key_of(line)
@@ -208,17 +223,10 @@ def resolve_workspaces(manifests: dict[str, Manifest]) -> dict[str, Workspace]:
                     continue
                 dep_dir = current.join(target)
                 rel = _relative(directory, dep_dir)
-                if (
-                    dep_dir in manifests
-                    and rel is not None
-                    and not is_excluded(rel)
-                    and dep_dir not in members
-                ):
+                if dep_dir in manifests and rel is not None and not is_excluded(rel) and dep_dir not in members:
                     members.add(dep_dir)
                     frontier.append(dep_dir)
-        out[directory] = Workspace(
-            directory, man, sorted(m for m in members if manifests[m].package is not None)
-        )
+        out[directory] = Workspace(directory, man, sorted(m for m in members if manifests[m].package is not None))
     return out
 
 
@@ -267,16 +275,12 @@ def dependencies(man: Manifest, ws: Workspace | None) -> list[Dependency]:
     ]
     for cfg, spec in sorted((man.data.get("target") or {}).items()):
         if isinstance(spec, dict):
-            places.extend(
-                ((("target", cfg, section)), kind, cfg, spec.get(section)) for section, kind in DEP_SECTIONS
-            )
+            places.extend(((("target", cfg, section)), kind, cfg, spec.get(section)) for section, kind in DEP_SECTIONS)
     for prefix, kind, target, table in places:
         if not isinstance(table, dict):
             continue
         for key, value in table.items():
-            out.append(
-                _dependency(man, ws, ws_deps, prefix=prefix, kind=kind, target=target, key=key, value=value)
-            )
+            out.append(_dependency(man, ws, ws_deps, prefix=prefix, kind=kind, target=target, key=key, value=value))
     return out
 
 
@@ -401,9 +405,7 @@ def targets(man: Manifest, package_name: str, files: set[str]) -> list[Target]:
     return out
 
 
-def _declared(
-    man: Manifest, kind: str, table: str, *, folder: str, package_name: str, files: set[str]
-) -> list[Target]:
+def _declared(man: Manifest, kind: str, table: str, *, folder: str, package_name: str, files: set[str]) -> list[Target]:
     entries = man.data.get(table)
     out: list[Target] = []
     if not isinstance(entries, list):
@@ -420,9 +422,7 @@ def _declared(
                 candidates.insert(0, "src/main.rs")
             path = next((man.join(c) for c in candidates if man.join(c) in files), man.join(candidates[0]))
         out.append(
-            Target(
-                kind, name, path, True, man.lines.get((table, index)), entry.get("harness", True) is not False
-            )
+            Target(kind, name, path, True, man.lines.get((table, index)), entry.get("harness", True) is not False)
         )
     return out
 

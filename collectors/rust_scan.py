@@ -80,10 +80,17 @@ class Scan:
     external_test_mods: list[str]  # `#[cfg(test)] mod name;` (the module lives in another file)
     mods: list[str]  # every `mod name;` declaration
     uses: dict[str, str]
-    problems: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
 
     def in_test_code(self, index: int) -> bool:
         return self.whole_file_test or any(a <= index <= b for a, b in self.test_ranges)
+
+    def test_mask(self) -> bytearray:
+        """One byte per token: 1 where the token is inside #[cfg(test)] code."""
+        mask = bytearray([1 if self.whole_file_test else 0]) * len(self.tokens)
+        for a, b in self.test_ranges:
+            mask[a : b + 1] = b"\x01" * (b + 1 - a)
+        return mask
 
     def fn_at(self, index: int) -> FnItem | None:
         """The innermost function whose body contains token ``index``."""
@@ -222,9 +229,7 @@ def _cfg_test_items(toks: list[Token], match: dict[int, int]) -> tuple[list[tupl
     external: list[str] = []
     i = 0
     while i < len(toks):
-        if not (
-            toks[i].is_punct("#") and i + 1 < len(toks) and toks[i + 1].is_punct("[") and (i + 1) in match
-        ):
+        if not (toks[i].is_punct("#") and i + 1 < len(toks) and toks[i + 1].is_punct("[") and (i + 1) in match):
             i += 1
             continue
         close = match[i + 1]
@@ -285,9 +290,7 @@ def _functions(toks: list[Token], match: dict[int, int], test_ranges: list[tuple
         ret: list[Token] = []
         if k < len(toks) and toks[k].is_punct("->"):
             k += 1
-            while k < len(toks) and not (
-                toks[k].is_punct("{") or toks[k].is_punct(";") or toks[k].is_ident("where")
-            ):
+            while k < len(toks) and not (toks[k].is_punct("{") or toks[k].is_punct(";") or toks[k].is_ident("where")):
                 ret.append(toks[k])
                 k += 1
         while k < len(toks) and not (toks[k].is_punct("{") or toks[k].is_punct(";")):
@@ -354,7 +357,12 @@ def _uses(toks: list[Token]) -> dict[str, str]:
     return out
 
 
-def _use_tree(toks: list[Token], prefix: list[str], out: dict[str, str]) -> None:
+_MAX_USE_DEPTH = 16  # nested `use a::{b::{…}}` groups followed; deeper ones (never seen in real code) are ignored
+
+
+def _use_tree(toks: list[Token], prefix: list[str], out: dict[str, str], depth: int = 0) -> None:
+    if depth > _MAX_USE_DEPTH:
+        return
     parts = list(prefix)
     i = 0
     while i < len(toks):
@@ -362,14 +370,14 @@ def _use_tree(toks: list[Token], prefix: list[str], out: dict[str, str]) -> None
         if t.kind == IDENT and t.text != "as":
             parts.append(t.text)
         elif t.is_punct("{"):
-            depth, start = 0, i + 1
+            level, start = 0, i + 1
             for j in range(i, len(toks)):
                 if toks[j].is_punct("{"):
-                    depth += 1
+                    level += 1
                 elif toks[j].is_punct("}"):
-                    depth -= 1
-                    if depth == 0:
-                        _use_group(toks[start:j], parts, out)
+                    level -= 1
+                    if level == 0:
+                        _use_group(toks[start:j], parts, out, depth + 1)
                         return
             return
         elif t.is_ident("as") and i + 1 < len(toks):
@@ -381,16 +389,16 @@ def _use_tree(toks: list[Token], prefix: list[str], out: dict[str, str]) -> None
         out[clean[-1]] = "::".join(clean)
 
 
-def _use_group(toks: list[Token], prefix: list[str], out: dict[str, str]) -> None:
-    depth, start = 0, 0
+def _use_group(toks: list[Token], prefix: list[str], out: dict[str, str], depth: int) -> None:
+    level, start = 0, 0
     for j, t in enumerate([*toks, Token(PUNCT, ",", 0)]):
         if t.is_punct("{"):
-            depth += 1
+            level += 1
         elif t.is_punct("}"):
-            depth -= 1
-        elif t.is_punct(",") and depth == 0:
+            level -= 1
+        elif t.is_punct(",") and level == 0:
             if j > start:
-                _use_tree(toks[start:j], prefix, out)
+                _use_tree(toks[start:j], prefix, out, depth)
             start = j + 1
 
 
@@ -438,20 +446,24 @@ class SourceMetrics:
     cfg_test_modules: int
 
 
+_INTERESTING = frozenset((*CONSOLE_MACROS, *PANIC_MACROS, *LOG_MACROS, *CONTEXT_METHODS, "unwrap", "expect"))
+_LOGGER_ROOTS = frozenset(prefix.split("::")[0] for prefix, _ in LOGGER_INITS)
+
+
 def source_metrics(sc: Scan) -> SourceMetrics:
     """What a non-test source file does outside its ``#[cfg(test)]`` items."""
     toks = sc.tokens
+    in_test = sc.test_mask()
     console: list[dict[str, object]] = []
     panics: list[dict[str, object]] = []
     context = 0
     logs = 0
     n = len(toks)
     for i, t in enumerate(toks):
-        if t.kind != IDENT or sc.in_test_code(i):
+        if t.kind != IDENT or t.text not in _INTERESTING or in_test[i] or i + 1 >= n:
             continue
-        nxt = toks[i + 1] if i + 1 < n else None
-        prev = toks[i - 1] if i > 0 else None
-        if nxt is not None and nxt.is_punct("!"):
+        nxt = toks[i + 1]
+        if nxt.kind == PUNCT and nxt.text == "!":
             if t.text in CONSOLE_MACROS:
                 console.append({"line": t.line, "macro": t.text})
             elif t.text in PANIC_MACROS:
@@ -459,7 +471,7 @@ def source_metrics(sc: Scan) -> SourceMetrics:
             elif t.text in LOG_MACROS:
                 logs += 1
             continue
-        if prev is None or not prev.is_punct(".") or nxt is None or not nxt.is_punct("("):
+        if i == 0 or not toks[i - 1].is_punct(".") or not nxt.is_punct("("):
             continue
         if t.text == "unwrap" and i + 2 < n and toks[i + 2].is_punct(")"):
             panics.append({"line": t.line, "kind": "unwrap"})
@@ -469,14 +481,16 @@ def source_metrics(sc: Scan) -> SourceMetrics:
             context += 1
     inits: list[dict[str, object]] = []
     seen_lines: set[int] = set()
-    for index, path in paths(sc):
-        if sc.in_test_code(index):
-            continue
-        for prefix, library in LOGGER_INITS:
-            if path.startswith(prefix) and toks[index].line not in seen_lines:
-                seen_lines.add(toks[index].line)
-                inits.append({"line": toks[index].line, "library": library})
-                break
+    roots = _LOGGER_ROOTS | {alias for alias, full in sc.uses.items() if full.split("::")[0] in _LOGGER_ROOTS}
+    if any(t.kind == IDENT and t.text in roots for t in toks):
+        for index, path in paths(sc):
+            if in_test[index] or path.split("::")[0] not in _LOGGER_ROOTS:
+                continue
+            for prefix, library in LOGGER_INITS:
+                if path.startswith(prefix) and toks[index].line not in seen_lines:
+                    seen_lines.add(toks[index].line)
+                    inits.append({"line": toks[index].line, "library": library})
+                    break
     tests = [f for f in sc.fns if f.is_test]
     return SourceMetrics(
         console_output=console,
@@ -495,11 +509,9 @@ def render(toks: list[Token]) -> str:
     out = ""
     for t in toks:
         text = f'"{t.text}"' if t.kind == STR else ("'" + t.text if t.kind == "lifetime" else t.text)
-        if (
-            out
-            and (t.kind in (IDENT, NUM) or t.kind == "lifetime")
-            and (out[-1].isalnum() or out[-1] in "_,")
-        ) or (out and out[-1] == "," and t.kind != PUNCT):
+        if (out and (t.kind in (IDENT, NUM) or t.kind == "lifetime") and (out[-1].isalnum() or out[-1] in "_,")) or (
+            out and out[-1] == "," and t.kind != PUNCT
+        ):
             out += " "
         out += text
     return out

@@ -1,0 +1,1 @@
+pub fn f() { println!("bad crate"); }

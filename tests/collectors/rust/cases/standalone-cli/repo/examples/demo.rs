@@ -1,0 +1,3 @@
+fn main() {
+    println!("{:?}", relcore::parse_tag("v0.1.0"));
+}
