@@ -8,6 +8,7 @@ from anops_policy.collectors.coverage import CoverageCollector
 from anops_policy.collectors.dockerfiles import DockerfilesCollector
 from anops_policy.collectors.docs import DocsCollector
 from anops_policy.collectors.git import GitCollector
+from anops_policy.collectors.grpc import GrpcCollector
 from anops_policy.collectors.images import ImagesCollector
 from anops_policy.collectors.layout import LayoutCollector
 from anops_policy.collectors.logging import LoggingCollector
@@ -23,6 +24,7 @@ BUILTIN: dict[str, Collector] = {
     "dockerfiles": DockerfilesCollector(),
     "docs": DocsCollector(),
     "git": GitCollector(),
+    "grpc": GrpcCollector(),
     "images": ImagesCollector(),
     "layout": LayoutCollector(),
     "logging": LoggingCollector(),
