@@ -22,7 +22,7 @@ from anops_policy.collectors.logging_python import (
     parse_config_file,
     scan_module,
 )
-from anops_policy.collectors.python_ast import is_under, parse_python, print_lines
+from anops_policy.collectors.python_ast import gc_paused, is_under, parse_python, print_lines
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import NotConfigured
@@ -58,9 +58,13 @@ class LoggingCollector:
                 "logging facts are derived from the python and rust collectors",
             )
         return {
-            "python": self._python(ctx, python) if python is not None else _unavailable_python(),
+            "python": self._python_paused(ctx, python) if python is not None else _unavailable_python(),
             "rust": self._rust(rust) if rust is not None else _unavailable_rust(),
         }
+
+    def _python_paused(self, ctx: CollectContext, python: Mapping[str, Any]) -> dict[str, Any]:
+        with gc_paused():
+            return self._python(ctx, python)
 
     # ---- python -----------------------------------------------------------------------------------
     def _python(self, ctx: CollectContext, python: Mapping[str, Any]) -> dict[str, Any]:

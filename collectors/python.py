@@ -21,6 +21,7 @@ from anops_policy.collectors.python_ast import (
     ParsedModule,
     env_reads,
     exception_findings,
+    gc_paused,
     is_under,
     parse_python,
     print_lines,
@@ -81,6 +82,10 @@ class PythonCollector:
     depends_on: tuple[str, ...] = ()
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
+        with gc_paused():
+            return self._collect(ctx)
+
+    def _collect(self, ctx: CollectContext) -> dict[str, Any]:
         options = ctx.options("python")
         max_files = int(options.get("max_files", DEFAULT_MAX_FILES))
         files = ctx.files()

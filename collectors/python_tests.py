@@ -327,26 +327,38 @@ class _SignalVisitor:
         self.finally_nodes: set[int] = set()
         self.finally_stops: list[int] = []
         self.finalizers: list[int] = []
+        self.yields = False
 
     def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef, extra: list[ast.expr]) -> None:
-        """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method)."""
-        nodes: list[ast.AST] = [*extra, *func.decorator_list, *func.body]
-        everything = [n for root in nodes for n in ast.walk(root)]
-        for node in everything:
-            if isinstance(node, ast.Try) and node.finalbody:
-                for stmt in node.finalbody:
-                    for inner in ast.walk(stmt):
-                        self.finally_nodes.add(id(inner))
-                        if isinstance(inner, ast.Call) and last_name(inner) in CLEANUP_CALLS:
-                            self.finally_stops.append(node.lineno)
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
+        """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method).
+
+        One traversal, each node flagged with whether it is the function's own code (not a nested
+        function's) and the line of the ``try`` whose ``finally`` block it is in (0 when none)."""
+        roots: list[ast.AST] = [*extra, *func.decorator_list, *func.body]
+        flagged: list[tuple[ast.AST, bool, int]] = []
+        stack: list[tuple[ast.AST, bool, int]] = [(r, True, 0) for r in reversed(roots)]
+        while stack:
+            node, own, final = stack.pop()
+            flagged.append((node, own, final))
+            nested = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef)
+            finals = {id(s) for s in node.finalbody} if isinstance(node, ast.Try) else set()
+            children = list(ast.iter_child_nodes(node))
+            for child in reversed(children):
+                stack.append((child, own and not nested, node.lineno if id(child) in finals else final))  # type: ignore[attr-defined]
+            if isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
                 self._track(node)
-        own_nodes = {id(n) for n in walk_no_nested(func.body)}
-        for node in everything:
+            elif own and isinstance(node, ast.Yield | ast.YieldFrom):
+                self.yields = True
+        self.finally_nodes = {id(n) for n, _own, final in flagged if final}
+        for node, own, final in flagged:
             if isinstance(node, ast.Assert):
                 self._assertion([node.test])
             elif isinstance(node, ast.Call):
-                self._call(node, own=id(node) in own_nodes)
+                if final and last_name(node) in CLEANUP_CALLS:
+                    self.finally_stops.append(final)
+                if last_name(node) in FINALIZERS:
+                    self.finalizers.append(node.lineno)
+                self._call(node, own=own)
             elif isinstance(node, ast.With | ast.AsyncWith):
                 for item in node.items:
                     if isinstance(item.context_expr, ast.Call):
@@ -521,6 +533,7 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
         )
         visitor = _SignalVisitor(imports)
         visitor.visit(node, list(cls.decorator_list) if cls is not None else [])
+        is_cm = _is_contextmanager(node.decorator_list, imports)
         func = Func(
             name=node.name,
             qualname=f"{cls.name}.{node.name}" if cls else node.name,
@@ -533,10 +546,10 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
             params=params,
             usefixtures=usefixtures,
             markers=sorted(set(markers)),
-            contextmanager=_is_contextmanager(node.decorator_list, imports),
+            contextmanager=is_cm,
             own=visitor.signals,
             calls=visitor.calls,
-            yield_cleanup=_yield_with_cleanup(node.body),
+            yield_cleanup=_yield_with_cleanup(node.body) if visitor.yields and (fixture_name or is_cm) else None,
         )
         funcs.append(func)
         visitors.append((func, visitor))
@@ -564,9 +577,7 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
             ):
                 teardown.append(("context_manager", line))
         teardown.extend(("try_finally", line) for line in visitor.finally_stops)
-        for node in ast.walk(func.node):
-            if isinstance(node, ast.Call) and last_name(node) in FINALIZERS:
-                teardown.append(("finalizer", node.lineno))
+        teardown.extend(("finalizer", line) for line in visitor.finalizers)
     return TestModule(
         path=module.path,
         module=module,
@@ -591,8 +602,16 @@ class TestSuite:
         self.modules = modules
         self.conftests = {m.folder: m for m in modules.values() if m.path.rsplit("/", 1)[-1] == "conftest.py"}
         self._closures: dict[tuple[str, str], Signals] = {}
+        self._chains: dict[str, list[TestModule]] = {}
+        self._autouse: dict[str, list[tuple[TestModule, Func]]] = {}
+        self._teardown: dict[tuple[str, str], bool] = {}
 
     def scope_chain(self, module: TestModule) -> list[TestModule]:
+        if module.path not in self._chains:
+            self._chains[module.path] = self._scope_chain(module)
+        return self._chains[module.path]
+
+    def _scope_chain(self, module: TestModule) -> list[TestModule]:
         chain = [module]
         folder = module.folder
         while True:
@@ -613,6 +632,11 @@ class TestSuite:
         return None
 
     def autouse(self, module: TestModule) -> list[tuple[TestModule, Func]]:
+        if module.path not in self._autouse:
+            self._autouse[module.path] = self._find_autouse(module)
+        return self._autouse[module.path]
+
+    def _find_autouse(self, module: TestModule) -> list[tuple[TestModule, Func]]:
         seen: set[str] = set()
         out = []
         for candidate in self.scope_chain(module):
@@ -624,21 +648,24 @@ class TestSuite:
 
     def fixture_has_teardown(self, module: TestModule, func: Func, seen: set[tuple[str, str]] | None = None) -> bool:
         """A fixture tears down itself, or through a fixture it depends on."""
-        seen = set() if seen is None else seen
         key = (module.path, func.qualname)
+        if key in self._teardown:
+            return self._teardown[key]
+        seen = set() if seen is None else seen
         if key in seen:
             return False
         seen.add(key)
-        if func.yield_cleanup is not None or any(
+        result = func.yield_cleanup is not None or any(
             line >= func.line and kind != "teardown_function" and self._within(func, line)
             for kind, line in module.teardown
-        ):
-            return True
+        )
         for name in func.params:
+            if result:
+                break
             found = self.resolve_fixture(module, name, skip=func)
-            if found and self.fixture_has_teardown(*found, seen):
-                return True
-        return False
+            result = bool(found and self.fixture_has_teardown(*found, seen))
+        self._teardown[key] = result
+        return result
 
     @staticmethod
     def _within(func: Func, line: int) -> bool:
@@ -677,8 +704,8 @@ class TestSuite:
             for found in self.autouse(module):
                 if (found[0].path, found[1].qualname) not in stack:
                     out.merge(self.closure(*found, stack))
-        if not stack - {key}:  # only cache complete (top-level) results; inner ones may be cut by a cycle
-            self._closures[key] = out
+        # a fixture/helper cycle (rare, and an error for pytest) cuts the walk; the result is cached anyway
+        self._closures[key] = out
         return out
 
     def test_fact(self, module: TestModule, func: Func) -> dict[str, Any]:
