@@ -396,5 +396,5 @@ def parse_config_file(path: str, text: str) -> tuple[Config | None, str | None]:
         level = {"source": "config_file", "value": literal, "env_var": None, "default": None, "expression": None}
     config = Config(path, _line_of(text, r"(?i)\blevel\b") if level else 1, "config_file", level, fmt)
     if fmt is not None:
-        config.format_line = _line_of(text, JSON_FORMATTER.pattern if fmt["kind"] == "json" else r"\bformat\s*[=:]")
+        config.format_line = _line_of(text, re.escape(str(fmt["value"])))
     return config, None

@@ -182,9 +182,7 @@ def parse_setup_py(path: str, text: str, project: Project) -> None:
             and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "setup"
         ):
             project.name = project.name or const_str(call_arg(node, 99, "name"))
-            project.requires_python = project.requires_python or const_str(
-                call_arg(node, 99, "python_requires")
-            )
+            project.requires_python = project.requires_python or const_str(call_arg(node, 99, "python_requires"))
             requires = call_arg(node, 99, "install_requires")
             if isinstance(requires, ast.List | ast.Tuple):
                 for elt in requires.elts:

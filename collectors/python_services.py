@@ -76,9 +76,7 @@ def _main_block(tree: ast.Module) -> ast.If | None:
     return None
 
 
-def _serves(
-    module: ParsedModule, block: Sequence[ast.stmt], functions: Mapping[str, ast.AST], depth: int = 0
-) -> bool:
+def _serves(module: ParsedModule, block: Sequence[ast.stmt], functions: Mapping[str, ast.AST], depth: int = 0) -> bool:
     """Whether statements run a server, following calls to same-module functions (``serve()``)."""
     for node in (n for stmt in block for n in ast.walk(stmt)):
         if not isinstance(node, ast.Call):
@@ -111,9 +109,7 @@ def entry_points(module: ParsedModule) -> list[EntryPoint]:
                 framework, protocol = SERVER_CONSTRUCTORS[qual]
                 found.append(EntryPoint(module.path, node.lineno, framework, protocol, qual, main_line))
     if not found and main_line is not None:
-        found.append(
-            EntryPoint(module.path, main_line, _framework_of_main(module), "http", "__main__", main_line)
-        )
+        found.append(EntryPoint(module.path, main_line, _framework_of_main(module), "http", "__main__", main_line))
     return sorted(found, key=lambda e: e.line)
 
 
