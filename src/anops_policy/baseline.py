@@ -1,8 +1,13 @@
 """``--baseline FILE``: the ratchet. A previous run (its JSON report, or the decision log it appended to)
 names the failures that already existed; in this run only a failure whose fingerprint is *new* blocks.
 
-Fingerprints hash the policy, the subject and the evidence *paths* (never line numbers), so moving code
-within a file keeps a failure "unchanged". Only ``fail`` outcomes are ratcheted: an ``error`` (the engine
+A failure is *unchanged* when the baseline has its fingerprint (policy, subject and evidence *paths*, never
+line numbers, so moving code within a file changes nothing), or has a failure of the same policy and
+subject whose evidence covers every file this one cites: an aggregate decision ("6 markers lack an owner")
+that lost a file is an improvement, not a new failure, while one that gained a file is new. Evidence is
+capped (50 locations per decision), so a very large decision may be judged new conservatively.
+
+Only ``fail`` outcomes are ratcheted: an ``error`` (the engine
 could not decide) keeps blocking even when the baseline had it too, because a baseline must never turn a
 broken collector or policy into a silent green. A ``waived`` decision is not a baseline failure either: when
 its waiver expires, the failure blocks again, as the waiver's owner was promised.
@@ -33,6 +38,7 @@ class BaselineFailure:
     policy: str
     subject: str | None
     message: str
+    paths: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -107,11 +113,26 @@ def _failures(decisions: Any, where: str) -> dict[str, BaselineFailure]:
         if entry["outcome"] != Outcome.FAIL.value or _waived(entry.get("waiver")):
             continue
         subject = entry.get("subject")
+        evidence = entry.get("evidence")
         out[entry["fingerprint"]] = BaselineFailure(
             entry["fingerprint"], str(entry.get("policy", "")), subject if isinstance(subject, str) else None,
-            str(entry.get("message", "")),
+            str(entry.get("message", "")), _paths(evidence) if isinstance(evidence, list) else frozenset(),
         )
     return out
+
+
+def _paths(evidence: Iterable[Any]) -> frozenset[str]:
+    return frozenset(str(e["path"]) for e in evidence if isinstance(e, dict) and e.get("path"))
+
+
+def _match(decision: Decision, baseline: Baseline, by_key: Mapping[tuple[str, str | None], list[BaselineFailure]]
+           ) -> BaselineFailure | None:
+    """The baseline failure this failure continues, if any (see the module docstring)."""
+    exact = baseline.failures.get(decision.fingerprint)
+    if exact is not None:
+        return exact
+    paths = _paths(decision.evidence)
+    return next((c for c in by_key.get((decision.policy, decision.subject), []) if paths <= c.paths), None)
 
 
 def _waived(waiver: Any) -> bool:
@@ -121,16 +142,21 @@ def _waived(waiver: Any) -> bool:
 def apply_baseline(report: Report, baseline: Baseline) -> None:
     """Classify this run's failures against ``baseline``; unchanged ones stop blocking. Records the result
     on ``report.baseline`` (rendered by every format) and a note for the text report."""
+    by_key: dict[tuple[str, str | None], list[BaselineFailure]] = {}
+    for failure in baseline.failures.values():
+        by_key.setdefault((failure.policy, failure.subject), []).append(failure)
     states: dict[str, str] = {}
+    matched: set[str] = set()
     for decision in report.decisions:
         if decision.outcome != Outcome.FAIL:
             continue
-        state = UNCHANGED if decision.fingerprint in baseline.failures else NEW
-        states[decision.fingerprint] = state
-        if state == UNCHANGED:
+        previous = _match(decision, baseline, by_key)
+        states[decision.fingerprint] = NEW if previous is None else UNCHANGED
+        if previous is not None:
+            matched.add(previous.fingerprint)
             decision.blocking = False
     fixed = sorted(
-        (f for fp, f in baseline.failures.items() if fp not in states),
+        (f for fp, f in baseline.failures.items() if fp not in matched),
         key=lambda f: (f.policy, f.subject or "", f.fingerprint),
     )
     new = [d for d in report.decisions if states.get(d.fingerprint) == NEW]

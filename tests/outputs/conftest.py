@@ -25,11 +25,10 @@ SARIF_SCHEMA_ENV = "ANOPS_SARIF_SCHEMA"
 
 @pytest.fixture(scope="session")
 def sarif_schema() -> dict[str, Any]:
-    """The official SARIF 2.1.0 schema: ../shared/vendor beside the repository, else $ANOPS_SARIF_SCHEMA
-    (e.g. lib/schemas/sarif-2.1.0-rtm.5.json from `npm pack @microsoft/jest-sarif`)."""
-    candidates = [ROOT / ".." / "shared" / "vendor" / "sarif-2.1.0.schema.json"]
-    if os.environ.get(SARIF_SCHEMA_ENV):
-        candidates.append(Path(os.environ[SARIF_SCHEMA_ENV]))
+    """The official SARIF 2.1.0 schema: $ANOPS_SARIF_SCHEMA when set (e.g. package/lib/schemas/
+    sarif-2.1.0-rtm.5.json from `npm pack @microsoft/jest-sarif`), else ../shared/vendor beside the repository."""
+    candidates = [Path(os.environ[SARIF_SCHEMA_ENV])] if os.environ.get(SARIF_SCHEMA_ENV) else []
+    candidates.append(ROOT / ".." / "shared" / "vendor" / "sarif-2.1.0.schema.json")
     for candidate in candidates:
         if candidate.is_file():
             schema: dict[str, Any] = json.loads(candidate.read_text(encoding="utf-8"))
