@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+# Case folders hold repositories under test (some with deliberately broken test files): inputs, not tests.
+collect_ignore_glob = ["collectors/*/cases/*", "*/cases/*/repo/*"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
