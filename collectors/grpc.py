@@ -45,6 +45,7 @@ GO_SUFFIXES = (("_grpc.pb.go", "go_grpc"), (".pb.go", "go_messages"))
 BUILD_CRATES = ("tonic_build", "prost_build", "tonic_prost_build", "protobuf_codegen", "protoc_rust", "grpcio_compiler")
 REGEN_TIMEOUT_S = 60.0
 MAX_REGENERATED = 50
+MAX_NESTING = 64  # nested message levels followed (protoc itself stops at 100)
 GENERATED_PATH = re.compile(
     r"_pb2(?:_grpc)?(?:\.pyi?)?\b|\.pb\.go\b|_grpc\.pb\b|\bgenerated\b|(?:^|/)gen/|OUT_DIR|\.pb\.rs\b"
 )
@@ -54,22 +55,29 @@ _DOCKER = ("docker", "podman", "nerdctl", "buildah")
 # ---- .proto parsing -------------------------------------------------------------------------------------
 
 _PROTO_TOKEN = re.compile(
-    r"""(?P<nl>\n)|(?P<comment>//[^\n]*|/\*.*?\*/)|(?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    r"""(?P<nl>\n)|(?P<comment>//[^\n]*|/\*.*?\*/)|(?P<open_comment>/\*)
+      |(?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
       |(?P<ident>\.?[A-Za-z_][\w.]*)|(?P<num>[-+]?\d[\w.+-]*)|(?P<punct>[^\s])""",
     re.VERBOSE | re.DOTALL,
 )
 
 
-def _proto_tokens(text: str) -> list[tuple[str, str, int]]:
+def _proto_tokens(text: str) -> tuple[list[tuple[str, str, int]], list[tuple[int, str]]]:
+    """(kind, text, line) tokens without comments, and problems (an unterminated block comment ends
+    the file, as it does for protoc)."""
     out: list[tuple[str, str, int]] = []
+    problems: list[tuple[int, str]] = []
     line = 1
     for m in _PROTO_TOKEN.finditer(text):
         kind = m.lastgroup or "punct"
         value = m.group()
+        if kind == "open_comment":
+            problems.append((line, "unterminated block comment"))
+            break
         if kind not in {"nl", "comment"}:
             out.append((kind, value[1:-1] if kind == "str" else value, line))
         line += value.count("\n")
-    return out
+    return out, problems
 
 
 @dataclass
@@ -82,11 +90,12 @@ class Proto:
     services: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     enums: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 def parse_proto(path: str, text: str) -> Proto:
-    toks = _proto_tokens(text)
-    proto = Proto(path)
+    toks, problems = _proto_tokens(text)
+    proto = Proto(path, problems=problems)
     n = len(toks)
 
     def block_end(start: int) -> int:
@@ -101,7 +110,10 @@ def parse_proto(path: str, text: str) -> Proto:
                     return j
         return n - 1
 
-    def body(start: int, end: int, scope: str) -> None:
+    def body(start: int, end: int, scope: str, depth: int = 0) -> None:
+        if depth > MAX_NESTING:
+            proto.problems.append((toks[start][2] if start < n else 0, f"messages nested deeper than {MAX_NESTING}"))
+            return
         j = start
         while j < end:
             kind, value, line = toks[j]
@@ -114,7 +126,7 @@ def parse_proto(path: str, text: str) -> Proto:
                 full = f"{scope}.{nxt[1]}" if scope else nxt[1]
                 if value == "message":
                     proto.messages.append({"name": full, "line": line})
-                    body(k + 1, close, full)
+                    body(k + 1, close, full, depth + 1)
                 elif value == "enum":
                     proto.enums.append({"name": full, "line": line})
                 else:
@@ -127,7 +139,7 @@ def parse_proto(path: str, text: str) -> Proto:
                     k += 1
                 close = block_end(k)
                 if value == "oneof":
-                    body(k + 1, close, scope)  # groups inside a oneof still belong to the message
+                    body(k + 1, close, scope, depth + 1)  # fields of a oneof belong to the message
                 j = close + 1
                 continue
             if not scope and kind == "ident" and value in ("syntax", "edition") and nxt[1] == "=":
@@ -180,7 +192,7 @@ def _rpcs(toks: list[tuple[str, str, int]], start: int, end: int) -> list[dict[s
                     "server_streaming": "stream" in response[:-1],
                 }
             )
-            if k < end and toks[k][1] == "{":
+            if k < end and toks[k][1] == "{":  # an options block instead of `;`
                 depth = 0
                 while k < end:
                     depth += toks[k][1] == "{"
@@ -188,6 +200,8 @@ def _rpcs(toks: list[tuple[str, str, int]], start: int, end: int) -> list[dict[s
                     k += 1
                     if depth == 0:
                         break
+                j = k
+                continue
             j = k
         j += 1
     return out
@@ -196,12 +210,15 @@ def _rpcs(toks: list[tuple[str, str, int]], start: int, end: int) -> list[dict[s
 # ---- generated Python code ------------------------------------------------------------------------------
 
 
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)  # deep nesting ends in the last two
+
+
 def descriptor_of(text: str) -> bytes | None:
     """The serialized FileDescriptorProto a ``_pb2.py`` registers (``AddSerializedFile(b'…')`` or the
     older ``FileDescriptor(serialized_pb=b'…')``)."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except _PARSE_ERRORS:
         return None
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -244,7 +261,7 @@ def grpc_signature(text: str) -> list[tuple[str, str, str, str]] | None:
     (method path, cardinality, request type, response type)."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except _PARSE_ERRORS:
         return None
     out: set[tuple[str, str, str, str]] = set()
     for node in ast.walk(tree):
@@ -254,11 +271,23 @@ def grpc_signature(text: str) -> list[tuple[str, str, str, str]] | None:
             continue
         if not (node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             continue
-        kw = {k.arg: ast.unparse(k.value).rsplit(".", 1)[0] for k in node.keywords if k.arg}
+        kw = {k.arg: _dotted(k.value).rsplit(".", 1)[0] for k in node.keywords if k.arg}
         out.add(
             (node.args[0].value, node.func.attr, kw.get("request_serializer", ""), kw.get("response_deserializer", ""))
         )
     return sorted(out)
+
+
+def _dotted(node: ast.AST) -> str:
+    """``a.b.C.SerializeToString`` → its dotted text (iterative; anything else → "")."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
 
 
 # ---- the collector --------------------------------------------------------------------------------------
@@ -294,12 +323,28 @@ class Stub:
         }
 
 
+class _ReadOnce(CollectContext):
+    """The run's context, reading each file at most once (stubs and protos are read by several steps;
+    an unreadable file is recorded as skipped once). Skips land in the original context's list."""
+
+    @classmethod
+    def wrap(cls, ctx: CollectContext) -> _ReadOnce:
+        return cls(repo=ctx.repo, config=ctx.config, now=ctx.now, facts=ctx.facts, skips=ctx.skips)
+
+    def read_text(self, path: str, *, max_bytes: int | None = None) -> str | None:
+        texts: dict[str, str | None] = self.__dict__.setdefault("_texts", {})
+        if path not in texts:
+            texts[path] = super().read_text(path, max_bytes=max_bytes)
+        return texts[path]
+
+
 class GrpcCollector:
     name = "grpc"
     version = "1"
     depends_on: tuple[str, ...] = ()
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
+        ctx = _ReadOnce.wrap(ctx)
         files = ctx.files()
         problems: list[dict[str, Any]] = []
         protos: dict[str, Proto] = {}
@@ -307,12 +352,13 @@ class GrpcCollector:
             text = ctx.read_text(path)
             if text is not None:
                 protos[path] = parse_proto(path, text)
+                problems.extend({"path": path, "line": ln, "message": msg} for ln, msg in protos[path].problems)
         stubs = self._python_and_go_stubs(ctx, files, protos)
         stubs.extend(self._rust_codegen(ctx, files, protos))
         git_state = self._git_staleness(ctx, protos, stubs)
         regen_state = self._regeneration(ctx, protos, stubs, problems)
         generated = _generated_matcher(protos)
-        checks = _python_checks(ctx, files, generated) + _rust_checks(ctx, files, generated)
+        checks = _python_checks(ctx, files, generated, problems) + _rust_checks(ctx, files, generated)
         return self._section(protos, stubs, checks, git_state, regen_state, problems)
 
     # ---- stubs ------------------------------------------------------------------------------------------
@@ -362,7 +408,8 @@ class GrpcCollector:
             if text is None:
                 continue
             is_build = base == "build.rs"
-            if not (is_build or "include_proto" in text or "@generated" in text or base[:-3] in by_package):
+            wanted = ("include_proto", "OUT_DIR", "@generated")
+            if not (is_build or any(w in text for w in wanted) or base[:-3] in by_package):
                 continue
             sc = scan(text)
             toks = sc.tokens
@@ -388,12 +435,20 @@ class GrpcCollector:
                     out.extend(Stub(path, "rust_build_script", p, first, "directory") for p in sorted(under))
                 continue
             for i, t in enumerate(toks[:-3]):
+                package: str | None = None
                 if t.is_ident("include_proto") and toks[i + 1].is_punct("!") and toks[i + 3].kind == STR:
-                    matches: list[str | None] = [*by_package.get(toks[i + 3].text, [])] or [None]
+                    package = toks[i + 3].text
+                elif t.is_ident("include") and toks[i + 1].is_punct("!") and (i + 2) in sc.match:
+                    # include!(concat!(env!("OUT_DIR"), "/<package>.rs"))
+                    inner = toks[i + 3 : sc.match[i + 2]]
+                    if any(x.kind == STR and x.text == "OUT_DIR" for x in inner):
+                        name = next((x.text for x in inner if x.kind == STR and x.text.endswith(".rs")), "")
+                        package = posixpath.basename(name)[:-3] or None
+                if package is not None:
+                    matches: list[str | None] = [*by_package.get(package, [])] or [None]
                     for proto_path in matches:
-                        out.append(
-                            Stub(path, "rust_include_proto", proto_path, t.line, "package" if proto_path else "none")
-                        )
+                        matched_by = "package" if proto_path else "none"
+                        out.append(Stub(path, "rust_include_proto", proto_path, t.line, matched_by))
             head = text[:2000]
             if base[:-3] in by_package and ("@generated" in head or "prost" in head or "tonic" in head):
                 out.extend(Stub(path, "rust_generated", p, None, "package") for p in by_package[base[:-3]])
@@ -575,7 +630,7 @@ class GrpcCollector:
                 "tests_verifying_images": len({t for c in image_checks for t in c["tests"]}),
             },
             "staleness": {"git": git_state, "regeneration": regen_state},
-            "problems": problems,
+            "problems": sorted(problems, key=lambda p: (p["path"], p["line"] or 0, p["message"])),
         }
 
 
@@ -645,8 +700,9 @@ def _regenerate(ctx: CollectContext, proto_path: str, group: list[Stub], out_dir
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{type(exc).__name__}: {exc}"
-    if run.returncode != 0:
-        return (run.stderr.strip().splitlines() or ["protoc failed"])[-1][:300]
+    if run.returncode != 0:  # protoc's first message, with the temporary directory taken out
+        first = next((x for x in run.stderr.splitlines() if x.strip()), "protoc failed")
+        return first.replace(f"{src_dir}/", "").strip()[:300]
     stem = relative[: -len(".proto")]
     out: dict[str, str] = {}
     for kind, suffix in (("python_messages", "_pb2.py"), ("python_grpc", "_pb2_grpc.py")):
@@ -680,7 +736,9 @@ def _is_python_test_file(path: str) -> bool:
     )
 
 
-def _python_checks(ctx: CollectContext, files: list[str], generated: Callable[[str], bool]) -> list[dict[str, Any]]:
+def _python_checks(
+    ctx: CollectContext, files: list[str], generated: Callable[[str], bool], problems: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Checks in Python test files; a check in a helper or fixture is credited to the tests (in any test
     file: fixtures live in conftest.py) that reach it by call or fixture parameter."""
     found: list[tuple[str, str, int, str, str]] = []  # (path, function, line, kind, evidence)
@@ -692,7 +750,16 @@ def _python_checks(ctx: CollectContext, files: list[str], generated: Callable[[s
             continue
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        except _PARSE_ERRORS as exc:
+            line = exc.lineno if isinstance(exc, SyntaxError) else None
+            why = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+            problems.append(
+                {
+                    "path": path,
+                    "line": line,
+                    "message": f"not valid Python, not scanned: {why}",
+                }
+            )
             continue
         functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
         module_consts = _assigned_strings(tree.body)

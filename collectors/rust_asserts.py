@@ -135,7 +135,7 @@ def _from_assert(
     docker_ident = next((i for i in idents if any(d in i.lower() for d in _DOCKER)), None)
     if docker_ident is not None:
         out.append(Verification("docker_call_log", line, fn.name, docker_ident))
-    tag = next((lit for lit in [*literals, *flowed] if IMAGE_REF.match(lit) and "/" in lit), None)
+    tag = next((lit for lit in literals if IMAGE_REF.match(lit) and "/" in lit), None)
     if tag is not None:
         out.append(Verification("image_tag", line, fn.name, tag))
     return out

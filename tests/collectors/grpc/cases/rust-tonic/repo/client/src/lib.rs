@@ -1,0 +1,2 @@
+#[path = "gen/anops.billing.v1.rs"]
+pub mod billing;

@@ -1,0 +1,1 @@
+include!(concat!(env!("OUT_DIR"), "/anops.events.v1.rs"));
