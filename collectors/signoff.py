@@ -3,8 +3,8 @@ a valid one. The only collector that reads the log (``.anops-policy/`` is invisi
 
 A sign-off is valid when its own hash matches its content, it is bound (``decision_hash``) to an eval
 event of the same log whose hash matches too and which evaluated the same commit, and, when the config
-names a public key (``collect.options.signoff.public_key``), its signature verifies. No log yet is not
-an error: the list is empty and the sign-off is pending."""
+names public keys (``collect.options.signoff.public_key``: a path or a list), its signature verifies with
+one of them. No log yet is not an error: the list is empty and the sign-off is pending."""
 
 from __future__ import annotations
 
@@ -30,12 +30,13 @@ class SignoffCollector:
         options = ctx.options("signoff")
         if options.get("log"):
             log = resolve_log_path(root, str(options["log"]), None)
-        public_key = None
-        if options.get("public_key"):
-            key_file = Path(str(options["public_key"]))
+        configured = options.get("public_key") or []
+        public_keys = []
+        for name in [configured] if isinstance(configured, str) else configured:
+            key_file = Path(str(name))
             key_file = key_file if key_file.is_absolute() else root / key_file
             try:
-                public_key = load_public_key(key_file.read_bytes(), str(options["public_key"]))
+                public_keys.append(load_public_key(key_file.read_bytes(), str(name)))
             except OSError as exc:
                 raise CollectorFailed(f"collect.options.signoff.public_key {key_file}: {exc.strerror or exc}") from None
         commit = (ctx.facts.get("git") or {}).get("commit")
@@ -54,7 +55,7 @@ class SignoffCollector:
                 if (event.get("repo") or {}).get("commit") == commit:
                     latest_for_commit = event.get("decision_id")
             elif kind == "signoff":
-                signoffs.append(_judge(event, evals, public_key))
+                signoffs.append(_judge(event, evals, tuple(public_keys)))
         return _section(shown, True, commit, signoffs, latest_for_commit)
 
 
@@ -65,7 +66,7 @@ def _display(log: Path, root: Path) -> str:
         return str(log)
 
 
-def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_key: Any) -> dict[str, Any]:
+def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_keys: tuple[Any, ...]) -> dict[str, Any]:
     target = evals.get(str(event.get("decision_id")))
     problem = None
     if event_hash(event) != event.get("hash"):
@@ -76,7 +77,7 @@ def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_key: 
         problem = "bound to an evaluation whose record does not match the bound hash"
     elif (target.get("repo") or {}).get("commit") != event.get("commit"):
         problem = "the sign-off's commit differs from the evaluated commit"
-    elif public_key is not None and not signature_ok(public_key, event.get("signature"), str(event["hash"]).encode()):
+    elif public_keys and not signature_ok(public_keys, event.get("signature"), str(event["hash"]).encode()):
         problem = "missing or bad signature for the configured public key"
     return {
         "commit": event.get("commit") if isinstance(event.get("commit"), str) else None,

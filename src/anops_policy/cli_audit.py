@@ -28,15 +28,16 @@ def default_log(root: Path = Path()) -> Path:
     return resolve_log_path(root, configured, None)
 
 
-def _public_key(path: Path | None) -> Any:
-    if path is None:
-        return None
+def _public_keys(paths: tuple[Path, ...]) -> tuple[Any, ...]:
     from anops_policy.decision_log import load_public_key  # noqa: PLC0415
 
-    try:
-        return load_public_key(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise ConfigError(f"--public-key {path}: cannot read: {exc.strerror or exc}") from None
+    keys = []
+    for path in paths:
+        try:
+            keys.append(load_public_key(path.read_bytes(), str(path)))
+        except OSError as exc:
+            raise ConfigError(f"--public-key {path}: cannot read: {exc.strerror or exc}") from None
+    return tuple(keys)
 
 
 def _signer(path: Path | None) -> Any:
@@ -85,8 +86,9 @@ def audit() -> None:
 @click.argument("log", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--expect-head", metavar="HASH",
               help="A head hash recorded elsewhere (CI output): it must be in the chain.")
-@click.option("--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Ed25519 public key (PEM): check every signature.")
+@click.option("--public-key", "public_keys", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Ed25519 public key (PEM): check every signature. Repeatable (CI's key, each engineer's key).")
 @click.option("--require-signed", is_flag=True,
               help="Every record (and the head) must be signed (needs --public-key).")
 @click.option("--require-signoff", metavar="COMMIT",
@@ -94,24 +96,24 @@ def audit() -> None:
 @click.option("--no-objects", is_flag=True,
               help="Do not check the stored inputs (facts, packs, config) beside the log.")
 @format_option
-def verify_cmd(log: Path | None, expect_head: str | None, public_key: Path | None, require_signed: bool,
+def verify_cmd(log: Path | None, expect_head: str | None, public_keys: tuple[Path, ...], require_signed: bool,
                require_signoff: str | None, no_objects: bool, fmt: str) -> None:
     """Verify the decision log LOG: exit 0 when intact; 1 naming the first broken record and why
     (hash mismatch, missing seq, reordered, bad signature, torn line, truncated)."""
     from anops_policy.log_verify import VerifyOptions, verify_log  # noqa: PLC0415
 
-    if require_signed and public_key is None:
+    if require_signed and not public_keys:
         raise click.UsageError("--require-signed needs --public-key")
     path = log or default_log()
-    options = VerifyOptions(public_key=_public_key(public_key), require_signed=require_signed, expect_head=expect_head,
-                            check_objects=not no_objects, require_signoff=require_signoff)
+    options = VerifyOptions(public_keys=_public_keys(public_keys), require_signed=require_signed,
+                            expect_head=expect_head, check_objects=not no_objects, require_signoff=require_signoff)
     result = verify_log(path, options)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         last = result.last
         if result.ok:
-            signed = f", {result.signed} signed" + (" (signatures checked)" if public_key else
+            signed = f", {result.signed} signed" + (" (signatures checked)" if public_keys else
                                                     " (pass --public-key to check signatures)") if result.signed else ""
             click.echo(f"ok: {path}: {len(result.events)} records{signed}; head seq {last['seq'] if last else 0} "
                        f"{last['hash'] if last else '(empty)'}")
@@ -326,16 +328,17 @@ def _brief(value: Any) -> str:
 @log_option
 @click.option("--html", "html_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Write the self-contained HTML page here.")
-@click.option("--public-key", "public_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Check signatures too when verifying the chain.")
-def report_cmd(log: Path | None, html_path: Path, public_key: Path | None) -> None:
+@click.option("--public-key", "public_keys", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Check signatures too when verifying the chain. Repeatable.")
+def report_cmd(log: Path | None, html_path: Path, public_keys: tuple[Path, ...]) -> None:
     """Write one static HTML page for auditors: chain status, pass-rate trend, the latest evaluation
     by checklist section, waivers, sign-offs and the evaluations (no network, no external assets)."""
     from anops_policy.audit_report import render_html  # noqa: PLC0415
     from anops_policy.log_verify import VerifyOptions, verify_log  # noqa: PLC0415
 
     path = log or default_log()
-    result = verify_log(path, VerifyOptions(public_key=_public_key(public_key)))
+    result = verify_log(path, VerifyOptions(public_keys=_public_keys(public_keys)))
     text = render_html(result.events, result.to_json(), log_name=str(path))
     try:
         html_path.parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    public_key: Ed25519PublicKey | None = None
+    public_keys: tuple[Ed25519PublicKey, ...] = ()
     require_signed: bool = False
     expect_head: str | None = None
     check_objects: bool = True
@@ -174,14 +174,14 @@ class _Walk:
         signature = event.get("signature")
         if signature is not None:
             self.result.signed += 1
-        key = self.options.public_key
-        if key is None:
+        keys = self.options.public_keys
+        if not keys:
             return
         if signature is None:
             if self.options.require_signed:
                 self.problem(number, seq, "unsigned record (--require-signed)")
             return
-        if not signature_ok(key, signature, str(event["hash"]).encode()):
+        if not signature_ok(keys, signature, str(event["hash"]).encode()):
             self.problem(number, seq, "bad signature: the record was changed or re-hashed without the signing key, "
                                       "or signed with another key")
 
@@ -247,11 +247,11 @@ class _Walk:
                 self.problem(line, last_seq, f"the head file records seq {head_seq}, but the log ends at seq "
                                              f"{last_seq}: records were appended without updating the head")
             signature = head.get("signature")
-            key = self.options.public_key
+            keys = self.options.public_keys
             message = head_message(head_seq if isinstance(head_seq, int) else -1, head_hash)
-            if key is not None and signature is not None and not signature_ok(key, signature, message):
+            if keys and signature is not None and not signature_ok(keys, signature, message):
                 self.problem(None, None, "bad signature on the head file")
-            elif key is not None and signature is None and self.options.require_signed:
+            elif keys and signature is None and self.options.require_signed:
                 self.problem(None, None, "unsigned head file (--require-signed)")
         expect = self.options.expect_head
         if expect:
@@ -268,8 +268,8 @@ class _Walk:
         commit = self.options.require_signoff
         if not commit:
             return
-        key = self.options.public_key if self.options.require_signed else None
-        found = valid_signoffs(self.result.events, commit, key)
+        keys = self.options.public_keys if self.options.require_signed else ()
+        found = valid_signoffs(self.result.events, commit, keys)
         if not found:
             need = " signed and valid" if self.options.require_signed else " valid"
             self.problem(None, None, f"no{need} sign-off for commit {commit}")
@@ -283,8 +283,8 @@ def commit_matches(recorded: Any, wanted: str) -> bool:
 
 
 def valid_signoffs(events: list[dict[str, Any]], commit: str,
-                   public_key: Ed25519PublicKey | None = None) -> list[dict[str, Any]]:
-    """Sign-offs for ``commit`` bound to an earlier eval record of the same commit (and, with a key, signed)."""
+                   public_keys: tuple[Ed25519PublicKey, ...] = ()) -> list[dict[str, Any]]:
+    """Sign-offs for ``commit`` bound to an earlier eval record of the same commit (and, with keys, signed)."""
     evals: dict[str, dict[str, Any]] = {}
     out = []
     for event in events:
@@ -296,8 +296,7 @@ def valid_signoffs(events: list[dict[str, Any]], commit: str,
                 continue
             if not commit_matches((target.get("repo") or {}).get("commit"), commit):
                 continue
-            if public_key is not None and not signature_ok(public_key, event.get("signature"),
-                                                           str(event.get("hash")).encode()):
+            if public_keys and not signature_ok(public_keys, event.get("signature"), str(event.get("hash")).encode()):
                 continue
             out.append(event)
     return out

@@ -171,3 +171,30 @@ def test_signoff_through_the_real_entry_point(gitrepo: Tiny) -> None:
     assert signed.returncode == 0, signed.stderr
     again = anops("eval", str(gitrepo.repo), "--policies", str(gitrepo.pack), "--now", "2026-11-26")
     assert "2 of 2 checklist items satisfied" in again.stdout and "sign off with" not in again.stderr
+
+
+def test_ci_and_engineer_keys(gitrepo: Tiny, tmp_path: Path) -> None:
+    """CI signs evaluations with its key, the engineer signs the sign-off with theirs; the gate takes both."""
+    ci, jane = tmp_path / "ci.pem", gitrepo.repo / "keys" / "jane.pem"
+    jane.parent.mkdir()
+    write_key(ci)
+    write_key(jane)
+    (gitrepo.repo / ".gitignore").write_text("/.anops-policy/\nkeys/*.pem\n")
+    commit = fix_todo(gitrepo)
+    assert gitrepo.eval("--signing-key", str(ci)).exit_code == 0
+    assert invoke("signoff", str(gitrepo.repo), "--decision", "latest", "--as", "jane",
+                  "--signing-key", str(jane)).exit_code == 0
+    gate = ["audit", "verify", str(gitrepo.log), "--require-signoff", commit, "--require-signed"]
+    assert invoke(*gate, "--public-key", f"{ci}.pub", "--public-key", f"{jane}.pub").exit_code == 0
+    only_ci = invoke(*gate, "--public-key", f"{ci}.pub")
+    assert only_ci.exit_code == 1 and "line 2, seq 2: bad signature" in only_ci.output
+
+    # the collector checks sign-off signatures against the keys the config names
+    gitrepo.config("collect:\n  options:\n    signoff: {public_key: [keys/jane.pem.pub]}\n")
+    facts = json.loads(invoke("facts", str(gitrepo.repo), "--only", "signoff").stdout)["signoff"]
+    assert facts["current"] == {"signed_off": True, "by": ["jane"], "invalid": 0}
+    assert facts["signoffs"][0]["signed"] is True
+    gitrepo.config(f"collect:\n  options:\n    signoff: {{public_key: {ci}.pub}}\n")
+    facts = json.loads(invoke("facts", str(gitrepo.repo), "--only", "signoff").stdout)["signoff"]
+    assert facts["current"]["signed_off"] is False
+    assert facts["signoffs"][0]["problem"] == "missing or bad signature for the configured public key"
