@@ -130,6 +130,7 @@ def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], f
       anops-policy eval --facts facts.json --policies ./my-pack --format json
       anops-policy eval --fail-on hard          only hard policies block
       anops-policy eval --baseline main-report.json --output sarif=out/anops.sarif
+      anops-policy eval --trusted-config origin/main --signing-key ci.pem   (audit trail)
     """
     from anops_policy.engine import EvalRequest, parse_now, run_eval  # noqa: PLC0415
     from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
