@@ -87,9 +87,11 @@ def language_from_shebang(first_line: str) -> str | None:
     return _SHEBANG_LANGUAGES.get(interpreter)
 
 
-def comment_spans(text: str, language: str) -> list[Span]:
-    """Sorted, non-overlapping ``(start, end)`` character offsets of the comments in ``text``."""
-    return LEXERS[language](text)
+def comment_spans(text: str, language: str, limit: int | None = None) -> list[Span]:
+    """Sorted, non-overlapping ``(start, end)`` character offsets of the comments in ``text``. With
+    ``limit``, lexing may stop at the first comment or literal that starts after that offset (a caller
+    that only asks about positions before it loses nothing)."""
+    return LEXERS[language](text, len(text) if limit is None else limit)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -152,7 +154,27 @@ def _nested_block_end(text: str, i: int) -> int:
 # --------------------------------------------------------------------------------------------------------
 # Rust
 
-_RUST = re.compile(r"//|/\*|(?<![\w])(?:br|cr|r)(#*)\"|\"|'")
+_RUST = re.compile(r"//|/\*|[\"']")
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _rust_raw_hashes(text: str, q: int) -> str | None:
+    """At the ``"`` at ``q``: the ``#``s of a raw string opener (``r"``, ``r#"``, ``br"``, ``cr"``)
+    that ends there, or None when the quote opens an ordinary string."""
+    h = q
+    while h > 0 and text[h - 1] == "#":
+        h -= 1
+    if h == 0 or text[h - 1] != "r":
+        return None
+    start = h - 1
+    if start > 0 and text[start - 1] in "bc":
+        start -= 1
+    if start > 0 and _is_word(text[start - 1]):
+        return None
+    return text[h:q]
 
 
 def _rust_char_end(text: str, s: int) -> int:
@@ -169,25 +191,30 @@ def _rust_char_end(text: str, s: int) -> int:
     return s + 1
 
 
-def lex_rust(text: str) -> list[Span]:
+def lex_rust(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     i = 0
     while (m := _RUST.search(text, i)) is not None:
         token, s = m.group(), m.start()
+        if s > stop:
+            break
         if token == "//":
             i = _line_end(text, s)
             spans.append((s, i))
         elif token == "/*":
             i = _nested_block_end(text, s + 2)
             spans.append((s, i))
-        elif token == '"':
-            i = _skip_quoted(text, s + 1, '"')
         elif token == "'":
             i = _rust_char_end(text, s)
-        else:  # raw string: r"…", r#"…"#, br##"…"##
-            close = '"' + m.group(1)
-            j = text.find(close, m.end())
-            i = len(text) if j < 0 else j + len(close)
+        else:
+            hashes = _rust_raw_hashes(text, s)
+            if hashes is None:
+                i = _skip_quoted(text, s + 1, '"')
+            else:  # raw string: r"…", r#"…"#, br##"…"##
+                close = '"' + hashes
+                j = text.find(close, s + 1)
+                i = len(text) if j < 0 else j + len(close)
     return spans
 
 
@@ -197,11 +224,14 @@ def lex_rust(text: str) -> list[Span]:
 _GO = re.compile(r"//|/\*|[\"`']")
 
 
-def lex_go(text: str) -> list[Span]:
+def lex_go(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     i = 0
     while (m := _GO.search(text, i)) is not None:
         token, s = m.group(), m.start()
+        if s > stop:
+            break
         if token == "//":
             i = _line_end(text, s)
             spans.append((s, i))
@@ -218,7 +248,24 @@ def lex_go(text: str) -> list[Span]:
 # --------------------------------------------------------------------------------------------------------
 # C and C++
 
-_C = re.compile(r"//|/\*|(?<![\w])(?:u8|[uUL])?R\"([^()\\\s\"]{0,16})\(|[\"']")
+_C = re.compile(r"//|/\*|[\"']")
+_C_RAW_DELIMITER = re.compile(r"([^()\\\s\"]{0,16})\(")
+
+
+def _c_raw_close(text: str, q: int) -> tuple[str, int] | None:
+    """At the ``"`` at ``q``: ``(closing sequence, body start)`` when it opens a raw string
+    ``R"d(…)d"`` (optionally ``u8R``, ``uR``, ``UR``, ``LR``), else None."""
+    if q == 0 or text[q - 1] != "R":
+        return None
+    start = q - 1
+    if text.startswith("u8", start - 2) and start >= 2:
+        start -= 2
+    elif start > 0 and text[start - 1] in "uUL":
+        start -= 1
+    if start > 0 and _is_word(text[start - 1]):
+        return None
+    m = _C_RAW_DELIMITER.match(text, q + 1)
+    return None if m is None else (")" + m.group(1) + '"', m.end())
 
 
 def _c_line_comment_end(text: str, s: int) -> int:
@@ -229,23 +276,27 @@ def _c_line_comment_end(text: str, s: int) -> int:
     return end
 
 
-def lex_c(text: str) -> list[Span]:
+def lex_c(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     i = 0
     while (m := _C.search(text, i)) is not None:
         token, s = m.group(), m.start()
+        if s > stop:
+            break
         if token == "//":
             i = _c_line_comment_end(text, s)
             spans.append((s, i))
         elif token == "/*":
             i = _block_end(text, s + 2)
             spans.append((s, i))
-        elif token in ('"', "'"):
-            i = _skip_quoted(text, s + 1, token, single_line=True)
-        else:  # raw string R"delim( … )delim"
-            close = ")" + m.group(1) + '"'
-            j = text.find(close, m.end())
-            i = len(text) if j < 0 else j + len(close)
+        else:
+            raw = _c_raw_close(text, s) if token == '"' else None
+            if raw is None:
+                i = _skip_quoted(text, s + 1, token, single_line=True)
+            else:  # raw string R"delim( … )delim"
+                j = text.find(raw[0], raw[1])
+                i = len(text) if j < 0 else j + len(raw[0])
     return spans
 
 
@@ -309,12 +360,14 @@ def _js_template_end(text: str, i: int, spans: list[Span]) -> int:
     return len(text)
 
 
-def _js_code(text: str, i: int, spans: list[Span], *, nested: bool) -> int:
+def _js_code(text: str, i: int, spans: list[Span], *, nested: bool, stop: int | None = None) -> int:
     """Lex code from ``i``; when ``nested`` (inside ``${…}``) return just after the matching ``}``."""
     pattern = _JS_NESTED if nested else _JS_TOP
     depth = 0
     while (m := pattern.search(text, i)) is not None:
         token, s = m.group(), m.start()
+        if stop is not None and s > stop:
+            break
         if token == "//":
             i = _line_end(text, s)
             spans.append((s, i))
@@ -338,29 +391,48 @@ def _js_code(text: str, i: int, spans: list[Span], *, nested: bool) -> int:
     return len(text)
 
 
-def lex_js(text: str) -> list[Span]:
+def lex_js(text: str, limit: int | None = None) -> list[Span]:
     spans: list[Span] = []
-    _js_code(text, 0, spans, nested=False)
+    _js_code(text, 0, spans, nested=False, stop=limit)
     return spans
 
 
 # --------------------------------------------------------------------------------------------------------
 # Python
 
-_PY_STRING = r"(?:(?<![\w])([rRbBuUfFtT]{1,2})|)('''|\"\"\"|'|\")"
-_PY_TOP = re.compile(r"#|" + _PY_STRING)
-_PY_EXPR = re.compile(r"[{}()\[\]:]|" + _PY_STRING)
+_PY_TOP = re.compile(r"[#'\"]")
+_PY_EXPR = re.compile(r"[{}()\[\]:'\"]")
 _PY_SPEC = re.compile(r"[{}]")
+_PY_PREFIX_CHARS = frozenset("rRbBuUfFtT")
 
 
-def _py_string_end(text: str, m: re.Match[str], spans: list[Span]) -> int:
-    prefix, quote = (m.group(1) or "").lower(), m.group(2)
-    single_line = len(quote) == 1
+def _py_prefix(text: str, q: int) -> str:
+    """The string prefix (``r``, ``rb``, ``f``…) right before the quote at ``q``: up to two prefix
+    letters that start a word (``return"x"`` has none)."""
+    for size in (2, 1):
+        start = q - size
+        if start >= 0 and all(c in _PY_PREFIX_CHARS for c in text[start:q]) and (
+            start == 0 or not _is_word(text[start - 1])
+        ):
+            return text[start:q]
+    return ""
+
+
+@cache
+def _fstring_pattern(quote: str) -> re.Pattern[str]:
+    return re.compile(r"\\|\{\{|\}\}|\{|" + re.escape(quote) + (r"|\n" if len(quote) == 1 else ""))
+
+
+def _py_string_end(text: str, q: int, spans: list[Span]) -> int:
+    """``q`` is the opening quote: the index just after the literal."""
+    prefix = _py_prefix(text, q).lower()
+    quote = text[q] * 3 if text.startswith(text[q] * 3, q) else text[q]
+    body = q + len(quote)
     if "f" not in prefix and "t" not in prefix:
-        return _skip_quoted(text, m.end(), quote, single_line=single_line)
+        return _skip_quoted(text, body, quote, single_line=len(quote) == 1)
     # f-string: literal parts, with replacement fields {…} lexed as expressions
-    pattern = re.compile(r"\\|\{\{|\}\}|\{|" + re.escape(quote) + (r"|\n" if single_line else ""))
-    i = m.end()
+    pattern = _fstring_pattern(quote)
+    i = body
     while (t := pattern.search(text, i)) is not None:
         token = t.group()
         if token == "\\":
@@ -382,8 +454,8 @@ def _py_field_end(text: str, i: int, spans: list[Span]) -> int:
     depth = 0
     while (m := _PY_EXPR.search(text, i)) is not None:
         token = m.group()
-        if m.group(2):
-            i = _py_string_end(text, m, spans)
+        if token in "'\"":
+            i = _py_string_end(text, m.start(), spans)
         elif token in "([{":
             depth += 1
             i = m.end()
@@ -410,22 +482,31 @@ def _py_spec_end(text: str, i: int, spans: list[Span]) -> int:
     return len(text)
 
 
-def lex_python(text: str) -> list[Span]:
+def lex_python(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     i = 0
     while (m := _PY_TOP.search(text, i)) is not None:
+        if m.start() > stop:
+            break
         if m.group() == "#":
             i = _line_end(text, m.start())
             spans.append((m.start(), i))
         else:
-            i = _py_string_end(text, m, spans)
+            i = _py_string_end(text, m.start(), spans)
     return spans
 
 
 # --------------------------------------------------------------------------------------------------------
 # Shell
 
-_SH = re.compile(r"#|'|\"|\\|\$'|\$\(|\$\{|`|<<<|<<|\n|\(|\)")
+_SH_BASE = r"#|'|\"|\\|\$'|\$\(|\$\{|`|<<<|<<"
+# newlines matter only while a here-document is pending, parentheses only inside $(…)
+_SH = {
+    (nested, pending): re.compile(_SH_BASE + (r"|\n" if pending else "") + (r"|\(|\)" if nested else ""))
+    for nested in (False, True)
+    for pending in (False, True)
+}
 _SH_DQ = re.compile(r"\\|\"|\$\(|\$\{|`")
 _SH_BRACE = re.compile(r"\\|\{|\}|'|\"")
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'([^'\n]+)'|\"([^\"\n]+)\"|\\?([A-Za-z_][\w.-]*))")
@@ -491,10 +572,14 @@ def _sh_dquote_end(text: str, i: int, spans: list[Span], heredocs: _Heredocs) ->
     return len(text)
 
 
-def _sh_code(text: str, i: int, spans: list[Span], heredocs: _Heredocs, *, nested: bool) -> int:
+def _sh_code(
+    text: str, i: int, spans: list[Span], heredocs: _Heredocs, *, nested: bool, stop: int | None = None
+) -> int:
     depth = 0
-    while (m := _SH.search(text, i)) is not None:
+    while (m := _SH[nested, bool(heredocs.pending)].search(text, i)) is not None:
         token, s = m.group(), m.start()
+        if stop is not None and s > stop:
+            break
         i = m.end()
         if token == "#":
             if s == 0 or text[s - 1] in _SH_WORD_START:
@@ -532,15 +617,16 @@ def _sh_code(text: str, i: int, spans: list[Span], heredocs: _Heredocs, *, neste
     return len(text)
 
 
-def lex_shell(text: str) -> list[Span]:
+def lex_shell(text: str, limit: int | None = None) -> list[Span]:
     spans: list[Span] = []
-    _sh_code(text, 0, spans, _Heredocs(), nested=False)
+    _sh_code(text, 0, spans, _Heredocs(), nested=False, stop=limit)
     return spans
 
 
 # --------------------------------------------------------------------------------------------------------
 # YAML
 
+_YAML_BLOCK_LAST = frozenset("|>-+0123456789")
 _YAML_BLOCK_INDICATOR = re.compile(r"(?:^|[\s:\-?])[|>][-+0-9]*[ \t]*$")
 _YAML_KEY = re.compile(r"(?:[^\s#'\"][^#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t]|$)")
 
@@ -564,13 +650,16 @@ def _yaml_parent_indent(line: str) -> int:
     return dash if dash >= 0 else col
 
 
-def lex_yaml(text: str) -> list[Span]:
+def lex_yaml(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     block_parent: int | None = None  # inside a block scalar owned by a node at this column
     quote: str | None = None  # inside a multi-line quoted scalar
     offset = 0
     for raw in text.split("\n"):
         start, offset = offset, offset + len(raw) + 1
+        if start > stop:
+            break
         line = raw.rstrip("\r")
         if block_parent is not None:
             if not line.strip() or _indent(line) > block_parent:
@@ -578,6 +667,8 @@ def lex_yaml(text: str) -> list[Span]:
             block_parent = None
         i, n = 0, len(line)
         code_end = n  # where the content before a comment ends
+        if quote is None and "#" not in line and "'" not in line and '"' not in line:
+            i = n  # nothing to lex on this line; only the block-scalar check below applies
         while i < n:
             c = line[i]
             if quote is not None:
@@ -600,7 +691,8 @@ def lex_yaml(text: str) -> list[Span]:
                 if not before or before[-1] in "[{," or (before[-1] in ":-?" and i > len(before)):
                     quote = c
             i += 1
-        if quote is None and _YAML_BLOCK_INDICATOR.search(line[:code_end].rstrip()):
+        content = line[:code_end].rstrip()
+        if quote is None and content[-1:] in _YAML_BLOCK_LAST and _YAML_BLOCK_INDICATOR.search(content):
             block_parent = _yaml_parent_indent(line)
     return spans
 
@@ -611,11 +703,14 @@ def lex_yaml(text: str) -> list[Span]:
 _TOML = re.compile(r"#|\"\"\"|'''|[\"']")
 
 
-def lex_toml(text: str) -> list[Span]:
+def lex_toml(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     i = 0
     while (m := _TOML.search(text, i)) is not None:
         token, s = m.group(), m.start()
+        if s > stop:
+            break
         if token == "#":
             i = _line_end(text, s)
             spans.append((s, i))
@@ -657,7 +752,8 @@ def _shell_comment_start(line: str) -> int:
     return -1
 
 
-def lex_dockerfile(text: str) -> list[Span]:
+def lex_dockerfile(text: str, limit: int | None = None) -> list[Span]:
+    stop = len(text) if limit is None else limit
     spans: list[Span] = []
     instruction = ""  # the instruction a continued line belongs to ("" after the last one ended)
     shell_form = False
@@ -665,6 +761,8 @@ def lex_dockerfile(text: str) -> list[Span]:
     offset = 0
     for raw in text.split("\n"):
         start, offset = offset, offset + len(raw) + 1
+        if start > stop:
+            break
         line = raw.rstrip("\r")
         if heredocs:
             delimiter, strip_tabs = heredocs[0]
@@ -696,7 +794,7 @@ def lex_dockerfile(text: str) -> list[Span]:
     return spans
 
 
-LEXERS: dict[str, Callable[[str], list[Span]]] = {
+LEXERS: dict[str, Callable[[str, int], list[Span]]] = {
     "c": lex_c,
     "cpp": lex_c,
     "dockerfile": lex_dockerfile,

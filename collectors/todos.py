@@ -22,6 +22,7 @@ import bisect
 import os
 import re
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,7 +59,7 @@ _ISSUE_NUMBER = re.compile(r"(?:[\w.-]+/[\w.-]+#|(?<![\w&])#)[0-9]+\b")
 _LEADING_HANDLE = re.compile(r"@([\w.-]+)\b[:,]?\s*")
 _TEXT_TRAILER = re.compile(r"\s*(?:\*+/|-->|#\}|%\}|\\)\s*$")
 MAX_TEXT = 300
-SEARCH_CHUNK = 1000
+SEARCH_CHUNK_BYTES = 512 * 1024  # of path arguments per ripgrep run (well under ARG_MAX)
 SEARCH_TIMEOUT_S = 300.0
 DEFAULT_BLAME_BUDGET_S = 20.0
 BLAME_WORKERS = 4
@@ -107,6 +108,7 @@ class TodosCollector:
         recorded as skipped here, without reading them."""
         out: dict[str, tuple[str | None, bool]] = {}
         root = ctx.repo.root
+        base = str(root) + os.sep
         limit = ctx.repo.max_file_bytes
         listed = set(ctx.files())
         for path in ctx.files():
@@ -116,11 +118,11 @@ class TodosCollector:
             if language is None and name_has_dot(path.rsplit("/", 1)[-1]):
                 continue  # a known non-code extension (Markdown, JSON, text, images…)
             try:
-                st = (root / path).lstat()
+                st = os.lstat(base + path)
             except OSError as exc:
                 ctx.skip(path, f"unreadable: {exc.strerror or exc}")
                 continue
-            link = (root / path).is_symlink()
+            link = stat.S_ISLNK(st.st_mode)
             if link:
                 target = ctx.repo.resolve(path)
                 if not isinstance(target, Path):
@@ -150,14 +152,15 @@ class TodosCollector:
             language = language_from_shebang(text[:SHEBANG_PROBE_BYTES].split("\n", 1)[0])
             if language is None:
                 return None
-        if MARKER.search(text) is None:
+        matches = find_tags(text)
+        if not matches:
             return language, []
         try:
-            spans = comment_spans(text, language)
+            spans = comment_spans(text, language, limit=matches[-1][0])
         except RecursionError:  # pathological nesting of ${…} / f-string fields
             ctx.skip(path, f"too deeply nested to lex as {language}")
             return None
-        return language, _markers(text, spans, path, language, opts.ticket)
+        return language, _markers(text, matches, spans, path, language, opts.ticket)
 
 
 # ---- options ----------------------------------------------------------------------------------------
@@ -231,11 +234,10 @@ def _search_rg(root: Path, paths: Sequence[str]) -> set[str] | None:
     found: set[str] = set()
     cmd = ["rg", "--no-config", "--files-with-matches", "--null", "--text", "--fixed-strings",
            "--no-messages", *(arg for tag in TAGS for arg in ("-e", tag)), "--"]
-    for start in range(0, len(paths), SEARCH_CHUNK):
+    for chunk in _chunks(paths, SEARCH_CHUNK_BYTES):
         try:
             out = subprocess.run(
-                [*cmd, *paths[start : start + SEARCH_CHUNK]], cwd=root, capture_output=True,
-                timeout=SEARCH_TIMEOUT_S, check=False,
+                [*cmd, *chunk], cwd=root, capture_output=True, timeout=SEARCH_TIMEOUT_S, check=False
             )
         except (OSError, subprocess.TimeoutExpired):
             return None
@@ -243,6 +245,19 @@ def _search_rg(root: Path, paths: Sequence[str]) -> set[str] | None:
             return None
         found.update(os.fsdecode(p).removeprefix("./") for p in out.stdout.split(b"\0") if p)
     return found
+
+
+def _chunks(paths: Sequence[str], max_bytes: int) -> Iterable[list[str]]:
+    chunk: list[str] = []
+    size = 0
+    for path in paths:
+        if chunk and size + len(path) + 1 > max_bytes:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(path)
+        size += len(path) + 1
+    if chunk:
+        yield chunk
 
 
 def _search_git(ctx: CollectContext, paths: Sequence[str]) -> set[str] | None:
@@ -281,27 +296,48 @@ def _search_python(root: Path, paths: Sequence[str]) -> set[str]:
 # ---- markers in one file ----------------------------------------------------------------------------
 
 
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def find_tags(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, tag)`` of every whole-word tag, in order: the matches of ``MARKER`` (``\\b`` is a
+    change between a word character — ``str.isalnum()`` or ``_`` — and anything else), found with
+    ``str.find``, which is many times faster than ``re`` on an alternation."""
+    found: list[tuple[int, int, str]] = []
+    n = len(text)
+    for tag in TAGS:
+        i = text.find(tag)
+        while i >= 0:
+            end = i + len(tag)
+            if (i == 0 or not _is_word_char(text[i - 1])) and (end == n or not _is_word_char(text[end])):
+                found.append((i, end, tag))
+            i = text.find(tag, end)
+    found.sort()
+    return found
+
+
 def _markers(
-    text: str, spans: Sequence[tuple[int, int]], path: str, language: str, ticket: re.Pattern[str]
+    text: str, matches: Sequence[tuple[int, int, str]], spans: Sequence[tuple[int, int]], path: str,
+    language: str, ticket: re.Pattern[str],
 ) -> list[dict[str, Any]]:
     """One item per line: the first tag on that line that lies wholly inside a comment."""
     starts = [s for s, _ in spans]
-    line_starts: list[int] | None = None
     seen_lines: set[int] = set()
     items: list[dict[str, Any]] = []
-    for m in MARKER.finditer(text):
-        k = bisect.bisect_right(starts, m.start()) - 1
-        if k < 0 or m.end() > spans[k][1]:
+    line, counted_to = 1, 0  # line number of offset `counted_to` (matches come in order)
+    for start, stop, tag in matches:
+        k = bisect.bisect_right(starts, start) - 1
+        if k < 0 or stop > spans[k][1]:
             continue
-        if line_starts is None:
-            line_starts = [0, *(nl.end() for nl in re.finditer("\n", text))]
-        line = bisect.bisect_right(line_starts, m.start())
+        line += text.count("\n", counted_to, start)
+        counted_to = start
         if line in seen_lines:
             continue
         seen_lines.add(line)
-        line_end = text.find("\n", m.end())
+        line_end = text.find("\n", stop)
         end = min(spans[k][1], len(text) if line_end < 0 else line_end)
-        items.append(_item(path, line, language, m.group(1), text[m.end() : end], ticket=ticket))
+        items.append(_item(path, line, language, tag, text[stop:end], ticket=ticket))
     return items
 
 

@@ -113,7 +113,8 @@ def test_crlf_and_no_trailing_newline(tmp_path: Path) -> None:
 
 def test_pathological_nesting_is_a_skip_not_a_crash(tmp_path: Path) -> None:
     depth = 5000
-    (tmp_path / "deep.ts").write_text("// TODO: top\nconst s = " + "`${" * depth + "1" + "}`" * depth + ";\n")
+    nested = "`${" * depth + "1" + "}`" * depth
+    (tmp_path / "deep.ts").write_text(f"const s = {nested};\n// TODO: after the nesting\n")
     document = run(tmp_path)
     assert document["meta"]["collectors"]["todos"]["status"] == "ok"
     assert document["meta"]["collectors"]["todos"]["skipped"] == [
