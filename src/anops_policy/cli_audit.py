@@ -53,7 +53,10 @@ def logged_line(report: Any) -> str:
     lines = [f"decision log: {logged['log']} · seq {event['seq']} · decision {event['decision_id']} · "
              f"head {event['hash']}" + (" (signed)" if event.get("signature") else "")]
     pending = set(event.get("signoff_policies") or [])
-    if any(d.get("policy") in pending and d.get("outcome") == "fail" for d in event.get("decisions", [])):
+    decisions = event.get("decisions", [])
+    blocking = any(d.get("blocking") and d.get("policy") not in pending for d in decisions)
+    # the hint only when a sign-off would be accepted (signoff refuses blocking failures)
+    if not blocking and any(d.get("policy") in pending and d.get("outcome") == "fail" for d in decisions):
         where = "" if logged.get("default_path") else f" --decision-log {logged['log']}"
         lines.append(f"sign off with: anops-policy signoff {logged['root']}{where} --decision {event['decision_id']} "
                      "--as <your name>")
@@ -99,7 +102,12 @@ def audit() -> None:
 def verify_cmd(log: Path | None, expect_head: str | None, public_keys: tuple[Path, ...], require_signed: bool,
                require_signoff: str | None, no_objects: bool, fmt: str) -> None:
     """Verify the decision log LOG: exit 0 when intact; 1 naming the first broken record and why
-    (hash mismatch, missing seq, reordered, bad signature, torn line, truncated)."""
+    (hash mismatch, missing seq, reordered, bad signature, torn line, truncated).
+
+    The chain and the head file catch edited, deleted, reordered and removed records. Someone who
+    rewrites the whole log and its head without the signing key is caught only with --public-key or
+    with --expect-head (a head recorded elsewhere: CI output, a git note); without either the log is
+    tamper-evident against edits, not against a full rewrite."""
     from anops_policy.log_verify import VerifyOptions, verify_log  # noqa: PLC0415
 
     if require_signed and not public_keys:

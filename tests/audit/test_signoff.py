@@ -45,7 +45,8 @@ def test_signoff_flow(gitrepo: Tiny) -> None:
     assert pending["outcome"] == "fail" and pending["blocking"] is False and pending["enforcement"] == "advisory"
     assert pending["message"] == "sign-off pending: run anops-policy signoff --decision latest --as <your name>"
     decision_id = events(t.log)[-1]["decision_id"]
-    assert f"sign off with: anops-policy signoff {t.repo} --decision {decision_id} --as <your name>" in first.stderr
+    assert f"decision {decision_id}" in first.stderr
+    assert "sign off with" not in first.stderr  # not while a sign-off would be refused
 
     refused = invoke("signoff", str(t.repo), "--decision", "latest", "--as", "jane")
     assert refused.exit_code == 1
@@ -57,6 +58,8 @@ def test_signoff_flow(gitrepo: Tiny) -> None:
     commit = fix_todo(t)
     clean = t.eval("--format", "json")
     assert clean.exit_code == 0  # the pending sign-off is advisory: eval is not blocked
+    clean_id = events(t.log)[-1]["decision_id"]
+    assert f"sign off with: anops-policy signoff {t.repo} --decision {clean_id} --as <your name>" in clean.stderr
     data = report(clean.stdout)
     assert data["summary"]["line"] == "1 of 2 checklist items satisfied · 0 blocking failures"
     again = report(t.eval("--format", "json").stdout)
