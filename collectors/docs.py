@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from anops_policy.collectors.comment_lexer import comment_spans
-from anops_policy.collectors.markdown_doc import CodeBlock, Document, Heading, parse
+from anops_policy.collectors.markdown_doc import CodeBlock, Document, Heading, MissingDependency, parse
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import CollectorFailed
@@ -236,6 +236,8 @@ def _load(ctx: CollectContext, path: str) -> Document | None:
     fmt = "rst" if path.lower().endswith(".rst") else "markdown"
     try:
         return parse(text, fmt)
+    except MissingDependency as exc:
+        raise CollectorFailed(str(exc)) from None
     except Exception as exc:  # one odd document must not cost the whole section
         ctx.skip(path, f"could not parse as {fmt}: {type(exc).__name__}: {exc}"[:300])
         return None

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,21 @@ class Document:
     tasks: list[TaskItem] = field(default_factory=list)
 
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 _TASK = re.compile(r"\[([ xX])\]\s+")
+
+
+class MissingDependency(Exception):
+    """markdown-it-py is not installed."""
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # imported on first use: without markdown-it-py only the docs collector fails, not the engine
+    try:
+        from markdown_it import MarkdownIt  # noqa: PLC0415
+    except ImportError as exc:
+        raise MissingDependency("markdown-it-py is not installed (pip install markdown-it-py)") from exc
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 def parse(text: str, fmt: str) -> Document:
@@ -90,7 +106,7 @@ def _walk_inline(doc: Document, inline: Token, first_line: int) -> None:
 
 def parse_markdown(text: str) -> Document:
     doc = Document("markdown")
-    tokens = _MD.parse(text)
+    tokens = _markdown().parse(text)
     pending_heading: Token | None = None
     in_list_item: list[int] = []  # start lines of the open list items
     for index, tok in enumerate(tokens):
