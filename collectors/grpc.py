@@ -443,7 +443,8 @@ class GrpcCollector:
                     inner = toks[i + 3 : sc.match[i + 2]]
                     if any(x.kind == STR and x.text == "OUT_DIR" for x in inner):
                         name = next((x.text for x in inner if x.kind == STR and x.text.endswith(".rs")), "")
-                        package = posixpath.basename(name)[:-3] or None
+                        # only a module named after a proto package is generated gRPC/protobuf code
+                        package = posixpath.basename(name)[:-3] if posixpath.basename(name)[:-3] in by_package else None
                 if package is not None:
                     matches: list[str | None] = [*by_package.get(package, [])] or [None]
                     for proto_path in matches:
