@@ -1,0 +1,83 @@
+"""The README's policy index is generated from the policy files: it is current, lists every built-in
+policy, and regenerating it only ever rewrites the text between its two markers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pack_helpers import ROOT
+
+from anops_policy import policy_index
+from anops_policy.loading import load_pack
+
+README = ROOT / "README.md"
+
+
+def test_readme_index_is_current() -> None:
+    assert policy_index.main(["--check", "--readme", str(README)]) == 0, (
+        "README.md's policy index is stale: run `python -m anops_policy.policy_index`"
+    )
+
+
+def test_index_lists_every_policy_file_with_its_metadata() -> None:
+    block = policy_index.render(policy_index.builtin_pack())
+    assert block.startswith(policy_index.BANNER)
+    rows = [line for line in block.splitlines() if line.startswith("| [`")]
+    ids = sorted(p.stem for p in (ROOT / "policies").glob("*.yaml") if p.stem != "pack")
+    assert sorted(row.split("`")[1] for row in rows) == ids
+    no_todos = next(row for row in rows if "`no-todos-in-release-files`" in row)
+    assert no_todos.endswith(
+        "| 5.1 Release-critical files carry no TODO/FIXME markers | 5. Outstanding TODOs in Code | high | soft |"
+    )
+    signoff = next(row for row in rows if "`engineer-signed-off`" in row)
+    assert signoff.endswith("| medium | advisory |")
+    # checklist order: the item column never goes back
+    items = [row.split(" | ")[2].split(" ")[0] for row in rows]
+    order = [item.id for item in policy_index.builtin_pack().items]
+    assert [order.index(i) for i in items] == sorted(order.index(i) for i in items)
+
+
+def test_check_fails_on_a_stale_index_and_regeneration_touches_only_the_block(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    before, after = "# Title\n\nintro\n\n", "\n## Next\n\nmore | text <!-- policy-index:x -->\n"
+    readme.write_text(f"{before}{policy_index.START}\nhand-written row\n{policy_index.END}{after}", encoding="utf-8")
+    assert policy_index.main(["--check", "--readme", str(readme)]) == 1
+    assert "hand-written row" in readme.read_text(encoding="utf-8")  # --check changes nothing
+    assert policy_index.main(["--readme", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith(before + policy_index.START + "\n" + policy_index.BANNER)
+    assert text.endswith(policy_index.END + after)
+    assert "hand-written row" not in text
+    assert policy_index.main(["--check", "--readme", str(readme)]) == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no markers at all\n",
+        f"{policy_index.END}\n{policy_index.START}\n",
+        f"{policy_index.START}\n{policy_index.START}\n",
+    ],
+    ids=["missing", "reversed", "duplicated"],
+)
+def test_bad_markers_are_a_usage_error(tmp_path: Path, text: str) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(text, encoding="utf-8")
+    assert policy_index.main(["--readme", str(readme)]) == 2
+    assert readme.read_text(encoding="utf-8") == text
+
+
+def test_phased_enforcement_is_spelled_out(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    shutil.copy(ROOT / "policies" / "pack.yaml", pack / "pack.yaml")
+    source = (ROOT / "policies" / "tests-passed.yaml").read_text(encoding="utf-8")
+    phased = source.replace(
+        "enforcement: soft\n", "enforcement: [{level: advisory, until: 2027-01-15}, {level: hard}]\n"
+    )
+    assert phased != source
+    (pack / "tests-passed.yaml").write_text(phased, encoding="utf-8")
+    block = policy_index.render(load_pack(pack))
+    assert "| high | advisory until 2027-01-15, then hard |" in block
