@@ -324,18 +324,29 @@ class Stub:
 
 
 class _ReadOnce(CollectContext):
-    """The run's context, reading each file at most once (stubs and protos are read by several steps;
-    an unreadable file is recorded as skipped once). Skips land in the original context's list."""
+    """The run's context, recording an unreadable file as skipped once however often it is asked for,
+    and keeping the texts read more than once (protos and Python stubs; every Rust file is read for
+    codegen markers, so those are not kept). Skips land in the original context's list."""
+
+    _KEEP = (".proto", ".py", ".pyi")
 
     @classmethod
     def wrap(cls, ctx: CollectContext) -> _ReadOnce:
         return cls(repo=ctx.repo, config=ctx.config, now=ctx.now, facts=ctx.facts, skips=ctx.skips)
 
     def read_text(self, path: str, *, max_bytes: int | None = None) -> str | None:
-        texts: dict[str, str | None] = self.__dict__.setdefault("_texts", {})
-        if path not in texts:
-            texts[path] = super().read_text(path, max_bytes=max_bytes)
-        return texts[path]
+        texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
+        unreadable: set[str] = self.__dict__.setdefault("_unreadable", set())
+        if path in texts:
+            return texts[path]
+        if path in unreadable:
+            return None
+        text = super().read_text(path, max_bytes=max_bytes)
+        if text is None:
+            unreadable.add(path)
+        elif path.endswith(self._KEEP):
+            texts[path] = text
+        return text
 
 
 class GrpcCollector:
