@@ -253,9 +253,39 @@ def _program(tree: Tree) -> Any:
     return prog
 
 
-def to_cel(value: Any) -> CELValue:
-    """Convert JSON-shaped Python data to CEL values (done once per run for the fact document)."""
-    return celpy.adapter.json_to_cel(value)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+class CelValueError(ValueError):
+    """Data that has no CEL value (an integer outside 64 bits); ``path`` says where."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def _check_ints(value: Any, path: str) -> None:
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int) and not INT64[0] <= item <= INT64[1]:
+            raise CelValueError(where, f"integer {item} is outside CEL's 64-bit range (write it as a string)")
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+
+
+def to_cel(value: Any, path: str = "facts") -> CELValue:
+    """Convert JSON-shaped Python data to CEL values (done once per run for the fact document).
+    Raises ``CelValueError`` naming the path of a value CEL cannot hold."""
+    try:
+        return celpy.adapter.json_to_cel(value)
+    except ValueError:
+        _check_ints(value, path)
+        raise
 
 
 def timestamp(value: dt.datetime) -> CELValue:

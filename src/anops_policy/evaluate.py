@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from anops_policy import cel
-from anops_policy.errors import ConfigError
+from anops_policy.errors import ConfigError, InputError
 from anops_policy.explain import evidence_from, explain_failure, shorten
 from anops_policy.facts import collector_status
 from anops_policy.loading import _type_ok
@@ -264,7 +264,10 @@ def evaluate_packs(
     where: str = "config",
     progress: ProgressCallback | None = None,
 ) -> list[Decision]:
-    facts_cel = cel.to_cel(dict(document))  # converted once, shared by every policy (never mutated)
+    try:
+        facts_cel = cel.to_cel(dict(document))  # converted once, shared by every policy (never mutated)
+    except cel.CelValueError as exc:
+        raise InputError(f"fact document: {exc}") from None
     decisions: list[Decision] = []
     total, done = sum(len(pack.policies) for pack in packs), 0
     for pack in packs:

@@ -71,7 +71,11 @@ def run_example(policy: Policy, example: Example) -> ExampleResult:
     now = parse_now(example.now) if example.now else DEFAULT_EXAMPLE_NOW
     document = example_document(policy, example, now)
     params = resolve_params(policy, example.params, where=f"{policy.file} example '{example.name}'")
-    decisions = evaluate_policy(policy, document, cel.to_cel(document), params, RunSettings(now=now))
+    try:
+        facts = cel.to_cel(document)
+    except cel.CelValueError as exc:
+        raise ConfigError(f"{policy.file} example '{example.name}': {exc}") from None
+    decisions = evaluate_policy(policy, document, facts, params, RunSettings(now=now))
     outcome = aggregate(decisions)
     problems = []
     if outcome != example.expect:
@@ -98,7 +102,10 @@ def clause_coverage(policy: Policy) -> list[dict[str, Any]]:
             params = resolve_params(policy, example.params)
         except ConfigError:
             continue
-        base = {"facts": cel.to_cel(document), "params": cel.to_cel(params), "now": cel.timestamp(now)}
+        try:
+            base = {"facts": cel.to_cel(document), "params": cel.to_cel(params), "now": cel.timestamp(now)}
+        except cel.CelValueError:
+            continue
         for activation in _activations(policy, base):
             for index, part in enumerate(parts):
                 try:
