@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -89,31 +90,21 @@ def make_repo(root: Path, markers: int) -> Path:
 
 
 def run_eval(repo: Path, pack: Path, *extra: str) -> tuple[dict[str, object], int]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "anops_policy",
-            "eval",
-            str(repo),
-            "--policies",
-            str(pack),
-            "--format",
-            "json",
-            "--now",
-            "2026-11-26T12:00:00Z",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert peak >= before
-    return json.loads(proc.stdout), peak * 1024
+    """Run `eval` in a subprocess; return its JSON report and that process's own peak RSS in bytes
+    (``os.wait4`` reports the one child, unlike RUSAGE_CHILDREN which keeps the largest child ever)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "anops_policy", "eval", str(repo), "--policies", str(pack), "--format", "json",
+             "--now", "2026-11-26T12:00:00Z", "--no-decision-log", *extra],
+            stdout=out, stderr=err, text=True,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    assert proc.returncode in (0, 1), stderr
+    return json.loads(stdout), usage.ru_maxrss * 1024
 
 
 def decisions_of(report: dict[str, object], policy: str) -> list[dict[str, object]]:
