@@ -17,6 +17,7 @@ from anops_policy.cli import cli
 # table; a new policy or a changed collector that moves this set must be reviewed the same way.
 BEFORE_FAILURES = {
     ("cli-commands-have-integration-tests", "ao-cli"),
+    ("cli-tests-verify-built-artifacts", "ao-cli"),
     ("cli-tests-mock-external-commands", "ao-cli"),
     ("http-services-tested-for-startup-env-and-bad-requests", "api-service"),
     ("grpc-services-tested-for-internal-errors-and-env", "model-service"),
@@ -140,7 +141,7 @@ def test_sign_off_completes_the_checklist(tmp_path: Path) -> None:
     ready = ready_example(tmp_path / "ready")
     first = evaluate(ready, log=True)
     assert first.exit_code == 0
-    match = re.search(r"anops-policy signoff \S+ --decision (d-[0-9a-f]+)", first.text)
+    match = re.search(r"\bdecision (d-[0-9a-f]+)", first.text)
     assert match, first.text
     signed = CliRunner().invoke(
         cli, ["signoff", str(ready), "--decision", match.group(1), "--as", "jane@example.com"], catch_exceptions=False

@@ -121,7 +121,7 @@ def test_sign_off_flips_only_the_sign_off(tmp_path: Path) -> None:
     failures); only 6.1 changes."""
     repo = copy_example(tmp_path / "anops")
     before = evaluate(repo, log=True)
-    decision = re.search(r"--decision (d-[0-9a-f]+)", before.text)
+    decision = re.search(r"\bdecision (d-[0-9a-f]+)", before.text)
     assert decision, before.text
     signed = CliRunner().invoke(
         cli,
