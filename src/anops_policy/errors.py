@@ -41,7 +41,7 @@ class CollectorFailed(Exception):
     """Raised by a collector that is configured but cannot produce facts (status ``error``)."""
 
 
-class NotConfigured(Exception):  # noqa: N818 - a state, not a failure
+class NotConfigured(Exception):
     """Raised by a collector with nothing to collect because the repository config does not ask for it."""
 
     def __init__(self, reason: str, how_to_enable: str = "") -> None:
