@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from anops_policy.collect import Collector
 from anops_policy.collectors.ci import CiCollector
 from anops_policy.collectors.coverage import CoverageCollector
 from anops_policy.collectors.dockerfiles import DockerfilesCollector
@@ -17,6 +16,8 @@ from anops_policy.collectors.rust import RustCollector
 from anops_policy.collectors.signoff import SignoffCollector
 from anops_policy.collectors.tests import TestsCollector
 from anops_policy.collectors.todos import TodosCollector
+
+from anops_policy.collect import Collector
 
 BUILTIN: dict[str, Collector] = {
     "ci": CiCollector(),

@@ -20,7 +20,9 @@ class GitCollector:
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
         git = ctx.git
         if git is None:
-            raise NotConfigured("the evaluated directory is not inside a git repository", "run `git init` or evaluate a checkout")
+            raise NotConfigured(
+                "the evaluated directory is not inside a git repository", "run `git init` or evaluate a checkout"
+            )
         try:
             head = git.run("rev-parse", "--verify", "-q", "HEAD", check=False).strip() or None
             branch = git.run("rev-parse", "--abbrev-ref", "HEAD", check=False).strip() or None

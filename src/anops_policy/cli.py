@@ -43,7 +43,8 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
             raise click.BadParameter(f"'{value}': expected FORMAT=PATH, e.g. json=report.json", param_hint="--output")
         if name not in FORMATTERS:
             raise click.BadParameter(
-                f"unknown format '{name}'{suggest(name, FORMATTERS)}; known: {', '.join(FORMATTERS)}", param_hint="--output"
+                f"unknown format '{name}'{suggest(name, FORMATTERS)}; known: {', '.join(FORMATTERS)}",
+                param_hint="--output",
             )
         out.append((name, Path(path)))
     return out
@@ -63,7 +64,9 @@ class AnopsGroup(click.Group):
         except Exception as exc:
             if os.environ.get("ANOPS_POLICY_DEBUG"):
                 traceback.print_exc()
-            click.echo(f"internal error: {type(exc).__name__}: {exc} (set ANOPS_POLICY_DEBUG=1 for a traceback)", err=True)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} (set ANOPS_POLICY_DEBUG=1 for a traceback)", err=True
+            )
             ctx.exit(EXIT_INTERNAL)
 
 
@@ -89,37 +92,97 @@ def cli() -> None:
 @path_argument
 @config_option
 @policies_option
-@click.option("--facts", "facts_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Evaluate a saved fact document (from `anops-policy facts`) instead of collecting.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Format written to stdout.")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH",
-              help="Also write FORMAT to PATH (e.g. json=report.json). Repeatable.")
+@click.option(
+    "--facts",
+    "facts_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Evaluate a saved fact document (from `anops-policy facts`) instead of collecting.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Format written to stdout.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT to PATH (e.g. json=report.json). Repeatable.",
+)
 @now_option
-@click.option("--fail-on", type=click.Choice([lvl.value for lvl in Level]), default=None,
-              help="Lowest enforcement level that blocks (default: soft, or the config's evaluation.fail_on).")
-@click.option("--deadline", "deadline_s", type=click.FloatRange(min=0.01, max=600), default=None,
-              help="Per-policy evaluation deadline in seconds (default 2).")
-@click.option("--baseline", "baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="A previous JSON report or decision log (.jsonl): only failures not in it block.")
-@click.option("--github/--no-github", "github", default=None,
-              help="GitHub annotations on stderr and the Markdown step summary "
-                   "(default: on when GITHUB_ACTIONS=true).")
-@click.option("--decision-log", "decision_log", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Append this run to this log (default: the config's decision_log, else "
-                   "PATH/.anops-policy/decisions.jsonl).")
+@click.option(
+    "--fail-on",
+    type=click.Choice([lvl.value for lvl in Level]),
+    default=None,
+    help="Lowest enforcement level that blocks (default: soft, or the config's evaluation.fail_on).",
+)
+@click.option(
+    "--deadline",
+    "deadline_s",
+    type=click.FloatRange(min=0.01, max=600),
+    default=None,
+    help="Per-policy evaluation deadline in seconds (default 2).",
+)
+@click.option(
+    "--baseline",
+    "baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A previous JSON report or decision log (.jsonl): only failures not in it block.",
+)
+@click.option(
+    "--github/--no-github",
+    "github",
+    default=None,
+    help="GitHub annotations on stderr and the Markdown step summary (default: on when GITHUB_ACTIONS=true).",
+)
+@click.option(
+    "--decision-log",
+    "decision_log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Append this run to this log (default: the config's decision_log, else PATH/.anops-policy/decisions.jsonl).",
+)
 @click.option("--no-decision-log", "no_decision_log", is_flag=True, help="Do not record this run in the decision log.")
-@click.option("--signing-key", "signing_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              default=None, help="Ed25519 private key (PEM) to sign the logged event "
-                                 "(default: the key in $ANOPS_POLICY_SIGNING_KEY, if set).")
-@click.option("--trusted-config", "trusted_config", metavar="REF", default=None,
-              help="Read anops-policy.yaml from this git ref (e.g. origin/main), not the working tree, "
-                   "and report every difference the working tree would make.")
+@click.option(
+    "--signing-key",
+    "signing_key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Ed25519 private key (PEM) to sign the logged event (default: the key in $ANOPS_POLICY_SIGNING_KEY, if set).",
+)
+@click.option(
+    "--trusted-config",
+    "trusted_config",
+    metavar="REF",
+    default=None,
+    help="Read anops-policy.yaml from this git ref (e.g. origin/main), not the working tree, "
+    "and report every difference the working tree would make.",
+)
 @verbosity_options
-def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], facts_file: Path | None, fmt: str,
-             outputs: tuple[str, ...], now: str | None, fail_on: str | None, deadline_s: float | None,
-             baseline: Path | None, github: bool | None, decision_log: Path | None, no_decision_log: bool,
-             signing_key: Path | None, trusted_config: str | None, quiet: int, verbose: int) -> None:
+def eval_cmd(
+    path: Path,
+    config_file: Path | None,
+    policies: tuple[Path, ...],
+    facts_file: Path | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    now: str | None,
+    fail_on: str | None,
+    deadline_s: float | None,
+    baseline: Path | None,
+    github: bool | None,
+    decision_log: Path | None,
+    no_decision_log: bool,
+    signing_key: Path | None,
+    trusted_config: str | None,
+    quiet: int,
+    verbose: int,
+) -> None:
     """Collect facts for PATH (default: .), evaluate the policy packs, report, and exit 1 when a
     blocking policy failed or errored (0 otherwise; 2 for bad input or config).
 
@@ -141,10 +204,19 @@ def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], f
     targets = _parse_outputs(outputs)
     progress = terminal_progress(sys.stderr, quiet=quiet > 0)
     request = EvalRequest(
-        path=path, config_file=config_file, policies=policies, facts_file=facts_file,
-        now=parse_now(now) if now else None, fail_on=Level(fail_on) if fail_on else None, deadline_s=deadline_s,
-        baseline=baseline, progress=progress,
-        record=not no_decision_log, decision_log=decision_log, signing_key=signing_key, trusted_config=trusted_config,
+        path=path,
+        config_file=config_file,
+        policies=policies,
+        facts_file=facts_file,
+        now=parse_now(now) if now else None,
+        fail_on=Level(fail_on) if fail_on else None,
+        deadline_s=deadline_s,
+        baseline=baseline,
+        progress=progress,
+        record=not no_decision_log,
+        decision_log=decision_log,
+        signing_key=signing_key,
+        trusted_config=trusted_config,
     )
     try:
         report, _document, _config, _packs = run_eval(request)
@@ -173,10 +245,24 @@ def eval_cmd(path: Path, config_file: Path | None, policies: tuple[Path, ...], f
 @cli.command("facts")
 @path_argument
 @config_option
-@click.option("--only", "only", multiple=True, metavar="NAME", help="Collect only this fact section (and what it needs). Repeatable.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Collect only this fact section (and what it needs). Repeatable.",
+)
 @now_option
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path, dir_okay=False), help="Write to a file instead of stdout.")
-def facts_cmd(path: Path, config_file: Path | None, only: tuple[str, ...], now: str | None, output: Path | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to a file instead of stdout.",
+)
+def facts_cmd(
+    path: Path, config_file: Path | None, only: tuple[str, ...], now: str | None, output: Path | None
+) -> None:
     """Print the fact document the collectors produce for PATH, as JSON.
 
     \b
@@ -222,7 +308,9 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
 
 @cli.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--coverage", is_flag=True, help="Show which top-level rule clauses the examples saw both true and false.")
+@click.option(
+    "--coverage", is_flag=True, help="Show which top-level rule clauses the examples saw both true and false."
+)
 @verbosity_options
 def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) -> None:
     """Run every policy's examples; fail when an example's outcome differs from its `expect`, or a
@@ -250,7 +338,8 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) 
         click.echo(f"{mark} {policy.id} ({len(result.examples)} examples)")
         for ex in result.examples:
             if not ex.ok or verbose:
-                click.echo(f"    {'✓' if ex.ok else '✗'} {ex.example.name}: {ex.outcome.value}{' — ' + ex.detail if ex.detail else ''}")
+                detail = f" — {ex.detail}" if ex.detail else ""
+                click.echo(f"    {'✓' if ex.ok else '✗'} {ex.example.name}: {ex.outcome.value}{detail}")
         for problem in result.problems:
             click.echo(f"    ✗ {problem}")
         for clause in result.coverage:
@@ -275,7 +364,11 @@ def explain_cmd(policy_id: str, policies: tuple[Path, ...]) -> None:
     from anops_policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
     from anops_policy.validation import suggest  # noqa: PLC0415
 
-    packs = [load_pack(p) for p in policies] if policies else [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
+    packs = (
+        [load_pack(p) for p in policies]
+        if policies
+        else [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
+    )
     found = {p.id: (pack, p) for pack in packs for p in pack.policies}
     if policy_id not in found:
         raise ConfigError(f"unknown policy '{policy_id}'{suggest(policy_id, found)}")

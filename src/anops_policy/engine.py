@@ -32,7 +32,9 @@ def parse_now(text: str | None) -> datetime:
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"--now '{text}': expected an ISO date (2026-11-26) or timestamp (2026-11-26T10:00:00Z)") from None
+        raise ConfigError(
+            f"--now '{text}': expected an ISO date (2026-11-26) or timestamp (2026-11-26T10:00:00Z)"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -86,8 +88,13 @@ def required_sections(packs: Sequence[Pack]) -> list[str]:
     return sorted(names)
 
 
-def gather(path: Path, config: RepoConfig, now: datetime, only: Sequence[str] | None = None,
-           progress: ProgressCallback | None = None) -> dict[str, Any]:
+def gather(
+    path: Path,
+    config: RepoConfig,
+    now: datetime,
+    only: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
     if not path.is_dir():
         raise ConfigError(f"{path}: not a directory")
     return collect_facts(path, config, now=now, only=only, progress=progress)
@@ -109,8 +116,11 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         config = trusted.config
     else:
         config = resolve_config(request.path, request.config_file)
-    recorder = (log_events.Recorder.start(request.path, config, request.decision_log, request.signing_key,
-                                          request.trace_id) if request.record else None)
+    recorder = (
+        log_events.Recorder.start(request.path, config, request.decision_log, request.signing_key, request.trace_id)
+        if request.record
+        else None
+    )
     packs = resolve_packs(config, request.policies)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     if request.facts_file is not None:
@@ -130,7 +140,9 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         if pid not in known:
             from anops_policy.validation import suggest  # noqa: PLC0415
 
-            raise ConfigError(f"config {config.where('params', pid)}: params for unknown policy '{pid}'{suggest(pid, known)}")
+            raise ConfigError(
+                f"config {config.where('params', pid)}: params for unknown policy '{pid}'{suggest(pid, known)}"
+            )
     decisions = evaluate_packs(
         packs, document, overrides, settings, where=config.file or "config", progress=request.progress
     )
@@ -144,14 +156,28 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         "repo_prefix": repo_prefix(request.path),
     }
     waived = waivers.apply_waivers(decisions, waivers.parse_waivers(config, now, known), now)
-    report = Report(packs=packs, decisions=decisions, run=run, collectors=document["meta"]["collectors"],
-                    waivers=waived.entries, config_changes=trusted.changes if trusted else [])
+    report = Report(
+        packs=packs,
+        decisions=decisions,
+        run=run,
+        collectors=document["meta"]["collectors"],
+        waivers=waived.entries,
+        config_changes=trusted.changes if trusted else [],
+    )
     report.notes.extend([*waived.notes, *(trusted.notes if trusted else [])])
     if baseline is not None:
         apply_baseline(report, baseline)
     if recorder is not None:
         report.logged = recorder.record(
-            report, document, config, packs, {"fail_on": fail_on.value, "deadline_s": deadline,
-                                              "baseline": str(request.baseline) if request.baseline else None},
-            trusted.source() if trusted else None)
+            report,
+            document,
+            config,
+            packs,
+            {
+                "fail_on": fail_on.value,
+                "deadline_s": deadline,
+                "baseline": str(request.baseline) if request.baseline else None,
+            },
+            trusted.source() if trusted else None,
+        )
     return report, document, config, packs

@@ -13,7 +13,9 @@ from anops_policy.errors import EXIT_BLOCKING, EXIT_OK
 from anops_policy.model import Decision, Outcome, Pack
 
 SATISFYING = {Outcome.PASS, Outcome.WAIVED, Outcome.NOT_APPLICABLE}
-OUTCOME_ORDER = {o: i for i, o in enumerate([Outcome.ERROR, Outcome.FAIL, Outcome.WAIVED, Outcome.PASS, Outcome.NOT_APPLICABLE])}
+OUTCOME_ORDER = {
+    o: i for i, o in enumerate([Outcome.ERROR, Outcome.FAIL, Outcome.WAIVED, Outcome.PASS, Outcome.NOT_APPLICABLE])
+}
 
 
 @dataclass
@@ -113,8 +115,15 @@ class Report:
                 "line": self.summary_line(),
             },
             "items": [
-                {"pack": i.pack, "id": i.id, "title": i.title, "section": i.section, "status": i.status,
-                 "satisfied": i.satisfied, "decisions": [index[id(d)] for d in i.decisions]}
+                {
+                    "pack": i.pack,
+                    "id": i.id,
+                    "title": i.title,
+                    "section": i.section,
+                    "status": i.status,
+                    "satisfied": i.satisfied,
+                    "decisions": [index[id(d)] for d in i.decisions],
+                }
                 for i in self.items
             ],
             "decisions": [d.to_json() for d in self.decisions],
