@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -89,22 +87,30 @@ def make_repo(root: Path, markers: int) -> Path:
     return repo
 
 
+# Runs the CLI and, at exit, records the process's own high-water RSS from /proc (VmHWM belongs to the
+# address space created at exec, so unlike ru_maxrss it never includes the forking pytest worker).
+WRAPPER = """
+import atexit, sys
+hwm_file = sys.argv.pop(1)
+def record():
+    with open("/proc/self/status") as status, open(hwm_file, "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(record)
+from anops_policy.cli import main
+main(sys.argv[1:])
+"""
+
+
 def run_eval(repo: Path, pack: Path, *extra: str) -> tuple[dict[str, object], int]:
-    """Run `eval` in a subprocess; return its JSON report and that process's own peak RSS in bytes
-    (``os.wait4`` reports the one child, unlike RUSAGE_CHILDREN which keeps the largest child ever)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "anops_policy", "eval", str(repo), "--policies", str(pack), "--format", "json",
-             "--now", "2026-11-26T12:00:00Z", "--no-decision-log", *extra],
-            stdout=out, stderr=err, text=True,
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    assert proc.returncode in (0, 1), stderr
-    return json.loads(stdout), usage.ru_maxrss * 1024
+    """Run `eval` in a subprocess; return its JSON report and its own peak RSS in bytes."""
+    hwm = repo.parent / "hwm.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(hwm), "eval", str(repo), "--policies", str(pack), "--format", "json",
+         "--now", "2026-11-26T12:00:00Z", "--no-decision-log", *extra],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout), int(hwm.read_text()) * 1024
 
 
 def decisions_of(report: dict[str, object], policy: str) -> list[dict[str, object]]:
