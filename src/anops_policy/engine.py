@@ -12,7 +12,7 @@ from anops_policy.baseline import apply_baseline, load_baseline
 from anops_policy.config import RepoConfig, find_config, load_config
 from anops_policy.errors import ConfigError
 from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
-from anops_policy.facts import iso, load_fact_file
+from anops_policy.facts import iso, load_fact_file, parse_timestamp
 from anops_policy.gather import collect_facts
 from anops_policy.loading import load_pack, resolve_pack_ref
 from anops_policy.model import Level, Pack
@@ -68,15 +68,23 @@ def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
 
 def resolve_packs(config: RepoConfig, policies: Sequence[Path]) -> list[Pack]:
     if policies:
-        return [load_pack(p) for p in policies]
-    base = Path(config.file).parent if config.file else Path()
-    packs = []
-    for ref in config.packs:
-        folder = resolve_pack_ref(ref, base)
-        packs.append(load_pack(folder, display=ref if ref.startswith("builtin:") else str(folder)))
-    ids = [p.id for p in packs]
-    if len(set(ids)) != len(ids):
-        raise ConfigError(f"packs: the same pack id appears twice in {ids}")
+        packs = [load_pack(p) for p in policies]
+        where = "--policies"
+    else:
+        base = Path(config.file).parent if config.file else Path()
+        packs = []
+        for ref in config.packs:
+            folder = resolve_pack_ref(ref, base)
+            packs.append(load_pack(folder, display=ref if ref.startswith("builtin:") else str(folder)))
+        where = f"config {config.where('packs')}: packs"
+    seen: dict[str, str] = {}
+    for pack in packs:
+        if pack.id in seen:
+            raise ConfigError(
+                f"{where}: pack id '{pack.id}' is used by both {seen[pack.id]} and {pack.source}; "
+                "give each pack.yaml its own id (items and decisions are grouped by pack id)"
+            )
+        seen[pack.id] = pack.source
     return packs
 
 
@@ -125,7 +133,7 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     if request.facts_file is not None:
         document = load_fact_file(request.facts_file)
-        now = request.now or datetime.fromisoformat(document["meta"]["now"].replace("Z", "+00:00"))
+        now = request.now or parse_timestamp(document["meta"]["now"])
     else:
         now = request.now or parse_now(None)
         collect_config = log_events.config_for_collectors(config, request.decision_log)

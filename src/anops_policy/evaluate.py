@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from anops_policy import cel
@@ -48,7 +48,15 @@ def resolve_params(policy: Policy, overrides: Mapping[str, Any], where: str = "c
             raise ConfigError(
                 f"{where}: parameter '{name}' of policy '{policy.id}' must be a {param.type}, got {value!r}"
             )
+        if isinstance(value, int) and not isinstance(value, bool) and not cel.INT64[0] <= value <= cel.INT64[1]:
+            raise ConfigError(
+                f"{where}: parameter '{name}' of policy '{policy.id}' is outside the 64-bit integer range"
+            )
         values[name] = value
+    # CEL never compares an int with a double: a `number` parameter is always a double
+    for param in policy.params:
+        if param.type == "number" and isinstance(values[param.name], int):
+            values[param.name] = float(values[param.name])
     return values
 
 
@@ -68,8 +76,14 @@ class _Run:
         self.document = document
         self.settings = settings
         self.pack_id = pack_id
-        self.level = policy.level_on(settings.now.date())
-        self.base = {"facts": facts_cel, "params": cel.to_cel(dict(params)), "now": cel.timestamp(settings.now)}
+        self.level = policy.level_on(settings.now.astimezone(UTC).date())
+        self.base = {
+            "facts": facts_cel,
+            "params": cel.to_cel(dict(params), path="params"),
+            "now": cel.timestamp(settings.now),
+        }
+        # failures whose explanation is built after the outcomes (activation, variables, subject)
+        self.to_explain: list[tuple[Decision, dict[str, Any], dict[str, Any], Any]] = []
 
     def decision(
         self,
@@ -120,7 +134,45 @@ class _Run:
                     "simplify the rule (prefer by_path lookups and collector counts over nested loops)",
                 )
             )
+        self._explain_failures()
         return decisions
+
+    def _explain_failures(self) -> None:
+        """Explanations re-evaluate clauses and ``all()`` elements: they get their own time budget, so a
+        rule that decided in time is never turned into an error by explaining it."""
+        pending = list(self.to_explain)
+        self.to_explain.clear()
+        try:
+            with cel.deadline(self.settings.deadline_s):
+                while pending:
+                    decision, activation, plain_vars, subject = pending[0]
+                    failed = explain_failure(self.policy.rule.tree, self.policy.rule.source, activation)
+                    self._complete(decision, activation, failed, plain_vars, subject)
+                    pending.pop(0)
+        except cel.DeadlineExceeded:
+            for decision, activation, plain_vars, subject in pending:
+                self._complete(decision, activation, [], plain_vars, subject, truncated=True)
+
+    def _complete(
+        self,
+        decision: Decision,
+        activation: Mapping[str, Any],
+        failed: list[dict[str, Any]],
+        plain_vars: dict[str, Any],
+        subject: Any,
+        *,
+        truncated: bool = False,
+    ) -> None:
+        evidence = evidence_from(failed, plain_vars, cel.to_python(subject) if subject is not None else None)
+        if not truncated:
+            evidence = self._evidence(activation, failed, plain_vars, subject)
+        decision.explanation = {"failed_clauses": failed, "variables": {k: shorten(v) for k, v in plain_vars.items()}}
+        if truncated:
+            decision.explanation["truncated"] = (
+                f"the explanation did not finish within {self.settings.deadline_s:g} s; variables and evidence only"
+            )
+        decision.evidence = evidence
+        decision.fingerprint = fingerprint(self.policy.id, decision.subject, evidence)
 
     def _evaluate(self, decisions: list[Decision]) -> None:
         policy = self.policy
@@ -195,15 +247,9 @@ class _Run:
         if result:
             return self.decision(Outcome.PASS, name, policy.title)
         plain_vars = {k: cel.to_python(v) for k, v in variables.items()}
-        failed = explain_failure(policy.rule.tree, policy.rule.source, activation)
-        evidence = self._evidence(activation, failed, plain_vars, subject)
-        explanation = {
-            "failed_clauses": failed,
-            "variables": {k: shorten(v) for k, v in plain_vars.items()},
-        }
-        return self.decision(
-            Outcome.FAIL, name, render(policy.message, activation), explanation=explanation, evidence=evidence
-        )
+        decision = self.decision(Outcome.FAIL, name, render(policy.message, activation))
+        self.to_explain.append((decision, activation, plain_vars, subject))
+        return decision
 
     def _evidence(
         self, activation: Mapping[str, Any], failed: list[dict[str, Any]], plain_vars: Mapping[str, Any], subject: Any

@@ -6,7 +6,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,24 @@ def assemble(
     return document
 
 
+# RFC 8785 (the digest's canonical form) and every JSON reader agree on integers only within ±(2**53 - 1)
+JSON_SAFE_INT = 2**53 - 1
+
+
+def unsafe_integer(value: Any, path: str) -> str | None:
+    """The path of the first integer outside the interoperable JSON range, or None."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > JSON_SAFE_INT:
+            return where
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return None
+
+
 @cache
 def _section_validator(name: str) -> jsonschema.Draft202012Validator:
     schema = {"$ref": f"https://anops.dev/schemas/facts/{name}.schema.json"}
@@ -100,11 +118,30 @@ def load_fact_file(path: Path) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"fact document {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"fact document {path}: nested too deeply to be a fact document") from None
     problems = document_errors(data)
     if problems:
         raise InputError(f"fact document {path} does not match the fact schema:\n  " + "\n  ".join(problems))
     assert isinstance(data, dict)
+    try:
+        parse_timestamp(data["meta"]["now"])
+    except ValueError:
+        raise InputError(f"fact document {path}: meta.now '{data['meta']['now']}' is not an ISO timestamp") from None
+    # the digest is what the decision log records as "the facts judged": it must be the content's own
+    actual = digest_of(data)
+    if data["meta"]["digest"] != actual:
+        raise InputError(
+            f"fact document {path}: meta.digest {data['meta']['digest']} does not match its content ({actual}); "
+            "the document was changed after it was collected — collect it again with `anops-policy facts`"
+        )
     return data
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An ISO 8601 timestamp (``Z`` or an offset; UTC when none) as an aware datetime."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def collector_status(document: Mapping[str, Any], name: str) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from typing import Any
 from anops_policy.collect import CollectContext, Collector, CollectorRun, order_collectors, run_collector
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.facts import assemble, section_errors
+from anops_policy.facts import assemble, section_errors, unsafe_integer
 from anops_policy.progress import CollectProgress, CountingRepo, ProgressCallback
 from anops_policy.repo import DEFAULT_MAX_FILE_BYTES, Repo
 from anops_policy.validation import suggest
@@ -56,6 +56,9 @@ def collect_facts(
         run = run_collector(collector, ctx)
         if run.status == "ok":
             problems = section_errors(collector.name, run.section)
+            bad_int = unsafe_integer(run.section, collector.name)
+            if bad_int is not None:
+                problems.append(f"{bad_int}: an integer beyond ±2^53 (JSON cannot carry it exactly)")
             if problems:
                 run = CollectorRun(
                     run.name,

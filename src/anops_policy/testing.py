@@ -11,7 +11,7 @@ from typing import Any
 from anops_policy import cel
 from anops_policy.engine import parse_now
 from anops_policy.errors import ConfigError
-from anops_policy.evaluate import RunSettings, evaluate_policy, resolve_params
+from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_policy, resolve_params
 from anops_policy.explain import clauses, source_of
 from anops_policy.model import Decision, Example, Outcome, Policy
 
@@ -106,14 +106,18 @@ def clause_coverage(policy: Policy) -> list[dict[str, Any]]:
             base = {"facts": cel.to_cel(document), "params": cel.to_cel(params), "now": cel.timestamp(now)}
         except cel.CelValueError:
             continue
-        for activation in _activations(policy, base):
-            for index, part in enumerate(parts):
-                try:
-                    value = cel.evaluate(part, activation)
-                except cel.CelRuntimeError:
-                    continue
-                if cel.is_bool(value):
-                    seen[index].add(bool(value))
+        try:
+            with cel.deadline(DEFAULT_DEADLINE_S):  # the same bound an evaluation of the example has
+                for activation in _activations(policy, base):
+                    for index, part in enumerate(parts):
+                        try:
+                            value = cel.evaluate(part, activation)
+                        except cel.CelRuntimeError:
+                            continue
+                        if cel.is_bool(value):
+                            seen[index].add(bool(value))
+        except cel.DeadlineExceeded:
+            continue  # that example's evaluation reports the deadline as its error outcome
     return [
         {"clause": source_of(part, policy.rule.source), "true": True in s, "false": False in s, "combinator": kind}
         for part, s in zip(parts, seen, strict=True)

@@ -64,7 +64,7 @@ def registry() -> Registry[Any]:
 
 def suggest(word: str, choices: Any) -> str:
     """`` (did you mean 'x'?)`` when a close match exists, else ``""``."""
-    match = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
@@ -80,7 +80,7 @@ def _describe(error: jsonschema.ValidationError) -> tuple[tuple[str | int, ...],
         allowed = list(schema.get("properties", {}))
         extras = [k for k in error.instance if k not in allowed]
         if extras:
-            key = extras[0]
+            key = str(extras[0])  # YAML allows `1:` or `true:` as keys
             return (*path, key), f"unknown field '{key}'{suggest(key, allowed)}", True
     if error.validator == "required":
         return path, error.message.replace("is a required property", "is required"), False

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from anops_policy.config import RepoConfig
@@ -65,7 +65,7 @@ class WaiverResult:
 
 def parse_waivers(config: RepoConfig, now: datetime, known_policies: Iterable[str] | None = None) -> list[Waiver]:
     """The config's waivers, checked: real dates, within the horizon, naming known policies."""
-    today = now.date()
+    today = now.astimezone(UTC).date()
     horizon = config.waiver_max_days
     latest = today + timedelta(days=horizon)
     known = set(known_policies) if known_policies is not None else None
@@ -98,7 +98,7 @@ def parse_waivers(config: RepoConfig, now: datetime, known_policies: Iterable[st
 
 def apply_waivers(decisions: Sequence[Decision], waivers: Sequence[Waiver], now: datetime) -> WaiverResult:
     """Mark covered decisions ``waived`` (not blocking) and annotate the others a waiver names."""
-    today = now.date()
+    today = now.astimezone(UTC).date()
     result = WaiverResult()
     for waiver in waivers:
         matched = [d for d in decisions if waiver.matches(d)]
