@@ -6,8 +6,9 @@ once at load time:
 
 * every identifier is bound (``facts``, ``params``, ``vars``, ``subject``, ``now``, macro variables);
 * every global function and method is one the engine provides;
-* ``facts.…`` paths exist in the fact schema, ``subject.…`` fields exist in the schema of the
-  ``for_each`` elements, macro variables are typed by the list they range over;
+* ``facts.…`` paths (``facts["todos"]`` too) exist in the fact schema, ``subject.…`` fields exist in the
+  schema of the ``for_each`` elements, macro variables are typed by the list they range over (a list
+  literal ``[x]`` is a list of ``x``'s type, never ``x``'s type itself);
 * ``params.x`` and ``vars.x`` name declared parameters and earlier variables;
 * the tree is no deeper than what evaluation can recurse through.
 """
@@ -26,6 +27,7 @@ from anops_policy.schema_nav import (
     element,
     is_scalar,
     iteration_element,
+    list_of,
 )
 from anops_policy.schema_nav import (
     field as schema_field,
@@ -144,7 +146,8 @@ class Checker:
             return self.select(current, str(token), token)
         return current
 
-    def select(self, base: Type, name: str, token: Any) -> Type:
+    def select(self, base: Type, name: str, token: Any, *, index: bool = False) -> Type:
+        """``base.name`` (or ``base["name"]`` when ``index``: a map's value is then named ``base[]``)."""
         if isinstance(base, Names):
             if name in base.members:
                 member: Type = base.members[name]
@@ -155,6 +158,8 @@ class Checker:
             return None
         if isinstance(base, SchemaRef):
             result = schema_field(base, name)
+            if result.ok and index and result.ref is not None and not result.declared:
+                return SchemaRef(result.ref.schema, result.ref.resolver, f"{base.path}[]")
             if result.ok:
                 return result.ref
             scalar = is_scalar(base)
@@ -171,15 +176,31 @@ class Checker:
 
     def v_member_index(self, node: lark.Tree[Any]) -> Type:
         base = self.visit(node.children[0])
+        index = string_index(node)
+        if index is not None and base is not None:  # facts["todos"] is facts.todos
+            return self.select(base, *index, index=True)
         self.visit(node.children[1])
         if isinstance(base, SchemaRef):
             return element(base)
         return None
 
-    def v_member_object(self, node: lark.Tree[Any]) -> Type:
+    # -- literals: a list or map is never the type of its one element ---------------------------------
+    def v_list_lit(self, node: lark.Tree[Any]) -> Type:
+        items = node.children[0].children if node.children and isinstance(node.children[0], lark.Tree) else []
+        types = [self.visit(item) for item in items]
+        first = types[0] if types else None
+        if isinstance(first, SchemaRef) and all(
+            isinstance(t, SchemaRef) and t.path == first.path and t.schema == first.schema for t in types
+        ):
+            return list_of(first)
+        return None
+
+    def _visit_all(self, node: lark.Tree[Any]) -> Type:
         for child in node.children:
             self.visit(child)
         return None
+
+    v_map_lit = v_mapinits = v_exprlist = v_fieldinits = v_member_object = _visit_all
 
     def v_member_dot_arg(self, node: lark.Tree[Any]) -> Type:
         target_node, token = node.children[0], node.children[1]
@@ -216,6 +237,32 @@ class Checker:
 
 
 _MISSING: Any = object()
+
+
+def string_index(node: lark.Tree[Any]) -> tuple[str, Any] | None:
+    """``(name, token)`` when the ``member_index`` node's index is a plain string literal (``x["name"]``)."""
+    current: Any = node.children[1]
+    while isinstance(current, lark.Tree) and len(current.children) == 1:
+        current = current.children[0]
+    if not isinstance(current, lark.Token) or current.type not in ("STRING_LIT", "MLSTRING_LIT"):
+        return None
+    text = str(current)
+    text = text[1:] if text[:1] in ("r", "R") else text
+    for quote in ('"""', "'''", '"', "'"):
+        if len(text) >= 2 * len(quote) and text.startswith(quote) and text.endswith(quote):
+            inner = text[len(quote) : -len(quote)]
+            # only a plain name: no escapes to decode
+            return (inner, current) if not any(c in inner for c in "\"'\\\n") else None
+    return None
+
+
+def root_name(node: Any) -> str | None:
+    """The identifier ``node`` is, through single-child ``member``/``primary`` wrappers; else None."""
+    while isinstance(node, lark.Tree) and node.data in ("member", "primary") and len(node.children) == 1:
+        node = node.children[0]
+    if isinstance(node, lark.Tree) and node.data == "ident":
+        return str(node.children[0])
+    return None
 
 
 def _dotted_chain(node: lark.Tree[Any]) -> list[Any] | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy import cel
-from anops_policy.check import Names, _dotted_chain, check_tree, infer
+from anops_policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.model import (
     ChecklistItem,
@@ -62,6 +62,20 @@ def _type_ok(value: Any, type_name: str) -> bool:
     if isinstance(value, bool) and bool not in kinds:
         return False
     return isinstance(value, kinds)
+
+
+def _out_of_range(value: Any) -> tuple[tuple[str | int, ...], int] | None:
+    """The path within ``value`` and the value of its first integer outside CEL's 64-bit range."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and not cel.INT64[0] <= item <= cel.INT64[1]:
+            return path, item
+        if isinstance(item, dict):
+            stack.extend(((*path, str(k)), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 def parse_template(text: str) -> list[tuple[str, int] | tuple[None, str]]:
@@ -118,26 +132,40 @@ class PolicyLoader:
         self.facts_used: set[tuple[str, Any]] = set()
 
     def compile(
-        self, where: tuple[str | int, ...], source: str, scope: dict[str, Any], *, offset: int = 0
+        self, where: tuple[str | int, ...], source: str, scope: dict[str, Any], *, origin: tuple[int, int] = (1, 1)
     ) -> Expr | None:
+        """Compile and check ``source``, which starts at (line, column) ``origin`` of the string at
+        ``where`` (a message placeholder starts inside its message)."""
         try:
             compiled = cel.compile_expr(source)
         except cel.CelSyntaxError as exc:
-            loc = self.marks.inside(where, exc.line or 1, (exc.column or 1) + offset)
+            loc = self._locate(where, origin, exc.line or 1, exc.column or 1)
             self.problems.add(loc, f"invalid CEL: {exc.message}")
             return None
         for problem in check_tree(compiled.tree, scope):
-            column = problem.column + (offset if problem.line == 1 else 0)
-            self.problems.add(self.marks.inside(where, problem.line, column), problem.message)
-        self._record_fact_reads(compiled.tree, where)
+            self.problems.add(self._locate(where, origin, problem.line, problem.column), problem.message)
+        self._record_fact_reads(compiled.tree, where, origin)
         return Expr(source, compiled.tree, self.file, where)
 
-    def _record_fact_reads(self, tree: Any, where: tuple[str | int, ...]) -> None:
+    def _locate(self, where: tuple[str | int, ...], origin: tuple[int, int], line: int, column: int) -> str:
+        """``file:line:column`` of (line, column) of an expression that starts at ``origin`` of its string."""
+        if line == 1:
+            return self.marks.inside(where, origin[0], origin[1] + column - 1)
+        return self.marks.inside(where, origin[0] + line - 1, column)
+
+    def _record_fact_reads(self, tree: Any, where: tuple[str | int, ...], origin: tuple[int, int]) -> None:
         for node in tree.iter_subtrees():
+            token = None
             if node.data == "member_dot":
                 chain = _dotted_chain(node)
                 if chain and str(chain[0]) == "facts" and len(chain) > 1:
-                    self.facts_used.add((str(chain[1]), (where, chain[1].line, chain[1].column)))
+                    token, name = chain[1], str(chain[1])
+            elif node.data == "member_index":  # facts["git"]
+                index = string_index(node)
+                if index is not None and root_name(node.children[0]) == "facts":
+                    name, token = index
+            if token is not None:
+                self.facts_used.add((name, (where, origin, token.line, token.column)))
 
     def load(self) -> Policy | None:
         d = self.data
@@ -214,12 +242,31 @@ class PolicyLoader:
     def _params(self) -> list[Param]:
         out = []
         for name, spec in self.data.get("params", {}).items():
-            if not _type_ok(spec["default"], spec["type"]):
-                self.problems.add(
-                    self.marks.at(("params", name, "default")), f"default of '{name}' is not a {spec['type']}"
-                )
-            out.append(Param(name, spec["type"], spec["default"], spec.get("description", "")))
+            where = ("params", name, "default")
+            default = spec["default"]
+            if not _type_ok(default, spec["type"]):
+                self.problems.add(self.marks.at(where), f"default of '{name}' is not a {spec['type']}")
+            else:
+                default = self._param_value(where, f"default of '{name}'", spec["type"], default)
+            out.append(Param(name, spec["type"], default, spec.get("description", "")))
         return out
+
+    def _param_value(self, where: tuple[str | int, ...], what: str, type_name: str, value: Any) -> Any:
+        """A parameter value as CEL will hold it: a ``number`` is a double (CEL never compares an int with
+        a double), and every integer in it fits 64 bits; a problem is reported at ``where``."""
+        if type_name == "number" and isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return float(value)
+            except OverflowError:
+                self.problems.add(self.marks.at(where), f"{what} is too large for a number")
+                return value
+        bad = _out_of_range(value)
+        if bad is not None:
+            self.problems.add(
+                self.marks.at((*where, *bad[0])),
+                f"{what}: integer {bad[1]} is outside CEL's 64-bit range ({cel.INT64[0]} to {cel.INT64[1]})",
+            )
+        return value
 
     def _phases(self) -> tuple[Phase, ...]:
         raw = self.data["enforcement"]
@@ -227,9 +274,17 @@ class PolicyLoader:
             return (Phase(Level(raw), None),)
         phases: list[Phase] = []
         for index, item in enumerate(raw):
-            until = date.fromisoformat(item["until"]) if "until" in item else None
+            until = None
+            if "until" in item:
+                try:
+                    until = date.fromisoformat(item["until"])
+                except ValueError:
+                    self.problems.add(
+                        self.marks.at(("enforcement", index, "until")),
+                        f"'{item['until']}' is not a date (YYYY-MM-DD with a real month and day)",
+                    )
             last = index == len(raw) - 1
-            if (until is None) != last:
+            if ("until" not in item) != last:
                 self.problems.add(
                     self.marks.at(("enforcement", index)), "every phase but the last needs 'until'; the last has none"
                 )
@@ -250,36 +305,46 @@ class PolicyLoader:
             if source is None:
                 parts.append(str(info))
                 continue
-            expr = self.compile(("message",), source, scope, offset=int(info))
+            offset = int(info)  # where the expression starts in the message, which may span lines
+            line = text.count("\n", 0, offset) + 1
+            column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+            expr = self.compile(("message",), source, scope, origin=(line, column))
             if expr is not None:
                 parts.append(expr)
         return Template(tuple(parts))
 
     def _check_requires(self) -> None:
         required = set(self.data.get("requires", []))
-        for name, (where, line, column) in sorted(self.facts_used, key=lambda x: (x[0], str(x[1]))):
+        for name, (where, origin, line, column) in sorted(self.facts_used, key=lambda x: (x[0], str(x[1]))):
             if name not in required and name in set(section_names()):
                 self.problems.add(
-                    self.marks.inside(where, line, column), f"reads facts.{name} but 'requires' does not list '{name}'"
+                    self._locate(where, origin, line, column),
+                    f"reads facts.{name} but 'requires' does not list '{name}'",
                 )
 
     def _examples(self, params: list[Param]) -> list[Example]:
-        declared = {p.name for p in params}
+        declared = {p.name: p for p in params}
         out = []
         for index, ex in enumerate(self.data.get("examples", [])):
-            for name in ex.get("params", {}):
-                if name not in declared:
+            overrides = dict(ex.get("params", {}))
+            for name, value in list(overrides.items()):
+                where = ("examples", index, "params", name)
+                param = declared.get(name)
+                if param is None:
                     self.problems.add(
-                        self.marks.at(("examples", index, "params", name), key=True),
-                        f"unknown parameter '{name}'{suggest(name, declared)}",
+                        self.marks.at(where, key=True), f"unknown parameter '{name}'{suggest(name, declared)}"
                     )
+                elif not _type_ok(value, param.type):
+                    self.problems.add(self.marks.at(where), f"parameter '{name}' must be a {param.type}")
+                else:
+                    overrides[name] = self._param_value(where, f"parameter '{name}'", param.type, value)
             line = self.marks.values.get(("examples", index), (None, None))[0]
             out.append(
                 Example(
                     name=ex["name"],
                     facts=ex["facts"],
                     expect=Outcome(ex["expect"]),
-                    params=dict(ex.get("params", {})),
+                    params=overrides,
                     now=ex.get("now"),
                     subjects={k: Outcome(v) for k, v in ex.get("subjects", {}).items()},
                     collectors=dict(ex.get("collectors", {})),

@@ -20,6 +20,8 @@ class SchemaRef:
     schema: Any
     resolver: Resolver[Any]
     path: str
+    # how an element is named when this is a list literal (``[facts.layout.docs]``): the element's own path
+    item_path: str | None = None
 
     def alternatives(self) -> Iterator[dict[str, Any]]:
         """The concrete schemas this may be: ``$ref`` followed, ``anyOf``/``oneOf``/``allOf`` unfolded."""
@@ -70,6 +72,7 @@ class FieldResult:
     ok: bool
     known: tuple[str, ...] = ()
     kind: str = "object"
+    declared: bool = False  # a named property (not a key of a map)
 
 
 def field(ref: SchemaRef, name: str) -> FieldResult:
@@ -85,7 +88,7 @@ def field(ref: SchemaRef, name: str) -> FieldResult:
             continue
         props = alt.get("properties", {})
         if name in props:
-            return FieldResult(SchemaRef(props[name], resolver, f"{ref.path}.{name}"), True)
+            return FieldResult(SchemaRef(props[name], resolver, f"{ref.path}.{name}"), True, declared=True)
         known.extend(props)
         extra = alt.get("additionalProperties", True)
         if isinstance(extra, dict):
@@ -104,7 +107,7 @@ def element(ref: SchemaRef) -> SchemaRef | None:
         resolver = alt.get("_resolver", ref.resolver)
         types = _types(alt)
         if "array" in types and isinstance(alt.get("items"), dict):
-            return SchemaRef(alt["items"], resolver, f"{ref.path}[]")
+            return SchemaRef(alt["items"], resolver, ref.item_path or f"{ref.path}[]")
         extra = alt.get("additionalProperties")
         if "object" in types and isinstance(extra, dict):
             return SchemaRef(extra, resolver, f"{ref.path}[]")
@@ -117,10 +120,15 @@ def iteration_element(ref: SchemaRef) -> SchemaRef | None:
         resolver = alt.get("_resolver", ref.resolver)
         types = _types(alt)
         if "array" in types and isinstance(alt.get("items"), dict):
-            return SchemaRef(alt["items"], resolver, f"{ref.path}[]")
+            return SchemaRef(alt["items"], resolver, ref.item_path or f"{ref.path}[]")
         if "object" in types:
             return SchemaRef({"type": "string"}, resolver, f"{ref.path} key")
     return None
+
+
+def list_of(item: SchemaRef) -> SchemaRef:
+    """The type of a list literal whose elements are all ``item``."""
+    return SchemaRef({"type": "array", "items": item.schema}, item.resolver, f"[{item.path}]", item.path)
 
 
 def is_scalar(ref: SchemaRef) -> str | None:

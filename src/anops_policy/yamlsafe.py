@@ -6,11 +6,13 @@ loads it with PyYAML's safe loader and adds what that loader lacks:
 * a size limit, and a limit on alias references and nesting depth, so a "billion laughs" document is a
   clear error instead of a hang when the data is later walked;
 * duplicate mapping keys are errors (PyYAML silently keeps the last one, hiding typos);
-* a ``Marks`` table from each value's path to its ``line:column`` so later errors can point at it.
+* a ``Marks`` table from each value's path to its ``line:column`` so later errors can point at it,
+  even at one character inside a string of any scalar style (``Marks.inside``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,24 +38,31 @@ class Marks:
     keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     # scalar style per value path: None (plain), "'", '"', "|" or ">"; used to place CEL errors
     styles: dict[PathKey, str | None] = field(default_factory=dict)
+    # the parsed text of each scalar (the same string objects the data holds)
+    texts: dict[PathKey, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     def inside(self, path: PathKey, line: int, column: int) -> str:
-        """``file:line:column`` of position (line, column) *within* the string value at ``path``."""
+        """``file:line:column`` of position (line, column) *within* the string value at ``path`` (1-based,
+        lines split at ``\\n`` of the parsed string). The position is found by walking the raw source of
+        the scalar in its style (escapes, ``''``, line folding, block indentation); when the walk cannot
+        reproduce the parsed string, the value's own start is the answer."""
         if path not in self.values:
             return self.at(path)
-        start_line, start_col = self.values[path]
-        style = self.styles.get(path)
-        if style in ("|", ">"):
-            # content starts on the line after the indicator; its indentation is the first content line's
-            file_line = start_line + line
-            first = next((t for t in self.lines[start_line:] if t.strip()), "")
-            indent = len(first) - len(first.lstrip(" "))
-            return location(self.file, file_line, indent + column)
-        if line > 1:  # a multi-line flow scalar: columns past the first line are not reliable
-            return location(self.file, start_line + line - 1, column)
-        offset = 1 if style in ("'", '"') else 0
-        return location(self.file, start_line, start_col + offset + column - 1)
+        text = self.texts.get(path)
+        positions = None
+        if text is not None:
+            start_line, start_col = self.values[path]
+            positions = scalar_positions(self.lines, start_line - 1, start_col - 1, self.styles.get(path), text)
+        if not positions or text is None:
+            return self.at(path)
+        offset = _offset(text, line, column)
+        if offset < len(positions):
+            raw_line, raw_col = positions[offset]
+        else:  # just past the end (an "unexpected end of expression")
+            raw_line, raw_col = positions[-1]
+            raw_col += 1
+        return location(self.file, raw_line + 1, raw_col + 1)
 
     def at(self, path: PathKey, *, key: bool = False) -> str:
         """``file:line:column`` of the value (or key) at ``path``, falling back to the nearest parent."""
@@ -69,6 +78,166 @@ class Marks:
             line, col = self.values[()]
             return location(self.file, line, col)
         return self.file
+
+
+# YAML's line breaks (str.splitlines also splits at \v, \f and \x1c-\x1e, which YAML does not)
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# escapes of a double-quoted scalar: each stands for one character
+_ESCAPES = frozenset('0abt\tnvfre "/\\N_LP')
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+Position = tuple[int, int]  # 0-based line and column in the source
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """Offset in ``text`` of the 1-based (line, column), lines split at newlines; clamped to the text."""
+    rows = text.split("\n")
+    line = min(max(line, 1), len(rows))
+    offset = sum(len(row) + 1 for row in rows[: line - 1]) + max(column, 1) - 1
+    return min(offset, len(text))
+
+
+def scalar_positions(lines: list[str], line: int, column: int, style: str | None, text: str) -> list[Position] | None:
+    """The source position of each character of the parsed scalar ``text`` whose node starts at (line,
+    column), 0-based, or None when walking the source in ``style`` does not reproduce ``text``."""
+    if style in ("|", ">"):
+        return _block_positions(lines, line, style == ">", text)
+    if style in ("'", '"'):
+        column += 1
+    walker = _Flow(lines, line, column, text, style or "")
+    return walker.walk()
+
+
+class _Flow:
+    """A plain, single- or double-quoted scalar: content runs across lines; a line break folds to a space
+    (or to n newlines over n empty lines), whitespace around it is dropped, an escape is one character."""
+
+    def __init__(self, lines: list[str], line: int, column: int, text: str, quote: str) -> None:
+        self.lines, self.line, self.column, self.text, self.quote = lines, line, column, text, quote
+        self.out: list[Position] = []
+
+    def emit(self, char: str, line: int, column: int) -> bool:
+        if len(self.out) >= len(self.text) or self.text[len(self.out)] != char:
+            return False
+        self.out.append((line, column))
+        return True
+
+    def walk(self) -> list[Position] | None:
+        while len(self.out) < len(self.text) and self.line < len(self.lines):
+            state = self.walk_line(self.lines[self.line])
+            if state == "end":
+                break
+            if state == "escaped":  # `\` at the end of a line: the lines join without a space
+                self.line += 1
+                if not self.skip_empty_lines(None):
+                    return None
+            elif state == "break":
+                row = self.lines[self.line]
+                self.line += 1
+                if not self.skip_empty_lines((self.line - 1, len(row.rstrip(" \t")))):
+                    return None
+            else:
+                return None
+        return self.out if len(self.out) == len(self.text) else None
+
+    def walk_line(self, row: str) -> str | None:
+        """Consume one line's content: "end" (the scalar ends), "break", "escaped" or None (mismatch)."""
+        content_end = len(row.rstrip(" \t"))  # whitespace before a line break is not content
+        while len(self.out) < len(self.text):
+            col = self.column
+            if col >= content_end:
+                return "break"
+            char = row[col]
+            if self.quote == '"' and char == '"':
+                return "end"
+            if self.quote == "'" and char == "'":
+                if row[col + 1 : col + 2] != "'":
+                    return "end"
+                self.column += 1  # '' is one quote
+            elif self.quote == '"' and char == "\\":
+                escape = row[col + 1 : col + 2]
+                if not escape:
+                    return "escaped"
+                if escape not in _ESCAPES and escape not in _HEX_ESCAPES:
+                    return None
+                self.column += 1 + _HEX_ESCAPES.get(escape, 0)
+                char = self.text[len(self.out)]  # whatever the escape stands for
+            if not self.emit(char, self.line, col):
+                return None
+            self.column += 1
+        return "end"
+
+    def skip_empty_lines(self, folded_at: Position | None) -> bool:
+        """After a line break: each empty line is a newline; a folded break with none is a space. Then the
+        next line's indentation is skipped."""
+        count = 0
+        while self.line < len(self.lines) and not self.lines[self.line].strip(" \t"):
+            if not self.emit("\n", self.line, 0):
+                return False
+            count += 1
+            self.line += 1
+        if folded_at is not None and count == 0 and not self.emit(" ", *folded_at):
+            return False
+        if self.line < len(self.lines):
+            row = self.lines[self.line]
+            self.column = len(row) - len(row.lstrip(" \t"))
+        return True
+
+
+def _block_positions(lines: list[str], line: int, folded: bool, text: str) -> list[Position] | None:
+    """A literal (``|``) or folded (``>``) block scalar whose indicator is on ``line``; the indentation is
+    the first content line's (or, with an explicit indicator, whichever one reproduces ``text``)."""
+    first = next((row for row in lines[line + 1 :] if row.strip(" ")), None)
+    if first is None:
+        return None
+    widest = len(first) - len(first.lstrip(" "))
+    for indent in range(widest, 0, -1):
+        chars, out = _block_text(lines, line + 1, indent, folded)
+        core = "".join(chars)
+        if text.startswith(core) and not text[len(core) :].strip("\n"):
+            if len(text) > len(core) and out:  # the kept final line breaks: at the end of the last line
+                out += [(out[-1][0], out[-1][1] + 1)] * (len(text) - len(core))
+            return out or None
+    return None
+
+
+def _block_text(lines: list[str], line: int, indent: int, folded: bool) -> tuple[list[str], list[Position]]:
+    """PyYAML's ``scan_block_scalar`` on source lines, without chomping: the characters and their places."""
+    chars: list[str] = []
+    out: list[Position] = []
+
+    def is_break(row: str) -> bool:
+        return not row.strip(" ") and len(row) <= indent
+
+    def at_indent(row: str) -> bool:
+        return row[:indent] == " " * indent and not is_break(row)
+
+    breaks: list[int] = []
+    while line < len(lines) and not lines[line].strip(" "):  # leading empty lines
+        breaks.append(line)
+        line += 1
+    while line < len(lines) and at_indent(lines[line]):
+        for number in breaks:
+            chars.append("\n")
+            out.append((number, 0))
+        row = lines[line]
+        leading_non_space = row[indent] not in " \t"
+        chars.extend(row[indent:])
+        out.extend((line, col) for col in range(indent, len(row)))
+        end = (line, len(row))
+        line += 1
+        breaks = []
+        while line < len(lines) and is_break(lines[line]):
+            breaks.append(line)
+            line += 1
+        if line >= len(lines) or not at_indent(lines[line]):
+            break
+        if not (folded and leading_non_space and lines[line][indent] not in " \t"):
+            chars.append("\n")
+            out.append(end)
+        elif not breaks:
+            chars.append(" ")
+            out.append(end)
+    return chars, out
 
 
 # libyaml's parser when PyYAML was built with it (~14x faster on big CI files); same safe constructors
@@ -153,6 +322,8 @@ def _walk(node: yaml.Node, path: PathKey, marks: Marks, file: str, depth: int, s
     seen_nodes.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         marks.styles[path] = node.style or None
+        if isinstance(node.value, str):
+            marks.texts[path] = node.value
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -190,7 +361,7 @@ def load_yaml(
     loader = _build_loader(text, extra_tags)
     try:
         node = loader.get_single_node()
-        marks = Marks(file, lines=text.splitlines())
+        marks = Marks(file, lines=_LINE_BREAK.split(text))
         if node is None:
             return None, marks
         if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
