@@ -29,11 +29,10 @@ from anops_policy.collectors.results_junit import (
     parse_float,
     parse_int,
     parse_xml,
-    result_globs,
+    select_result_files,
 )
 
 from anops_policy.collect import CollectContext
-from anops_policy.errors import CollectorFailed, NotConfigured
 
 DEFAULT_GLOBS = (
     "**/coverage.xml",
@@ -44,7 +43,6 @@ DEFAULT_GLOBS = (
     "reports/**",
 )
 # Dependency trees that ship their own coverage files; skipped for the default globs only.
-DEPENDENCY_DIRS = frozenset({"node_modules", ".venv", "venv", "site-packages", "dist-packages"})
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_FILES = 200
 MAX_LISTED = 100
@@ -76,21 +74,21 @@ class CoverageCollector:
     depends_on: tuple[str, ...] = ()
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
-        options = ctx.options("coverage")
-        try:
-            globs, source = result_globs(ctx.config.results, options, DEFAULT_GLOBS)
-            max_bytes = _positive_int(options, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-            max_files = _positive_int(options, "max_files", DEFAULT_MAX_FILES)
-        except ValueError as exc:
-            raise CollectorFailed(f"collect.options.coverage: {exc}") from None
-        if not globs:
-            raise NotConfigured(
-                "collect.results is an empty list, so no coverage reports are read",
-                "list the report globs under collect.results, or drop the key to use the defaults",
-            )
-        paths = ctx.glob(globs, include_ignored=True)
-        if source == "default":
-            paths = [p for p in paths if not DEPENDENCY_DIRS.intersection(p.split("/")[:-1])]
+        chosen = select_result_files(
+            ctx,
+            "coverage",
+            DEFAULT_GLOBS,
+            "coverage reports",
+            max_bytes=DEFAULT_MAX_FILE_BYTES,
+            max_files=DEFAULT_MAX_FILES,
+        )
+        globs, source, paths, max_bytes, max_files = (
+            chosen.globs,
+            chosen.source,
+            chosen.paths,
+            chosen.max_bytes,
+            chosen.max_files,
+        )
         mapper = PathMapper(ctx.files(), ctx.repo.root)
         reports: list[_Report] = []
         errors: list[dict[str, str]] = []
@@ -122,13 +120,6 @@ class CoverageCollector:
             "ignored": ignored[:MAX_LISTED],
             "truncated": len(paths) > max_files,
         }
-
-
-def _positive_int(options: Any, key: str, default: int) -> int:
-    value = options.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{key} must be a positive integer")
-    return value
 
 
 def _looks_like_report(path: str) -> bool:
@@ -203,8 +194,7 @@ def _json(path: str, text: str, mapper: PathMapper, base: str) -> _Report | str:
             raise ResultFileError(f"malformed JSON: {exc}") from None
         return "not a coverage report (not JSON)"
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        if isinstance(data, dict) and data and all(isinstance(v, dict) and "statementMap" in v
-                                                   for v in data.values()):
+        if isinstance(data, dict) and data and all(isinstance(v, dict) and "statementMap" in v for v in data.values()):
             return "Istanbul JSON (not read: use its lcov or cobertura reporter)"
         return "JSON that is not a coverage.py report"
     report = _Report(path, "coverage-json")
@@ -313,9 +303,7 @@ def _facts(reports: list[_Report]) -> dict[str, Any]:
         for name in report.unmapped:
             if len(unmapped) < MAX_LISTED:
                 unmapped.append({"report": report.path, "name": name})
-    by_path = {
-        path: {**_summary(lines), "reports": sources[path]} for path, lines in sorted(merged.items())
-    }
+    by_path = {path: {**_summary(lines), "reports": sources[path]} for path, lines in sorted(merged.items())}
     by_dir: dict[str, list[int]] = {}
     for path, entry in by_path.items():
         parts = path.split("/")[:-1]

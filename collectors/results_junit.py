@@ -32,6 +32,9 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from anops_policy.collect import CollectContext
+from anops_policy.errors import CollectorFailed, NotConfigured
+
 MAX_MESSAGE_CHARS = 500
 MAX_TYPE_CHARS = 200
 COUNT_KEYS = ("tests", "passed", "failed", "errors", "skipped", "collection_errors", "flaky")
@@ -520,3 +523,49 @@ def result_globs(
     if config_results is not None:
         return list(config_results), "config"
     return list(defaults), "default"
+
+
+# Dependency trees the default globs skip (an explicit glob may still name them): installed packages ship
+# their own test data and coverage files, never ours.
+DEPENDENCY_DIRS = frozenset({"node_modules", ".venv", "venv", "site-packages", "dist-packages"})
+
+
+@dataclass(frozen=True)
+class ResultSelection:
+    """The result files a collector reads, and the limits it reads them with."""
+
+    globs: list[str]
+    source: str
+    paths: list[str]
+    max_bytes: int
+    max_files: int
+
+
+def _positive_int(options: Any, key: str, default: int) -> int:
+    value = options.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{key} must be a positive integer")
+    return value
+
+
+def select_result_files(
+    ctx: CollectContext, name: str, defaults: Sequence[str], what: str, *, max_bytes: int, max_files: int
+) -> ResultSelection:
+    """Globs (options, else ``collect.results``, else defaults) and matching files for the ``tests`` and
+    ``coverage`` collectors. Result files are build outputs: the globs bypass ``.gitignore``."""
+    options = ctx.options(name)
+    try:
+        globs, source = result_globs(ctx.config.results, options, defaults)
+        byte_limit = _positive_int(options, "max_file_bytes", max_bytes)
+        file_limit = _positive_int(options, "max_files", max_files)
+    except ValueError as exc:
+        raise CollectorFailed(f"collect.options.{name}: {exc}") from None
+    if not globs:
+        raise NotConfigured(
+            f"collect.results is an empty list, so no {what} are read",
+            "list their globs under collect.results, or drop the key to use the defaults",
+        )
+    paths = ctx.glob(globs, include_ignored=True)
+    if source == "default":
+        paths = [p for p in paths if not DEPENDENCY_DIRS.intersection(p.split("/")[:-1])]
+    return ResultSelection(globs, source, paths, byte_limit, file_limit)

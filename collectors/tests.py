@@ -27,11 +27,10 @@ from anops_policy.collectors.results_junit import (
     local,
     parse_junit,
     parse_xml,
-    result_globs,
+    select_result_files,
 )
 
 from anops_policy.collect import CollectContext
-from anops_policy.errors import CollectorFailed, NotConfigured
 
 DEFAULT_GLOBS = (
     "**/junit*.xml",
@@ -40,15 +39,28 @@ DEFAULT_GLOBS = (
     "target/nextest/**/junit.xml",
     "reports/**",
 )
-# Dependency trees the default globs skip (an explicit glob may still name them).
-DEPENDENCY_DIRS = frozenset({"node_modules", ".venv", "venv", "site-packages", "dist-packages"})
 DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_FILES = 2000
 MAX_FAILING = 100
 MAX_LISTED = 200
 MAX_NAMES = 50_000
-IGNORED_SUFFIXES = (".html", ".htm", ".css", ".js", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webm",
-                    ".zip", ".gz", ".trace", ".md")
+IGNORED_SUFFIXES = (
+    ".html",
+    ".htm",
+    ".css",
+    ".js",
+    ".map",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".webm",
+    ".zip",
+    ".gz",
+    ".trace",
+    ".md",
+)
 
 
 class TestsCollector:
@@ -58,21 +70,21 @@ class TestsCollector:
     __test__ = False  # not a pytest class, whatever its name
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
-        options = ctx.options("tests")
-        try:
-            globs, source = result_globs(ctx.config.results, options, DEFAULT_GLOBS)
-            max_bytes = _positive_int(options, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-            max_files = _positive_int(options, "max_files", DEFAULT_MAX_FILES)
-        except ValueError as exc:
-            raise CollectorFailed(f"collect.options.tests: {exc}") from None
-        if not globs:
-            raise NotConfigured(
-                "collect.results is an empty list, so no test results are read",
-                "list the result-file globs under collect.results, or drop the key to use the defaults",
-            )
-        paths = ctx.glob(globs, include_ignored=True)
-        if source == "default":  # installed packages ship their own test data; never ours
-            paths = [p for p in paths if not DEPENDENCY_DIRS.intersection(p.split("/")[:-1])]
+        chosen = select_result_files(
+            ctx,
+            "tests",
+            DEFAULT_GLOBS,
+            "result files",
+            max_bytes=DEFAULT_MAX_FILE_BYTES,
+            max_files=DEFAULT_MAX_FILES,
+        )
+        globs, source, paths, max_bytes, max_files = (
+            chosen.globs,
+            chosen.source,
+            chosen.paths,
+            chosen.max_bytes,
+            chosen.max_files,
+        )
         reader = _Reader(ctx, PathMapper(ctx.files(), ctx.repo.root), max_bytes)
         truncated = len(paths) > max_files
         for path in paths[:max_files]:
@@ -87,13 +99,6 @@ class TestsCollector:
             "ignored": sorted(reader.ignored, key=lambda e: e["path"])[:MAX_LISTED],
             "truncated": truncated or facts["truncated"],
         }
-
-
-def _positive_int(options: Any, key: str, default: int) -> int:
-    value = options.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{key} must be a positive integer")
-    return value
 
 
 class _Reader:
