@@ -8,14 +8,16 @@ gets the same guarantees:
 * default excludes (``.git``, ``target/``, ``node_modules/``, virtualenvs, caches, ``.anops-policy/``)
   plus the config's ``collect.exclude`` globs;
 * never following a symlink out of the root, and surviving symlink loops;
-* skipping binary, oversized and non-UTF-8 files with a recorded reason instead of crashing.
+* skipping binary, oversized and non-UTF-8 files with a recorded reason instead of crashing;
+* never listing a file whose *name* is not valid UTF-8: it is recorded in ``Repo.listing_skips``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +102,24 @@ class Git:
             raise GitError(f"git {' '.join(args[:2])} failed: {out.stderr.strip()[:300]}")
         return out.stdout
 
+    def run_bytes(self, *args: str, timeout: float = GIT_TIMEOUT_S, check: bool = True) -> bytes:
+        """``run`` without decoding: stdout as git wrote it (file names are bytes, not always UTF-8)."""
+        try:
+            out = subprocess.run(
+                ["git", "-c", "core.quotepath=off", "-C", str(self.toplevel), *args],
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
+        except OSError as exc:
+            raise GitError(f"git unavailable: {exc}") from None
+        if check and out.returncode != 0:
+            stderr = out.stderr.decode("utf-8", errors="replace")
+            raise GitError(f"git {' '.join(args[:2])} failed: {stderr.strip()[:300]}")
+        return out.stdout
+
     def to_repo_path(self, top_relative: str) -> str | None:
         """Top-level-relative path → evaluated-directory-relative path (None when outside it)."""
         if not self.prefix:
@@ -114,6 +134,210 @@ class Git:
 def _spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
     # git's own wildmatch/gitignore rules (`**`, anchoring, directory-only patterns)
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+
+
+# ---- .gitignore without git: git's own rules (gitignore(5), wildmatch.c) -------------------------------
+
+_POSIX_CLASSES = {
+    "alnum": "a-zA-Z0-9",
+    "alpha": "a-zA-Z",
+    "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": " \\t\\n\\r\\f\\v",
+    "upper": "A-Z",
+    "xdigit": "0-9A-Fa-f",
+}
+
+
+def _wild_class(pattern: str, start: int) -> tuple[str, int] | None:
+    """The regex for the wildmatch bracket expression at ``pattern[start] == "["`` and the index after
+    it; None when it is malformed (git then matches nothing with the whole pattern)."""
+    i = start + 1
+    negated = i < len(pattern) and pattern[i] in "!^"
+    if negated:
+        i += 1
+    members: list[str] = []
+    previous: str | None = None  # the last single character (a range's low end)
+    first = True
+    while True:
+        if i >= len(pattern):
+            return None
+        char = pattern[i]
+        if char == "]" and not first:
+            break
+        first = False
+        if char == "\\":
+            i += 1
+            if i >= len(pattern):
+                return None
+            previous = pattern[i]
+            members.append(re.escape(previous))
+            i += 1
+        elif char == "-" and previous is not None and i + 1 < len(pattern) and pattern[i + 1] != "]":
+            i += 1
+            high = pattern[i]
+            if high == "\\":
+                i += 1
+                if i >= len(pattern):
+                    return None
+                high = pattern[i]
+            if previous <= high:
+                members.append(f"{re.escape(previous)}-{re.escape(high)}")
+            previous = None
+            i += 1
+        elif char == "[" and pattern.startswith(":", i + 1):
+            close = pattern.find("]", i + 2)
+            if close == -1:
+                return None
+            if pattern[close - 1] != ":" or close - 1 < i + 2:  # not a [:class:]: a literal "["
+                previous = char
+                members.append(re.escape(char))
+                i += 1
+                continue
+            name = pattern[i + 2 : close - 1]
+            if name not in _POSIX_CLASSES:
+                return None
+            members.append(_POSIX_CLASSES[name])
+            previous = None
+            i = close + 1
+        else:
+            previous = char
+            members.append(re.escape(char))
+            i += 1
+    chars = "".join(members)
+    return (f"[^/{chars}]" if negated else f"(?!/)[{chars}]"), i + 1
+
+
+def _wildmatch_regex(pattern: str) -> re.Pattern[str]:
+    """git's wildmatch with WM_PATHNAME as a regex: ``*``, ``?`` and classes stay inside a directory,
+    ``**`` between slashes (or at an end) spans directories, a backslash quotes the next character."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 >= len(pattern):
+                return re.compile("(?!)")  # a trailing backslash: the pattern is invalid, matches nothing
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        elif char == "*":
+            end = i
+            while end < len(pattern) and pattern[end] == "*":
+                end += 1
+            spans = end - i >= 2 and (i == 0 or pattern[i - 1] == "/") and (end == len(pattern) or pattern[end] == "/")
+            if spans and end == len(pattern):
+                out.append(".*")
+                i = end
+            elif spans:
+                out.append("(?:.*/)?")  # `**/`: zero or more directories
+                i = end + 1
+            else:
+                out.append("[^/]*")
+                i = end
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        elif char == "[":
+            bracket = _wild_class(pattern, i)
+            if bracket is None:
+                return re.compile("(?!)")
+            out.append(bracket[0])
+            i = bracket[1]
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return re.compile("(?s:" + "".join(out) + r")\Z")
+
+
+def _strip_trailing_spaces(line: str) -> str:
+    """Trailing spaces are dropped unless quoted with a backslash (gitignore(5))."""
+    end = len(line)
+    while end > 0 and line[end - 1] == " ":
+        backslashes = 0
+        while end - 2 - backslashes >= 0 and line[end - 2 - backslashes] == "\\":
+            backslashes += 1
+        if backslashes % 2:
+            break
+        end -= 1
+    return line[:end]
+
+
+@dataclass(frozen=True)
+class _IgnoreRule:
+    regex: re.Pattern[str]
+    negated: bool
+    directory_only: bool
+    basename_only: bool  # no slash in the pattern: it matches a name at any depth
+
+
+class _GitIgnoreFile:
+    """The patterns of one ``.gitignore``; paths are relative to the directory that holds it."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.rules: list[_IgnoreRule] = []
+        for raw in lines:
+            line = _strip_trailing_spaces(raw)
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            if negated:
+                line = line[1:]
+            directory_only = line.endswith("/")
+            if directory_only:
+                line = line.rstrip("/")
+            if not line:
+                continue
+            basename_only = "/" not in line
+            self.rules.append(_IgnoreRule(_wildmatch_regex(line.lstrip("/")), negated, directory_only, basename_only))
+
+    def decide(self, rel: str, is_dir: bool) -> bool | None:
+        """True: ignored, False: re-included by a negation, None: no pattern matches. The last
+        matching pattern wins."""
+        for rule in reversed(self.rules):
+            if rule.directory_only and not is_dir:
+                continue
+            if rule.regex.match(rel.rsplit("/", 1)[-1] if rule.basename_only else rel):
+                return not rule.negated
+        return None
+
+
+def _gitignored(rel: str, is_dir: bool, ignores: Mapping[str, _GitIgnoreFile]) -> bool:
+    """Whether ``.gitignore`` files (by the directory holding them, "" for the root) ignore ``rel``: the
+    deepest file with a matching pattern decides. The caller checks the parent directories first: git
+    never re-includes anything inside an ignored directory."""
+    parts = rel.split("/")
+    for depth in range(len(parts) - 1, -1, -1):
+        spec = ignores.get("/".join(parts[:depth]))
+        if spec is not None:
+            decision = spec.decide("/".join(parts[depth:]), is_dir)
+            if decision is not None:
+                return decision
+    return False
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name from the file system is valid UTF-8 (else it holds surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _probe(rel: str) -> str:
+    """``rel`` itself when valid UTF-8, else the form patterns are matched against: U+FFFD for each
+    undecodable byte (so ``*.py`` still matches it and a ``.gitignore`` can still ignore it)."""
+    return rel if _utf8(rel) else os.fsencode(rel).decode("utf-8", errors="replace")
+
+
+def _shown(name: str) -> str:
+    """A printable form of a name that is not valid UTF-8: its undecodable bytes as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
 
 
 class Repo:
@@ -133,15 +357,23 @@ class Repo:
         self._exclude = _spec([*DEFAULT_EXCLUDES, *exclude])
         self._files: list[str] | None = None
         self._all_files: list[str] | None = None
+        self._all_undecodable: list[str] = []
+        # files the listing cannot return (a name that is not valid UTF-8): recorded, never listed
+        self.listing_skips: list[Skip] = []
 
     # ---- listing -------------------------------------------------------------------------------------
     def files(self) -> list[str]:
-        """Every regular file collectors may read, sorted (git-aware, excludes applied)."""
+        """Every regular file collectors may read, sorted (git-aware, excludes applied). A file whose name
+        is not valid UTF-8 is never listed: it is recorded in ``listing_skips``."""
         if self._files is None:
             listed = self._git_files() if self.git is not None else None
             if listed is None:
                 listed = self._walk(honour_gitignore=True)
-            self._files = sorted(p for p in listed if not self._exclude.match_file(p) and self._is_file(p))
+            paths, undecodable = listed
+            self._files = sorted(p for p in paths if not self._exclude.match_file(p) and self._is_file(p))
+            for rel in sorted(undecodable):
+                if not self._exclude.match_file(_probe(rel)) and self._is_file(rel):
+                    self._skip_listing(rel)
         return self._files
 
     def glob(self, patterns: Sequence[str], *, include_ignored: bool = False) -> list[str]:
@@ -150,57 +382,70 @@ class Repo:
         spec = _spec(patterns)
         if include_ignored:
             if self._all_files is None:
-                always = _spec(ALWAYS_EXCLUDED)
-                self._all_files = sorted(p for p in self._walk(honour_gitignore=False) if not always.match_file(p))
+                paths, self._all_undecodable = self._walk(honour_gitignore=False)
+                self._all_files = sorted(paths)
+            for rel in self._all_undecodable:
+                if spec.match_file(_probe(rel)):
+                    self._skip_listing(rel)
             pool = self._all_files
         else:
             pool = self.files()
         return [p for p in pool if spec.match_file(p)]
 
-    def _git_files(self) -> list[str] | None:
+    def _skip_listing(self, rel: str) -> None:
+        skip = Skip(_shown(rel), "file name is not valid UTF-8")
+        if skip not in self.listing_skips:
+            self.listing_skips.append(skip)
+
+    def _git_files(self) -> tuple[list[str], list[str]] | None:
+        """(files, files whose name is not valid UTF-8) from git, or None when git fails."""
         assert self.git is not None
         try:
-            out = self.git.run(
+            out = self.git.run_bytes(
                 "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", self.git.prefix or "."
             )
         except GitError:
             return None
         paths: set[str] = set()
-        for top_rel in out.split("\0"):
-            if top_rel:
-                rel = self.git.to_repo_path(top_rel)
-                if rel is not None:
-                    paths.add(rel)
-        return list(paths)
+        undecodable: set[str] = set()
+        for raw in out.split(b"\0"):
+            rel = self.git.to_repo_path(os.fsdecode(raw)) if raw else None
+            if rel is not None:
+                (paths if _utf8(rel) else undecodable).add(rel)
+        return list(paths), list(undecodable)
 
-    def _walk(self, *, honour_gitignore: bool) -> list[str]:
+    def _walk(self, *, honour_gitignore: bool) -> tuple[list[str], list[str]]:
+        """(files, files whose name is not valid UTF-8) under the root, not entering (or listing)
+        excluded and, when ``honour_gitignore``, git-ignored paths. A symlink is listed as a file, never
+        followed (as git does)."""
         found: list[str] = []
-        ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        undecodable: list[str] = []
+        ignores: dict[str, _GitIgnoreFile] = {}
+        excluded = self._exclude if honour_gitignore else _spec(ALWAYS_EXCLUDED)
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            here = Path(dirpath)
+            rel_dir = here.relative_to(self.root).as_posix()
             rel_dir = "" if rel_dir == "." else rel_dir
-            if honour_gitignore and ".gitignore" in filenames:
-                text = self._read_small(Path(dirpath) / ".gitignore")
+            if honour_gitignore and ".gitignore" in filenames and not (here / ".gitignore").is_symlink():
+                text = self._read_small(here / ".gitignore")
                 if text is not None:
-                    ignores.append((rel_dir, _spec(text.splitlines())))
-
-            def ignored(rel: str, is_dir: bool) -> bool:
-                probe = rel + "/" if is_dir else rel
-                if self._exclude.match_file(probe) if honour_gitignore else _spec(ALWAYS_EXCLUDED).match_file(probe):
-                    return True
-                for base, spec in ignores:
-                    if base and not rel.startswith(base + "/"):
-                        continue
-                    if spec.match_file(probe[len(base) + 1 :] if base else probe):
-                        return True
-                return False
-
-            dirnames[:] = sorted(d for d in dirnames if not ignored(f"{rel_dir}/{d}" if rel_dir else d, True))
-            for name in filenames:
+                    ignores[_probe(rel_dir)] = _GitIgnoreFile(text.splitlines())
+            entries = [(name, not (here / name).is_symlink()) for name in dirnames]
+            entries += [(name, False) for name in filenames]
+            descend: list[str] = []
+            for name, is_dir in entries:
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                if not (honour_gitignore and ignored(rel, False)):
-                    found.append(rel)
-        return found
+                probe = _probe(rel)
+                if excluded.match_file(probe + "/" if is_dir else probe):
+                    continue
+                if honour_gitignore and _gitignored(probe, is_dir, ignores):
+                    continue
+                if is_dir:
+                    descend.append(name)
+                else:
+                    (found if probe is rel else undecodable).append(rel)
+            dirnames[:] = sorted(descend)
+        return found, undecodable
 
     @staticmethod
     def _read_small(path: Path) -> str | None:
