@@ -13,7 +13,6 @@ project's measurements showed to be necessary (see ../shared/notes/cel-python.md
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import logging
 import re
 import signal
@@ -94,29 +93,71 @@ def _text(value: CELValue, fn: str) -> str:
     return str(value)
 
 
+def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
+    """The regex for the ``[...]`` class opening at ``pattern[start]`` and the index after it, or None
+    when the class is not closed (the ``[`` is then literal, as in ``fnmatch``). ``[!...]`` and ``[^...]``
+    negate; a ``]`` right after the opening (or the negation) is a member; ``a-z`` is a range. A class
+    never matches ``/``: like ``*`` and ``?``, it stays inside one path segment."""
+    i = start + 1
+    negated = i < len(pattern) and pattern[i] in "!^"
+    if negated:
+        i += 1
+    body_start = i
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 1
+    if i >= len(pattern):
+        return None
+    body = pattern[body_start:i]
+    members: list[str] = []
+    k = 0
+    while k < len(body):
+        if k + 2 < len(body) and body[k + 1] == "-":
+            low, high = body[k], body[k + 2]
+            if low <= high:  # an empty range (z-a) matches nothing, as in fnmatch
+                members.append(f"{re.escape(low)}-{re.escape(high)}")
+            k += 3
+        else:
+            members.append(re.escape(body[k]))
+            k += 1
+    chars = "".join(members)
+    if negated:
+        return f"[^/{chars}]", i + 1
+    return (f"(?!/)[{chars}]" if chars else "(?!)"), i + 1
+
+
 @lru_cache(maxsize=512)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    # `**` crosses directories, `*` and `?` do not; the rest is fnmatch syntax
-    out, i = [], 0
+    # `[...]` classes first (their contents are literal: `[*]` is a star), then `**` (crosses
+    # directories), `*` and `?` (do not); everything else is literal
+    out: list[str] = []
+    i = 0
     while i < len(pattern):
-        if pattern.startswith("**/", i):
+        char = pattern[i]
+        if char == "[":
+            bracket = _bracket(pattern, i)
+            if bracket is not None:
+                out.append(bracket[0])
+                i = bracket[1]
+                continue
+            out.append(re.escape(char))
+            i += 1
+        elif pattern.startswith("**/", i):
             out.append("(?:.*/)?")
             i += 3
         elif pattern.startswith("**", i):
             out.append(".*")
             i += 2
-        elif pattern[i] == "*":
+        elif char == "*":
             out.append("[^/]*")
             i += 1
-        elif pattern[i] == "?":
+        elif char == "?":
             out.append("[^/]")
             i += 1
         else:
-            j = i
-            while j < len(pattern) and pattern[j] not in "*?":
-                j += 1
-            out.append(fnmatch.translate(pattern[i:j])[4:-3])
-            i = j
+            out.append(re.escape(char))
+            i += 1
     return re.compile("(?s:" + "".join(out) + r")\Z")
 
 
@@ -330,24 +371,61 @@ def error_text(exc: BaseException) -> str:
     return text[:MAX_MESSAGE]
 
 
+def _deliver(handler: Any, signum: int, frame: Any) -> None:
+    """Hand a SIGALRM that belongs to an outer timer to the handler that was installed for it."""
+    if callable(handler):
+        handler(signum, frame)
+    elif handler != signal.SIG_IGN:  # SIG_DFL (or a handler installed outside Python): the default action
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGALRM)
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Interrupt evaluation after ``seconds`` (main thread only; elsewhere no timer is available and
-    the bound is the static check's nesting limit)."""
+    the bound is the static check's nesting limit).
+
+    The process has one ``ITIMER_REAL`` timer, so an outer one (an enclosing deadline, a test
+    harness's timeout) is kept: while inside, the timer is armed for whichever is due first and an
+    outer expiry is handed to the outer handler; on exit the outer timer is re-armed with what is left
+    of it and the previous handler is restored."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def on_alarm(_signum: int, _frame: object) -> None:
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    start = time.monotonic()
+    own_due = start + seconds
+    # when the outer timer fires next (None: it has no pending expiry)
+    outer_due: float | None = start + outer_delay if outer_delay > 0 else None
+    previous = signal.getsignal(signal.SIGALRM)
+
+    def arm() -> None:
+        due = own_due if outer_due is None else min(own_due, outer_due)
+        signal.setitimer(signal.ITIMER_REAL, max(due - time.monotonic(), 1e-6))
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        nonlocal outer_due
+        if outer_due is not None and outer_due <= own_due:
+            # the outer timer's expiry: like the real timer, a periodic one comes round again
+            outer_due = outer_due + outer_interval if outer_interval > 0 else None
+            arm()
+            _deliver(previous, signum, frame)
+            return
         raise DeadlineExceeded()
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGALRM, on_alarm)
     try:
+        arm()
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+            if outer_due is not None:
+                left = max(outer_due - time.monotonic(), 1e-6)  # overdue: fire at once, under its handler
+                signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:

@@ -1,0 +1,94 @@
+"""``cel.deadline`` shares the process's one ``ITIMER_REAL`` timer: an outer timer (an enclosing deadline,
+a harness's timeout) keeps running, fires on time, and is re-armed with what is left of it on exit."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from anops_policy import cel
+
+pytestmark = pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(), reason="interval timers are main-thread only"
+)
+
+
+@pytest.fixture(autouse=True)
+def restore_alarm() -> Iterator[None]:
+    handler = signal.getsignal(signal.SIGALRM)
+    timer = signal.getitimer(signal.ITIMER_REAL)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL if handler is None else handler)
+    if timer[0] > 0:
+        signal.setitimer(signal.ITIMER_REAL, *timer)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.fired: list[float] = []
+        self.start = time.monotonic()
+
+    def __call__(self, _signum: int, _frame: Any) -> None:
+        self.fired.append(time.monotonic() - self.start)
+
+
+# (outer timer: delay and interval, the deadline's seconds)
+OUTER_TIMERS = [(5.0, 0.0, 0.5), (5.0, 2.0, 0.5), (0.8, 0.0, 10.0)]
+
+
+@pytest.mark.parametrize(("delay", "interval", "seconds"), OUTER_TIMERS)
+def test_an_outer_timer_and_its_handler_survive(delay: float, interval: float, seconds: float) -> None:
+    outer = Recorder()
+    signal.signal(signal.SIGALRM, outer)
+    signal.setitimer(signal.ITIMER_REAL, delay, interval)
+    with cel.deadline(seconds):
+        time.sleep(0.05)
+    left, every = signal.getitimer(signal.ITIMER_REAL)
+    assert delay - 0.5 < left <= delay - 0.05
+    assert every == interval
+    assert outer.fired == []
+    assert signal.getsignal(signal.SIGALRM) == outer
+
+
+# (seconds to sleep inside the inner deadline, then after it): the outer 0.3 s deadline ends both
+NESTED = [(0.0, 2.0), (2.0, 0.0), (0.1, 2.0)]
+
+
+@pytest.mark.parametrize(("inside", "after"), NESTED)
+def test_an_inner_deadline_does_not_cancel_the_outer_one(inside: float, after: float) -> None:
+    start = time.monotonic()
+    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.3):
+        with cel.deadline(10):
+            time.sleep(inside)
+        time.sleep(after)
+    assert 0.25 < time.monotonic() - start < 1.5
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_outer_expiry_inside_reaches_its_handler_and_the_deadline_still_holds() -> None:
+    outer = Recorder()
+    signal.signal(signal.SIGALRM, outer)
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    start = time.monotonic()
+    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.4):
+        time.sleep(3)
+    assert 0.35 < time.monotonic() - start < 2
+    assert len(outer.fired) == 1 and 0.05 < outer.fired[0] < 0.35
+    assert signal.getsignal(signal.SIGALRM) == outer
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # a one-shot timer that fired is gone
+
+
+def test_without_an_outer_timer_nothing_is_left_armed() -> None:
+    previous = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.1):
+        time.sleep(2)
+    with cel.deadline(0.5):
+        pass
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == previous
