@@ -107,20 +107,19 @@ def _locate(element: Any) -> dict[str, Any]:
 
 
 def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, Any], *, want: bool) -> dict[str, Any]:
-    """Elements of ``target`` whose predicate is not ``want`` (or errors)."""
+    """Elements of ``target`` whose predicate is not ``want`` (or errors). Past ``MAX_SCAN`` elements the
+    scan stops: ``count`` is then a lower bound and ``truncated`` is set."""
     try:
         items = cel.evaluate(target, activation)
     except cel.CelRuntimeError as exc:
         return {"error": str(exc)}
     if isinstance(items, Mapping):
         items = list(items.keys())
+    if not isinstance(items, (list, tuple)):
+        return {"error": f"{type(items).__name__} is not a list or a map"}
     found: list[dict[str, Any]] = []
     count = 0
-    scanned = 0
-    for item in items:
-        scanned += 1
-        if scanned > MAX_SCAN:
-            break
+    for item in items[:MAX_SCAN]:
         local = {**activation, var: item}
         try:
             result = cel.evaluate(predicate, local)
@@ -137,19 +136,59 @@ def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, An
             if reason:
                 entry["error"] = reason
             found.append(entry)
-    return {"elements": found, "count": count, "total": len(items)}
+    out: dict[str, Any] = {"elements": found, "count": count, "total": len(items)}
+    if len(items) > MAX_SCAN:
+        out["truncated"] = True
+    return out
+
+
+def _culprits(macro: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The report fields of an ``all``/``not exists`` clause from ``_elements``."""
+    fields: dict[str, Any] = {
+        "macro": macro,
+        "failing": result.get("elements", []),
+        "failing_count": result.get("count", 0),
+        "total": result.get("total", 0),
+    }
+    if result.get("truncated"):
+        fields["truncated"] = True  # only the first MAX_SCAN elements were checked: the count is a minimum
+    if "error" in result:
+        fields["error"] = result["error"]
+    return fields
+
+
+def _is_false(tree: Any, activation: Mapping[str, Any]) -> bool:
+    try:
+        value = cel.evaluate(tree, activation)
+    except cel.CelRuntimeError:
+        return False
+    return cel.is_bool(value) and not bool(value)
+
+
+def _size(tree: Any, activation: Mapping[str, Any]) -> int:
+    try:
+        return len(cel.evaluate(tree, activation))
+    except (cel.CelRuntimeError, TypeError):
+        return 0
 
 
 def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dict[str, Any]:
+    """One clause: the two sides of a comparison, the culprits of an ``all``/``!exists``, a note for
+    ``exists``/``!all``, else its value. ``negated`` marks a comparison or a ``!all`` whose ``!`` the
+    reported values do not include (``!(a == b)``: ``left``/``op``/``right`` describe ``a == b``)."""
     node = _unwrap(tree)
     text = source_of(tree, source)
     entry: dict[str, Any] = {"text": text}
     negated = False
-    if isinstance(node, lark.Tree) and node.data == "unary" and len(node.children) == 2:
-        op = node.children[0]
-        if isinstance(op, lark.Tree) and op.data == "unary_not":
-            negated = True
-            node = _unwrap(node.children[1])
+    while (
+        isinstance(node, lark.Tree)
+        and node.data == "unary"
+        and len(node.children) == 2
+        and isinstance(node.children[0], lark.Tree)
+        and node.children[0].data == "unary_not"
+    ):
+        negated = not negated  # `!!x` is `x`
+        node = _unwrap(node.children[1])
     if isinstance(node, lark.Tree) and node.data == "relation" and len(node.children) == 2:
         left_rel, right = node.children
         op_name = left_rel.data if isinstance(left_rel, lark.Tree) else ""
@@ -161,40 +200,26 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
                     "right": shorten(_value(right, activation)),
                 }
             )
+            if negated:
+                entry["negated"] = True
             return entry
     macro = _macro(node)
     if macro is not None:
         name, target, var, predicate = macro
         if name == "all" and not negated:
-            result = _elements(target, var, predicate, activation, want=True)
-            entry.update(
-                {
-                    "macro": "all",
-                    "failing": result.get("elements", []),
-                    "failing_count": result.get("count", 0),
-                    "total": result.get("total", 0),
-                }
-            )
-            if "error" in result:
-                entry["error"] = result["error"]
+            entry.update(_culprits("all", _elements(target, var, predicate, activation, want=True)))
+            return entry
+        if name == "all" and negated and _is_false(tree, activation):
+            # !xs.all(x, p) is false because every element satisfied p: there is no culprit to list
+            total = _size(target, activation)
+            entry.update({"negated": True, "total": total, "note": f"all {total} elements satisfied the condition"})
             return entry
         if name == "exists" and negated:
             # !xs.exists(x, p): the culprits are the elements for which p holds
-            result = _elements(target, var, predicate, activation, want=False)
-            entry.update(
-                {
-                    "macro": "not exists",
-                    "failing": result.get("elements", []),
-                    "failing_count": result.get("count", 0),
-                    "total": result.get("total", 0),
-                }
-            )
+            entry.update(_culprits("not exists", _elements(target, var, predicate, activation, want=False)))
             return entry
         if name == "exists" and not negated:
-            try:
-                total = len(cel.evaluate(target, activation))
-            except (cel.CelRuntimeError, TypeError):
-                total = 0
+            total = _size(target, activation)
             entry.update(
                 {"macro": "exists", "total": total, "note": f"none of the {total} elements satisfied the condition"}
             )
@@ -204,20 +229,25 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
 
 
 def explain_failure(rule_tree: Any, source: str, activation: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The clauses that made ``rule`` false: the false operands of a top-level ``&&``, or every operand
-    of a false ``||``."""
+    """The clauses that made ``rule`` fail: the false operands of a top-level ``&&`` (its erroring or
+    non-boolean operands only when none is false: a false one decides, whatever the others do), or
+    every operand of a false ``||``."""
     kind, parts = clauses(rule_tree)
-    out = []
-    for part in parts:
-        if kind == "and":
+    if kind == "and":
+        false_parts: list[Any] = []
+        other_parts: list[Any] = []
+        for part in parts:
             try:
                 value = cel.evaluate(part, activation)
-                if cel.is_bool(value) and bool(value):
-                    continue
             except cel.CelRuntimeError:
-                pass
-        out.append(explain_clause(part, source, activation))
-    return out
+                other_parts.append(part)
+                continue
+            if not cel.is_bool(value):
+                other_parts.append(part)
+            elif not bool(value):
+                false_parts.append(part)
+        parts = false_parts or other_parts
+    return [explain_clause(part, source, activation) for part in parts]
 
 
 def evidence_from(

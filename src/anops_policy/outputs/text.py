@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from anops_policy.model import Decision, Outcome
@@ -19,13 +20,30 @@ ITEM_MARKS = {"satisfied": "✓", "failed": "✗", "error": "!", "no_decision": 
 COLORS = {"✓": "green", "✗": "red", "!": "magenta", "–": "bright_black", "~": "yellow", "?": "yellow"}
 
 
+# Characters a repository could use to forge report lines or hide text on a terminal: C0 and C1
+# controls (newline, carriage return, escape sequences), DEL, the Unicode line and paragraph separators
+# and the bidirectional embeddings, overrides and isolates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def _clean(value: Any) -> str:
+    """``value`` as text that prints on one line as itself: unsafe characters become visible escapes."""
+    return _UNSAFE.sub(_escape, str(value))
+
+
 def _fmt(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 160 else text[:157] + "…"
+    return _clean(text if len(text) <= 160 else text[:157] + "…")
 
 
 def _where(loc: dict[str, Any]) -> str:
-    return f"{loc['path']}:{loc['line']}" if loc.get("line") else str(loc["path"])
+    return _clean(f"{loc['path']}:{loc['line']}" if loc.get("line") else loc["path"])
 
 
 class TextFormatter:
@@ -43,29 +61,46 @@ class TextFormatter:
 
         return click.style(mark, fg=COLORS.get(mark), bold=True)
 
+    @property
+    def quiet(self) -> bool:
+        """``-q``: only what is not satisfied, its failing and erroring decisions (message and location),
+        then the summary."""
+        return self.verbosity < 0
+
     def render(self, report: Report) -> str:
         out: list[str] = []
         run = report.run
-        packs = ", ".join(f"{p.id} {p.version}" for p in report.packs)
-        out.append(f"anops-policy · {run.get('path', '.')} · {packs} · now {run.get('now')}")
+        if not self.quiet:
+            packs = ", ".join(f"{p.id} {p.version}" for p in report.packs)
+            out.append(_clean(f"anops-policy · {run.get('path', '.')} · {packs} · now {run.get('now')}"))
         section = None
         for item in report.items:
+            if self.quiet and item.status == "satisfied":
+                continue
             if item.section != section:
                 section = item.section
-                out.append("")
-                out.append(section)
+                if out:
+                    out.append("")
+                out.append(_clean(section))
             out.extend(self._item(item))
-        out.append("")
-        out.extend(self._collectors(report))
+        if out:
+            out.append("")
+        if not self.quiet:
+            out.extend(self._collectors(report))
         for note in report.notes:
-            out.append(f"{self._mark('!')} {note}")
+            out.append(f"{self._mark('!')} {_clean(note)}")
         out.append(report.summary_line())
         return "\n".join(out) + "\n"
 
     def _item(self, item: ItemResult) -> list[str]:
-        lines = [f"  {self._mark(ITEM_MARKS[item.status])} {item.id} {item.title}"]
+        lines = [f"  {self._mark(ITEM_MARKS[item.status])} {_clean(item.id)} {_clean(item.title)}"]
         if not item.decisions:
             lines.append("      no policy decided this item")
+            return lines
+        if self.quiet:
+            for decision in item.decisions:
+                if decision.outcome in (Outcome.FAIL, Outcome.ERROR):
+                    lines.extend(self._decision(decision))
             return lines
         quiet = [d for d in item.decisions if d.outcome in (Outcome.PASS, Outcome.NOT_APPLICABLE)]
         for decision in item.decisions:
@@ -82,45 +117,50 @@ class TextFormatter:
         return lines
 
     def _decision(self, d: Decision) -> list[str]:
-        subject = f" [{d.subject}]" if d.subject else ""
+        subject = f" [{_clean(d.subject)}]" if d.subject else ""
         level = (
             f" ({d.enforcement.value}{', blocking' if d.blocking else ''})"
             if d.outcome in (Outcome.FAIL, Outcome.ERROR)
             else ""
         )
-        lines = [f"      {self._mark(MARKS[d.outcome])} {d.policy}{subject}{level}"]
+        lines = [f"      {self._mark(MARKS[d.outcome])} {_clean(d.policy)}{subject}{level}"]
         if d.outcome in (Outcome.PASS,) and self.verbosity > 0:
             return lines
-        lines.append(f"          {d.message}")
-        for clause in d.explanation.get("failed_clauses", []):
-            lines.extend(self._clause(clause))
+        lines.append(f"          {_clean(d.message)}")
+        if not self.quiet:
+            for clause in d.explanation.get("failed_clauses", []):
+                lines.extend(self._clause(clause))
         if d.evidence:
             shown = ", ".join(_where(e) for e in d.evidence[:8])
             more = f" (+{len(d.evidence) - 8} more)" if len(d.evidence) > 8 else ""
             lines.append(f"          at: {shown}{more}")
+        if self.quiet:
+            return lines
         if d.waiver:
-            lines.append(f"          waiver: {d.waiver.get('status', '')} {d.waiver.get('note', '')}".rstrip())
+            waiver = f"{d.waiver.get('status', '')} {d.waiver.get('note', '')}".rstrip()
+            lines.append(f"          waiver: {_clean(waiver)}")
         if d.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.WAIVED) and d.remediation:
-            lines.append(f"          fix: {d.remediation}")
+            lines.append(f"          fix: {_clean(d.remediation)}")
         return lines
 
     def _clause(self, clause: dict[str, Any]) -> list[str]:
-        text = clause.get("text", "")
+        text = _clean(clause.get("text", ""))
         if "op" in clause:
-            return [f"          why: {text}  →  {_fmt(clause['left'])} {clause['op']} {_fmt(clause['right'])}"]
+            compared = f"{_fmt(clause['left'])} {_clean(clause['op'])} {_fmt(clause['right'])}"
+            return [f"          why: {text}  →  {f'not ({compared})' if clause.get('negated') else compared}"]
         if clause.get("macro") in ("all", "not exists"):
-            lines = [
-                f"          why: {text}  →  {clause.get('failing_count', 0)} of {clause.get('total', 0)} elements fail"
-            ]
+            at_least = "at least " if clause.get("truncated") else ""
+            count = clause.get("failing_count", 0)
+            lines = [f"          why: {text}  →  {at_least}{count} of {clause.get('total', 0)} elements fail"]
             for element in clause.get("failing", [])[:5]:
                 where = f"{_where(element)} " if element.get("path") else ""
                 lines.append(f"            - {where}{_fmt(element.get('element'))}")
-            extra = clause.get("failing_count", 0) - min(5, len(clause.get("failing", [])))
+            extra = count - min(5, len(clause.get("failing", [])))
             if extra > 0:
-                lines.append(f"            … {extra} more")
+                lines.append(f"            … {at_least}{extra} more")
             return lines
         if "note" in clause:
-            return [f"          why: {text}  →  {clause['note']}"]
+            return [f"          why: {text}  →  {_clean(clause['note'])}"]
         return [f"          why: {text}  →  {_fmt(clause.get('value'))}"]
 
     def _collectors(self, report: Report) -> list[str]:
@@ -128,11 +168,12 @@ class TextFormatter:
         for name, meta in sorted(report.collectors.items()):
             status = meta.get("status")
             if status != "ok":
-                problems.append(
-                    f"  {self._mark('!' if status == 'error' else '–')} collector {name}: {status}: {meta.get('error')}"
-                )
+                mark = self._mark("!" if status == "error" else "–")
+                problem = f"collector {name}: {status}: {meta.get('error')}"
+                problems.append(f"  {mark} {_clean(problem)}")
             skipped = meta.get("skipped", [])
             if skipped and self.verbosity > 0:
                 for skip in skipped[:10]:
-                    problems.append(f"  – collector {name} skipped {skip['path']}: {skip['reason']}")
+                    skipped_one = f"collector {name} skipped {skip['path']}: {skip['reason']}"
+                    problems.append(f"  – {_clean(skipped_one)}")
         return problems
