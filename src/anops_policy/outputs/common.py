@@ -39,27 +39,37 @@ def short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def clause_lines(clause: dict[str, Any]) -> list[str]:
+    """One failed clause: ``text  →  what was found``, then (for ``all``/``not exists``) the first failing
+    elements indented with ``  - `` and a ``  … N more`` line. Shared by every human-readable format."""
+    text = clause.get("text", "")
+    if "op" in clause:
+        compared = f"{short(clause.get('left'))} {clause['op']} {short(clause.get('right'))}"
+        return [f"{text}  →  {f'not ({compared})' if clause.get('negated') else compared}"]
+    if clause.get("macro") in ("all", "not exists"):
+        at_least = "at least " if clause.get("truncated") else ""
+        count = clause.get("failing_count", 0)
+        lines = [f"{text}  →  {at_least}{count} of {clause.get('total', 0)} elements fail"]
+        failing = clause.get("failing", [])
+        for element in failing[:MAX_LISTED]:
+            at = ""
+            if element.get("path"):
+                at = str(element["path"]) + (f":{element['line']}" if element.get("line") else "") + " "
+            lines.append(f"  - {at}{short(element.get('element'))}")
+        extra = count - min(MAX_LISTED, len(failing))
+        if extra > 0:
+            lines.append(f"  … {at_least}{extra} more")
+        return lines
+    if "note" in clause:
+        return [f"{text}  →  {clause['note']}"]
+    if "error" in clause:
+        return [f"{text}  →  error: {clause['error']}"]
+    return [f"{text}  →  {short(clause.get('value'))}"]
+
+
 def why_lines(decision: Decision) -> list[str]:
     """The failed clauses of a decision, one line each (failing elements indented below ``all``/``exists``)."""
-    lines: list[str] = []
-    for clause in decision.explanation.get("failed_clauses", []):
-        text = clause.get("text", "")
-        if "op" in clause:
-            lines.append(f"{text}  →  {short(clause.get('left'))} {clause['op']} {short(clause.get('right'))}")
-        elif clause.get("macro") in ("all", "not exists"):
-            lines.append(f"{text}  →  {clause.get('failing_count', 0)} of {clause.get('total', 0)} elements fail")
-            for element in clause.get("failing", [])[:MAX_LISTED]:
-                at = ""
-                if element.get("path"):
-                    at = str(element["path"]) + (f":{element['line']}" if element.get("line") else "") + " "
-                lines.append(f"  - {at}{short(element.get('element'))}")
-        elif "note" in clause:
-            lines.append(f"{text}  →  {clause['note']}")
-        elif "error" in clause:
-            lines.append(f"{text}  →  error: {clause['error']}")
-        else:
-            lines.append(f"{text}  →  {short(clause.get('value'))}")
-    return lines
+    return [line for clause in decision.explanation.get("failed_clauses", []) for line in clause_lines(clause)]
 
 
 def level_text(decision: Decision, baseline_state: str | None = None) -> str:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from anops_policy.model import Decision, Outcome
+from anops_policy.outputs.common import clause_lines
 from anops_policy.report import ItemResult, Report
 
 MARKS = {
@@ -143,25 +144,10 @@ class TextFormatter:
             lines.append(f"          fix: {_clean(d.remediation)}")
         return lines
 
-    def _clause(self, clause: dict[str, Any]) -> list[str]:
-        text = _clean(clause.get("text", ""))
-        if "op" in clause:
-            compared = f"{_fmt(clause['left'])} {_clean(clause['op'])} {_fmt(clause['right'])}"
-            return [f"          why: {text}  →  {f'not ({compared})' if clause.get('negated') else compared}"]
-        if clause.get("macro") in ("all", "not exists"):
-            at_least = "at least " if clause.get("truncated") else ""
-            count = clause.get("failing_count", 0)
-            lines = [f"          why: {text}  →  {at_least}{count} of {clause.get('total', 0)} elements fail"]
-            for element in clause.get("failing", [])[:5]:
-                where = f"{_where(element)} " if element.get("path") else ""
-                lines.append(f"            - {where}{_fmt(element.get('element'))}")
-            extra = count - min(5, len(clause.get("failing", [])))
-            if extra > 0:
-                lines.append(f"            … {at_least}{extra} more")
-            return lines
-        if "note" in clause:
-            return [f"          why: {text}  →  {_clean(clause['note'])}"]
-        return [f"          why: {text}  →  {_fmt(clause.get('value'))}"]
+    @staticmethod
+    def _clause(clause: dict[str, Any]) -> list[str]:
+        lines = clause_lines(clause)
+        return [f"          why: {_clean(lines[0])}", *(f"          {_clean(line)}" for line in lines[1:])]
 
     def _collectors(self, report: Report) -> list[str]:
         problems = []
