@@ -17,6 +17,7 @@ import rfc8785
 from anops_policy import __version__
 from anops_policy.collect import CollectorRun
 from anops_policy.errors import InputError
+from anops_policy.repo import Skip
 from anops_policy.validation import load_schema, registry
 
 API_VERSION = "anops.dev/facts/v1"
@@ -40,7 +41,12 @@ def digest_of(document: Mapping[str, Any]) -> str:
 
 
 def assemble(
-    runs: Iterable[CollectorRun], *, repo_meta: Mapping[str, Any], now: datetime, generated_at: datetime
+    runs: Iterable[CollectorRun],
+    *,
+    repo_meta: Mapping[str, Any],
+    now: datetime,
+    generated_at: datetime,
+    listing_skips: Iterable[Skip] = (),
 ) -> dict[str, Any]:
     collectors: dict[str, Any] = {}
     document: dict[str, Any] = {"apiVersion": API_VERSION, "meta": {}}
@@ -56,6 +62,9 @@ def assemble(
         "collectors": collectors,
         "digest": "",
     }
+    skipped = sorted({(s.path, s.reason) for s in listing_skips})
+    if skipped:
+        document["meta"]["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped[:200]]
     document["meta"]["digest"] = digest_of(document)
     return document
 

@@ -83,4 +83,6 @@ def collect_facts(
         "dirty": git_section.get("dirty"),
     }
     selected = [r for r in runs if r.name in wanted or not only]
-    return assemble(selected, repo_meta=repo_meta, now=now, generated_at=datetime.now(UTC))
+    return assemble(
+        selected, repo_meta=repo_meta, now=now, generated_at=datetime.now(UTC), listing_skips=repo.listing_skips
+    )

@@ -33,15 +33,21 @@ PACK = 'id: {id}\nversion: 1.0.0\ntitle: t\nsections: [S]\nitems:\n  - {{id: "c.
 
 
 def anops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "anops_policy", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "anops_policy", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def pack(root: Path, name: str = "pack", pack_id: str = "tiny", **fields: str) -> Path:
     folder = root / name
     folder.mkdir(parents=True)
     (folder / "pack.yaml").write_text(PACK.format(id=pack_id))
-    values = {"enforcement": "soft", "ptype": "integer", "default": "5", "rule": "facts.todos.counts.total < params.limit"}
+    values = {
+        "enforcement": "soft",
+        "ptype": "integer",
+        "default": "5",
+        "rule": "facts.todos.counts.total < params.limit",
+    }
     values.update(fields)
     (folder / "few.yaml").write_text(POLICY.format(**values))
     return folder
@@ -92,8 +98,16 @@ def case_deeply_nested_json(root: Path) -> list[str]:
 
 def case_huge_param_override(root: Path) -> list[str]:
     (root / "cfg.yaml").write_text("params:\n  few: {limit: 99999999999999999999}\n")
-    return ["eval", "--facts", str(facts(root)), "--config", "cfg.yaml", "--policies", str(pack(root)),
-            "--no-decision-log"]
+    return [
+        "eval",
+        "--facts",
+        str(facts(root)),
+        "--config",
+        "cfg.yaml",
+        "--policies",
+        str(pack(root)),
+        "--no-decision-log",
+    ]
 
 
 def case_same_pack_id_twice(root: Path) -> list[str]:
@@ -126,8 +140,19 @@ def test_number_params_written_as_integers_stay_doubles(tmp_path: Path) -> None:
     """`limit: 3` in the config for a `number` parameter must compare with doubles (CEL never mixes)."""
     folder = pack(tmp_path, ptype="number", default="2.5", rule="double(facts.todos.counts.total) < params.limit")
     (tmp_path / "cfg.yaml").write_text("params:\n  few: {limit: 3}\n")
-    done = anops(tmp_path, "eval", "--facts", str(facts(tmp_path)), "--config", "cfg.yaml", "--policies", str(folder),
-                 "--format", "json", "--no-decision-log")
+    done = anops(
+        tmp_path,
+        "eval",
+        "--facts",
+        str(facts(tmp_path)),
+        "--config",
+        "cfg.yaml",
+        "--policies",
+        str(folder),
+        "--format",
+        "json",
+        "--no-decision-log",
+    )
     [decision] = json.loads(done.stdout)["decisions"]
     assert decision["outcome"] == "pass", decision
 
@@ -136,7 +161,8 @@ def test_an_integer_json_cannot_carry_fails_only_its_collector(tmp_path: Path) -
     repo = tmp_path / "repo"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "ci.yml").write_text(
-        "on: push\njobs:\n  t:\n    runs-on: x\n    timeout-minutes: 9007199254740993\n    steps:\n      - run: pytest\n"
+        "on: push\njobs:\n  t:\n    runs-on: x\n    timeout-minutes: 9007199254740993\n"
+        "    steps:\n      - run: pytest\n"
     )
     (repo / "a.py").write_text("# TODO x\n")
     done = anops(tmp_path, "facts", str(repo), "--now", NOW)
@@ -152,7 +178,18 @@ def test_phases_switch_on_the_utc_date(tmp_path: Path) -> None:
     document = facts(tmp_path)
     levels = {}
     for now in ("2027-01-14T23:00:00-05:00", "2027-01-14T23:00:00+00:00"):
-        done = anops(tmp_path, "eval", "--facts", str(document), "--policies", str(folder), "--now", now,
-                     "--format", "json", "--no-decision-log")
+        done = anops(
+            tmp_path,
+            "eval",
+            "--facts",
+            str(document),
+            "--policies",
+            str(folder),
+            "--now",
+            now,
+            "--format",
+            "json",
+            "--no-decision-log",
+        )
         levels[now] = json.loads(done.stdout)["decisions"][0]["enforcement"]
     assert levels == {"2027-01-14T23:00:00-05:00": "hard", "2027-01-14T23:00:00+00:00": "advisory"}
