@@ -380,6 +380,9 @@ def _deliver(handler: Any, signum: int, frame: Any) -> None:
         signal.raise_signal(signal.SIGALRM)
 
 
+RETRY_S = 0.05
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Interrupt evaluation after ``seconds`` (main thread only; elsewhere no timer is available and
@@ -399,6 +402,7 @@ def deadline(seconds: float | None) -> Iterator[None]:
     # when the outer timer fires next (None: it has no pending expiry)
     outer_due: float | None = start + outer_delay if outer_delay > 0 else None
     previous = signal.getsignal(signal.SIGALRM)
+    active = True
 
     def arm() -> None:
         due = own_due if outer_due is None else min(own_due, outer_due)
@@ -412,6 +416,12 @@ def deadline(seconds: float | None) -> Iterator[None]:
             arm()
             _deliver(previous, signum, frame)
             return
+        if not active:
+            return
+        # An exception raised from a signal handler can be lost: C code that calls back into Python (a
+        # __hash__ inside a dict lookup) may clear it, and evaluation would then run unbounded (seen
+        # under load). So it is raised again every RETRY_S until the block is left.
+        signal.setitimer(signal.ITIMER_REAL, RETRY_S)
         raise DeadlineExceeded()
 
     signal.signal(signal.SIGALRM, on_alarm)
@@ -419,6 +429,7 @@ def deadline(seconds: float | None) -> Iterator[None]:
         arm()
         yield
     finally:
+        active = False
         try:
             signal.setitimer(signal.ITIMER_REAL, 0)
         finally:
