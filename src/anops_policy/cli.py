@@ -15,6 +15,7 @@ import click
 from anops_policy import __version__
 from anops_policy.cli_audit import audit as audit_group
 from anops_policy.cli_audit import signoff_cmd
+from anops_policy.cli_serve import serve_cmd
 from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError, ConfigError
 from anops_policy.model import Level
 from anops_policy.options import config_option, now_option, path_argument, policies_option, verbosity_options
@@ -163,6 +164,13 @@ def cli() -> None:
     help="Read anops-policy.yaml from this git ref (e.g. origin/main), not the working tree, "
     "and report every difference the working tree would make.",
 )
+@click.option(
+    "--server",
+    "server",
+    metavar="HOST:PORT",
+    default=None,
+    help="Judge on an `anops-policy serve` instance: collect here, evaluate there (same report and exit code).",
+)
 @verbosity_options
 def eval_cmd(
     path: Path,
@@ -180,6 +188,7 @@ def eval_cmd(
     no_decision_log: bool,
     signing_key: Path | None,
     trusted_config: str | None,
+    server: str | None,
     quiet: int,
     verbose: int,
 ) -> None:
@@ -219,7 +228,12 @@ def eval_cmd(
         trusted_config=trusted_config,
     )
     try:
-        report, _document, _config, _packs = run_eval(request)
+        if server:
+            from anops_policy.cli_serve import remote_eval  # noqa: PLC0415
+
+            report, _document, _config, _packs = remote_eval(request, server)
+        else:
+            report, _document, _config, _packs = run_eval(request)
     finally:
         if progress is not None:
             progress.close()
@@ -429,6 +443,7 @@ def init_cmd(path: Path, force: bool, to_stdout: bool) -> None:
 
 cli.add_command(audit_group)
 cli.add_command(signoff_cmd)
+cli.add_command(serve_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,115 @@
+"""``anops-policy serve``: the gRPC server's life — start the workers, listen, serve, and on SIGTERM/SIGINT
+drain (health NOT_SERVING, new calls refused, running calls finish within the grace period) and stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from anops_policy import tracing
+from anops_policy.errors import ConfigError
+from anops_policy.model import Pack
+from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.server.service import SERVICE_NAME, Limits, PolicyService
+from anops_policy.server.telemetry import RpcTelemetry
+from anops_policy.server.workers import WorkerPool
+
+log = logging.getLogger("anops_policy.server")
+# room for the request's other fields on top of the facts limit, so that an oversized fact document
+# reaches the servicer and gets a clear INVALID_ARGUMENT rather than gRPC's bare RESOURCE_EXHAUSTED
+ENVELOPE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    listen: str
+    workers: int
+    limits: Limits
+    grace_s: float
+    threads: int
+
+
+def _health_names() -> Sequence[str]:
+    return ("", SERVICE_NAME)
+
+
+def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
+    """Run until SIGTERM or SIGINT; returns the exit code (0 after a clean drain)."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    tracing.configure()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: draining", signal.Signals(signum).name)
+        stop.set()
+
+    # installed before the workers start, so that a signal during start-up is a clean stop too
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    pool = WorkerPool(settings.workers, packs, settings.limits.max_policy_deadline_s)
+    service = PolicyService(packs, pool, settings.limits)
+    health_service = health.HealthServicer(experimental_non_blocking=True)
+    size = settings.limits.max_message_bytes + ENVELOPE_BYTES
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="anops-rpc"),
+        interceptors=[RpcTelemetry()],
+        options=[("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", -1)],
+    )
+    policy_pb2_grpc.add_PolicyServiceServicer_to_server(service, server)  # type: ignore[no-untyped-call]
+    health_pb2_grpc.add_HealthServicer_to_server(health_service, server)
+    reflection.enable_server_reflection(
+        (policy_pb2.DESCRIPTOR.services_by_name["PolicyService"].full_name, health.SERVICE_NAME,
+         reflection.SERVICE_NAME),
+        server,
+    )
+    try:
+        port = server.add_insecure_port(settings.listen)
+    except RuntimeError as exc:
+        pool.close()
+        raise ConfigError(f"serve --listen {settings.listen}: cannot listen: {exc}") from None
+    if port == 0:
+        pool.close()
+        raise ConfigError(f"serve --listen {settings.listen}: cannot listen (address in use or not local?)")
+    server.start()
+    for name in _health_names():
+        health_service.set(name, health_pb2.HealthCheckResponse.SERVING)
+    host = settings.listen.rpartition(":")[0]
+    packs_text = ", ".join(f"{p.id} {p.version} ({len(p.policies)} policies)" for p in packs)
+    # tests and scripts read the bound port from this line (--listen HOST:0 picks a free one)
+    log.info("serving anops.policy.v1 on %s:%d · %d workers %s · %s", host, port, settings.workers,
+             pool.pids(), packs_text)
+    try:
+        while not stop.wait(0.5):
+            pass
+        _drain(server, service, health_service, settings.grace_s)
+    finally:
+        pool.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        tracing.shutdown()
+    log.info("stopped")
+    return 0
+
+
+def _drain(server: grpc.Server, service: PolicyService, health_service: health.HealthServicer, grace_s: float) -> None:
+    """Health says NOT_SERVING (load balancers stop sending), new calls get UNAVAILABLE, running calls
+    get up to ``grace_s`` to finish; then the server stops (cancelling what is left)."""
+    started = time.monotonic()
+    health_service.enter_graceful_shutdown()
+    service.draining.set()
+    if service.in_flight.wait_idle(grace_s):
+        log.info("drained in %.2fs", time.monotonic() - started)
+    else:
+        log.warning("grace period of %.1fs over: cancelling the calls still running", grace_s)
+    left = max(0.0, grace_s - (time.monotonic() - started))
+    server.stop(min(left, 1.0)).wait()

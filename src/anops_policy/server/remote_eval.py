@@ -1,0 +1,62 @@
+"""The engine's ``run_eval`` with the judging done by a server: the same report and exit code as a local
+run (``anops-policy eval --server HOST:PORT``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anops_policy.config import RepoConfig
+from anops_policy.engine import EvalRequest, gather, parse_now, repo_prefix, required_sections, resolve_config
+from anops_policy.facts import iso, load_fact_file, parse_timestamp
+from anops_policy.model import Pack
+from anops_policy.report import Report
+from anops_policy.server import policy_pb2
+from anops_policy.server.client import PolicyClient, pack_ids, report_from_json
+
+
+def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
+    """Collect locally (exactly the sections the server's packs read), evaluate on ``target``.
+    The decision log is the server's business: nothing is appended locally."""
+    from anops_policy import log_events, trusted_config  # noqa: PLC0415
+    from anops_policy.baseline import apply_baseline, load_baseline  # noqa: PLC0415
+
+    trusted = None
+    if request.trusted_config:
+        trusted = trusted_config.load_trusted(request.path, request.config_file, request.trusted_config)
+        config = trusted.config
+    else:
+        config = resolve_config(request.path, request.config_file)
+    baseline = load_baseline(request.baseline) if request.baseline is not None else None
+    client = PolicyClient(target)
+    try:
+        packs = client.packs(pack_ids(config, request.policies))
+        if request.facts_file is not None:
+            document = load_fact_file(request.facts_file)
+            now = request.now or parse_timestamp(document["meta"]["now"])
+        else:
+            now = request.now or parse_now(None)
+            collect_config = log_events.config_for_collectors(config, request.decision_log)
+            document = gather(request.path, collect_config, now, required_sections(packs), request.progress)
+        answer = client.evaluate(
+            policy_pb2.EvaluateRequest(
+                facts_json=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+                packs=[p.id for p in packs],
+                config_json=json.dumps(dict(config.raw), ensure_ascii=False).encode("utf-8"),
+                now=iso(now),
+                fail_on=request.fail_on.value if request.fail_on else "",
+                policy_deadline_s=request.deadline_s or 0.0,
+                display_path=str(request.path),
+                display_config=config.file or "",
+                repo_prefix=repo_prefix(request.path),
+            )
+        )
+    finally:
+        client.close()
+    report = report_from_json(json.loads(answer.report_json), packs)
+    if trusted is not None:
+        report.config_changes = list(trusted.changes)
+        report.notes.extend(trusted.notes)
+    if baseline is not None:
+        apply_baseline(report, baseline)
+    return report, document, config, packs

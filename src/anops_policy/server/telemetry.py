@@ -1,0 +1,50 @@
+"""A server interceptor that gives every RPC a span (continuing the caller's trace from its
+``traceparent`` metadata) and records its status code and latency, through ``anops_policy.tracing``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from anops_policy import tracing
+
+
+class RpcTelemetry(grpc.ServerInterceptor):  # type: ignore[misc]
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
+        handler = continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method: str = details.method
+        inner = handler.unary_unary
+        carrier = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
+        service, _, name = method.strip("/").rpartition("/")
+
+        def behavior(request: Any, context: grpc.ServicerContext) -> Any:
+            start = time.monotonic()
+            attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+            code, number = "OK", 0
+            with tracing.span(method.strip("/"), attributes, kind="server", carrier=carrier) as span:
+                try:
+                    return inner(request, context)
+                except BaseException:
+                    status = context.code()
+                    if not isinstance(status, grpc.StatusCode):
+                        status = grpc.StatusCode.UNKNOWN
+                    code, number = status.name, status.value[0]
+                    raise
+                finally:
+                    span.set("rpc.grpc.status_code", number)
+                    if code != "OK":
+                        span.fail(f"{code}: {context.details() or ''}")
+                    tracing.record_rpc(method, code, time.monotonic() - start)
+
+        return grpc.unary_unary_rpc_method_handler(
+            behavior,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

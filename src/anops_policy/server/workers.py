@@ -1,0 +1,202 @@
+"""A pool of evaluation worker processes for the server.
+
+Why processes, and why one job per process at a time: cel-python has no cost limit, and the engine's
+per-policy deadline is a ``setitimer`` signal, which only a main thread receives. Each worker runs
+evaluations on its own main thread, so the per-policy deadline works inside it; and a request whose
+deadline passes is stopped for real by killing its worker (a thread cannot be stopped) — the pool then
+starts a replacement. A DEADLINE_EXCEEDED therefore never leaves an evaluation running behind it.
+
+Workers are forked from a ``forkserver`` (a clean interpreter that imported the engine once), never
+from the gRPC process itself: forking a process that runs gRPC's threads is unsafe.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import queue
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from anops_policy.model import Pack
+from anops_policy.server.judge import BadRequest, Job, Judged, judge, summarize
+
+log = logging.getLogger("anops_policy.server")
+POLL_S = 0.05  # how often a waiting call checks that its client is still there
+
+
+class EvaluationTimeout(Exception):
+    """The request's time ran out (waiting for a worker or evaluating); its worker was stopped."""
+
+
+class EvaluationCancelled(Exception):
+    """The client went away; its worker was stopped."""
+
+
+class WorkerFailed(Exception):
+    """A worker died or raised unexpectedly; the text is the detail for the server's log."""
+
+
+def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: float) -> None:
+    """A worker's main loop: one job at a time, on the main thread (the CEL deadline needs it)."""
+    # Ctrl-C reaches the whole process group: the server decides when its workers stop, after draining
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    packs: list[Pack] = pickle.loads(packs_blob)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the server closed its end (or died): nothing more to do
+            return
+        reply: tuple[str, Any]
+        try:
+            report, _document = judge(job, packs, max_policy_deadline_s)
+            reply = ("ok", summarize(report))
+        except BadRequest as exc:
+            reply = ("invalid", str(exc))
+        except Exception:
+            reply = ("internal", traceback.format_exc(limit=20))
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid or 0
+
+
+class WorkerPool:
+    """``size`` worker processes; ``run`` hands a job to an idle one and waits for it within a time budget."""
+
+    def __init__(self, size: int, packs: Sequence[Pack], max_policy_deadline_s: float) -> None:
+        self._ctx = multiprocessing.get_context("forkserver")
+        # the fork server imports the engine once; each worker then starts in milliseconds
+        self._ctx.set_forkserver_preload(["anops_policy.server.judge"])
+        self._blob = pickle.dumps(list(packs))
+        self._max_policy_deadline_s = max_policy_deadline_s
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._all: dict[int, _Worker] = {}
+        self._closed = False
+        self.replaced = 0
+        for _ in range(size):
+            self._idle.put(self._start())
+
+    def _start(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_serve_jobs, args=(child, self._blob, self._max_policy_deadline_s), name="anops-policy-worker",
+            daemon=True,
+        )
+        process.start()
+        child.close()  # only the worker holds its end: when the server dies, the worker reads EOF and exits
+        worker = _Worker(process, parent)
+        with self._lock:
+            self._all[worker.pid] = worker
+        return worker
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return sorted(self._all)
+
+    def run(self, job: Job, budget_s: float, active: Callable[[], bool] = lambda: True) -> Judged:
+        """Evaluate ``job`` in a worker. Waiting for a free worker counts against ``budget_s``.
+        Raises BadRequest, EvaluationTimeout, EvaluationCancelled or WorkerFailed."""
+        deadline = time.monotonic() + budget_s
+        worker = self._acquire(deadline, active)
+        try:
+            worker.conn.send(job)
+        except (BrokenPipeError, OSError) as exc:
+            self._replace(worker, "its pipe broke")
+            raise WorkerFailed(f"worker {worker.pid}: cannot send the job: {exc}") from None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._replace(worker, f"the request's deadline of {budget_s:.3f}s passed")
+                raise EvaluationTimeout(f"evaluation did not finish within {budget_s:.3f}s")
+            if not active():
+                self._replace(worker, "the client cancelled")
+                raise EvaluationCancelled("the client cancelled the call")
+            if worker.conn.poll(min(left, POLL_S)):
+                try:
+                    kind, payload = worker.conn.recv()
+                except (EOFError, OSError):
+                    code = worker.process.exitcode
+                    self._replace(worker, f"it died (exit code {code})")
+                    raise WorkerFailed(f"worker {worker.pid} died during evaluation (exit code {code})") from None
+                self._release(worker)
+                if kind == "ok":
+                    assert isinstance(payload, Judged)
+                    return payload
+                if kind == "invalid":
+                    raise BadRequest(str(payload))
+                raise WorkerFailed(f"worker {worker.pid}: {payload}")
+
+    def _acquire(self, deadline: float, active: Callable[[], bool]) -> _Worker:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise EvaluationTimeout("no evaluation worker became free before the deadline")
+            if not active():
+                raise EvaluationCancelled("the client cancelled the call")
+            try:
+                worker = self._idle.get(timeout=min(left, POLL_S))
+            except queue.Empty:
+                continue
+            if worker.process.is_alive():
+                return worker
+            self._replace(worker, f"it had exited (exit code {worker.process.exitcode})")
+
+    def _release(self, worker: _Worker) -> None:
+        self._idle.put(worker)
+
+    def _replace(self, worker: _Worker, why: str) -> None:
+        """Kill a worker and start another in the background (the caller answers its client at once)."""
+        worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+        with self._lock:
+            self._all.pop(worker.pid, None)
+            closed = self._closed
+            self.replaced += 1
+        if closed:
+            return
+
+        def start() -> None:
+            fresh = self._start()
+            log.warning("worker %d stopped (%s); replaced by worker %d", worker.pid, why, fresh.pid)
+            with self._lock:
+                if self._closed:
+                    fresh.process.kill()
+                    return
+            self._idle.put(fresh)
+
+        threading.Thread(target=start, name="anops-policy-respawn", daemon=True).start()
+
+    def close(self) -> None:
+        """Stop every worker (after the server drained: none is busy)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all.values())
+            self._all.clear()
+        for worker in workers:
+            worker.conn.close()  # EOF: the worker leaves its loop
+        for worker in workers:
+            worker.process.join(2)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(2)
