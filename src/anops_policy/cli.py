@@ -18,7 +18,14 @@ from anops_policy.cli_audit import signoff_cmd
 from anops_policy.cli_serve import serve_cmd
 from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError, ConfigError
 from anops_policy.model import Level
-from anops_policy.options import config_option, now_option, path_argument, policies_option, verbosity_options
+from anops_policy.options import (
+    config_option,
+    now_option,
+    path_argument,
+    policies_option,
+    trace_file_option,
+    verbosity_options,
+)
 
 
 def _color() -> bool:
@@ -171,6 +178,7 @@ def cli() -> None:
     default=None,
     help="Judge on an `anops-policy serve` instance: collect here, evaluate there (same report and exit code).",
 )
+@trace_file_option
 @verbosity_options
 def eval_cmd(
     path: Path,
@@ -274,6 +282,7 @@ def eval_cmd(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to a file instead of stdout.",
 )
+@trace_file_option
 def facts_cmd(
     path: Path, config_file: Path | None, only: tuple[str, ...], now: str | None, output: Path | None
 ) -> None:
@@ -285,10 +294,12 @@ def facts_cmd(
       anops-policy facts . --only todos --only git
       anops-policy facts . -o facts.json && anops-policy eval --facts facts.json
     """
+    from anops_policy import tracing  # noqa: PLC0415
     from anops_policy.engine import gather, parse_now, resolve_config  # noqa: PLC0415
 
     config = resolve_config(path, config_file)
-    document = gather(path, config, parse_now(now), list(only) or None)
+    with tracing.span("anops.facts", {"anops.path": str(path)}):
+        document = gather(path, config, parse_now(now), list(only) or None)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output:
         _write(output, text)

@@ -42,6 +42,7 @@ class CollectContext:
     now: datetime
     facts: Mapping[str, Any]
     skips: list[Skip] = field(default_factory=list)
+    reads: int = 0  # files read through read_text/read_bytes (the collector's span reports it)
 
     @property
     def git(self) -> Git | None:
@@ -59,6 +60,7 @@ class CollectContext:
 
     def read_text(self, path: str, *, max_bytes: int | None = None) -> str | None:
         """The file's text, or None after recording why it was skipped."""
+        self.reads += 1
         out = self.repo.read_text(path, max_bytes=max_bytes)
         if isinstance(out, Skip):
             self.skip(out.path, out.reason)
@@ -66,6 +68,7 @@ class CollectContext:
         return out
 
     def read_bytes(self, path: str, *, max_bytes: int | None = None) -> bytes | None:
+        self.reads += 1
         out = self.repo.read_bytes(path, max_bytes=max_bytes)
         if isinstance(out, Skip):
             self.skip(out.path, out.reason)

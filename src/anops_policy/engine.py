@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from anops_policy import tracing
 from anops_policy.baseline import apply_baseline, load_baseline
 from anops_policy.config import RepoConfig, find_config, load_config
 from anops_policy.errors import ConfigError
@@ -116,6 +117,16 @@ def repo_prefix(path: Path) -> str:
 
 
 def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
+    """One evaluation under the ``anops.eval`` span; its trace id goes into the decision log and the report."""
+    with tracing.span("anops.eval", {"anops.path": str(request.path)}) as span:
+        trace_id = request.trace_id or span.trace_id
+        out = _run_eval(replace(request, trace_id=trace_id) if trace_id != request.trace_id else request)
+        out[0].trace_id = trace_id
+        tracing.record_eval(span, out[0])
+        return out
+
+
+def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
     from anops_policy import log_events, trusted_config, waivers  # noqa: PLC0415
 
     trusted = None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from anops_policy import cel
+from anops_policy import cel, tracing
 from anops_policy.errors import ConfigError, InputError
 from anops_policy.explain import evidence_from, explain_failure, shorten
 from anops_policy.facts import collector_status
@@ -311,7 +311,7 @@ def evaluate_packs(
     progress: ProgressCallback | None = None,
 ) -> list[Decision]:
     try:
-        facts_cel = cel.to_cel(dict(document))  # converted once, shared by every policy (never mutated)
+        facts_cel = cel.to_cel_lazy(document)  # converted on demand, shared by every policy (never mutated)
     except cel.CelValueError as exc:
         raise InputError(f"fact document: {exc}") from None
     decisions: list[Decision] = []
@@ -321,7 +321,10 @@ def evaluate_packs(
             if progress is not None:
                 progress(ProgressEvent(EVALUATE, done, total, policy.id))
             params = resolve_params(policy, param_overrides.get(policy.id, {}), where)
-            decisions.extend(evaluate_policy(policy, document, facts_cel, params, settings, pack.id))
+            with tracing.span(f"anops.policy {policy.id}") as span:
+                found = evaluate_policy(policy, document, facts_cel, params, settings, pack.id)
+                tracing.record_policy(span, policy.id, pack.id, found)
+            decisions.extend(found)
             done += 1
     if progress is not None:
         progress(ProgressEvent(EVALUATE, total, total, ""))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from anops_policy import tracing
 from anops_policy.collect import CollectContext, Collector, CollectorRun, order_collectors, run_collector
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
@@ -21,6 +22,32 @@ def builtin_collectors() -> dict[str, Collector]:
     from anops_policy.collectors import BUILTIN  # noqa: PLC0415 - keeps `import anops_policy` light
 
     return dict(BUILTIN)
+
+
+def collect_one(collector: Collector, ctx: CollectContext) -> CollectorRun:
+    """Run one collector and check its section against the schema (non-conforming → ``error``), under
+    its ``anops.collect <name>`` span."""
+    with tracing.span(f"anops.collect {collector.name}") as span:
+        run = run_collector(collector, ctx)
+        if run.status == "ok":
+            problems = section_errors(collector.name, run.section)
+            bad_int = unsafe_integer(run.section, collector.name)
+            if bad_int is not None:
+                problems.append(f"{bad_int}: an integer beyond ±2^53 (JSON cannot carry it exactly)")
+            if problems:
+                run = CollectorRun(
+                    run.name,
+                    run.version,
+                    "error",
+                    run.duration_ms,
+                    "produced facts that do not match its schema: " + "; ".join(problems),
+                    run.skipped,
+                    None,
+                )
+        tracing.record_collector(
+            span, run.name, run.status, files_read=ctx.reads, files_skipped=len(run.skipped), error=run.error
+        )
+    return run
 
 
 def collect_facts(
@@ -53,22 +80,7 @@ def collect_facts(
         if tracker is not None:
             tracker.start(index, collector.name)
         ctx = CollectContext(repo=repo, config=config, now=now, facts=sections)
-        run = run_collector(collector, ctx)
-        if run.status == "ok":
-            problems = section_errors(collector.name, run.section)
-            bad_int = unsafe_integer(run.section, collector.name)
-            if bad_int is not None:
-                problems.append(f"{bad_int}: an integer beyond ±2^53 (JSON cannot carry it exactly)")
-            if problems:
-                run = CollectorRun(
-                    run.name,
-                    run.version,
-                    "error",
-                    run.duration_ms,
-                    "produced facts that do not match its schema: " + "; ".join(problems),
-                    run.skipped,
-                    None,
-                )
+        run = collect_one(collector, ctx)
         if run.status == "ok" and run.section is not None:
             sections[run.name] = run.section
         runs.append(run)

@@ -29,6 +29,24 @@ now_option = click.option(
     metavar="TIMESTAMP",
     help="Pin the run's time (ISO date or timestamp) so ages, staleness and waiver expiry are reproducible.",
 )
+
+
+def _start_tracing(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """OpenTelemetry for this command when OTEL_* variables or --trace-file ask for it, flushed when the
+    command ends (also on errors); otherwise nothing is imported and a caller's own setup is kept."""
+    from anops_policy import tracing  # noqa: PLC0415
+
+    if tracing.wanted(value) and tracing.configure(trace_file=value):
+        ctx.call_on_close(tracing.shutdown)
+
+
+trace_file_option = click.option(
+    "--trace-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    callback=_start_tracing,
+    expose_value=False,
+    help="Write the run's OpenTelemetry spans to FILE as JSON lines (OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT).",
+)
 path_argument = click.argument("path", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
 
 

@@ -55,6 +55,8 @@ class Report:
     config_changes: list[dict[str, Any]] = field(default_factory=list)
     # the decision-log event this run appended (not in the JSON report: it differs from run to run)
     logged: dict[str, Any] | None = None
+    # set by the engine while tracing is on: the OpenTelemetry trace of this run (also in the decision log)
+    trace_id: str | None = None
 
     def __post_init__(self) -> None:
         self.decisions.sort(key=_decision_key(self.packs))
@@ -137,6 +139,8 @@ class Report:
             out["waivers"] = self.waivers
         if self.config_changes:
             out["config_changes"] = self.config_changes
+        if self.trace_id:
+            out["trace_id"] = self.trace_id
         return out
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import logging
 import os
 import sys
 import threading
@@ -36,6 +35,9 @@ if TYPE_CHECKING:  # annotations only: importing opentelemetry at run time happe
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
     from opentelemetry.trace import Span as OtelSpan
     from opentelemetry.trace import Tracer
+
+    from anops_policy.model import Decision
+    from anops_policy.report import Report
 
 AttributeValue = str | bool | int | float | Sequence[str] | Sequence[int] | Sequence[float] | Sequence[bool]
 Attributes = Mapping[str, AttributeValue]
@@ -174,6 +176,24 @@ def current_trace_id() -> str | None:
 # --- metrics -------------------------------------------------------------------------------------
 
 
+def record_eval(span_: Span, report: Report) -> None:
+    """The run's verdict on the ``anops.eval`` span."""
+    if _rt.state is None:
+        return
+    span_.update(
+        {
+            "anops.decisions": len(report.decisions),
+            "anops.blocking_failures": len(report.blocking),
+            "anops.items_satisfied": report.satisfied_count,
+            "anops.items_total": len(report.items),
+            "anops.exit_code": report.exit_code,
+            **{f"anops.outcome.{k}": v for k, v in report.outcome_counts().items() if v},
+        }
+    )
+    span_.set("anops.facts_digest", report.run.get("facts_digest"))
+    span_.set("anops.commit", report.run.get("commit"))
+
+
 def record_collector(
     span_: Span,
     name: str,
@@ -196,24 +216,25 @@ def record_collector(
     state.collector_done(name, status, span_.elapsed())
 
 
-def record_policy(span_: Span, policy_id: str, pack: str, outcomes: Sequence[str], subjects: int) -> None:
+def record_policy(span_: Span, policy_id: str, pack: str, decisions: Sequence[Decision]) -> None:
     """A policy was evaluated: subject and outcome counts on its span, the decisions counter by policy
     and outcome, and the evaluation time in ``anops.policy.duration``."""
     state = _rt.state
     if state is None:
         return
     counts: dict[str, int] = {}
-    for outcome in outcomes:
-        counts[outcome] = counts.get(outcome, 0) + 1
+    for decision in decisions:
+        counts[decision.outcome.value] = counts.get(decision.outcome.value, 0) + 1
     span_.update(
         {
             "anops.policy.id": policy_id,
             "anops.pack": pack,
-            "anops.policy.subjects": subjects,
-            "anops.policy.decisions": len(outcomes),
+            # a policy without for_each decides once, without a subject
+            "anops.policy.subjects": len({d.subject for d in decisions if d.subject is not None}),
+            "anops.policy.decisions": len(decisions),
+            **{f"anops.outcome.{outcome}": n for outcome, n in sorted(counts.items())},
         }
     )
-    span_.update({f"anops.outcome.{outcome}": n for outcome, n in sorted(counts.items())})
     state.policy_done(policy_id, pack, counts, span_.elapsed())
 
 
@@ -246,6 +267,7 @@ def _warn(key: str, message: str) -> None:
 # --- the OpenTelemetry side (only reached once configure() decided to turn tracing on) -------------
 
 # seconds: the SDK's default buckets are meant for milliseconds
+EXPORT_TIMEOUT_S = 4.0
 DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -299,6 +321,7 @@ class Telemetry:
         tracer: Tracer,
         meter_provider: MeterProvider,
         closers: list[Callable[[], None]],
+        link: _Link,
     ) -> None:
         from opentelemetry.trace import SpanKind  # noqa: PLC0415
 
@@ -306,6 +329,7 @@ class Telemetry:
         self.tracer = tracer
         self.meter_provider = meter_provider
         self.closers = closers
+        self.link = link
         self.kinds = {"internal": SpanKind.INTERNAL, "server": SpanKind.SERVER, "client": SpanKind.CLIENT}
         meter = meter_provider.get_meter("anops_policy")
         self.decisions = meter.create_counter("anops.decisions", "{decision}", "Decisions by policy and outcome")
@@ -348,6 +372,7 @@ class Telemetry:
         if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
             resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
         closers: list[Callable[[], None]] = []
+        link = _Link()
         sdk_disabled = env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
         tracer_provider = TracerProvider(resource=resource)  # honours OTEL_TRACES_SAMPLER and span limits
         readers = [metric_reader] if metric_reader is not None else []
@@ -361,21 +386,21 @@ class Telemetry:
             )
         for name in [] if sdk_disabled else _exporters(env, "TRACES"):
             if name == "otlp":
-                tracer_provider.add_span_processor(BatchSpanProcessor(_guarded(_otlp_span_exporter(), "spans")))
+                tracer_provider.add_span_processor(BatchSpanProcessor(_guarded(_otlp_span_exporter(), "spans", link)))
             elif name == "console":  # stdout carries the report: spans go to stderr
                 tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
             else:
                 _warn(f"exporter {name}", f"OTEL_TRACES_EXPORTER={name} is not supported (otlp, console, none)")
         for name in [] if sdk_disabled else _exporters(env, "METRICS"):
             if name == "otlp":
-                readers.append(PeriodicExportingMetricReader(_guarded(_otlp_metric_exporter(), "metrics")))
+                readers.append(PeriodicExportingMetricReader(_guarded(_otlp_metric_exporter(), "metrics", link)))
             elif name == "console":
                 readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter(out=sys.stderr)))
             else:
                 _warn(f"exporter {name}", f"OTEL_METRICS_EXPORTER={name} is not supported (otlp, console, none)")
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
         tracer = tracer_provider.get_tracer("anops_policy", __version__)
-        return cls(tracer_provider, tracer, meter_provider, closers)
+        return cls(tracer_provider, tracer, meter_provider, closers, link)
 
     def span(self, name: str, attributes: Attributes | None, kind: str, carrier: Mapping[str, str] | None) -> Span:
         context: Context | None = None
@@ -420,6 +445,7 @@ class Telemetry:
 
     def shutdown(self) -> None:
         """Flush spans, then metrics; never raises (an exporter problem was already warned about)."""
+        self.link.closing = True
         for step in (self.tracer_provider.shutdown, self.meter_provider.shutdown, *self.closers):
             try:
                 step()
@@ -463,14 +489,22 @@ def _otlp_span_exporter() -> Any:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
 
     _check_protocol()
-    return OTLPSpanExporter()  # endpoint, headers, timeout, TLS, compression: from OTEL_EXPORTER_OTLP_*
+    # endpoint, headers, TLS, compression and timeout come from OTEL_EXPORTER_OTLP_*
+    return OTLPSpanExporter(timeout=_export_timeout("TRACES"))
 
 
 def _otlp_metric_exporter() -> Any:
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter  # noqa: PLC0415
 
     _check_protocol()
-    return OTLPMetricExporter()
+    return OTLPMetricExporter(timeout=_export_timeout("METRICS"))
+
+
+def _export_timeout(signal: str) -> float | None:
+    """The SDK waits up to 10 s (retrying) for an unreachable collector; a CI gate should not. Unless
+    OTEL_EXPORTER_OTLP_[<SIGNAL>_]TIMEOUT says otherwise, give up after EXPORT_TIMEOUT_S."""
+    names = ("OTEL_EXPORTER_OTLP_TIMEOUT", f"OTEL_EXPORTER_OTLP_{signal}_TIMEOUT")
+    return None if any(os.environ.get(n) for n in names) else EXPORT_TIMEOUT_S
 
 
 def _check_protocol() -> None:
@@ -479,9 +513,20 @@ def _check_protocol() -> None:
         _warn("protocol", f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported; exporting over OTLP/gRPC")
 
 
-def _guarded(exporter: Any, what: str) -> Any:
+class _Link:
+    """What the OTLP exporters of one setup know about their collector."""
+
+    failed = False  # the last export failed
+    closing = False  # shutdown is flushing
+
+
+def _guarded(exporter: Any, what: str, link: _Link) -> Any:
     """Wrap an OTLP exporter's ``export`` so that a failure (no collector listening, refused headers…)
-    becomes one warning on stderr instead of SDK log lines or an exception, and never a failed run."""
+    becomes one warning on stderr instead of SDK log lines or an exception, and never a failed run.
+    While shutting down, a collector that just failed is not waited for again (spans and metrics
+    share the endpoint: one timeout at exit, not two)."""
+    import logging  # noqa: PLC0415 - not needed (nor paid for) while tracing is off
+
     inner = exporter.export
     # the exporter retries and then logs each attempt; our single warning replaces those lines
     logger = logging.getLogger("opentelemetry.exporter.otlp")
@@ -490,12 +535,16 @@ def _guarded(exporter: Any, what: str) -> Any:
         logger.addHandler(logging.NullHandler())
 
     def export(*args: Any, **kwargs: Any) -> Any:
+        if link.closing and link.failed:
+            return _failure(what)
         try:
             result = inner(*args, **kwargs)
         except Exception as exc:
+            link.failed = True
             _warn(f"export {what}", f"exporting {what} failed: {type(exc).__name__}: {exc}")
             return _failure(what)
-        if getattr(result, "name", "SUCCESS") != "SUCCESS":
+        link.failed = getattr(result, "name", "SUCCESS") != "SUCCESS"
+        if link.failed:
             where = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "the OTLP endpoint"
             _warn(f"export {what}", f"could not export {what} to {where} (is an OTLP collector listening?)")
         return result
