@@ -89,10 +89,12 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def short(digest: str | None, n: int = 12) -> str:
+def short(digest: Any, n: int = 12) -> str:
+    """The hex part of a digest for messages; anything else an edited log holds (a number, a list) is
+    shown as its JSON-ish text, never raised on."""
     if not digest:
         return "-"
-    return digest.split(":", 1)[-1][:n]
+    return str(digest).split(":", 1)[-1][:n]
 
 
 # ---------------------------------------------------------------- Ed25519 keys

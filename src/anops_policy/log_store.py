@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +48,7 @@ def get_bytes(store: Path, address: str) -> bytes:
             data = fh.read(MAX_OBJECT_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"stored object {address} is missing from {store}") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # a corrupt deflate stream raises zlib.error, not OSError
         raise InputError(f"stored object {address} in {store} is unreadable: {exc}") from None
     if len(data) > MAX_OBJECT_BYTES:
         raise InputError(f"stored object {address} is over {MAX_OBJECT_BYTES} bytes")
@@ -58,7 +59,10 @@ def get(store: Path, address: str) -> Any:
     data = get_bytes(store, address)
     if sha256(data) != address:
         raise InputError(f"stored object {address} in {store} does not match its address (corrupt or edited)")
-    return json.loads(data)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:  # bytes that hash right but are not JSON (written by hand)
+        raise InputError(f"stored object {address} in {store} is not JSON: {str(exc)[:200]}") from None
 
 
 def problem(store: Path, address: str) -> str | None:

@@ -1,0 +1,259 @@
+"""Fuzz targets shared by the hypothesis tests (``tests/fuzz``) and the atheris runner (``fuzz/run.py``).
+
+Each target takes the raw bytes of one untrusted input and feeds it to the public function that reads
+that input in a real run. The contract it asserts: the function returns a result, raises one of
+anops-policy's own errors (``AnopsError``, a CEL syntax error, a Dockerfile syntax error), or records
+the file as skipped. Any other exception escapes the target (a finding); a collector that reports an
+internal error or produces facts its schema rejects raises ``ContractViolation`` (a finding too).
+Hangs and runaway memory are caught by the runners (hypothesis deadline, atheris watchdog and RSS limit).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from anops_policy import cel, log_store
+from anops_policy.check import Names, check_tree, infer
+from anops_policy.config import RepoConfig
+from anops_policy.decision_log import head_path, objects_dir, read_events
+from anops_policy.errors import AnopsError
+from anops_policy.gather import collect_facts
+from anops_policy.loading import load_policies
+from anops_policy.log_verify import VerifyOptions, repair_log, verify_log
+from anops_policy.schema_nav import fact_root
+from anops_policy.testing import test_policy
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+# the decision-log target's input is the log, then (optionally) the head file, then a stored object
+LOG_PARTS_SEPARATOR = b"\n--8<--\n"
+
+
+class ContractViolation(AssertionError):
+    """The function did not raise, but its result breaks the contract (an internal error it swallowed,
+    facts that fail their schema)."""
+
+
+_workdir: list[Path] = []  # the process's base folder, created on first use
+
+
+def _scratch(name: str, *, fresh: bool = True) -> Path:
+    """The folder for one input (one per process, in memory where the machine allows). ``fresh=False``
+    keeps it: a target that writes the same file names every time only overwrites them, which spares
+    a directory removal per input (a fifth of a collector target's time on overlay file systems)."""
+    if not _workdir:
+        shm = Path("/dev/shm")
+        base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+        _workdir.append(Path(tempfile.mkdtemp(prefix=f"anops-fuzz-{os.getpid()}-", dir=base)))
+    case = _workdir[0] / name
+    if fresh and case.exists():
+        shutil.rmtree(case)
+    case.mkdir(exist_ok=True)
+    return case
+
+
+def _write(root: Path, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+# ---- collectors ---------------------------------------------------------------------------------------
+
+SUSPECT_SKIP = ("could not parse", "internal error")
+
+
+def _collect(name: str, files: Mapping[str, bytes], key: str) -> None:
+    """Run collector ``name`` (and what it depends on) on a repository holding ``files``; check that no
+    collector swallowed an internal error and every section matches its schema (``collect_facts`` turns
+    a schema mismatch into status ``error`` with that reason)."""
+    root = _scratch(key, fresh=False)  # every call of one target writes the same names
+    _write(root, files)
+    try:
+        doc = collect_facts(root, RepoConfig(), now=NOW, only=[name], use_git=False)
+    except AnopsError:
+        return
+    for collector, meta in doc["meta"]["collectors"].items():
+        error = meta.get("error") or ""
+        if meta["status"] == "error" and ("internal error" in error or "do not match its schema" in error):
+            raise ContractViolation(f"collector {collector}: {error}")
+        for skip in meta.get("skipped", []):
+            if any(s in skip["reason"] for s in SUSPECT_SKIP):
+                raise ContractViolation(f"collector {collector} skipped {skip['path']}: {skip['reason']}")
+    section = doc.get(name)
+    if section is not None and "internal error" in json.dumps(section):
+        raise ContractViolation(f"collector {name} recorded an internal error: {json.dumps(section)[:2000]}")
+
+
+def dockerfile(data: bytes) -> None:
+    _collect("dockerfiles", {"Dockerfile": data, "app/main.py": b"print('hi')\n"}, "dockerfile")
+
+
+def github_workflow(data: bytes) -> None:
+    _collect(
+        "ci",
+        {
+            ".github/workflows/ci.yml": data,
+            ".github/actions/setup/action.yml": b"name: setup\nruns:\n  using: composite\n  steps:\n"
+            b"    - run: make deps\n      shell: bash\n",
+        },
+        "github_workflow",
+    )
+
+
+def gitlab_ci(data: bytes) -> None:
+    _collect(
+        "ci",
+        {".gitlab-ci.yml": data, "ci/common.yml": b".base:\n  image: python:3.11\n  script: [make test]\n"},
+        "gitlab_ci",
+    )
+
+
+def junit(data: bytes) -> None:
+    _collect("tests", {"reports/junit.xml": data}, "junit")
+
+
+def cargo_toml(data: bytes) -> None:
+    _collect(
+        "rust",
+        {
+            "Cargo.toml": data,
+            "src/main.rs": b'fn main() {\n    println!("hi");\n}\n',
+            "src/lib.rs": b"pub fn f() -> u8 { 1 }\n",
+            "tests/cli.rs": b"#[test]\nfn runs() { assert!(true); }\n",
+            "crates/core/Cargo.toml": b'[package]\nname = "core"\nversion.workspace = true\n',
+            "crates/core/src/lib.rs": b"pub fn g() {}\n",
+        },
+        "cargo_toml",
+    )
+
+
+def markdown_docs(data: bytes) -> None:
+    files = {"README.md": data, "ACTIONPLAN.md": data, "docs/guide.md": b"# Guide\n\nSee [x](../README.md)\n"}
+    _collect("docs", files, "markdown_docs")
+
+
+# ---- policies and CEL ---------------------------------------------------------------------------------
+
+
+def policy_load(data: bytes) -> None:
+    """``anops-policy test`` on one policy file: load (YAML, schema, CEL compile and static check), then
+    run its examples."""
+    root = _scratch("policy_load")
+    path = root / "fuzzed.yaml"
+    path.write_bytes(data)
+    try:
+        policies = load_policies([path])
+        for policy in policies:
+            test_policy(policy, coverage=True)
+    except AnopsError:
+        return
+
+
+def _scope() -> dict[str, Any]:
+    facts = fact_root()
+    return {
+        "facts": facts,
+        "params": Names("parameter", {"max_markers": None, "threshold": None}),
+        "vars": Names("variable", {"found": None}),
+        "now": None,
+        "subject": None,
+    }
+
+
+FACTS_SAMPLE: dict[str, Any] = {
+    "todos": {"count": 1, "by_path": {"a.rs": [{"path": "a.rs", "line": 3, "tag": "TODO", "text": "x"}]}},
+    "layout": {"release_files": ["a.rs"], "components": [{"name": "cli", "kind": "rust-cli", "path": "."}]},
+}
+
+
+def cel_check(data: bytes) -> None:
+    """The static check of one expression; an expression it accepts is then evaluated (under a deadline)
+    and must give a value or a CEL runtime error — never a raw exception or unbounded recursion."""
+    source = data.decode("utf-8", "replace")
+    try:
+        compiled = cel.compile_expr(source)
+    except cel.CelSyntaxError:
+        return
+    scope = _scope()
+    problems = check_tree(compiled.tree, scope)
+    if problems:
+        return
+    infer(compiled.tree, scope)
+    activation = {
+        "facts": cel.to_cel(FACTS_SAMPLE),
+        "params": cel.to_cel({"max_markers": 0, "threshold": 0.5}),
+        "vars": cel.to_cel({"found": []}),
+        "now": cel.timestamp(NOW),
+        "subject": cel.to_cel("a.rs"),
+    }
+    try:
+        with cel.deadline(2.0):
+            cel.evaluate(compiled.tree, activation)
+    except (cel.CelRuntimeError, cel.DeadlineExceeded):
+        return
+
+
+# ---- decision log -------------------------------------------------------------------------------------
+
+
+def decision_log(data: bytes) -> None:
+    """``audit verify`` (with a sign-off requirement), the listing reader, the object store reader, and
+    ``audit repair`` on a log whose file, head file and one stored object come from ``data``."""
+    root = _scratch("decision_log")
+    parts = data.split(LOG_PARTS_SEPARATOR, 2)
+    log = root / ".anops-policy" / "decisions.jsonl"
+    log.parent.mkdir()
+    log.write_bytes(parts[0])
+    if len(parts) > 1:
+        head_path(log).write_bytes(parts[1])
+    store = objects_dir(log)
+    if len(parts) > 2:
+        address = "sha256:" + hashlib.sha256(_gunzip(parts[2])).hexdigest()
+        path = log_store.object_path(store, address)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(parts[2])
+        try:
+            log_store.problem(store, address)
+            log_store.get(store, address)
+        except AnopsError:
+            pass
+    try:
+        verify_log(log, VerifyOptions(require_signoff="0123456789abcdef"))
+        read_events(log)
+        repair_log(log)
+        verify_log(log)
+    except AnopsError:
+        return
+
+
+def _gunzip(data: bytes) -> bytes:
+    """The object's content when it decompresses (so its address matches and the reader gets as far as
+    parsing it), else the raw bytes."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        return data
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    "policy_load": policy_load,
+    "cel_check": cel_check,
+    "dockerfile": dockerfile,
+    "github_workflow": github_workflow,
+    "gitlab_ci": gitlab_ci,
+    "junit": junit,
+    "cargo_toml": cargo_toml,
+    "markdown_docs": markdown_docs,
+    "decision_log": decision_log,
+}
