@@ -1,0 +1,52 @@
+"""``eval --server``: collect here, judge on a real server, and get the local run's report and exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLE, NOW, ROOT, Server, cli
+
+FILES = ("sarif", "junit", "markdown", "html")
+
+
+def run_eval(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    out.mkdir()
+    outputs = [a for fmt in FILES for a in ("--output", f"{fmt}={out / fmt}")]
+    return subprocess.run(
+        cli("eval", str(EXAMPLE), "--now", NOW, "--no-decision-log", "--output", f"json={out / 'json'}",
+            *outputs, *extra),
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+        env={**os.environ, "NO_COLOR": "1", "GITHUB_ACTIONS": "false"},
+    )
+
+
+def without_durations(report: dict[str, object]) -> dict[str, object]:
+    # collection ran twice (once per run): only its timings may differ
+    for meta in report["collectors"].values():  # type: ignore[attr-defined]
+        meta.pop("duration_ms")
+    return report
+
+
+@pytest.mark.parametrize("fail_on", ["soft", "advisory"])
+def test_remote_eval_equals_local_eval(server: Server, tmp_path: Path, fail_on: str) -> None:
+    local = run_eval(tmp_path / "local", "--fail-on", fail_on)
+    remote = run_eval(tmp_path / "remote", "--fail-on", fail_on, "--server", server.target)
+    assert remote.returncode == local.returncode == 1, remote.stderr
+    assert remote.stdout == local.stdout  # the text report
+    assert without_durations(json.loads((tmp_path / "remote" / "json").read_text())) == without_durations(
+        json.loads((tmp_path / "local" / "json").read_text())
+    )
+    for fmt in FILES:
+        assert (tmp_path / "remote" / fmt).read_text() == (tmp_path / "local" / fmt).read_text(), fmt
+
+
+def test_an_unreachable_server_is_exit_3(tmp_path: Path) -> None:
+    run = run_eval(tmp_path / "out", "--server", "127.0.0.1:1")
+    assert run.returncode == 3
+    assert "server 127.0.0.1:1: pack listing failed: UNAVAILABLE" in run.stderr
+    assert "Traceback" not in run.stderr
