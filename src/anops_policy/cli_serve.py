@@ -50,6 +50,13 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     help="Bound on one Evaluate call, whatever deadline the client sets (the evaluation is then stopped).",
 )
 @click.option(
+    "--decision-log",
+    "decision_log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Append every evaluation to this decision log (hash-chained; its id is in each response).",
+)
+@click.option(
     "--grace",
     "grace_s",
     type=click.FloatRange(min=0, max=3600),
@@ -64,6 +71,7 @@ def serve_cmd(
     max_workers: int | None,
     max_message_bytes: int,
     max_evaluation_s: float,
+    decision_log: Path | None,
     grace_s: float,
 ) -> None:
     """Serve policy decisions over gRPC (anops.policy.v1.PolicyService, grpc.health.v1, reflection).
@@ -99,12 +107,18 @@ def serve_cmd(
     )
     # threads only wait for workers, so there are more of them: health checks and listings stay answered
     # while every worker is busy
-    settings = ServeSettings(listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8)
+    settings = ServeSettings(
+        listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
+        decision_log=decision_log.resolve() if decision_log else None,
+    )
     sys.exit(serve(packs, settings))
 
 
 def remote_eval(request: Any, server: str) -> Any:
     """``eval --server``: the engine's ``run_eval`` result, judged by ``server``."""
+    host, sep, port = server.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise click.BadParameter(f"'{server}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--server")
     from anops_policy.server.remote_eval import remote_eval as run  # noqa: PLC0415
 
     return run(request, server)

@@ -157,3 +157,26 @@ def test_sigterm_drains_in_flight_calls(tmp_path: Path, example_facts: Path) -> 
     log = running.log_text()
     assert "received SIGTERM: draining" in log and "drained in" in log
     assert proc_state(running.workers[0]) is None
+
+
+def test_the_server_decision_log_records_every_evaluation(tmp_path: Path, example_facts: Path) -> None:
+    log = tmp_path / "log" / "decisions.jsonl"
+    running = start_server(tmp_path, "--max-workers", "2", "--decision-log", str(log))
+    try:
+        stub = connect(running)
+        request = policy_pb2.EvaluateRequest(facts_json=example_facts.read_bytes())
+        answers: list[policy_pb2.EvaluateResponse] = []
+        threads = [threading.Thread(target=lambda: answers.append(stub.Evaluate(request, timeout=120)))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(180)
+    finally:
+        assert running.stop() == 0
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(e["decision_id"] for e in events) == sorted(a.decision_id for a in answers)
+    assert len(events) == 3 and all(a.decision_id for a in answers)  # two workers appended without forking the chain
+    assert {e["facts_digest"] for e in events} == {answers[0].facts_digest}
+    verify = subprocess.run(cli("audit", "verify", str(log)), capture_output=True, text=True, cwd=ROOT, check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import grpc
@@ -38,6 +39,7 @@ class ServeSettings:
     limits: Limits
     grace_s: float
     threads: int
+    decision_log: Path | None = None  # the server's own log of every evaluation it answers
 
 
 def _health_names() -> Sequence[str]:
@@ -56,7 +58,11 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
 
     # installed before the workers start, so that a signal during start-up is a clean stop too
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    pool = WorkerPool(settings.workers, packs, settings.limits.max_policy_deadline_s)
+    if settings.decision_log is not None:
+        from anops_policy.decision_log import DecisionLog  # noqa: PLC0415
+
+        DecisionLog(settings.decision_log).prepare()  # a log that cannot be written stops the start (exit 3)
+    pool = WorkerPool(settings.workers, packs, settings.limits.max_policy_deadline_s, settings.decision_log)
     service = PolicyService(packs, pool, settings.limits)
     health_service = health.HealthServicer(experimental_non_blocking=True)
     size = settings.limits.max_message_bytes + ENVELOPE_BYTES

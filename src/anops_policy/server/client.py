@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 
+from anops_policy import tracing
 from anops_policy.config import RepoConfig
 from anops_policy.errors import EXIT_INTERNAL, AnopsError, InputError
 from anops_policy.model import Decision, Expr, Level, Outcome, Pack, Param, Phase, Policy, Template
@@ -141,8 +142,12 @@ class PolicyClient:
         return [pack_from_info(p) for p in answer.packs]
 
     def evaluate(self, request: policy_pb2.EvaluateRequest) -> policy_pb2.EvaluateResponse:
+        carrier: dict[str, str] = {}
+        tracing.inject(carrier)  # the server's RPC span joins this run's trace (when tracing is on)
         try:
-            answer: policy_pb2.EvaluateResponse = self._stub.Evaluate(request, timeout=self.timeout_s)
+            answer: policy_pb2.EvaluateResponse = self._stub.Evaluate(
+                request, timeout=self.timeout_s, metadata=tuple(carrier.items())
+            )
         except grpc.RpcError as exc:
             raise _failure(self.target, "evaluation", exc) from None
         return answer

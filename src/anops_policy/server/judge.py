@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
-from anops_policy.config import config_from_data
+from anops_policy.config import RepoConfig, config_from_data
 from anops_policy.errors import AnopsError
 from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
 from anops_policy.facts import digest_of, document_errors, iso, parse_timestamp
@@ -45,6 +45,17 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """One evaluation and what it judged (what the decision log records)."""
+
+    report: Report
+    document: dict[str, Any]
+    config: RepoConfig
+    packs: list[Pack]
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Judged:
     """The result sent back from a worker: the JSON report and its summary fields."""
 
@@ -57,6 +68,7 @@ class Judged:
     outcomes: dict[str, int]
     facts_digest: str
     packs: tuple[tuple[str, str, str, str], ...]  # (id, version, digest, source)
+    decision_id: str = ""
 
 
 def parse_json(data: bytes, what: str) -> Any:
@@ -122,8 +134,8 @@ def _object(data: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> tuple[Report, dict[str, Any]]:
-    """Evaluate one request: the report and the fact document it judged."""
+def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Judgement:
+    """Evaluate one request."""
     document = parse_facts(job.facts_json)
     packs = select_packs(loaded, job.packs, job.policies)
     try:
@@ -175,10 +187,23 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> tup
         waivers=waived.entries,
     )
     report.notes.extend(waived.notes)
-    return report, document
+    settings_used = {"fail_on": fail_on.value, "deadline_s": settings.deadline_s, "baseline": None}
+    return Judgement(report, document, config, packs, settings_used)
 
 
-def summarize(report: Report) -> Judged:
+def record(log_path: Path, judgement: Judgement) -> str:
+    """Append the evaluation to the server's decision log (fail closed: LogWriteError); its decision id."""
+    from anops_policy.decision_log import DecisionLog  # noqa: PLC0415
+    from anops_policy.log_events import record_eval  # noqa: PLC0415
+
+    event = record_eval(
+        DecisionLog(log_path), judgement.report, judgement.document, judgement.config, judgement.packs,
+        root=Path.cwd(), signer=None, config_source={"source": "request"}, settings=judgement.settings,
+    )
+    return str(event["decision_id"])
+
+
+def summarize(report: Report, decision_id: str = "") -> Judged:
     data = report.to_json()
     return Judged(
         report_json=json.dumps(data, ensure_ascii=False).encode("utf-8"),
@@ -190,6 +215,7 @@ def summarize(report: Report) -> Judged:
         outcomes=report.outcome_counts(),
         facts_digest=str(report.run["facts_digest"]),
         packs=tuple((p.id, p.version, p.digest, p.source) for p in report.packs),
+        decision_id=decision_id,
     )
 
 

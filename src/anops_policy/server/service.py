@@ -158,6 +158,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             outcomes=judged.outcomes,
             facts_digest=judged.facts_digest,
             packs=[policy_pb2.PackRef(id=i, version=v, digest=d, source=s) for i, v, d, s in judged.packs],
+            decision_id=judged.decision_id,
         )
 
     def ListPolicies(

@@ -24,10 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from anops_policy.model import Pack
-from anops_policy.server.judge import BadRequest, Job, Judged, judge, summarize
+from anops_policy.server.judge import BadRequest, Job, Judged, judge, record, summarize
 
 log = logging.getLogger("anops_policy.server")
 POLL_S = 0.05  # how often a waiting call checks that its client is still there
@@ -45,7 +46,7 @@ class WorkerFailed(Exception):
     """A worker died or raised unexpectedly; the text is the detail for the server's log."""
 
 
-def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: float) -> None:
+def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: float, log_path: Path | None) -> None:
     """A worker's main loop: one job at a time, on the main thread (the CEL deadline needs it)."""
     # Ctrl-C reaches the whole process group: the server decides when its workers stop, after draining
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -57,8 +58,9 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
             return
         reply: tuple[str, Any]
         try:
-            report, _document = judge(job, packs, max_policy_deadline_s)
-            reply = ("ok", summarize(report))
+            judgement = judge(job, packs, max_policy_deadline_s)
+            decision_id = record(log_path, judgement) if log_path is not None else ""
+            reply = ("ok", summarize(judgement.report, decision_id))
         except BadRequest as exc:
             reply = ("invalid", str(exc))
         except Exception:
@@ -82,12 +84,15 @@ class _Worker:
 class WorkerPool:
     """``size`` worker processes; ``run`` hands a job to an idle one and waits for it within a time budget."""
 
-    def __init__(self, size: int, packs: Sequence[Pack], max_policy_deadline_s: float) -> None:
+    def __init__(
+        self, size: int, packs: Sequence[Pack], max_policy_deadline_s: float, log_path: Path | None = None
+    ) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the engine once; each worker then starts in milliseconds
         self._ctx.set_forkserver_preload(["anops_policy.server.judge"])
         self._blob = pickle.dumps(list(packs))
         self._max_policy_deadline_s = max_policy_deadline_s
+        self._log_path = log_path
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._all: dict[int, _Worker] = {}
@@ -99,7 +104,9 @@ class WorkerPool:
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
-            target=_serve_jobs, args=(child, self._blob, self._max_policy_deadline_s), name="anops-policy-worker",
+            target=_serve_jobs,
+            args=(child, self._blob, self._max_policy_deadline_s, self._log_path),
+            name="anops-policy-worker",
             daemon=True,
         )
         process.start()
