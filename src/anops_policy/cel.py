@@ -268,6 +268,7 @@ def compile_expr(source: str) -> Compiled:
         raise CelSyntaxError(_parse_problem(exc.__context__), line, column) from None
     except RecursionError:
         raise CelSyntaxError("expression nested too deeply", None, None) from None
+    setattr(tree, SOURCE_ATTR, source)  # the native backend compiles the source text (sub-trees have none)
     return Compiled(source, tree)
 
 
@@ -442,6 +443,11 @@ def deadline(seconds: float | None) -> Iterator[None]:
 def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
     """Evaluate a (sub-)tree. Returns the CEL value; raises ``CelRuntimeError`` for an error result,
     lets ``DeadlineExceeded`` through for the caller's deadline."""
+    native = _backend() if _BACKEND.choice != "python" else None
+    if native is not None:
+        value = native.evaluate(tree, getattr(tree, SOURCE_ATTR, None), activation)
+        if value is not native.FALLBACK:
+            return value
     try:
         result = _program(tree).evaluate(dict(activation))
     except DeadlineExceeded:
@@ -453,6 +459,65 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
     if isinstance(result, Exception):
         raise CelRuntimeError(error_text(result))
     return result
+
+
+# ---- backend seam: Google's C++ runtime (cel_native.py) when installed; cel-python decides the rest ------------
+
+BACKEND_ENV = "ANOPS_CEL_BACKEND"
+BACKENDS = ("auto", "native", "python")
+SOURCE_ATTR = "_anops_cel_source"
+
+
+@dataclass
+class _Backend:
+    choice: str | None = None  # None: not chosen yet
+    native: Any = None  # a cel_native.NativeBackend when the choice is native
+
+
+_BACKEND = _Backend()
+
+
+def use_backend(name: str | None = None) -> str:
+    """Select ``auto`` (C++ when ``cel-expr-python`` is installed), ``native`` or ``python``; ``None`` reads
+    ``$ANOPS_CEL_BACKEND``. Returns the backend now in use: ``native`` or ``python``."""
+    import os  # noqa: PLC0415 - read once, when the first expression is evaluated
+
+    choice = (name or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
+    if choice not in BACKENDS:
+        from anops_policy.errors import ConfigError  # noqa: PLC0415
+
+        raise ConfigError(f"{BACKEND_ENV}={choice!r}: expected one of {', '.join(BACKENDS)}")
+    _BACKEND.native = None
+    if choice != "python":
+        try:
+            from anops_policy import cel_native  # noqa: PLC0415 - optional dependency (extra "fast")
+        except ImportError:
+            if choice == "native":
+                from anops_policy.errors import ConfigError  # noqa: PLC0415
+
+                raise ConfigError(
+                    f"{BACKEND_ENV}=native, but cel-expr-python is not installed (pip install 'anops-policy[fast]')"
+                ) from None
+        else:
+            bridge = cel_native.Bridge(celpy.adapter.json_to_cel, ct.BoolType, ct.UintType, EXTRA_FUNCTIONS)
+            _BACKEND.native = cel_native.NativeBackend(bridge)
+    _BACKEND.choice = "python" if _BACKEND.native is None else "native"
+    return _BACKEND.choice
+
+
+def _backend() -> Any:
+    if _BACKEND.choice is None:
+        use_backend()
+    return _BACKEND.native
+
+
+def backend_stats() -> dict[str, Any]:
+    """Which backend decided how many evaluations (and why cel-python had to), for debugging and benchmarks."""
+    native = _backend()
+    if native is None:
+        return {"backend": "python"}
+    stats = native.stats
+    return {"backend": "native", "native": stats.native, "python": stats.python, "reasons": dict(stats.reasons)}
 
 
 def is_bool(value: CELValue) -> bool:
