@@ -57,6 +57,13 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     help="Append every evaluation to this decision log (hash-chained; its id is in each response).",
 )
 @click.option(
+    "--trace-file",
+    "trace_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a span per RPC to FILE as JSON lines (OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT).",
+)
+@click.option(
     "--grace",
     "grace_s",
     type=click.FloatRange(min=0, max=3600),
@@ -72,6 +79,7 @@ def serve_cmd(
     max_message_bytes: int,
     max_evaluation_s: float,
     decision_log: Path | None,
+    trace_file: Path | None,
     grace_s: float,
 ) -> None:
     """Serve policy decisions over gRPC (anops.policy.v1.PolicyService, grpc.health.v1, reflection).
@@ -109,7 +117,7 @@ def serve_cmd(
     # while every worker is busy
     settings = ServeSettings(
         listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
-        decision_log=decision_log.resolve() if decision_log else None,
+        decision_log=decision_log.resolve() if decision_log else None, trace_file=trace_file,
     )
     sys.exit(serve(packs, settings))
 

@@ -180,3 +180,25 @@ def test_the_server_decision_log_records_every_evaluation(tmp_path: Path, exampl
     assert {e["facts_digest"] for e in events} == {answers[0].facts_digest}
     verify = subprocess.run(cli("audit", "verify", str(log)), capture_output=True, text=True, cwd=ROOT, check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_each_rpc_is_a_server_span_in_the_callers_trace(tmp_path: Path, example_facts: Path) -> None:
+    spans_file = tmp_path / "spans.jsonl"
+    running = start_server(tmp_path, "--max-workers", "1", "--trace-file", str(spans_file))
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    metadata = (("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01"),)
+    try:
+        stub = connect(running)
+        stub.Evaluate(facts_request(example_facts, "no-todos-in-release-files"), timeout=120, metadata=metadata)
+        with pytest.raises(grpc.RpcError):
+            stub.Evaluate(policy_pb2.EvaluateRequest(facts_json=b"{"), timeout=60)
+    finally:
+        assert running.stop() == 0
+    spans = [json.loads(line) for line in spans_file.read_text().splitlines()]
+    rpc = [s for s in spans if s["name"] == "anops.policy.v1.PolicyService/Evaluate"]
+    assert [s["kind"] for s in rpc] == ["SERVER", "SERVER"]
+    ok, bad = sorted(rpc, key=lambda s: s["start_time_unix_nano"])
+    assert ok["trace_id"] == trace_id and ok["parent_span_id"] == "00f067aa0ba902b7"
+    assert ok["attributes"]["rpc.grpc.status_code"] == 0 and ok["status"]["code"] != "ERROR"
+    assert bad["attributes"]["rpc.grpc.status_code"] == 3 and bad["status"]["code"] == "ERROR"
+    assert "INVALID_ARGUMENT" in bad["status"]["description"]

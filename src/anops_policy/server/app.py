@@ -40,6 +40,7 @@ class ServeSettings:
     grace_s: float
     threads: int
     decision_log: Path | None = None  # the server's own log of every evaluation it answers
+    trace_file: Path | None = None  # spans as JSON lines (OTLP export is configured by OTEL_* variables)
 
 
 def _health_names() -> Sequence[str]:
@@ -49,7 +50,7 @@ def _health_names() -> Sequence[str]:
 def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     """Run until SIGTERM or SIGINT; returns the exit code (0 after a clean drain)."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    tracing.configure()
+    tracing.configure(trace_file=settings.trace_file)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

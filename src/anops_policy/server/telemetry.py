@@ -27,21 +27,24 @@ class RpcTelemetry(grpc.ServerInterceptor):  # type: ignore[misc]
         def behavior(request: Any, context: grpc.ServicerContext) -> Any:
             start = time.monotonic()
             attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
-            code, number = "OK", 0
+            error: BaseException | None = None
+            response: Any = None
             with tracing.span(method.strip("/"), attributes, kind="server", carrier=carrier) as span:
                 try:
-                    return inner(request, context)
-                except BaseException:
-                    status = context.code()
-                    if not isinstance(status, grpc.StatusCode):
-                        status = grpc.StatusCode.UNKNOWN
-                    code, number = status.name, status.value[0]
-                    raise
-                finally:
-                    span.set("rpc.grpc.status_code", number)
-                    if code != "OK":
-                        span.fail(f"{code}: {context.details() or ''}")
-                    tracing.record_rpc(method, code, time.monotonic() - start)
+                    response = inner(request, context)
+                except BaseException as exc:  # context.abort() raises: the status code is on the context
+                    error = exc
+                status = context.code() if error is not None else grpc.StatusCode.OK
+                if not isinstance(status, grpc.StatusCode):
+                    status = grpc.StatusCode.UNKNOWN
+                span.set("rpc.grpc.status_code", status.value[0])
+                if status != grpc.StatusCode.OK:
+                    # set here, not by the exception leaving the span: abort's exception carries no message
+                    span.fail(f"{status.name}: {context.details() or ''}")
+            tracing.record_rpc(method, status.name, time.monotonic() - start)
+            if error is not None:
+                raise error
+            return response
 
         return grpc.unary_unary_rpc_method_handler(
             behavior,
