@@ -189,7 +189,8 @@ def test_each_rpc_is_a_server_span_in_the_callers_trace(tmp_path: Path, example_
     metadata = (("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01"),)
     try:
         stub = connect(running)
-        stub.Evaluate(facts_request(example_facts, "no-todos-in-release-files"), timeout=120, metadata=metadata)
+        request = facts_request(example_facts, "no-todos-in-release-files")
+        answer = stub.Evaluate(request, timeout=120, metadata=metadata)
         with pytest.raises(grpc.RpcError):
             stub.Evaluate(policy_pb2.EvaluateRequest(facts_json=b"{"), timeout=60)
     finally:
@@ -202,3 +203,4 @@ def test_each_rpc_is_a_server_span_in_the_callers_trace(tmp_path: Path, example_
     assert ok["attributes"]["rpc.grpc.status_code"] == 0 and ok["status"]["code"] != "ERROR"
     assert bad["attributes"]["rpc.grpc.status_code"] == 3 and bad["status"]["code"] == "ERROR"
     assert "INVALID_ARGUMENT" in bad["status"]["description"]
+    assert json.loads(answer.report_json)["trace_id"] == trace_id

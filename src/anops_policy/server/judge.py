@@ -42,6 +42,7 @@ class Job:
     display_path: str = ""
     display_config: str = ""
     repo_prefix: str = ""
+    trace_id: str | None = None  # the RPC's trace (when the server traces): into the report and the log
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
         waivers=waived.entries,
     )
     report.notes.extend(waived.notes)
+    report.trace_id = job.trace_id
     settings_used = {"fail_on": fail_on.value, "deadline_s": settings.deadline_s, "baseline": None}
     return Judgement(report, document, config, packs, settings_used)
 
@@ -199,6 +201,7 @@ def record(log_path: Path, judgement: Judgement) -> str:
     event = record_eval(
         DecisionLog(log_path), judgement.report, judgement.document, judgement.config, judgement.packs,
         root=Path.cwd(), signer=None, config_source={"source": "request"}, settings=judgement.settings,
+        trace_id=judgement.report.trace_id,
     )
     return str(event["decision_id"])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from anops_policy import tracing
 from anops_policy.config import RepoConfig
 from anops_policy.engine import EvalRequest, gather, parse_now, repo_prefix, required_sections, resolve_config
 from anops_policy.facts import iso, load_fact_file, parse_timestamp
@@ -17,7 +18,16 @@ from anops_policy.server.client import PolicyClient, pack_ids, report_from_json
 
 def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
     """Collect locally (exactly the sections the server's packs read), evaluate on ``target``.
-    The decision log is the server's business: nothing is appended locally."""
+    The decision log is the server's business: nothing is appended locally. Traced like a local run
+    (the ``anops.eval`` span, whose trace the server's RPC span joins)."""
+    with tracing.span("anops.eval", {"anops.path": str(request.path), "anops.server": target}) as span:
+        out = _remote_eval(request, target)
+        out[0].trace_id = request.trace_id or span.trace_id
+        tracing.record_eval(span, out[0])
+        return out
+
+
+def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
     from anops_policy import log_events, trusted_config  # noqa: PLC0415
     from anops_policy.baseline import apply_baseline, load_baseline  # noqa: PLC0415
 

@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 
+from anops_policy import tracing
 from anops_policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.judge import BadRequest, Job, pack_metadata, parse_json
@@ -146,6 +147,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             display_path=request.display_path,
             display_config=request.display_config,
             repo_prefix=request.repo_prefix,
+            trace_id=tracing.current_trace_id(),
         )
         judged = self._pool.run(job, budget, context.is_active)
         return policy_pb2.EvaluateResponse(
