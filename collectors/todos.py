@@ -24,11 +24,8 @@ import re
 import shutil
 import stat
 import subprocess
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +36,8 @@ from anops_policy.collectors.comment_lexer import (
     language_from_shebang,
     name_has_dot,
 )
+
+from anops_policy.collectors.todos_blame import add_ages
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import CollectorFailed
@@ -62,7 +61,6 @@ MAX_TEXT = 300
 SEARCH_CHUNK_BYTES = 512 * 1024  # of path arguments per ripgrep run (well under ARG_MAX)
 SEARCH_TIMEOUT_S = 300.0
 DEFAULT_BLAME_BUDGET_S = 20.0
-BLAME_WORKERS = 4
 SHEBANG_PROBE_BYTES = 256
 
 
@@ -98,7 +96,7 @@ class TodosCollector:
             scanned[lang] = scanned.get(lang, 0) + 1
             items.extend(file_items)
         items.sort(key=lambda it: (it["path"], it["line"]))
-        blame = _add_ages(ctx, items, opts)
+        blame = add_ages(ctx, items, enabled=opts.blame, budget_s=opts.blame_budget_s)
         return _section(items, scanned, blame)
 
     # ---- which files ------------------------------------------------------------------------------
@@ -388,126 +386,6 @@ def _find_ticket(text: str, ticket: re.Pattern[str]) -> str | None:
     if number and not (url and url.start() <= number.start() < url.end()):
         candidates.append((number.start(), number.group()))
     return min(candidates)[1] if candidates else None
-
-
-# ---- ages from git blame ----------------------------------------------------------------------------
-
-
-def _add_ages(ctx: CollectContext, items: list[dict[str, Any]], opts: _Options) -> dict[str, str]:
-    if not opts.blame:
-        return {"status": "skipped", "reason": "disabled by collect.options.todos.blame"}
-    git = ctx.git
-    if git is None:
-        return {"status": "skipped", "reason": "not a git repository"}
-    if not items:
-        return {"status": "ok"}
-    lines: dict[str, list[int]] = {}
-    for it in items:
-        lines.setdefault(it["path"], []).append(it["line"])
-    try:
-        tracked_out = git.run("ls-files", "-z", "--", *(git.to_top_path(p) for p in lines))
-        has_head = bool(git.run("rev-parse", "--verify", "-q", "HEAD", check=False).strip())
-        shallow = git.run("rev-parse", "--is-shallow-repository", check=False).strip() == "true"
-    except GitError as exc:
-        return {"status": "skipped", "reason": str(exc)}
-    tracked = {git.to_repo_path(p) for p in tracked_out.split("\0") if p}
-    now = ctx.now.astimezone(UTC)
-    ages: dict[tuple[str, int], int] = {}
-    to_blame = sorted(p for p in lines if p in tracked) if has_head else []
-    for path, path_lines in lines.items():
-        if path not in to_blame:  # untracked or no commit yet: as new as it gets
-            ages.update({(path, ln): 0 for ln in path_lines})
-    failed, unfinished = _blame_all(
-        ctx, to_blame, lines, now=now, ages=ages, budget_s=opts.blame_budget_s
-    )
-    for it in items:
-        age = ages.get((it["path"], it["line"]))
-        if age is not None:
-            it["age_days"] = age
-    if unfinished:
-        return {"status": "partial", "reason": (
-            f"blame time budget of {opts.blame_budget_s:g}s ran out: {unfinished} of {len(to_blame)} "
-            "files with markers have no ages (raise collect.options.todos.blame_budget_s)"
-        )}
-    if failed:
-        return {"status": "partial", "reason":
-                f"git blame failed for {len(failed)} file(s), e.g. {failed[0]}"}
-    if shallow:
-        return {"status": "partial", "reason": (
-            "shallow clone: lines older than the clone's history show the age of its oldest commit"
-        )}
-    return {"status": "ok"}
-
-
-def _blame_all(
-    ctx: CollectContext, paths: Sequence[str], lines: Mapping[str, list[int]], *, now: datetime,
-    ages: dict[tuple[str, int], int], budget_s: float,
-) -> tuple[list[str], int]:
-    """Blame ``paths`` in a few threads until done or out of time: (failed paths, unfinished count)."""
-    git = ctx.git
-    assert git is not None
-    deadline = time.monotonic() + budget_s
-    failed: list[str] = []
-    pending: dict[Future[dict[int, int]], str] = {}
-    queue = list(paths)
-    with ThreadPoolExecutor(max_workers=BLAME_WORKERS) as pool:
-
-        def submit() -> None:
-            while queue and len(pending) < BLAME_WORKERS:
-                path = queue.pop(0)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    queue.insert(0, path)
-                    return
-                pending[pool.submit(_blame_file, ctx, path, lines[path], remaining)] = path
-
-        submit()
-        while pending:
-            left = max(0.0, deadline - time.monotonic())
-            done, _ = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
-            if not done:
-                break
-            for future in done:
-                path = pending.pop(future)
-                try:
-                    times = future.result()
-                except GitError:
-                    failed.append(path)
-                    continue
-                for line, epoch in times.items():
-                    if epoch == UNCOMMITTED:
-                        ages[(path, line)] = 0
-                    else:
-                        ages[(path, line)] = max(0, (now - datetime.fromtimestamp(epoch, UTC)).days)
-            submit()
-        unfinished = len(queue) + len(pending)
-        for future in pending:
-            future.cancel()
-    return sorted(failed), unfinished
-
-
-UNCOMMITTED = -1
-_BLAME_HEADER = re.compile(r"^([0-9a-f]{40}) [0-9]+ ([0-9]+)")
-
-
-def _blame_file(ctx: CollectContext, path: str, lines: Iterable[int], timeout: float) -> dict[int, int]:
-    """final line -> author time (epoch seconds) of the commit that wrote it (``UNCOMMITTED`` for lines
-    changed in the working tree)."""
-    assert ctx.git is not None
-    ranges = [arg for ln in sorted(set(lines)) for arg in ("-L", f"{ln},{ln}")]
-    top_path = ctx.git.to_top_path(path)
-    out = ctx.git.run("blame", "--line-porcelain", "--root", *ranges, "--", top_path, timeout=timeout)
-    times: dict[int, int] = {}
-    current: int | None = None
-    uncommitted = False
-    for row in out.split("\n"):
-        header = _BLAME_HEADER.match(row)
-        if header:
-            current = int(header.group(2))
-            uncommitted = header.group(1) == "0" * 40
-        elif row.startswith("author-time ") and current is not None:
-            times[current] = UNCOMMITTED if uncommitted else int(row.split()[1])
-    return times
 
 
 # ---- the section ------------------------------------------------------------------------------------
