@@ -348,7 +348,8 @@ def _commands(block: CodeBlock, binaries: frozenset[str] = frozenset()) -> list[
             continue  # output
         else:
             text = raw.strip()
-            if not language and not COMMAND_START.match(text) and text.split(maxsplit=1)[0] not in binaries:
+            # a blank line of an unlabelled block has no first word: it is skipped below
+            if not language and text and not COMMAND_START.match(text) and text.split(maxsplit=1)[0] not in binaries:
                 continue
         if not text or text.startswith("#"):
             continue

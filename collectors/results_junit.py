@@ -73,7 +73,7 @@ def parse_xml(data: bytes) -> Element:
         line, column = getattr(exc, "position", (None, None))
         reason = _strip_position(str(exc))
         raise ResultFileError(f"malformed XML at line {line}, column {column}: {reason}") from None
-    except (ValueError, RecursionError) as exc:  # e.g. an unknown encoding declaration
+    except (ValueError, LookupError, RecursionError) as exc:  # an unknown encoding declaration is a LookupError
         raise ResultFileError(f"unreadable XML: {exc}") from None
     return root
 
