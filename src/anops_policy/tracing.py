@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 if TYPE_CHECKING:  # annotations only: importing opentelemetry at run time happens in Telemetry.build
     from opentelemetry.context import Context
@@ -42,9 +42,8 @@ if TYPE_CHECKING:  # annotations only: importing opentelemetry at run time happe
 AttributeValue = str | bool | int | float | Sequence[str] | Sequence[int] | Sequence[float] | Sequence[bool]
 Attributes = Mapping[str, AttributeValue]
 
+SpanKindName = Literal["internal", "server", "client"]
 SERVICE_NAME = "anops-policy"
-# the span kinds callers may ask for (OpenTelemetry's SpanKind, by name, so callers need no import)
-KINDS = ("internal", "server", "client")
 
 
 class Span:
@@ -148,7 +147,7 @@ def span(
     name: str,
     attributes: Attributes | None = None,
     *,
-    kind: str = "internal",
+    kind: SpanKindName = "internal",
     carrier: Mapping[str, str] | None = None,
 ) -> Span:
     """A context manager for one span, a child of the current span. ``carrier`` holds incoming
@@ -402,7 +401,9 @@ class Telemetry:
         tracer = tracer_provider.get_tracer("anops_policy", __version__)
         return cls(tracer_provider, tracer, meter_provider, closers, link)
 
-    def span(self, name: str, attributes: Attributes | None, kind: str, carrier: Mapping[str, str] | None) -> Span:
+    def span(
+        self, name: str, attributes: Attributes | None, kind: SpanKindName, carrier: Mapping[str, str] | None
+    ) -> Span:
         context: Context | None = None
         if carrier:
             from opentelemetry.propagate import extract  # noqa: PLC0415 - W3C trace context + baggage
@@ -545,7 +546,12 @@ def _guarded(exporter: Any, what: str, link: _Link) -> Any:
             return _failure(what)
         link.failed = getattr(result, "name", "SUCCESS") != "SUCCESS"
         if link.failed:
-            where = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "the OTLP endpoint"
+            signal = "TRACES" if what == "spans" else "METRICS"
+            where = (
+                os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+                or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or "localhost:4317"
+            )
             _warn(f"export {what}", f"could not export {what} to {where} (is an OTLP collector listening?)")
         return result
 
