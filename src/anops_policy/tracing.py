@@ -366,6 +366,7 @@ class Telemetry:
 
         from anops_policy import __version__  # noqa: PLC0415
 
+        _route_sdk_logs()
         env = os.environ
         resource = Resource.create({"service.version": __version__})  # + OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME
         if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
@@ -385,14 +386,18 @@ class Telemetry:
             )
         for name in [] if sdk_disabled else _exporters(env, "TRACES"):
             if name == "otlp":
-                tracer_provider.add_span_processor(BatchSpanProcessor(_guarded(_otlp_span_exporter(), "spans", link)))
+                exporter = _otlp_exporter("spans", link)
+                if exporter is not None:
+                    tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
             elif name == "console":  # stdout carries the report: spans go to stderr
                 tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
             else:
                 _warn(f"exporter {name}", f"OTEL_TRACES_EXPORTER={name} is not supported (otlp, console, none)")
         for name in [] if sdk_disabled else _exporters(env, "METRICS"):
             if name == "otlp":
-                readers.append(PeriodicExportingMetricReader(_guarded(_otlp_metric_exporter(), "metrics", link)))
+                exporter = _otlp_exporter("metrics", link)
+                if exporter is not None:
+                    readers.append(PeriodicExportingMetricReader(exporter))
             elif name == "console":
                 readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter(out=sys.stderr)))
             else:
@@ -486,19 +491,23 @@ def _json_line(span: ReadableSpan) -> str:
     return json.dumps(out, default=str, separators=(",", ":")) + "\n"
 
 
-def _otlp_span_exporter() -> Any:
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+def _otlp_exporter(what: str, link: _Link) -> Any:
+    """The OTLP/gRPC exporter for "spans" or "metrics" (endpoint, headers, TLS, compression and timeout
+    from OTEL_EXPORTER_OTLP_*), or None after a warning when those variables are unusable."""
+    protocol = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").strip().lower()
+    if protocol != "grpc":
+        _warn("protocol", f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported; exporting over OTLP/gRPC")
+    try:
+        if what == "spans":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
 
-    _check_protocol()
-    # endpoint, headers, TLS, compression and timeout come from OTEL_EXPORTER_OTLP_*
-    return OTLPSpanExporter(timeout=_export_timeout("TRACES"))
+            return _guarded(OTLPSpanExporter(timeout=_export_timeout("TRACES")), what, link)
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter  # noqa: PLC0415
 
-
-def _otlp_metric_exporter() -> Any:
-    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter  # noqa: PLC0415
-
-    _check_protocol()
-    return OTLPMetricExporter(timeout=_export_timeout("METRICS"))
+        return _guarded(OTLPMetricExporter(timeout=_export_timeout("METRICS")), what, link)
+    except Exception as exc:  # e.g. OTEL_EXPORTER_OTLP_COMPRESSION=zip: no export, but the run goes on
+        _warn(f"setup {what}", f"cannot export {what}: {type(exc).__name__}: {exc}")
+        return None
 
 
 def _export_timeout(signal: str) -> float | None:
@@ -508,10 +517,25 @@ def _export_timeout(signal: str) -> float | None:
     return None if any(os.environ.get(n) for n in names) else EXPORT_TIMEOUT_S
 
 
-def _check_protocol() -> None:
-    protocol = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").strip().lower()
-    if protocol != "grpc":
-        _warn("protocol", f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported; exporting over OTLP/gRPC")
+def _route_sdk_logs() -> None:
+    """The SDK reports bad settings (a sampler name, a header) through ``logging``: make each one a
+    ``warning: tracing:`` line like ours, once; the exporter's per-retry lines are replaced by the one
+    failure warning of ``_guarded``."""
+    import logging  # noqa: PLC0415 - not needed (nor paid for) while tracing is off
+
+    class ToWarning(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage().splitlines()[0] if record.getMessage() else record.name
+            _warn(f"log {message}", message)
+
+    sdk = logging.getLogger("opentelemetry")
+    if not any(type(h).__name__ == "ToWarning" for h in sdk.handlers):
+        sdk.addHandler(ToWarning(logging.WARNING))
+        sdk.propagate = False
+    exporter = logging.getLogger("opentelemetry.exporter.otlp.proto.grpc.exporter")
+    exporter.propagate = False
+    if not exporter.handlers:
+        exporter.addHandler(logging.NullHandler())
 
 
 class _Link:
@@ -526,14 +550,7 @@ def _guarded(exporter: Any, what: str, link: _Link) -> Any:
     becomes one warning on stderr instead of SDK log lines or an exception, and never a failed run.
     While shutting down, a collector that just failed is not waited for again (spans and metrics
     share the endpoint: one timeout at exit, not two)."""
-    import logging  # noqa: PLC0415 - not needed (nor paid for) while tracing is off
-
     inner = exporter.export
-    # the exporter retries and then logs each attempt; our single warning replaces those lines
-    logger = logging.getLogger("opentelemetry.exporter.otlp")
-    logger.propagate = False
-    if not logger.handlers:
-        logger.addHandler(logging.NullHandler())
 
     def export(*args: Any, **kwargs: Any) -> Any:
         if link.closing and link.failed:

@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from .conftest import clean_env, eval_process
+from .conftest import clean_env, eval_process, run_python
 
 
 class Receiver(trace_service_pb2_grpc.TraceServiceServicer, metrics_service_pb2_grpc.MetricsServiceServicer):
@@ -137,3 +137,40 @@ def test_an_error_exit_still_flushes_the_spans(receiver: tuple[Receiver, int], t
     assert f"--config {missing}: no such file" in proc.stderr
     (root,) = [span for _resource, span in collector.spans() if span.name == "anops.eval"]
     assert root.status.code == root.status.STATUS_CODE_ERROR
+
+
+TRACE_ONE_SPAN = """
+from anops_policy import tracing
+tracing.configure()
+with tracing.span("anops.eval"):
+    pass
+tracing.shutdown()
+print("done")
+"""
+
+
+@pytest.mark.parametrize(
+    ("setting", "warning"),
+    [
+        ({"OTEL_EXPORTER_OTLP_COMPRESSION": "zip"}, "cannot export spans: InvalidCompressionValueException"),
+        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "soon"}, "cannot export spans: ValueError"),
+        ({"OTEL_EXPORTER_OTLP_HEADERS": "no-equals-sign"}, "Header format invalid"),
+        ({"OTEL_TRACES_SAMPLER": "sometimes"}, "Couldn't recognize sampler sometimes"),
+        ({"OTEL_RESOURCE_ATTRIBUTES": "team"}, "Invalid key value resource attribute pair team"),
+        (
+            {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+            "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf is not supported",
+        ),
+        ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER=zipkin is not supported"),
+    ],
+)
+def test_unusable_otel_settings_are_warnings_not_failures(
+    receiver: tuple[Receiver, int], setting: dict[str, str], warning: str
+) -> None:
+    _collector, port = receiver
+    env = clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}", OTEL_METRICS_EXPORTER="none", **setting)
+    proc = run_python(TRACE_ONE_SPAN, env=env)
+    assert proc.returncode == 0 and proc.stdout == "done\n", proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines and all(line.startswith("warning: tracing: ") for line in lines), proc.stderr
+    assert any(warning in line for line in lines), proc.stderr
