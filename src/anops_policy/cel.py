@@ -268,7 +268,6 @@ def compile_expr(source: str) -> Compiled:
         raise CelSyntaxError(_parse_problem(exc.__context__), line, column) from None
     except RecursionError:
         raise CelSyntaxError("expression nested too deeply", None, None) from None
-    setattr(tree, SOURCE_ATTR, source)  # the native backend compiles the source text (sub-trees have none)
     return Compiled(source, tree)
 
 
@@ -445,7 +444,7 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
     lets ``DeadlineExceeded`` through for the caller's deadline."""
     native = _backend() if _BACKEND.choice != "python" else None
     if native is not None:
-        value = native.evaluate(tree, getattr(tree, SOURCE_ATTR, None), activation)
+        value = native.evaluate(tree, activation)
         if value is not native.FALLBACK:
             return value
     try:
@@ -465,7 +464,6 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
 
 BACKEND_ENV = "ANOPS_CEL_BACKEND"
 BACKENDS = ("auto", "native", "python")
-SOURCE_ATTR = "_anops_cel_source"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -40,6 +41,7 @@ FALLBACK: Any = object()
 
 COLLECTION_LIMIT = 2000
 MAX_PLAIN_CACHE = 4096
+MAX_PROGRAMS = 4096
 _T = native.Type
 
 # equality and ordering are rebuilt from type-guarded expressions; C++ cannot override `<` or `in`, and its `==`
@@ -79,44 +81,90 @@ class Stats:
 # ---- rewriting (cel-python's syntax tree → C++ source with guards) --------------------------------------------
 
 
+_BINARY = {
+    "conditionalor": "||",
+    "conditionaland": "&&",
+    "addition_add": "+",
+    "addition_sub": "-",
+    "multiplication_mul": "*",
+    "multiplication_div": "/",
+    "multiplication_mod": "%",
+}
+
+
 class _Rewriter:
-    def __init__(self, source: str) -> None:
-        self.source = source
+    """Prints cel-python's tree back as CEL (its grammar, ``celpy/cel.lark``), with the guards. Printed from
+    the tree, not spliced from the source: cel-python leaves some tokens (``true``, ``null``) without
+    positions. The tree already encodes precedence and left association, so no parentheses are added."""
+
+    def __init__(self) -> None:
         self.count = 0
+        self.map_orders: list[tuple[str, ...]] = []  # key orders of map literals with constant string keys
 
     def name(self) -> str:
         self.count += 1
         return f"anops__v{self.count}"
 
+    def args(self, node: Any) -> str:
+        return "" if node is None else self.text(node)
+
     def text(self, node: Any) -> str:
         data = getattr(node, "data", None)
         if data is None:
-            return str(node)
-        if data == "relation" and len(node.children) == 2:
-            op_node, right = node.children
-            op = getattr(op_node, "data", "")
-            if op in _ORDER_OPS or op in _EQ_OPS or op == "relation_in":
-                return self.relation(op, self.text(op_node.children[0]), self.text(right))
+            return str(node)  # a token: literal or identifier, as written
+        c = [child for child in node.children if child is not None]
+        if data in ("expr", "conditionalor", "conditionaland", "addition", "multiplication") and len(c) == 1:
+            return self.text(c[0])
+        if data == "expr":
+            return f"{self.text(c[0])} ? {self.text(c[1])} : {self.text(c[2])}"
+        if data in ("conditionalor", "conditionaland"):
+            return f"{self.text(c[0])} {_BINARY[data]} {self.text(c[1])}"
+        if data in ("addition", "multiplication"):
+            op = c[0]
+            return f"{self.text(op.children[0])} {_BINARY[op.data]} {self.text(c[1])}"
+        if data == "relation":
+            if len(c) == 1:
+                return self.text(c[0])
+            return self.relation(c[0].data, self.text(c[0].children[0]), self.text(c[1]))
+        if data == "unary":
+            if len(c) == 1:
+                return self.text(c[0])
+            operand = self.text(c[1])
+            return ("!" if c[0].data == "unary_not" else "- ") + operand
+        if data in ("member", "primary", "literal"):
+            return self.text(c[0])
+        if data == "member_dot":
+            return f"{self.text(c[0])}.{c[1]}"
+        if data == "member_dot_arg":
+            method = str(c[1])
+            args = self.args(c[2] if len(c) > 2 else None)
+            if method in ("filter", "map"):
+                return self.collection(self.text(c[0]), method, args)
+            return f"{self.text(c[0])}.{method}({args})"
         if data == "member_index":
-            return self.index(self.text(node.children[0]), self.text(node.children[1]))
-        if data == "member_dot_arg" and str(node.children[1]) in ("filter", "map") and len(node.children) > 2:
-            return self.collection(self.text(node.children[0]), str(node.children[1]), self.text(node.children[2]))
-        return self.spliced(node)
-
-    def spliced(self, node: Any) -> str:
-        """The node's own text with each child sub-tree replaced by its rewritten text."""
-        start, end = node.meta.start_pos, node.meta.end_pos
-        out: list[str] = []
-        at = start
-        for child in node.children:
-            meta = getattr(child, "meta", None)
-            if meta is None or getattr(meta, "empty", True):
-                continue
-            out.append(self.source[at : meta.start_pos])
-            out.append(self.text(child))
-            at = meta.end_pos
-        out.append(self.source[at:end])
-        return "".join(out)
+            return self.index(self.text(c[0]), self.text(c[1]))
+        if data == "dot_ident_arg":
+            return f".{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
+        if data == "dot_ident":
+            return f".{c[0]}"
+        if data == "ident_arg":
+            return f"{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
+        if data == "ident":
+            return str(c[0])
+        if data == "paren_expr":
+            return f"({self.text(c[0])})"
+        if data == "list_lit":
+            return f"[{self.args(c[0] if c else None)}]"
+        if data == "map_lit":
+            return f"{{{self.args(c[0] if c else None)}}}"
+        if data == "exprlist":
+            return ", ".join(self.text(x) for x in c)
+        if data == "mapinits":
+            keys = [_string_constant(k) for k in c[::2]]
+            if len(keys) > 1 and all(keys):
+                self.map_orders.append(tuple(k for k in keys if k))
+            return ", ".join(f"{self.text(k)}: {self.text(v)}" for k, v in zip(c[::2], c[1::2], strict=True))
+        raise _Unsupported(f"CEL syntax {data}")  # message construction (member_object, fieldinits)
 
     def bind(self, value: str, body: Callable[[str], str]) -> str:
         var = self.name()
@@ -139,17 +187,29 @@ class _Rewriter:
         return self.bind(left, lambda a: self.bind(right, lambda b: guarded(a, b)))
 
     def index(self, container: str, key: str) -> str:
-        return self.bind(key, lambda k: f"(type({k}) == string || type({k}) == int ? ({container})[{k}] : {_ERROR})")
+        return self.bind(key, lambda k: f"(type({k}) == string || type({k}) == int ? {container}[{k}] : {_ERROR})")
 
     def collection(self, target: str, macro: str, args: str) -> str:
         return self.bind(
-            target, lambda v: f"(type({v}) == list && size({v}) <= {COLLECTION_LIMIT} ? {v}.{macro}({args}) : {_ERROR})"
+            target,
+            lambda v: f"(type({v}) == list && size({v}) <= {COLLECTION_LIMIT} ? {v}.{macro}({args}) : {_ERROR})",
         )
 
 
-def rewrite(tree: Any, source: str) -> str:
-    """C++ CEL source equivalent to cel-python's reading of ``tree`` (parsed from ``source``)."""
-    return _Rewriter(source).text(tree)
+_SIMPLE_STRING = re.compile(r"""^(?:'([\w./ -]*)'|"([\w./ -]*)")$""")
+
+
+def _string_constant(node: Any) -> str | None:
+    """The value of an expression that is a plain quoted string literal (no escapes), else None."""
+    while getattr(node, "data", None) is not None and len(node.children) == 1:
+        node = node.children[0]
+    match = _SIMPLE_STRING.match(str(node)) if getattr(node, "type", None) == "STRING_LIT" else None
+    return None if match is None else match.group(1) if match.group(1) is not None else match.group(2)
+
+
+def rewrite(tree: Any) -> str:
+    """C++ CEL source equivalent to cel-python's reading of ``tree``. Raises ``_Unsupported``."""
+    return _Rewriter().text(tree)
 
 
 # ---- functions ----------------------------------------------------------------------------------------------
@@ -201,7 +261,7 @@ class NativeBackend:
         self._plain: dict[int, tuple[Any, Any]] = {}
         self._documents: list[tuple[Any, Any]] = []  # (cel-python value, plain) of facts and params
         self._orders: dict[frozenset[str], tuple[str, ...] | None] | None = None  # key order per key set
-        self._python_only: set[str] = set()
+        self._literal_orders: dict[frozenset[str], tuple[str, ...] | None] = {}  # of map literals in expressions
 
     def _document(self, value: Any) -> Any:
         """The plain form of ``facts`` or ``params``: converted once (a lazily converted fact map costs a few
@@ -225,15 +285,11 @@ class NativeBackend:
 
     FALLBACK = FALLBACK
 
-    def evaluate(self, tree: Any, source: str | None, activation: Mapping[str, Any]) -> Any:
-        """The value of ``tree`` (cel-python's parse of ``source``) as a cel-python value, or ``FALLBACK``."""
-        if source is None:
-            return self._fallback("sub-expression")  # explanations evaluate clauses of a rule
-        if source in self._python_only:
-            return self._fallback("marked")
-        program = self._program(tree, source)
+    def evaluate(self, tree: Any, activation: Mapping[str, Any]) -> Any:
+        """The value of ``tree`` (cel-python's syntax tree) as a cel-python value, or ``FALLBACK``."""
+        program = self._program(tree)
         if program is None:
-            return self._fallback("compile")
+            return self._fallback("cannot run")
         try:
             data = {name: self._convert(name, value) for name, value in activation.items()}
         except _Unsupported:
@@ -241,8 +297,8 @@ class NativeBackend:
         try:
             result = program.eval(self._env().Activation(data))
         except RuntimeError as exc:  # iteration budget, recursion limit, unconvertible input
-            self._python_only.add(source)
-            LOG.debug("cel: native runtime cannot run %r (%s); cel-python from now on", source, exc)
+            self._local.programs[id(tree)] = (tree, None)
+            LOG.debug("cel: native runtime cannot run %s (%s); cel-python from now on", tree.data, exc)
             return self._fallback("runtime")
         try:
             value = self._to_cel(result)
@@ -268,16 +324,28 @@ class NativeBackend:
             self._local.programs = {}
         return env
 
-    def _program(self, tree: Any, source: str) -> Any:
+    def _program(self, tree: Any) -> Any:
+        """The C++ program for ``tree`` (a rule, or a clause an explanation evaluates), None when it cannot run
+        there. Cached per tree object, as cel.py caches cel-python's programs."""
         env = self._env()
-        programs: dict[str, Any] = self._local.programs
-        if source not in programs:
-            try:
-                programs[source] = env.compile(rewrite(tree, source), disable_check=True)
-            except (RuntimeError, ValueError) as exc:  # nesting limit 32, syntax C++ reads differently
-                LOG.debug("cel: native runtime cannot compile %r (%s)", source, exc)
-                programs[source] = None
-        return programs[source]
+        programs: dict[int, tuple[Any, Any]] = self._local.programs
+        hit = programs.get(id(tree))
+        if hit is not None and hit[0] is tree:
+            return hit[1]
+        rewriter = _Rewriter()
+        try:
+            program = env.compile(rewriter.text(tree), disable_check=True)
+        except (RuntimeError, ValueError, _Unsupported) as exc:  # nesting limit 32, syntax C++ reads differently
+            LOG.debug("cel: native runtime cannot compile %s (%s)", tree.data, exc)
+            program = None
+        for keys in rewriter.map_orders:
+            seen = self._literal_orders.setdefault(frozenset(keys), keys)
+            if seen is not None and seen != keys:
+                self._literal_orders[frozenset(keys)] = None
+        if len(programs) >= MAX_PROGRAMS:
+            programs.pop(next(iter(programs)))
+        programs[id(tree)] = (tree, program)
+        return program
 
     # values
     def _convert(self, name: str, value: Any) -> Any:
@@ -328,7 +396,7 @@ class NativeBackend:
         if isinstance(value, dict):
             keys = tuple(value)
             if len(keys) > 1:
-                order = self._key_orders().get(frozenset(keys)) if all(isinstance(k, str) for k in keys) else None
+                order = self._key_order(keys)
                 if order is None:
                     raise _Unsupported("map key order")
                 keys = order
@@ -338,6 +406,13 @@ class NativeBackend:
         if isinstance(value, (bytes, native.Type)) or type(value) not in _PLAIN_SCALARS:
             raise _Unsupported("result value")
         return value
+
+    def _key_order(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
+        """cel-python's order of these keys: the one the documents or the expressions' map literals use, when
+        there is exactly one."""
+        key_set = frozenset(keys)
+        found = {self._key_orders().get(key_set, ()), self._literal_orders.get(key_set, ())} - {()}
+        return found.pop() if len(found) == 1 else None
 
     def _key_orders(self) -> dict[frozenset[str], tuple[str, ...] | None]:
         """For each key set of a map in the remembered documents, its key order (None: two orders seen)."""
