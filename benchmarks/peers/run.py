@@ -13,7 +13,9 @@ checkov lives in its own virtualenv (its pins conflict with ours):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import resource
 import shlex
 import shutil
@@ -61,18 +63,20 @@ class Tool:
     argv: list[str]
     output: Path | None  # where its JSON lands (stdout is captured here when the tool has no output option)
     capture_stdout: bool
+    env: dict[str, str] = field(default_factory=dict)
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     exit_codes: set[int] = field(default_factory=set)
 
     def run(self) -> None:
+        env = {**os.environ, **self.env}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         if self.capture_stdout and self.output is not None:
             with self.output.open("wb") as out:
-                done = subprocess.run(self.argv, stdout=out, stderr=subprocess.DEVNULL, check=False)
+                done = subprocess.run(self.argv, stdout=out, stderr=subprocess.DEVNULL, env=env, check=False)
         else:
-            done = subprocess.run(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            done = subprocess.run(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.walls.append(wall)
@@ -93,6 +97,9 @@ def tools(args: argparse.Namespace, root: Path, work: Path, dockerfiles: list[st
     return [
         Tool("anops-policy eval (default pack)", [*anops, "--output", f"json={work / 'anops.json'}"],
              work / "anops.json", False),
+        # the same with the pure-Python CEL backend (what `pip install anops-policy` without the fast extra runs)
+        Tool("anops-policy eval (default pack, cel-python)", [*anops, "--output", f"json={work / 'anops-py.json'}"],
+             work / "anops-py.json", False, {"ANOPS_CEL_BACKEND": "python"}),
         Tool("anops-policy eval (Dockerfile+CI policies)",
              [*anops, "--policies", str(pack), "--config", str(work / "strict.yaml"),
               "--output", f"json={work / 'anops-subset.json'}"], work / "anops-subset.json", False),
@@ -139,7 +146,8 @@ def report(args: argparse.Namespace, runs: list[Tool], truth: dict[str, Any]) ->
     checkov = next(t for t in runs if t.name == "checkov")
     cw, cc = statistics.median(checkov.walls), statistics.median(checkov.cpus)
     print(f"{len(truth['dockerfiles'])} Dockerfiles + {len(truth['workflows'])} workflows in {args.dir}, "
-          f"median of {args.repeat} rounds\n")
+          f"median of {args.repeat} rounds; CEL backend 'auto' = "
+          f"{'cel-expr-python (native)' if importlib.util.find_spec('cel_expr_python') else 'cel-python'}\n")
     print("| tool | wall s | CPU s | wall / checkov | CPU / checkov | exit codes |")
     print("|---|---:|---:|---:|---:|---|")
     for t in runs:
@@ -155,7 +163,9 @@ def report(args: argparse.Namespace, runs: list[Tool], truth: dict[str, Any]) ->
     facts = subprocess.run([args.anops, "facts", str(args.dir), "--only", "dockerfiles", "--only", "ci"],
                            capture_output=True, check=True).stdout
     found["anops-policy"] = compare.anops_found(json.loads(facts))
-    for t, key in zip(runs, ("anops-policy (default)", "anops-policy (subset)", "checkov", "hadolint"), strict=True):
+    keys = ("anops-policy (default)", "anops-policy (default, cel-python)", "anops-policy (subset)", "checkov",
+            "hadolint")
+    for t, key in zip(runs, keys, strict=True):
         assert t.output is not None
         data = compare.load_json(t.output.read_text(encoding="utf-8"))
         if key.startswith("anops"):
