@@ -47,7 +47,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     type=click.FloatRange(min=0.1, max=3600),
     default=120.0,
     show_default=True,
-    help="Bound on one Evaluate call, whatever deadline the client sets (the evaluation is then stopped).",
+    help="Bound on one evaluation, whatever deadline the client sets (the evaluation is then stopped).",
 )
 @click.option(
     "--decision-log",

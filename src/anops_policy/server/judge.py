@@ -9,6 +9,7 @@ names what was wrong; anything else is an internal error.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
@@ -163,6 +164,8 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
     except ValueError:
         raise BadRequest(f"fail_on: '{job.fail_on}' is not one of advisory, soft, hard") from None
     deadline = job.policy_deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))
+    if not math.isfinite(deadline) or deadline <= 0:  # NaN passes the schema's bounds and breaks the timer
+        raise BadRequest(f"policy_deadline_s: {deadline} is not a positive number of seconds")
     settings = RunSettings(now=now, fail_on=fail_on, deadline_s=min(deadline, max_policy_deadline_s))
     from anops_policy import waivers  # noqa: PLC0415
 

@@ -133,8 +133,6 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             )
         if request.params_json:
             parse_json(request.params_json, "params_json")  # cheap early check before a worker is taken
-        remaining = context.time_remaining()
-        budget = self._limits.max_evaluation_s if remaining is None else min(remaining, self._limits.max_evaluation_s)
         job = Job(
             facts_json=request.facts_json,
             packs=tuple(request.packs),
@@ -149,7 +147,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             repo_prefix=request.repo_prefix,
             trace_id=tracing.current_trace_id(),
         )
-        judged = self._pool.run(job, budget, context.is_active)
+        judged = self._pool.run(job, context.time_remaining(), self._limits.max_evaluation_s, context.is_active)
         return policy_pb2.EvaluateResponse(
             report_json=judged.report_json,
             exit_code=judged.exit_code,

@@ -120,11 +120,20 @@ class WorkerPool:
         with self._lock:
             return sorted(self._all)
 
-    def run(self, job: Job, budget_s: float, active: Callable[[], bool] = lambda: True) -> Judged:
-        """Evaluate ``job`` in a worker. Waiting for a free worker counts against ``budget_s``.
+    def run(
+        self, job: Job, client_s: float | None, evaluation_s: float, active: Callable[[], bool] = lambda: True
+    ) -> Judged:
+        """Evaluate ``job`` in a worker. The client's time (``client_s``, None = no deadline) covers waiting
+        for a free worker and the evaluation; the server's bound ``evaluation_s`` covers the evaluation only
+        (a queue under load is not the evaluation's fault).
         Raises BadRequest, EvaluationTimeout, EvaluationCancelled or WorkerFailed."""
+        client_deadline = None if client_s is None else time.monotonic() + client_s
+        worker = self._acquire(client_deadline, active)
+        budget_s = evaluation_s if client_deadline is None else min(evaluation_s, client_deadline - time.monotonic())
+        if budget_s <= 0:  # the client's time ran out as the worker came free: nothing started, nothing to stop
+            self._release(worker)
+            raise EvaluationTimeout("no time was left for the evaluation when a worker came free")
         deadline = time.monotonic() + budget_s
-        worker = self._acquire(deadline, active)
         try:
             worker.conn.send(job)
         except (BrokenPipeError, OSError) as exc:
@@ -133,7 +142,7 @@ class WorkerPool:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                self._replace(worker, f"the request's deadline of {budget_s:.3f}s passed")
+                self._replace(worker, f"the evaluation's deadline of {budget_s:.3f}s passed")
                 raise EvaluationTimeout(f"evaluation did not finish within {budget_s:.3f}s")
             if not active():
                 self._replace(worker, "the client cancelled")
@@ -153,9 +162,9 @@ class WorkerPool:
                     raise BadRequest(str(payload))
                 raise WorkerFailed(f"worker {worker.pid}: {payload}")
 
-    def _acquire(self, deadline: float, active: Callable[[], bool]) -> _Worker:
+    def _acquire(self, deadline: float | None, active: Callable[[], bool]) -> _Worker:
         while True:
-            left = deadline - time.monotonic()
+            left = POLL_S if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 raise EvaluationTimeout("no evaluation worker became free before the deadline")
             if not active():
