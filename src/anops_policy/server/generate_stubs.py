@@ -57,8 +57,9 @@ def generate(out: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=STUB_DIR, help="folder to write the stubs to")
+    parser.add_argument("--proto-root", type=Path, default=PROTO_ROOT, help="folder holding anops/policy/v1/")
     args = parser.parse_args(argv)
-    for path in generate(args.out):
+    for path in generate(args.out, args.proto_root):
         print(f"wrote {path}")
     return 0
 
