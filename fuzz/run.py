@@ -82,8 +82,11 @@ def main(argv: list[str]) -> int:
 
     with atheris.instrument_imports(include=INSTRUMENTED):
         # imported lazily by the engine: import them here, or they run uninstrumented (no coverage signal)
-        import anops_policy.collectors  # noqa: F401, PLC0415
+        import anops_policy.collectors  # noqa: PLC0415
         import targets  # noqa: PLC0415
+
+        if args.target == "grpc_evaluate":
+            import anops_policy.server.service  # noqa: F401, PLC0415
 
     target = targets.TARGETS[args.target]
     watchdog = Watchdog(args.hang_seconds, findings)

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+import traceback
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -246,6 +247,121 @@ def _gunzip(data: bytes) -> bytes:
         return data
 
 
+# ---- gRPC ---------------------------------------------------------------------------------------------
+
+
+class _Aborted(Exception):
+    pass
+
+
+class _Context:
+    """The parts of ``grpc.ServicerContext`` the servicer uses: no deadline, always active, and
+    ``abort`` records the status the client would get."""
+
+    def __init__(self) -> None:
+        self.status: Any = None
+        self.details = ""
+
+    def code(self) -> Any:
+        return self.status
+
+    def abort(self, code: Any, details: str) -> None:
+        self.status, self.details = code, details
+        raise _Aborted(details)
+
+    def time_remaining(self) -> float | None:
+        return None
+
+    def is_active(self) -> bool:
+        return True
+
+    def set_trailing_metadata(self, metadata: Any) -> None:
+        return None
+
+
+class _InProcessPool:
+    """The worker pool's ``run`` without processes: the same ``judge`` and ``summarize`` a worker runs.
+    An exception a worker would report as internal is kept (with its traceback) for the finding."""
+
+    def __init__(self, packs: Any, max_policy_deadline_s: float) -> None:
+        self.packs = packs
+        self.max_policy_deadline_s = max_policy_deadline_s
+        self.internal: str | None = None
+
+    def run(self, job: Any, remaining: float | None, max_evaluation_s: float, active: Callable[[], bool]) -> Any:
+        from anops_policy.server.judge import BadRequest, judge, summarize  # noqa: PLC0415
+
+        try:
+            return summarize(judge(job, self.packs, self.max_policy_deadline_s).report)
+        except BadRequest:
+            raise
+        except BaseException:
+            self.internal = traceback.format_exc()
+            raise
+
+
+_service: list[Any] = []
+
+
+def _grpc_service() -> tuple[Any, _InProcessPool]:
+    if not _service:
+        from anops_policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+        from anops_policy.server.service import Limits, PolicyService  # noqa: PLC0415
+
+        packs = [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
+        pool = _InProcessPool(packs, 2.0)
+        limits = Limits(max_message_bytes=4 * 1024 * 1024, max_evaluation_s=30.0, max_policy_deadline_s=2.0)
+        _service.extend([PolicyService(packs, pool, limits), pool])  # type: ignore[arg-type]
+    return _service[0], _service[1]
+
+
+def _fix_digest(request: Any) -> None:
+    """Recompute the fact document's meta.digest (anyone can: it is a plain SHA-256), so that mutated
+    documents get past the digest check into validation and evaluation."""
+    from anops_policy.facts import digest_of  # noqa: PLC0415
+
+    try:
+        document = json.loads(request.facts_json)
+    except (ValueError, RecursionError):
+        return
+    if isinstance(document, dict) and isinstance(document.get("meta"), dict):
+        try:
+            document["meta"]["digest"] = digest_of(document)
+        except Exception:  # a document digest_of cannot canonicalise: send it unchanged
+            return
+        request.facts_json = json.dumps(document).encode()
+
+
+def grpc_evaluate(data: bytes) -> None:
+    """``PolicyService.Evaluate`` on a request decoded from the wire bytes ``data[1:]`` (a protobuf
+    DecodeError is the gRPC runtime's answer, INVALID_ARGUMENT-like). ``data[0]``'s low bit asks the
+    harness to fix up the facts digest first. The answer must be a response or a status the servicer
+    chose on purpose; INTERNAL (a server bug, or a worker exception) is a finding."""
+    import grpc  # noqa: PLC0415
+    from google.protobuf.message import DecodeError  # noqa: PLC0415
+
+    from anops_policy.server import policy_pb2  # noqa: PLC0415
+
+    if not data:
+        return
+    try:
+        request = policy_pb2.EvaluateRequest.FromString(data[1:])
+    except DecodeError:
+        return
+    if data[0] & 1:
+        _fix_digest(request)
+    service, pool = _grpc_service()
+    pool.internal = None
+    context = _Context()
+    try:
+        response = service.Evaluate(request, context)
+    except _Aborted:
+        if context.status == grpc.StatusCode.INTERNAL:
+            raise ContractViolation(f"Evaluate answered INTERNAL: {context.details}\n{pool.internal or ''}") from None
+        return
+    response.SerializeToString()  # the response must encode (strings valid UTF-8, ints in range)
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "policy_load": policy_load,
     "cel_check": cel_check,
@@ -256,4 +372,5 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "cargo_toml": cargo_toml,
     "markdown_docs": markdown_docs,
     "decision_log": decision_log,
+    "grpc_evaluate": grpc_evaluate,
 }

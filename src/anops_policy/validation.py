@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -88,10 +89,27 @@ def _describe(error: jsonschema.ValidationError) -> tuple[tuple[str | int, ...],
     return path, f"{where}: {error.message}", False
 
 
+def _nan_path(data: Any) -> tuple[str | int, ...] | None:
+    """Where the first NaN in ``data`` is (None when there is none); iterative, as the nesting is the
+    input's."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and math.isnan(value):
+            return path
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        stack.extend(((*path, key), item) for key, item in reversed(list(items)))
+    return None
+
+
 def validate(data: Any, schema: str, marks: Marks | None, file: str, *, what: str) -> None:
     """Raise ``ConfigError`` listing the first problems of ``data`` against ``schema``, each located."""
     errors = sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if not errors:
+        nan = _nan_path(data)
+        if nan is not None:  # NaN satisfies every minimum/maximum (its comparisons are all false)
+            where = marks.at(nan) if marks is not None else file
+            raise ConfigError(f"{what} {where}: .nan is not a number a setting or parameter can take")
         return
     lines: list[str] = []
     for error in errors[:MAX_REPORTED]:

@@ -254,6 +254,52 @@ def decision_log(draw: st.DrawFn) -> bytes:
     return separator.join([body, *rest])
 
 
+POLICY_IDS = ["no-todos-in-release-files", "tests-passed", "test-results-present", "dockerfiles-bake-in-no-secrets",
+              "dockerfiles-install-nothing-unnecessary", "engineer-signed-off", "nope"]
+
+
+def _set_at(doc: Any, path: list[str], value: Any) -> None:
+    """Set ``value`` at the deepest existing prefix of ``path`` (dict keys only)."""
+    for key in path[:-1]:
+        if not isinstance(doc, dict) or key not in doc:
+            break
+        doc = doc[key]
+    if isinstance(doc, dict):
+        doc[path[-1]] = value
+
+
+@st.composite
+def grpc_request(draw: st.DrawFn) -> bytes:
+    """A seed EvaluateRequest with its fields replaced by odd values and one value of its fact document
+    changed (the target recomputes the digest when the first byte asks for it)."""
+    from anops_policy.server import policy_pb2  # noqa: PLC0415 - grpc only for this target
+
+    seed = draw(st.sampled_from(seeds("grpc_evaluate")))
+    request = policy_pb2.EvaluateRequest.FromString(seed[1:])
+    facts = json.loads(request.facts_json)
+    section = draw(st.sampled_from(sorted(facts)))
+    keys = st.sampled_from(["meta", "collectors", "status", "count", "by_path", "paths", "summary", "now", "digest",
+                            "release_files", "components", "problems", "cases", "failed", section])
+    path = [section, *draw(st.lists(keys, max_size=3))]
+    _set_at(facts, path, draw(values(keys)))
+    request.facts_json = json.dumps(facts).encode()
+    odd_json = st.sampled_from([b"", b"{}", b"[]", b"null", b'{"x": 1}', b'{"tests-passed": {"x": 1}}', b"{", b"\xff"])
+    for _ in range(draw(st.integers(0, 3))):
+        field = draw(st.sampled_from(["policies", "packs", "params_json", "config_json", "now", "fail_on",
+                                      "policy_deadline_s", "display_path"]))
+        if field in ("policies", "packs"):
+            del getattr(request, field)[:]
+            getattr(request, field).extend(draw(st.lists(st.sampled_from([*POLICY_IDS, "production-readiness"]),
+                                                         min_size=1, max_size=3)))
+        elif field in ("params_json", "config_json"):
+            setattr(request, field, draw(odd_json | values(keys).map(lambda v: json.dumps(v).encode())))
+        elif field == "policy_deadline_s":
+            request.policy_deadline_s = draw(st.floats())
+        else:
+            setattr(request, field, draw(TEXT | st.sampled_from(["2026-13-01", "soft", "hard", "advisory"])))
+    return bytes([draw(st.sampled_from([0, 1, 1, 1]))]) + request.SerializeToString()
+
+
 STRUCTURED: dict[str, st.SearchStrategy[bytes]] = {
     "policy_load": yaml_doc([*POLICY_BASE, "variables", "applies_when", "evidence"], POLICY_BASE),
     "cel_check": cel_expr().map(str.encode),
@@ -270,6 +316,7 @@ STRUCTURED: dict[str, st.SearchStrategy[bytes]] = {
     "cargo_toml": cargo_toml(),
     "markdown_docs": markdown(),
     "decision_log": decision_log(),
+    "grpc_evaluate": grpc_request(),
 }
 
 

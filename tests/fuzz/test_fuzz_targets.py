@@ -19,7 +19,7 @@ TARGETS = load_targets().TARGETS
 cel.compile_expr("1")
 # Collector targets build a repository per input (~5-30 ms each); 60 inputs per target keeps the whole
 # folder under a minute on two busy cores while every generator and mutation kind is exercised.
-EXAMPLES = {"policy_load": 60, "cel_check": 150, "decision_log": 100}
+EXAMPLES = {"policy_load": 60, "cel_check": 150, "decision_log": 100, "grpc_evaluate": 40}
 DEFAULT_EXAMPLES = 60
 
 
