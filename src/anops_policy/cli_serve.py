@@ -127,6 +127,12 @@ def remote_eval(request: Any, server: str) -> Any:
     host, sep, port = server.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise click.BadParameter(f"'{server}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--server")
+    if request.decision_log is not None or request.signing_key is not None:
+        # refused rather than ignored: a user asking for a local record must not believe one was written
+        raise click.UsageError(
+            "--decision-log and --signing-key do not apply with --server: the server keeps the decision log "
+            "(anops-policy serve --decision-log FILE)"
+        )
     from anops_policy.server.remote_eval import remote_eval as run  # noqa: PLC0415
 
     return run(request, server)
