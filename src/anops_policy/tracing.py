@@ -125,7 +125,15 @@ def configure(*, trace_file: Path | None = None, span_exporter: Any = None, metr
         previous.shutdown()
     if span_exporter is None and metric_reader is None and not wanted(trace_file):
         return False
-    telemetry = Telemetry.build(trace_file, span_exporter, metric_reader)
+    from anops_policy.errors import AnopsError  # noqa: PLC0415
+
+    try:
+        telemetry = Telemetry.build(trace_file, span_exporter, metric_reader)
+    except AnopsError:  # --trace-file cannot be written: the user's own request failed
+        raise
+    except Exception as exc:  # anything else in the SDK's setup costs the telemetry, never the run
+        _warn("setup", f"tracing is off: {type(exc).__name__}: {exc}")
+        return False
     with _rt.lock:
         _rt.state = telemetry
         if not _rt.atexit_registered:
@@ -172,7 +180,7 @@ def current_trace_id() -> str | None:
     return state.current_trace_id() if state is not None else None
 
 
-# --- metrics -------------------------------------------------------------------------------------
+# --- engine hooks: span attributes and metrics -----------------------------------------------------
 
 
 def record_eval(span_: Span, report: Report) -> None:
@@ -249,11 +257,12 @@ def record_rpc(method: str, code: str, seconds: float) -> None:
 # --- warnings ------------------------------------------------------------------------------------
 
 _warned: set[str] = set()
+MAX_WARNINGS = 20  # a long-running server must not grow this set (or stderr) without bound
 
 
 def _warn(key: str, message: str) -> None:
     """One line on stderr, once per process and kind of problem: telemetry trouble never fails a run."""
-    if key in _warned:
+    if key in _warned or len(_warned) >= MAX_WARNINGS:
         return
     _warned.add(key)
     try:
@@ -265,8 +274,8 @@ def _warn(key: str, message: str) -> None:
 
 # --- the OpenTelemetry side (only reached once configure() decided to turn tracing on) -------------
 
-# seconds: the SDK's default buckets are meant for milliseconds
 EXPORT_TIMEOUT_S = 4.0
+# seconds: the SDK's default buckets are meant for milliseconds
 DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
