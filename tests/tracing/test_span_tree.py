@@ -105,6 +105,7 @@ def test_trace_id_in_the_report_and_the_decision_log(traced: dict[str, Any]) -> 
     assert list(validator("report").iter_errors(report)) == []
     events = [json.loads(line) for line in Path(traced["log"]).read_text().splitlines() if line.strip()]
     assert events[-1]["trace_id"] == trace_id
+    assert list(validator("decision-log-event").iter_errors(events[-1])) == []
     assert traced["report"].logged["event"]["trace_id"] == trace_id
 
 
