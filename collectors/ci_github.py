@@ -41,6 +41,9 @@ from anops_policy.yamlsafe import Marks, load_yaml
 
 SYSTEM = "github-actions"
 MAX_MATRIX_COMBINATIONS = 4096
+# Real workflows have tens of jobs; thousands only come from a hostile or generated file, whose facts would
+# cost seconds per thousand jobs to build, validate and evaluate.
+MAX_JOBS = 1000
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _VERSION = re.compile(r"^v?\d+(\.\d+)*([-+.][0-9A-Za-z.-]+)?$")
 _RUNS_ON_FAILURE = re.compile(r"always\(\)|failure\(\)|!\s*cancelled\(\)|cancelled\(\)\s*==\s*false")
@@ -308,6 +311,10 @@ def parse_workflow(path: str, text: str) -> FileResult:
     jobs = data.get("jobs")
     if jobs is not None and not isinstance(jobs, dict):
         res.errors.append(error_entry(path, mark_line(marks, ("jobs",)), "jobs: expected a mapping"))
+        jobs = {}
+    if jobs and len(jobs) > MAX_JOBS:
+        res.errors.append(error_entry(path, mark_line(marks, ("jobs",)),
+                                      f"{len(jobs)} jobs, over the limit of {MAX_JOBS} per workflow; jobs not read"))
         jobs = {}
     calls: list[str] = []
     for job_id, job in (jobs or {}).items():

@@ -50,6 +50,7 @@ LEGACY_GLOBALS = ("before_script", "after_script", "image", "services", "cache")
 DEFAULT_STAGES = [".pre", "build", "test", "deploy", ".post"]
 GITLAB_MODE = Mode(True, True, "GitLab's job shell (set -eo pipefail)")
 MAX_INCLUDES = 150
+MAX_JOBS = 1000  # as for GitHub workflows: thousands of jobs only come from a hostile or generated file
 MAX_EXTENDS_DEPTH = 11
 MAX_REFERENCE_DEPTH = 10
 
@@ -252,10 +253,15 @@ class GitLabReader:
                 default[key] = self._dereference(self.merged[key])
         stages = text_list(self.merged.get("stages")) or DEFAULT_STAGES
         jobs: dict[str, list[dict[str, Any]]] = {}
+        read = 0
         for name, body in self.merged.items():
             if name in RESERVED or name.startswith(".") or not isinstance(body, dict):
                 continue
             path, line = self.origin.get(name, (self.root, 0))
+            read += 1
+            if read > MAX_JOBS:
+                self._error((path, line), f"more than {MAX_JOBS} jobs in the pipeline; job {name} and later not read")
+                break
             job = self._dereference(self._resolve_job(name, ()))
             job = self._with_defaults(job, default)
             owner = self.loaded.get(path)

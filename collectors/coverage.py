@@ -193,6 +193,10 @@ def _json(path: str, text: str, mapper: PathMapper, base: str) -> _Report | str:
         if _looks_like_report(path):
             raise ResultFileError(f"malformed JSON: {exc}") from None
         return "not a coverage report (not JSON)"
+    except RecursionError:  # the C decoder recurses per level: a hostile file is an entry, not a crash
+        if _looks_like_report(path):
+            raise ResultFileError("JSON nested too deeply to read") from None
+        return "not a coverage report (JSON nested too deeply)"
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         if isinstance(data, dict) and data and all(isinstance(v, dict) and "statementMap" in v for v in data.values()):
             return "Istanbul JSON (not read: use its lcov or cobertura reporter)"

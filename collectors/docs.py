@@ -103,6 +103,9 @@ FILE_EXTENSIONS = frozenset({
 BARE_FILE_NAMES = frozenset({"Dockerfile", "Containerfile", "Makefile", "Justfile", "Procfile", "Vagrantfile"})
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MAX_ITEMS = 500
+# Largest README / action plan parsed: real ones are tens of KB, and markdown-it parses hostile text at
+# ~200 KB/s of CPU. collect.options.docs.max_file_bytes raises it.
+MAX_DOC_BYTES = 512 * 1024
 
 
 @dataclass
@@ -186,9 +189,10 @@ class DocsCollector:
 
 
 def _options(raw: Mapping[str, Any]) -> list[str]:
-    unknown = sorted(set(raw) - {"plans"})
+    known = ["plans", "max_file_bytes"]
+    unknown = sorted(set(raw) - set(known))
     if unknown:
-        raise CollectorFailed(f"collect.options.docs: unknown option '{unknown[0]}'{suggest(unknown[0], ['plans'])}")
+        raise CollectorFailed(f"collect.options.docs: unknown option '{unknown[0]}'{suggest(unknown[0], known)}")
     plans = raw.get("plans", [])
     if not isinstance(plans, list) or not all(isinstance(p, str) for p in plans):
         raise CollectorFailed("collect.options.docs.plans must be a list of paths or globs")
@@ -208,6 +212,12 @@ class _Tree:
             parts = path.split("/")
             for i in range(1, len(parts)):
                 self.dirs.add("/".join(parts[:i]))
+        # every "/"-aligned suffix of a listed path: ends_with() is a look-up, not a scan of the listing
+        # per mention (a document naming 100,000 paths in a large tree would otherwise be quadratic)
+        self.suffixes: set[str] = set()
+        for path in (*self.files, *self.dirs):
+            parts = path.split("/")
+            self.suffixes.update("/".join(parts[i:]) for i in range(len(parts)))
 
     def is_file(self, path: str) -> bool:
         return path in self.files
@@ -225,12 +235,14 @@ class _Tree:
         return (real == self.ctx.repo.root or self.ctx.repo.root in real.parents) and candidate.exists()
 
     def ends_with(self, suffix: str) -> bool:
-        suffix = suffix.strip("/")
-        return any(p == suffix or p.endswith("/" + suffix) for p in (*self.files, *self.dirs))
+        return suffix.strip("/") in self.suffixes
 
 
 def _load(ctx: CollectContext, path: str) -> Document | None:
-    text = ctx.read_text(path)
+    limit = ctx.options("docs").get("max_file_bytes", MAX_DOC_BYTES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1024:
+        raise CollectorFailed("collect.options.docs.max_file_bytes must be an integer of at least 1024")
+    text = ctx.read_text(path, max_bytes=limit)
     if text is None:
         return None
     fmt = "rst" if path.lower().endswith(".rst") else "markdown"
@@ -470,6 +482,9 @@ def _toml(ctx: CollectContext, path: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         ctx.skip(path, f"invalid TOML: {exc}"[:300])
+        return {}
+    except RecursionError:  # tomllib recurses per nesting level
+        ctx.skip(path, "TOML nested too deeply to read")
         return {}
 
 

@@ -124,6 +124,9 @@ def parse_pyproject(ctx: CollectContext, path: str, text: str, project: Project)
     except tomllib.TOMLDecodeError as exc:
         ctx.skip(path, f"invalid TOML: {exc}")
         return
+    except RecursionError:  # tomllib recurses per nesting level
+        ctx.skip(path, "TOML nested too deeply to read")
+        return
     meta = data.get("project")
     if isinstance(meta, dict):
         project.name = project.name or (str(meta["name"]) if "name" in meta else None)

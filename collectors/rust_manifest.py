@@ -62,6 +62,8 @@ def parse_manifest(path: str, text: str) -> Manifest | ManifestError:
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_ERR_LINE.search(str(exc))
         return ManifestError(path, int(m.group(1)) if m else None, f"invalid TOML: {exc}")
+    except RecursionError:  # tomllib recurses per nesting level: a hostile manifest, not a crash
+        return ManifestError(path, None, "TOML nested too deeply to read")
     return Manifest(path, posixpath.dirname(path) or ".", data, key_lines(text))
 
 

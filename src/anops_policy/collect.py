@@ -3,6 +3,7 @@ the runner that assembles one fact document with per-collector status, duration 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ from anops_policy.errors import CollectorFailed, NotConfigured
 from anops_policy.repo import Git, Repo, Skip
 
 MAX_RECORDED_SKIPS = 200
+# A section bigger than this is refused before schema validation, digesting and output, which cost
+# seconds per megabyte: hostile inputs (10,000 workflow jobs, 50,000 dependencies) must not stall the run.
+# The example's largest section is ~15 KB. `collect.max_section_bytes` in the config raises it.
+DEFAULT_MAX_SECTION_BYTES = 8 * 1024 * 1024
 
 
 class Collector(Protocol):
@@ -116,6 +121,15 @@ def run_collector(collector: Collector, ctx: CollectContext) -> CollectorRun:
         status, error = "error", str(exc)
     except Exception as exc:  # a collector bug must not abort the run; policies then decide `error`
         status, error = "error", f"internal error in collector {collector.name}: {type(exc).__name__}: {exc}"
+    if section is not None and status == "ok":
+        limit = ctx.config.max_section_bytes or DEFAULT_MAX_SECTION_BYTES
+        size = len(json.dumps(section, separators=(",", ":"), ensure_ascii=False, default=str))
+        if size > limit:
+            status, section = "error", None
+            error = (
+                f"facts.{collector.name} is {size} bytes, over the limit of {limit} bytes per fact section "
+                "(raise collect.max_section_bytes in the config if the repository really is that large)"
+            )
     duration = int((time.perf_counter() - start) * 1000)
     return CollectorRun(collector.name, collector.version, status, duration, error, tuple(ctx.skips), section)
 

@@ -64,6 +64,11 @@ class RepoConfig:
         value = self.collect.get("max_file_bytes")
         return None if value is None else int(value)
 
+    @property
+    def max_section_bytes(self) -> int | None:
+        value = self.collect.get("max_section_bytes")
+        return None if value is None else int(value)
+
     def collector_options(self, collector: str) -> Mapping[str, Any]:
         options: Mapping[str, Any] = self.collect.get("options", {}).get(collector, {})
         return options
@@ -91,6 +96,32 @@ class RepoConfig:
         if self.marks is None:
             return self.file or "anops-policy.yaml"
         return self.marks.at(tuple(path))
+
+
+def check_paths_inside(config: RepoConfig, root: Path) -> None:
+    """A config found in the evaluated directory is part of the change under review: the pack folders it
+    loads and the decision log it appends to must stay inside that directory, or a pull request could
+    swap in policies from elsewhere on the runner or append to any writable file. An operator picks
+    others with ``--policies``, ``--decision-log`` or ``--config``."""
+    top = root.resolve()
+    base = Path(config.file).parent if config.file else root
+
+    def outside(path: Path) -> bool:
+        real = path.resolve()
+        return real != top and top not in real.parents
+
+    for index, ref in enumerate(config.packs):
+        if not ref.startswith("builtin:") and outside(base / ref):
+            raise ConfigError(
+                f"config {config.where('packs', index)}: pack folder '{ref}' is outside the evaluated directory; "
+                "a repository's config names only packs inside it (use --policies or --config for others)"
+            )
+    log = config.decision_log
+    if log is not None and outside(root / log):
+        raise ConfigError(
+            f"config {config.where('decision_log')}: decision log '{log}' is outside the evaluated directory; "
+            "a repository's config keeps its log inside it (use --decision-log for another place)"
+        )
 
 
 def find_config(root: Path) -> Path | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from anops_policy import tracing
 from anops_policy.baseline import apply_baseline, load_baseline
-from anops_policy.config import RepoConfig, find_config, load_config
+from anops_policy.config import RepoConfig, check_paths_inside, find_config, load_config
 from anops_policy.errors import ConfigError
 from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
 from anops_policy.facts import iso, load_fact_file, parse_timestamp
@@ -64,7 +64,11 @@ def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
             raise ConfigError(f"--config {config_file}: no such file")
         return load_config(config_file)
     found = find_config(path)
-    return load_config(found, display=str(found)) if found else RepoConfig()
+    if found is None:
+        return RepoConfig()
+    config = load_config(found, display=str(found))
+    check_paths_inside(config, path)  # the repository's own config is untrusted input
+    return config
 
 
 def resolve_packs(config: RepoConfig, policies: Sequence[Path]) -> list[Pack]:

@@ -296,8 +296,9 @@ def _yaml_error(file: str, exc: yaml.YAMLError) -> str:
     return f"{file}: invalid YAML: {problem}"
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Node count once every alias is expanded (what a consumer walking the data will visit)."""
+def _expanded_size(node: yaml.Node, memo: dict[int, int], file: str) -> int:
+    """Node count once every alias is expanded (what a consumer walking the data will visit). The first
+    (innermost) node over ``MAX_EXPANDED_NODES`` is named with its line: that is where the bomb is."""
     key = id(node)
     if key in memo:
         return memo[key]
@@ -305,10 +306,13 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     total = 1
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            total += _expanded_size(k, memo) + _expanded_size(v, memo)
+            total += _expanded_size(k, memo, file) + _expanded_size(v, memo, file)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            total += _expanded_size(item, memo)
+            total += _expanded_size(item, memo, file)
+    if total > MAX_EXPANDED_NODES:
+        where = location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+        raise ConfigError(f"{where}: expands to more than {MAX_EXPANDED_NODES} values through aliases; refusing it")
     memo[key] = total
     return total
 
@@ -364,8 +368,7 @@ def load_yaml(
         marks = Marks(file, lines=_LINE_BREAK.split(text))
         if node is None:
             return None, marks
-        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-            raise ConfigError(f"{file}: expands to more than {MAX_EXPANDED_NODES} values through aliases; refusing it")
+        _expanded_size(node, {}, file)
         _walk(node, (), marks, file, 0, set())
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
