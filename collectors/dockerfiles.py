@@ -28,7 +28,11 @@ from anops_policy.collectors.dockerfile_syntax import DockerfileSyntaxError, par
 from anops_policy.collect import CollectContext
 from anops_policy.errors import CollectorFailed
 
-MAX_DOCKERFILE_BYTES = 1024 * 1024
+# BuildKit's parser is quadratic in the length of a continued instruction (a 350 KB RUN takes over a
+# second); real Dockerfiles are a few KB. collect.options.dockerfiles.max_file_bytes raises it.
+MAX_DOCKERFILE_BYTES = 256 * 1024
+# Real Dockerfiles have tens of instructions; each one costs a shell analysis and ~300 bytes of facts.
+MAX_INSTRUCTIONS = 2000
 _NAMES = ("Dockerfile", "dockerfile", "Containerfile", "containerfile")
 
 
@@ -62,9 +66,12 @@ class DockerfilesCollector:
                 paths.add(pattern.strip("/"))
             else:
                 missing.append(pattern.strip("/"))
+        limit = ctx.options(self.name).get("max_file_bytes", MAX_DOCKERFILE_BYTES)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1024:
+            raise CollectorFailed("collect.options.dockerfiles.max_file_bytes must be an integer of at least 1024")
         by_path: dict[str, dict[str, Any]] = {}
         for path in sorted(paths):
-            by_path[path] = self._file(ctx, path, listed)
+            by_path[path] = self._file(ctx, path, listed, limit)
         for path in missing:
             by_path[path] = _failed(path, "configured in collect.options.dockerfiles.paths but not found")
         ordered = sorted(by_path)
@@ -84,9 +91,9 @@ class DockerfilesCollector:
             "problem_counts": dict(sorted(counts.items())),
         }
 
-    def _file(self, ctx: CollectContext, path: str, listed: set[str]) -> dict[str, Any]:
+    def _file(self, ctx: CollectContext, path: str, listed: set[str], limit: int) -> dict[str, Any]:
         before = len(ctx.skips)
-        text = ctx.read_text(path, max_bytes=MAX_DOCKERFILE_BYTES)
+        text = ctx.read_text(path, max_bytes=limit)
         if text is None:
             reason = ctx.skips[-1].reason if len(ctx.skips) > before else "unreadable"
             return _failed(path, f"not read: {reason}")
@@ -95,6 +102,9 @@ class DockerfilesCollector:
             instructions = parse(text)
         except DockerfileSyntaxError as exc:
             return _failed(path, f"not a valid Dockerfile: {exc}", directives)
+        if len(instructions) > MAX_INSTRUCTIONS:
+            why = f"not analysed: {len(instructions)} instructions, over the limit of {MAX_INSTRUCTIONS}"
+            return _failed(path, why, directives)
         try:
             analysis = analyse(path, text, directives, instructions)
             if not analysis.stages:

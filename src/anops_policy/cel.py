@@ -65,6 +65,19 @@ ev.base_functions["_&&_"] = _bounded_and
 ev.base_functions["_||_"] = _bounded_or
 
 MAX_MESSAGE = 500
+# The longest string, bytes or list one `+` or replace() may build. Doubling a string in 40 variables
+# would otherwise allocate gigabytes in one C call, which no deadline can interrupt.
+MAX_VALUE_LENGTH = 10_000_000
+_original_add = ev.base_functions["_+_"]
+
+
+def _bounded_add(x: CELValue, y: CELValue) -> CELValue:
+    if isinstance(x, str | bytes | list) and isinstance(y, str | bytes | list) and len(x) + len(y) > MAX_VALUE_LENGTH:
+        raise ValueError(f"'+' would build a value of {len(x) + len(y)} elements, over the limit of {MAX_VALUE_LENGTH}")
+    return _original_add(x, y)
+
+
+ev.base_functions["_+_"] = _bounded_add
 
 
 class CelSyntaxError(Exception):
@@ -182,7 +195,10 @@ def cel_join(items: CELValue, sep: CELValue = None) -> CELValue:
 
 
 def cel_replace(value: CELValue, old: CELValue, new: CELValue) -> CELValue:
-    return ct.StringType(_text(value, "replace").replace(_text(old, "replace"), _text(new, "replace")))
+    text, before, after = _text(value, "replace"), _text(old, "replace"), _text(new, "replace")
+    if len(after) > len(before) and len(text) + text.count(before) * (len(after) - len(before)) > MAX_VALUE_LENGTH:
+        raise ValueError(f"replace() would build a string over the limit of {MAX_VALUE_LENGTH} characters")
+    return ct.StringType(text.replace(before, after))
 
 
 def cel_trim(value: CELValue) -> CELValue:
