@@ -513,7 +513,16 @@ def use_backend(name: str | None = None) -> str:
                     f"{BACKEND_ENV}=native, but cel-expr-python is not installed (pip install 'anops-policy[fast]')"
                 ) from None
         else:
-            bridge = cel_native.Bridge(celpy.adapter.json_to_cel, ct.BoolType, ct.UintType, EXTRA_FUNCTIONS)
+            bridge = cel_native.Bridge(
+                celpy.adapter.json_to_cel,
+                ct.BoolType,
+                ct.UintType,
+                ct.StringType,
+                lambda v: int.__new__(ct.IntType, v),  # IntType() builds a range-check wrapper per call
+                ct.ListType,
+                ct.MapType,
+                EXTRA_FUNCTIONS,
+            )
             _BACKEND.native = cel_native.NativeBackend(bridge)
     _BACKEND.choice = "python" if _BACKEND.native is None else "native"
     return _BACKEND.choice

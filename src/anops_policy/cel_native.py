@@ -27,7 +27,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,8 @@ FALLBACK: Any = object()
 COLLECTION_LIMIT = 2000
 MAX_PLAIN_CACHE = 4096
 MAX_PROGRAMS = 4096
+_RUN_NAMES = frozenset({"facts", "now"})  # the same for a whole run: held in one C++ activation
+_IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
 _T = native.Type
 
 # equality and ordering are rebuilt from type-guarded expressions; C++ cannot override `<` or `in`, and its `==`
@@ -68,6 +70,10 @@ class Bridge:
     to_cel: Callable[[Any], Any]
     bool_type: type
     uint_type: type
+    string_type: Callable[[str], Any]
+    int_type: Callable[[int], Any]  # for values already known to be 64-bit
+    list_type: Callable[[list[Any]], Any]
+    map_type: Callable[[dict[Any, Any]], Any]
     functions: Mapping[str, Callable[..., Any]]
 
 
@@ -100,6 +106,7 @@ class _Rewriter:
     def __init__(self) -> None:
         self.count = 0
         self.map_orders: list[tuple[str, ...]] = []  # key orders of map literals with constant string keys
+        self.idents: set[str] = set()  # identifiers read (variables, comprehension variables)
 
     def name(self) -> str:
         self.count += 1
@@ -125,7 +132,7 @@ class _Rewriter:
         if data == "relation":
             if len(c) == 1:
                 return self.text(c[0])
-            return self.relation(c[0].data, self.text(c[0].children[0]), self.text(c[1]))
+            return self.relation(c[0].data, c[0].children[0], c[1])
         if data == "unary":
             if len(c) == 1:
                 return self.text(c[0])
@@ -150,6 +157,7 @@ class _Rewriter:
         if data == "ident_arg":
             return f"{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
         if data == "ident":
+            self.idents.add(str(c[0]))
             return str(c[0])
         if data == "paren_expr":
             return f"({self.text(c[0])})"
@@ -170,7 +178,12 @@ class _Rewriter:
         var = self.name()
         return f"cel.bind({var}, {value}, {body(var)})"
 
-    def relation(self, op: str, left: str, right: str) -> str:
+    def relation(self, op: str, left_node: Any, right_node: Any) -> str:
+        left, right = self.text(left_node), self.text(right_node)
+        left_type, right_type = _static_type(left_node), _static_type(right_node)
+        if op != "relation_in" and left_type is not None and left_type == right_type and left_type != "null":
+            return f"{left} {_ORDER_OPS.get(op) or _EQ_OPS[op]} {right}"  # same scalar type: the runtimes agree
+
         def guarded(a: str, b: str) -> str:
             if op == "relation_in":
                 e = self.name()
@@ -184,7 +197,11 @@ class _Rewriter:
                 )
             return f"({same} ? {a} {symbol} {b} : {_ERROR})"
 
-        return self.bind(left, lambda a: self.bind(right, lambda b: guarded(a, b)))
+        # a literal operand is cheap to repeat in the guard: bind only computed ones
+        def with_right(a: str) -> str:
+            return guarded(a, right) if _is_literal(right_node) else self.bind(right, lambda b: guarded(a, b))
+
+        return with_right(left) if _is_literal(left_node) else self.bind(left, with_right)
 
     def index(self, container: str, key: str) -> str:
         return self.bind(key, lambda k: f"(type({k}) == string || type({k}) == int ? {container}[{k}] : {_ERROR})")
@@ -194,6 +211,52 @@ class _Rewriter:
             target,
             lambda v: f"(type({v}) == list && size({v}) <= {COLLECTION_LIMIT} ? {v}.{macro}({args}) : {_ERROR})",
         )
+
+
+_LITERAL_TYPES = {
+    "INT_LIT": "int",
+    "UINT_LIT": "uint",
+    "FLOAT_LIT": "double",
+    "STRING_LIT": "string",
+    "MLSTRING_LIT": "string",
+    "BYTES_LIT": "bytes",
+    "BOOL_LIT": "bool",
+    "NULL_LIT": "null",
+}
+_CALL_TYPES = {"size": "int", "string": "string", "int": "int", "double": "double", "bool": "bool"}
+
+
+_WRAPPERS = frozenset(
+    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication", "unary", "member"}
+    | {"primary", "literal", "paren_expr"}
+)
+
+
+def _unwrap(node: Any) -> Any:
+    """The first node below ``node`` that is not a single-child wrapper rule (parentheses included)."""
+    while getattr(node, "data", None) in _WRAPPERS and len(node.children) == 1:
+        node = node.children[0]
+    return node
+
+
+def _is_literal(node: Any) -> bool:
+    return getattr(_unwrap(node), "type", None) in _LITERAL_TYPES
+
+
+def _static_type(node: Any) -> str | None:
+    """The CEL type an expression has whenever it has a value: literals, and the standard functions that
+    always return one type (``size(x)``, ``x.size()``, ``string(x)``, …); None when it depends on data."""
+    node = _unwrap(node)
+    kind = getattr(node, "type", None)
+    if kind is not None:
+        return _LITERAL_TYPES.get(kind)
+    data = getattr(node, "data", None)
+    children = [c for c in getattr(node, "children", []) if c is not None]
+    if data == "ident_arg" and len(children) == 2 and len(children[1].children) == 1:
+        return _CALL_TYPES.get(str(children[0]))
+    if data == "member_dot_arg" and str(children[1]) == "size" and len(children) == 2:
+        return "int"
+    return None
 
 
 _SIMPLE_STRING = re.compile(r"""^(?:'([\w./ -]*)'|"([\w./ -]*)")$""")
@@ -252,6 +315,9 @@ def _declarations(bridge: Bridge, plain: Callable[[Any], Any]) -> list[Any]:
 # ---- the backend ------------------------------------------------------------------------------------------------
 
 
+_Compiled = tuple[str, frozenset[str], dict[tuple[str, ...], Any]]  # rewritten source, identifiers, programs
+
+
 class NativeBackend:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
@@ -259,12 +325,13 @@ class NativeBackend:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._plain: dict[int, tuple[Any, Any]] = {}
-        self._documents: list[tuple[Any, Any]] = []  # (cel-python value, plain) of facts and params
+        self._documents: list[tuple[Any, Any]] = []  # (cel-python value, plain) of fact documents
         self._orders: dict[frozenset[str], tuple[str, ...] | None] | None = None  # key order per key set
         self._literal_orders: dict[frozenset[str], tuple[str, ...] | None] = {}  # of map literals in expressions
+        self._order_memo: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
 
     def _document(self, value: Any) -> Any:
-        """The plain form of ``facts`` or ``params``: converted once (a lazily converted fact map costs a few
+        """The plain form of ``facts``: converted once (a lazily converted fact map costs a few
         keys; its raw JSON parts pass through) and kept, with its key orders, while it is in use."""
         for held, plain in self._documents:
             if held is value:
@@ -286,16 +353,24 @@ class NativeBackend:
     FALLBACK = FALLBACK
 
     def evaluate(self, tree: Any, activation: Mapping[str, Any]) -> Any:
-        """The value of ``tree`` (cel-python's syntax tree) as a cel-python value, or ``FALLBACK``."""
-        program = self._program(tree)
-        if program is None:
+        """The value of ``tree`` (cel-python's syntax tree) as a cel-python value, or ``FALLBACK``.
+
+        C++ converts a variable's whole value when it is first read from an activation, so the fact document
+        lives in one activation per run (converted once) and the per-evaluation names (params, subject, vars,
+        a comprehension's variable for explanations) are bound by ``cel.bind`` from ``anops_input()``."""
+        entry = self._compiled(tree)
+        if entry is None:
             return self._fallback("cannot run")
+        text, idents, programs = entry
+        names = tuple(sorted(n for n in activation if n not in _RUN_NAMES and n in idents))
         try:
-            data = {name: self._convert(name, value) for name, value in activation.items()}
-        except _Unsupported:
-            return self._fallback("input value")
+            program = programs.get(names) or self._wrap(tree, text, names, programs)
+            fixed = self._activation(activation.get("facts"), activation.get("now"))
+            self._local.inputs = {n: self._convert(n, activation[n]) for n in names}
+        except _Unsupported as exc:
+            return self._fallback(str(exc) or "input value")
         try:
-            result = program.eval(self._env().Activation(data))
+            result = program.eval(fixed)
         except RuntimeError as exc:  # iteration budget, recursion limit, unconvertible input
             self._local.programs[id(tree)] = (tree, None)
             LOG.debug("cel: native runtime cannot run %s (%s); cel-python from now on", tree.data, exc)
@@ -312,47 +387,82 @@ class NativeBackend:
         self.stats.reasons[reason] += 1
         return FALLBACK
 
+    def _input(self, name: str) -> Any:
+        return self._local.inputs[name]
+
     def _env(self) -> Any:
         env = getattr(self._local, "env", None)
         if env is None:
+            source = native.FunctionDecl(
+                "anops_input", [native.Overload("anops_input", _T.DYN, [_T.STRING], impl=self._input)]
+            )
             env = native.NewEnv(
-                variables={"facts": _T.DYN, "params": _T.DYN, "now": _T.TIMESTAMP, "vars": _T.DYN, "subject": _T.DYN},
+                variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
                 extensions=[ext_bindings.ExtBindings()],
-                functions=_declarations(self.bridge, self._plain_of),
+                functions=[*_declarations(self.bridge, self._plain_of), source],
             )
             self._local.env = env
             self._local.programs = {}
+            self._local.activations = []
         return env
 
-    def _program(self, tree: Any) -> Any:
-        """The C++ program for ``tree`` (a rule, or a clause an explanation evaluates), None when it cannot run
-        there. Cached per tree object, as cel.py caches cel-python's programs."""
+    def _activation(self, facts: Any, now: Any) -> Any:
+        """One C++ activation per fact document and time, reused while they are (C++ keeps what it converted)."""
         env = self._env()
-        programs: dict[int, tuple[Any, Any]] = self._local.programs
+        held: list[tuple[Any, Any, Any]] = self._local.activations
+        for held_facts, held_now, activation in held:
+            if held_facts is facts and (held_now is now or (None not in (held_now, now) and held_now == now)):
+                return activation
+        data = {}
+        if facts is not None:
+            data["facts"] = self._document(facts)
+        if now is not None:
+            data["now"] = _timestamp(now)
+        activation = env.Activation(data)
+        self._local.activations = [*held[-3:], (facts, now, activation)]
+        return activation
+
+    def _compiled(self, tree: Any) -> _Compiled | None:
+        """The rewritten source of ``tree`` (a rule, or a clause an explanation evaluates), the identifiers it
+        reads and its programs; None when it cannot run in C++. Cached per tree object, as cel.py does."""
+        self._env()
+        programs: dict[int, tuple[Any, _Compiled | None]] = self._local.programs
         hit = programs.get(id(tree))
         if hit is not None and hit[0] is tree:
             return hit[1]
         rewriter = _Rewriter()
+        entry: _Compiled | None
         try:
-            program = env.compile(rewriter.text(tree), disable_check=True)
-        except (RuntimeError, ValueError, _Unsupported) as exc:  # nesting limit 32, syntax C++ reads differently
-            LOG.debug("cel: native runtime cannot compile %s (%s)", tree.data, exc)
-            program = None
+            entry = (rewriter.text(tree), frozenset(rewriter.idents), {})
+        except _Unsupported as exc:
+            LOG.debug("cel: native runtime cannot express %s (%s)", tree.data, exc)
+            entry = None
         for keys in rewriter.map_orders:
             seen = self._literal_orders.setdefault(frozenset(keys), keys)
             if seen is not None and seen != keys:
                 self._literal_orders[frozenset(keys)] = None
+            self._order_memo.clear()
         if len(programs) >= MAX_PROGRAMS:
             programs.pop(next(iter(programs)))
-        programs[id(tree)] = (tree, program)
+        programs[id(tree)] = (tree, entry)
+        return entry
+
+    def _wrap(self, tree: Any, text: str, names: tuple[str, ...], programs: dict[tuple[str, ...], Any]) -> Any:
+        for name in names:
+            if not _IDENT.match(name):
+                raise _Unsupported("input name")
+            text = f"cel.bind({name}, anops_input('{name}'), {text})"
+        try:
+            program = self._env().compile(text, disable_check=True)
+        except (RuntimeError, ValueError) as exc:  # nesting limit 32, syntax C++ reads differently
+            LOG.debug("cel: native runtime cannot compile %s (%s)", tree.data, exc)
+            self._local.programs[id(tree)] = (tree, None)
+            raise _Unsupported("compile") from None
+        programs[names] = program
         return program
 
     # values
     def _convert(self, name: str, value: Any) -> Any:
-        if name == "now":
-            return _timestamp(value)
-        if name in ("facts", "params"):
-            return self._document(value)
         return self._to_plain(value)
 
     def _to_plain(self, value: Any) -> Any:
@@ -387,45 +497,68 @@ class NativeBackend:
             return self.bridge.to_cel(plain)
         if not kind.startswith(("LIST", "MAP")):
             raise _Unsupported(f"{kind} result")
-        plain = self._ordered(plain)
-        value = self.bridge.to_cel(plain)
+        value = self._cel_of(plain)
         self.remember_plain(value, plain)
         return value
 
-    def _ordered(self, value: Any) -> Any:
-        if isinstance(value, dict):
+    def _cel_of(self, value: Any) -> Any:
+        """A plain C++ result as cel-python's value, its maps in cel-python's key order."""
+        kind = type(value)
+        if kind is dict:
             keys = tuple(value)
             if len(keys) > 1:
                 order = self._key_order(keys)
                 if order is None:
                     raise _Unsupported("map key order")
                 keys = order
-            return {k: self._ordered(value[k]) for k in keys}
-        if isinstance(value, list):
-            return [self._ordered(v) for v in value]
-        if isinstance(value, (bytes, native.Type)) or type(value) not in _PLAIN_SCALARS:
+            string = self.bridge.string_type
+            return self.bridge.map_type(
+                {string(k) if type(k) is str else self.bridge.to_cel(k): self._cel_of(value[k]) for k in keys}
+            )
+        if kind is list:
+            return self.bridge.list_type([self._cel_of(v) for v in value])
+        if kind is str:
+            return self.bridge.string_type(value)
+        if kind is int:
+            return self.bridge.int_type(value)
+        if kind not in _PLAIN_SCALARS:
             raise _Unsupported("result value")
-        return value
+        return self.bridge.to_cel(value)
 
     def _key_order(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
         """cel-python's order of these keys: the one the documents or the expressions' map literals use, when
         there is exactly one."""
+        memo = self._order_memo
+        if keys in memo:
+            return memo[keys]
         key_set = frozenset(keys)
         found = {self._key_orders().get(key_set, ()), self._literal_orders.get(key_set, ())} - {()}
-        return found.pop() if len(found) == 1 else None
+        memo[keys] = order = found.pop() if len(found) == 1 else None
+        return order
 
     def _key_orders(self) -> dict[frozenset[str], tuple[str, ...] | None]:
         """For each key set of a map in the remembered documents, its key order (None: two orders seen)."""
         orders = self._orders
         if orders is None:
             orders = {}
-            for mapping in _maps([plain for _, plain in self._documents]):
-                keys = tuple(mapping)
-                if len(keys) > 1:
-                    seen = orders.setdefault(frozenset(keys), keys)
-                    if seen is not None and seen != keys:
-                        orders[frozenset(keys)] = None
+            seen: set[tuple[str, ...]] = set()
+            stack: list[Any] = [plain for _, plain in self._documents]
+            pop, push = stack.pop, stack.append
+            while stack:  # the whole document, once per document: only a full walk proves an order unique
+                item = pop()
+                if type(item) is dict:
+                    keys = tuple(item)
+                    if keys not in seen:
+                        seen.add(keys)
+                        if len(keys) > 1 and orders.setdefault(frozenset(keys), keys) != keys:
+                            orders[frozenset(keys)] = None
+                    item = item.values()
+                for value in item:
+                    kind = type(value)
+                    if kind is dict or kind is list:
+                        push(value)
             self._orders = orders
+            self._order_memo.clear()
         return orders
 
 
@@ -438,14 +571,3 @@ def _timestamp(value: Any) -> dt.datetime:
     return dt.datetime(
         value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond, value.tzinfo
     )
-
-
-def _maps(roots: list[Any]) -> Iterator[dict[Any, Any]]:
-    stack = list(roots)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend(v for v in item if isinstance(v, (dict, list)))
