@@ -12,7 +12,7 @@ from anops_policy import tracing
 from anops_policy.baseline import apply_baseline, load_baseline
 from anops_policy.config import RepoConfig, check_paths_inside, find_config, load_config
 from anops_policy.errors import ConfigError
-from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
+from anops_policy.evaluate import DEFAULT_DEADLINE_S, DEFAULT_MAX_DECISIONS, RunSettings, evaluate_packs
 from anops_policy.facts import iso, load_fact_file, parse_timestamp
 from anops_policy.gather import collect_facts
 from anops_policy.loading import load_pack, resolve_pack_ref
@@ -156,7 +156,8 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
     evaluation = config.raw.get("evaluation", {})
     fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
     deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))
-    settings = RunSettings(now=now, fail_on=fail_on, deadline_s=deadline)
+    max_decisions = int(evaluation.get("max_decisions", DEFAULT_MAX_DECISIONS))
+    settings = RunSettings(now=now, fail_on=fail_on, deadline_s=deadline, max_decisions=max_decisions)
     overrides = {pid: config.params_for(pid) for pid in config.raw.get("params", {})}
     known = {p.id for pack in packs for p in pack.policies}
     for pid in overrides:

@@ -19,6 +19,9 @@ from anops_policy.model import Decision, Level, Outcome, Pack, Policy, Template
 from anops_policy.progress import EVALUATE, ProgressCallback, ProgressEvent
 
 DEFAULT_DEADLINE_S = 2.0
+# Decisions one policy may produce: a for_each over a hostile fact list (100,000 release files) would
+# otherwise fill the report, the outputs and the decision log. `evaluation.max_decisions` raises it.
+DEFAULT_MAX_DECISIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class RunSettings:
     now: datetime
     fail_on: Level = Level.SOFT
     deadline_s: float = DEFAULT_DEADLINE_S
+    max_decisions: int = DEFAULT_MAX_DECISIONS
 
 
 def fingerprint(policy_id: str, subject: str | None, evidence: Sequence[Mapping[str, Any]]) -> str:
@@ -191,6 +195,11 @@ class _Run:
             return
         if not subjects:
             decisions.append(self.decision(Outcome.NOT_APPLICABLE, None, "no subjects: for_each is empty"))
+            return
+        if len(subjects) > self.settings.max_decisions:
+            decisions.append(self.decision(
+                Outcome.ERROR, None, f"for_each yields {len(subjects)} subjects, over the limit of "
+                f"{self.settings.max_decisions} decisions per policy (evaluation.max_decisions in the config)"))
             return
         for index, subject in enumerate(subjects):
             activation = {**self.base, "subject": subject}

@@ -9,10 +9,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from anops_policy.facts import digest_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "anops"
 # Content that must never reach any output: it lives outside the evaluated directory, and it carries a
@@ -260,6 +263,18 @@ def facts_document(ws: Workspace, path: str, items: int = 0, sparse_size: int = 
     raise ValueError("facts_document needs sparse_size or depth")
 
 
+def facts_subjects(ws: Workspace, path: str, release_files: int) -> None:
+    """A genuine fact document of the example (collected with the CLI, digest recomputed) whose layout
+    names ``release_files`` files: a policy's for_each then yields that many subjects."""
+    target = ws.root / path
+    subprocess.run([sys.executable, "-m", "anops_policy", "facts", str(ws.repo), "-o", str(target)],
+                   check=True, capture_output=True)
+    document = json.loads(target.read_text())
+    document["layout"]["release_files"] = [f"src/generated/file{n}.rs" for n in range(release_files)]
+    document["meta"]["digest"] = digest_of(document)
+    target.write_text(json.dumps(document))
+
+
 def many(ws: Workspace, steps: list[Mapping[str, Any]]) -> None:
     """Several builders in order: ``[{builder: name, args: {...}}, ...]``."""
     for step in steps:
@@ -270,5 +285,5 @@ BUILDERS: dict[str, Callable[..., None]] = {
     f.__name__: f
     for f in (files, yaml_bomb, yaml_nested, json_nested, sparse, binary, encoded, raw_bytes, symlinks, fifo,
               odd_names, undecodable_name, xml_entity, xml_nested, big_text, workflow_jobs, policy,
-              facts_document, many)
+              facts_document, facts_subjects, many)
 }
