@@ -322,6 +322,8 @@ class _Run:
 
     # ---- the section ---------------------------------------------------------------------------------
     def _section(self) -> dict[str, Any]:
+        layout_e2e = (self.ctx.facts.get("layout") or {}).get("e2e", [])
+        e2e = set(self.e2e) | {str(p) for p in layout_e2e}
         tests = sorted(self.tests, key=lambda t: (t["step_path"], t["step_line"], t["path"], t["line"],
                                                   t["command"]))
         jobs = sorted((j for r in self.results.values() for j in r.jobs), key=lambda j: (j["path"], j["line"], j["id"]))
@@ -402,6 +404,8 @@ class _Run:
             "kinds_run_unmasked": sorted({k for t in tests if not t["masked"] for k in t["kinds"]}),
             "tools_run": sorted({t["tool"] for t in tests}),
             "test_commands": tests,
+            # the few commands that may run the e2e suite: a policy scans these, not every test command
+            "e2e_test_commands": [t for t in tests if "e2e" in t["kinds"] or any(x in e2e for x in t["targets"])],
             "masked_test_steps": sorted(masked_steps.values(), key=lambda m: (m["path"], m["line"])),
             "components": components,
             "reports_published": bool(reports),

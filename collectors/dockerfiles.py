@@ -77,10 +77,17 @@ class DockerfilesCollector:
         ordered = sorted(by_path)
         by_dir: dict[str, list[str]] = {}
         counts: dict[str, int] = {}
+        # code -> the first problem of that code in each file: a policy looks its code up instead of
+        # scanning every file's problems (pure-Python CEL pays per element, per policy, per code)
+        by_code: dict[str, list[dict[str, Any]]] = {}
         for path in ordered:
             by_dir.setdefault(posixpath.dirname(path) or ".", []).append(path)
+            seen: set[str] = set()
             for problem in by_path[path]["problems"]:
                 counts[problem["code"]] = counts.get(problem["code"], 0) + 1
+                if problem["code"] not in seen:
+                    seen.add(problem["code"])
+                    by_code.setdefault(problem["code"], []).append({"path": path, **problem})
         return {
             "count": len(ordered),
             "paths": ordered,
@@ -89,6 +96,8 @@ class DockerfilesCollector:
             "error_count": sum(1 for p in ordered if not by_path[p]["parsed"]),
             "problem_count": sum(counts.values()),
             "problem_counts": dict(sorted(counts.items())),
+            "by_problem_code": dict(sorted(by_code.items())),
+            "unparsed": [p for p in ordered if not by_path[p]["parsed"]],
         }
 
     def _file(self, ctx: CollectContext, path: str, listed: set[str], limit: int) -> dict[str, Any]:

@@ -36,7 +36,6 @@ from anops_policy.collectors.comment_lexer import (
     language_from_shebang,
     name_has_dot,
 )
-
 from anops_policy.collectors.todos_blame import add_ages
 
 from anops_policy.collect import CollectContext
@@ -391,6 +390,9 @@ def _find_ticket(text: str, ticket: re.Pattern[str]) -> str | None:
 # ---- the section ------------------------------------------------------------------------------------
 
 
+UNTRACKED_SAMPLE = 50
+
+
 def _section(
     items: list[dict[str, Any]], scanned: Mapping[str, int], blame: dict[str, str]
 ) -> dict[str, Any]:
@@ -398,12 +400,16 @@ def _section(
     by_tag = dict.fromkeys(TAGS, 0)
     by_language: dict[str, int] = {}
     without = 0
+    # the first untracked markers, so a policy cites them without scanning every marker
+    untracked: list[dict[str, Any]] = []
     for it in items:
         by_path.setdefault(it["path"], []).append(it)
         by_tag[it["tag"]] += 1
         by_language[it["language"]] = by_language.get(it["language"], 0) + 1
         if "owner" not in it and "ticket" not in it:
             without += 1
+            if len(untracked) < UNTRACKED_SAMPLE:
+                untracked.append(it)
     return {
         "items": items,
         "by_path": by_path,
@@ -414,6 +420,7 @@ def _section(
             "without_owner_or_ticket": without,
             "files_with_markers": len(by_path),
         },
+        "untracked": untracked,
         "files_scanned": sum(scanned.values()),
         "files_by_language": dict(sorted(scanned.items())),
         "blame": blame,

@@ -320,7 +320,7 @@ def evaluate_packs(
     progress: ProgressCallback | None = None,
 ) -> list[Decision]:
     try:
-        facts_cel = cel.to_cel(dict(document))  # converted once, shared by every policy (never mutated)
+        facts_cel = cel.to_cel_lazy(document)  # converted on demand, shared by every policy (never mutated)
     except cel.CelValueError as exc:
         raise InputError(f"fact document: {exc}") from None
     decisions: list[Decision] = []
