@@ -129,8 +129,14 @@ def main() -> int:
                 if time.monotonic() - last >= 60:  # progress on stderr: a long run shows where it is
                     last = time.monotonic()
                     with lock:
-                        print(f"{len(latencies)} calls done, {sum(errors.values())} errors, RSS peak {peak}",
-                              file=sys.stderr, flush=True)
+                        seen = sorted(latencies)
+                        count, failed = len(seen), sum(errors.values())
+                    if seen:
+                        rate = count / (time.perf_counter() - started)
+                        p50, p99 = seen[count // 2] * 1000, seen[min(count - 1, int(0.99 * count))] * 1000
+                        now_mib = memory(pid) if pid else (0, 0)
+                        print(f"{count} calls, {failed} errors, {rate:.2f}/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+                              f"RSS now {now_mib} peak {tuple(peak)} MiB (main, workers)", file=sys.stderr, flush=True)
 
         def client() -> None:
             nonlocal mismatches
@@ -149,10 +155,10 @@ def main() -> int:
                     if answer.summary != expected.summary or answer.outcomes != expected.outcomes:
                         mismatches += 1
 
+        started = time.perf_counter()
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        started = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:

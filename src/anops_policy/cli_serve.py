@@ -50,6 +50,14 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     help="Bound on one evaluation, whatever deadline the client sets (the evaluation is then stopped).",
 )
 @click.option(
+    "--max-jobs-per-worker",
+    "max_jobs",
+    type=click.IntRange(min=0),
+    default=250,
+    show_default=True,
+    help="Replace a worker process after this many evaluations (bounds memory a library keeps; 0: never).",
+)
+@click.option(
     "--decision-log",
     "decision_log",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -78,6 +86,7 @@ def serve_cmd(
     max_workers: int | None,
     max_message_bytes: int,
     max_evaluation_s: float,
+    max_jobs: int,
     decision_log: Path | None,
     trace_file: Path | None,
     grace_s: float,
@@ -118,6 +127,7 @@ def serve_cmd(
     settings = ServeSettings(
         listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
         decision_log=decision_log.resolve() if decision_log else None, trace_file=trace_file,
+        max_jobs_per_worker=max_jobs,
     )
     sys.exit(serve(packs, settings))
 

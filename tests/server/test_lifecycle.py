@@ -204,3 +204,24 @@ def test_each_rpc_is_a_server_span_in_the_callers_trace(tmp_path: Path, example_
     assert bad["attributes"]["rpc.grpc.status_code"] == 3 and bad["status"]["code"] == "ERROR"
     assert "INVALID_ARGUMENT" in bad["status"]["description"]
     assert json.loads(answer.report_json)["trace_id"] == trace_id
+
+
+def test_workers_are_retired_after_their_quota(tmp_path: Path, example_facts: Path) -> None:
+    running = start_server(
+        tmp_path, "--policies", str(PACKS / "slow"), "--max-workers", "1", "--max-jobs-per-worker", "2"
+    )
+    try:
+        stub = connect(running)
+        for _ in range(5):  # every call is answered: a retired worker's replacement takes the next one
+            answer = stub.Evaluate(facts_request(example_facts, "layout-present"), timeout=120)
+            assert json.loads(answer.report_json)["decisions"][0]["policy"] == "layout-present"
+        retired = wait_for(
+            lambda: [m for m in REPLACED.findall(running.log_text()) if "retired after 2" in m[1]] or None
+            if len(REPLACED.findall(running.log_text())) >= 2 else None,
+            30, "two retirements",
+        )
+    finally:
+        assert running.stop() == 0
+    chain = [running.workers[0]] + [int(new) for _old, _why, new in retired]
+    assert [int(old) for old, _why, _new in retired] == chain[:-1]  # each retiree was the worker then serving
+    assert all(proc_state(pid) is None for pid in chain)

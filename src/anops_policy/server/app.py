@@ -41,6 +41,7 @@ class ServeSettings:
     threads: int
     decision_log: Path | None = None  # the server's own log of every evaluation it answers
     trace_file: Path | None = None  # spans as JSON lines (OTLP export is configured by OTEL_* variables)
+    max_jobs_per_worker: int = 0
 
 
 def _health_names() -> Sequence[str]:
@@ -63,7 +64,10 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
         from anops_policy.decision_log import DecisionLog  # noqa: PLC0415
 
         DecisionLog(settings.decision_log).prepare()  # a log that cannot be written stops the start (exit 3)
-    pool = WorkerPool(settings.workers, packs, settings.limits.max_policy_deadline_s, settings.decision_log)
+    pool = WorkerPool(
+        settings.workers, packs, settings.limits.max_policy_deadline_s, settings.decision_log,
+        settings.max_jobs_per_worker,
+    )
     service = PolicyService(packs, pool, settings.limits)
     health_service = health.HealthServicer(experimental_non_blocking=True)
     size = settings.limits.max_message_bytes + ENVELOPE_BYTES

@@ -75,6 +75,7 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
 class _Worker:
     process: BaseProcess
     conn: Connection
+    jobs: int = 0
 
     @property
     def pid(self) -> int:
@@ -85,7 +86,12 @@ class WorkerPool:
     """``size`` worker processes; ``run`` hands a job to an idle one and waits for it within a time budget."""
 
     def __init__(
-        self, size: int, packs: Sequence[Pack], max_policy_deadline_s: float, log_path: Path | None = None
+        self,
+        size: int,
+        packs: Sequence[Pack],
+        max_policy_deadline_s: float,
+        log_path: Path | None = None,
+        max_jobs: int = 0,
     ) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the engine once; each worker then starts in milliseconds
@@ -93,6 +99,7 @@ class WorkerPool:
         self._blob = pickle.dumps(list(packs))
         self._max_policy_deadline_s = max_policy_deadline_s
         self._log_path = log_path
+        self._max_jobs = max_jobs  # 0: a worker serves until it dies or overruns
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._all: dict[int, _Worker] = {}
@@ -154,6 +161,7 @@ class WorkerPool:
                     code = worker.process.exitcode
                     self._replace(worker, f"it died (exit code {code})")
                     raise WorkerFailed(f"worker {worker.pid} died during evaluation (exit code {code})") from None
+                worker.jobs += 1
                 self._release(worker)
                 if kind == "ok":
                     assert isinstance(payload, Judged)
@@ -178,13 +186,18 @@ class WorkerPool:
             self._replace(worker, f"it had exited (exit code {worker.process.exitcode})")
 
     def _release(self, worker: _Worker) -> None:
+        if self._max_jobs and worker.jobs >= self._max_jobs:
+            # memory a library keeps per evaluation (caches, native allocations) goes with the process
+            self._replace(worker, f"retired after {worker.jobs} evaluations", kill=False)
+            return
         self._idle.put(worker)
 
-    def _replace(self, worker: _Worker, why: str) -> None:
-        """Kill a worker and start another in the background (the caller answers its client at once)."""
-        worker.process.kill()
-        worker.process.join(5)
-        worker.conn.close()
+    def _replace(self, worker: _Worker, why: str, kill: bool = True) -> None:
+        """Stop a worker and start another in the background (the caller answers its client at once)."""
+        worker.conn.close()  # EOF: an idle worker leaves its loop and exits
+        if kill:  # before answering the client: its evaluation must not outlive the call
+            worker.process.kill()
+            worker.process.join(5)
         with self._lock:
             self._all.pop(worker.pid, None)
             closed = self._closed
@@ -193,8 +206,14 @@ class WorkerPool:
             return
 
         def start() -> None:
+            if not kill:  # a retiring worker exits on EOF; waited for here, off the request's path
+                worker.process.join(10)
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join(5)
             fresh = self._start()
-            log.warning("worker %d stopped (%s); replaced by worker %d", worker.pid, why, fresh.pid)
+            level = logging.WARNING if kill else logging.INFO
+            log.log(level, "worker %d stopped (%s); replaced by worker %d", worker.pid, why, fresh.pid)
             with self._lock:
                 if self._closed:
                     fresh.process.kill()
