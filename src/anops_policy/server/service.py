@@ -28,7 +28,7 @@ Response = TypeVar("Response")
 @dataclass(frozen=True)
 class Limits:
     max_message_bytes: int
-    max_evaluation_s: float  # bound on one Evaluate, whatever deadline the client sets (or none)
+    max_evaluation_s: float  # bound on one evaluation (not its wait for a worker), whatever the client's deadline
     max_policy_deadline_s: float  # bound on the per-policy deadline a request may ask for
 
 
