@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -115,7 +116,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             except Exception as exc:
                 if context.code() is not None:  # context.abort() raised: the status is already set
                     raise
-                _internal(context, method, f"{type(exc).__name__}: {exc}")
+                _internal(context, method, traceback.format_exc(limit=20))
 
     def Evaluate(
         self, request: policy_pb2.EvaluateRequest, context: grpc.ServicerContext
