@@ -1,0 +1,223 @@
+"""Printing cel-python's syntax tree as C++ CEL source with type guards (used by ``cel_native.py``).
+
+The C++ runtime answers ``1 == 1.0``, ``1 < 1.5``, ``'a' == 1`` (false) and ``1.0 in [1]``; cel-python errors on
+mixed types. Every relation whose operand types are not statically equal is printed so that operands of
+different types (outside the null comparisons cel-python answers) call ``anops_mixed()``, which raises: a
+CEL error, absorbed by ``&&``/``||``/``all``/``exists`` exactly as cel-python's own error would be, and
+otherwise handed back to cel-python. ``in`` first checks that every element has the item's type, index keys
+must be strings or ints, and ``filter``/``map`` run only over lists of at most ``COLLECTION_LIMIT`` elements.
+No cel-python or cel-expr-python import: the tree is read by its rule names (``celpy/cel.lark``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+# filter/map are quadratic in C++ 0.1.3 (each step copies the list) and a C++ evaluation cannot be
+# interrupted by the deadline: longer lists are left to cel-python
+COLLECTION_LIMIT = 2000
+
+# equality and ordering are rebuilt from type-guarded expressions; C++ cannot override `<` or `in`, and its `==`
+# is heterogeneous. `anops_mixed()` raises, so a guard that trips becomes a CEL error and absorbs like one.
+_ORDER_OPS = {"relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">="}
+_EQ_OPS = {"relation_eq": "==", "relation_ne": "!="}
+# null comparisons cel-python answers (checked against it): 'a' == null, {} == null, [] == null, null == 'a'
+_NULL_OK = {
+    "==": "(({b} == null_type && ({a} == string || {a} == map || {a} == list)) || ({a} == null_type && {b} == string))",
+    "!=": "({b} == null_type && {a} == string)",
+}
+_ERROR = "anops_mixed()"
+
+
+class Unsupported(Exception):
+    """A value or expression this backend leaves to cel-python."""
+
+
+_BINARY = {
+    "conditionalor": "||",
+    "conditionaland": "&&",
+    "addition_add": "+",
+    "addition_sub": "-",
+    "multiplication_mul": "*",
+    "multiplication_div": "/",
+    "multiplication_mod": "%",
+}
+
+
+class Rewriter:
+    """Prints cel-python's tree back as CEL (its grammar, ``celpy/cel.lark``), with the guards. Printed from
+    the tree, not spliced from the source: cel-python leaves some tokens (``true``, ``null``) without
+    positions. The tree already encodes precedence and left association, so no parentheses are added."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.map_orders: list[tuple[str, ...]] = []  # key orders of map literals with constant string keys
+        self.idents: set[str] = set()  # identifiers read (variables, comprehension variables)
+
+    def name(self) -> str:
+        self.count += 1
+        return f"anops__v{self.count}"
+
+    def args(self, node: Any) -> str:
+        return "" if node is None else self.text(node)
+
+    def text(self, node: Any) -> str:
+        data = getattr(node, "data", None)
+        if data is None:
+            return str(node)  # a token: literal or identifier, as written
+        c = [child for child in node.children if child is not None]
+        if data in ("expr", "conditionalor", "conditionaland", "addition", "multiplication") and len(c) == 1:
+            return self.text(c[0])
+        if data == "expr":
+            return f"{self.text(c[0])} ? {self.text(c[1])} : {self.text(c[2])}"
+        if data in ("conditionalor", "conditionaland"):
+            return f"{self.text(c[0])} {_BINARY[data]} {self.text(c[1])}"
+        if data in ("addition", "multiplication"):
+            op = c[0]
+            return f"{self.text(op.children[0])} {_BINARY[op.data]} {self.text(c[1])}"
+        if data == "relation":
+            if len(c) == 1:
+                return self.text(c[0])
+            return self.relation(c[0].data, c[0].children[0], c[1])
+        if data == "unary":
+            if len(c) == 1:
+                return self.text(c[0])
+            operand = self.text(c[1])
+            return ("!" if c[0].data == "unary_not" else "- ") + operand
+        if data in ("member", "primary", "literal"):
+            return self.text(c[0])
+        if data == "member_dot":
+            return f"{self.text(c[0])}.{c[1]}"
+        if data == "member_dot_arg":
+            method = str(c[1])
+            args = self.args(c[2] if len(c) > 2 else None)
+            if method in ("filter", "map"):
+                return self.collection(self.text(c[0]), method, args)
+            return f"{self.text(c[0])}.{method}({args})"
+        if data == "member_index":
+            return self.index(self.text(c[0]), self.text(c[1]))
+        if data == "dot_ident_arg":
+            return f".{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
+        if data == "dot_ident":
+            return f".{c[0]}"
+        if data == "ident_arg":
+            return f"{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
+        if data == "ident":
+            self.idents.add(str(c[0]))
+            return str(c[0])
+        if data == "paren_expr":
+            return f"({self.text(c[0])})"
+        if data == "list_lit":
+            return f"[{self.args(c[0] if c else None)}]"
+        if data == "map_lit":
+            return f"{{{self.args(c[0] if c else None)}}}"
+        if data == "exprlist":
+            return ", ".join(self.text(x) for x in c)
+        if data == "mapinits":
+            keys = [_string_constant(k) for k in c[::2]]
+            if len(keys) > 1 and all(keys):
+                self.map_orders.append(tuple(k for k in keys if k))
+            return ", ".join(f"{self.text(k)}: {self.text(v)}" for k, v in zip(c[::2], c[1::2], strict=True))
+        raise Unsupported(f"CEL syntax {data}")  # message construction (member_object, fieldinits)
+
+    def bind(self, value: str, body: Callable[[str], str]) -> str:
+        var = self.name()
+        return f"cel.bind({var}, {value}, {body(var)})"
+
+    def relation(self, op: str, left_node: Any, right_node: Any) -> str:
+        left, right = self.text(left_node), self.text(right_node)
+        left_type, right_type = _static_type(left_node), _static_type(right_node)
+        if op != "relation_in" and left_type is not None and left_type == right_type and left_type != "null":
+            return f"{left} {_ORDER_OPS.get(op) or _EQ_OPS[op]} {right}"  # same scalar type: the runtimes agree
+
+        def guarded(a: str, b: str) -> str:
+            if op == "relation_in":
+                e = self.name()
+                ok = f"(type({b}) == list || type({b}) == map) && {b}.all({e}, type({e}) == type({a}))"
+                return f"({ok} ? {a} in {b} : {_ERROR})"
+            symbol = _ORDER_OPS.get(op) or _EQ_OPS[op]
+            same = f"type({a}) == type({b})"
+            if op in _EQ_OPS:
+                same = f"({same} && type({a}) != list && type({a}) != map) || " + _NULL_OK[symbol].format(
+                    a=f"type({a})", b=f"type({b})"
+                )
+            return f"({same} ? {a} {symbol} {b} : {_ERROR})"
+
+        # a literal operand is cheap to repeat in the guard: bind only computed ones
+        def with_right(a: str) -> str:
+            return guarded(a, right) if _is_literal(right_node) else self.bind(right, lambda b: guarded(a, b))
+
+        return with_right(left) if _is_literal(left_node) else self.bind(left, with_right)
+
+    def index(self, container: str, key: str) -> str:
+        return self.bind(key, lambda k: f"(type({k}) == string || type({k}) == int ? {container}[{k}] : {_ERROR})")
+
+    def collection(self, target: str, macro: str, args: str) -> str:
+        return self.bind(
+            target,
+            lambda v: f"(type({v}) == list && size({v}) <= {COLLECTION_LIMIT} ? {v}.{macro}({args}) : {_ERROR})",
+        )
+
+
+_LITERAL_TYPES = {
+    "INT_LIT": "int",
+    "UINT_LIT": "uint",
+    "FLOAT_LIT": "double",
+    "STRING_LIT": "string",
+    "MLSTRING_LIT": "string",
+    "BYTES_LIT": "bytes",
+    "BOOL_LIT": "bool",
+    "NULL_LIT": "null",
+}
+_CALL_TYPES = {"size": "int", "string": "string", "int": "int", "double": "double", "bool": "bool"}
+
+
+_WRAPPERS = frozenset(
+    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication", "unary", "member"}
+    | {"primary", "literal", "paren_expr"}
+)
+
+
+def _unwrap(node: Any) -> Any:
+    """The first node below ``node`` that is not a single-child wrapper rule (parentheses included)."""
+    while getattr(node, "data", None) in _WRAPPERS and len(node.children) == 1:
+        node = node.children[0]
+    return node
+
+
+def _is_literal(node: Any) -> bool:
+    return getattr(_unwrap(node), "type", None) in _LITERAL_TYPES
+
+
+def _static_type(node: Any) -> str | None:
+    """The CEL type an expression has whenever it has a value: literals, and the standard functions that
+    always return one type (``size(x)``, ``x.size()``, ``string(x)``, …); None when it depends on data."""
+    node = _unwrap(node)
+    kind = getattr(node, "type", None)
+    if kind is not None:
+        return _LITERAL_TYPES.get(kind)
+    data = getattr(node, "data", None)
+    children = [c for c in getattr(node, "children", []) if c is not None]
+    if data == "ident_arg" and len(children) == 2 and len(children[1].children) == 1:
+        return _CALL_TYPES.get(str(children[0]))
+    if data == "member_dot_arg" and str(children[1]) == "size" and len(children) == 2:
+        return "int"
+    return None
+
+
+_SIMPLE_STRING = re.compile(r"""^(?:'([\w./ -]*)'|"([\w./ -]*)")$""")
+
+
+def _string_constant(node: Any) -> str | None:
+    """The value of an expression that is a plain quoted string literal (no escapes), else None."""
+    while getattr(node, "data", None) is not None and len(node.children) == 1:
+        node = node.children[0]
+    match = _SIMPLE_STRING.match(str(node)) if getattr(node, "type", None) == "STRING_LIT" else None
+    return None if match is None else match.group(1) if match.group(1) is not None else match.group(2)
+
+
+def rewrite(tree: Any) -> str:
+    """C++ CEL source equivalent to cel-python's reading of ``tree``. Raises ``Unsupported``."""
+    return Rewriter().text(tree)
