@@ -388,9 +388,10 @@ class DecisionLog:
         try:
             event = json.loads(line)
             seq, digest, prev = int(event["seq"]), str(event["hash"]), event.get("prev_hash")
+            actual = event_hash(event)  # ValueError when the record has no canonical form
         except (ValueError, KeyError, TypeError):
             raise self.failure("its last record is not a valid event; run `anops-policy audit verify`") from None
-        if event_hash(event) != digest:
+        if actual != digest:
             raise self.failure(f"its last record (seq {seq}) does not match its hash; run `anops-policy audit verify`")
         if head is None:
             raise self.failure("its head file is missing, so truncation cannot be ruled out; run "

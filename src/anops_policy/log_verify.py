@@ -134,6 +134,12 @@ class _Walk:
                 parsed.append((number, raw, None))
                 self.problem(number, None, f"not a log event (missing {', '.join(missing)})")
                 continue
+            try:  # a lone surrogate (\ud800) or an integer beyond 2^53 has no canonical form, so no hash
+                event_hash(event)
+            except ValueError as exc:
+                parsed.append((number, raw, None))
+                self.problem(number, None, f"has no canonical JSON form ({exc}): corrupt or edited")
+                continue
             parsed.append((number, raw, event))
         seq_lines = {e["seq"]: n for n, _r, e in parsed if e is not None and isinstance(e.get("seq"), int)}
         for number, raw, event in parsed:
@@ -248,7 +254,11 @@ class _Walk:
                                              f"{last_seq}: records were appended without updating the head")
             signature = head.get("signature")
             keys = self.options.public_keys
-            message = head_message(head_seq if isinstance(head_seq, int) else -1, head_hash)
+            try:
+                message = head_message(head_seq if isinstance(head_seq, int) else -1, head_hash)
+            except ValueError as exc:  # no canonical form (see run): nothing a signature can cover
+                self.problem(None, None, f"the head file holds a value with no canonical JSON form: {exc}")
+                message = b""
             if keys and signature is not None and not signature_ok(keys, signature, message):
                 self.problem(None, None, "bad signature on the head file")
             elif keys and signature is None and self.options.require_signed:
