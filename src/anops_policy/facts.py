@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import rfc8785
 
-from anops_policy import __version__
+from anops_policy import __version__, schema_fast
 from anops_policy.collect import CollectorRun
 from anops_policy.errors import InputError
 from anops_policy.repo import Skip
@@ -95,6 +95,8 @@ def _section_validator(name: str) -> jsonschema.Draft202012Validator:
 
 def section_errors(name: str, section: Any) -> list[str]:
     """Schema problems of one collector section (empty when it conforms)."""
+    if schema_fast.section_valid(name, section):  # the common case, answered in Rust; else jsonschema
+        return []
     v = _section_validator(name)
     out = []
     for err in sorted(v.iter_errors(section), key=lambda e: [str(p) for p in e.absolute_path])[:5]:

@@ -1,0 +1,98 @@
+"""The Rust validator shortcut (``anops_policy.schema_fast``) never accepts a section that ``jsonschema``
+rejects: on every collector golden and on seeded random breakages of each (a key removed, a value of the
+wrong type, an unknown property, a list made a tuple), whenever the shortcut says *valid*, ``jsonschema``
+agrees; and on the goldens themselves both say *valid*."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from anops_policy import schema_fast
+from anops_policy.validation import registry
+
+HERE = Path(__file__).parent
+GOLDENS = sorted(HERE.glob("*/cases/*/expected.json"))
+
+pytestmark = pytest.mark.skipif(
+    schema_fast._section_validator("todos") is None, reason="jsonschema_rs is not installed"
+)
+
+
+def jsonschema_valid(name: str, section: Any) -> bool:
+    schema = {"$ref": f"https://anops.dev/schemas/facts/{name}.schema.json"}
+    return bool(jsonschema.Draft202012Validator(schema, registry=registry()).is_valid(section))
+
+
+def sections() -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for golden in GOLDENS:
+        data = json.loads(golden.read_text())
+        if set(data) <= {"status", "error", "skipped", "error_contains"}:
+            continue  # a case whose collector produced no section
+        data.pop("_skipped", None)
+        out.append((golden.parent.relative_to(HERE).as_posix(), golden.parents[2].name, data))
+    return out
+
+
+def containers(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if isinstance(value, dict | list) else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += containers(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value[:3]):
+            found += containers(child, (*path, index))
+    return found
+
+
+def breakages(section: dict[str, Any], rng: random.Random) -> list[Any]:
+    out = []
+    paths = containers(section)
+    for _ in range(12):
+        broken = copy.deepcopy(section)
+        where = rng.choice(paths)
+        target: Any = broken
+        for step in where:
+            target = target[step]
+        kind = rng.randrange(4)
+        if isinstance(target, dict) and target:
+            key = rng.choice(sorted(target))
+            if kind == 0:
+                del target[key]
+            elif kind == 1:
+                target[key] = 12345 if isinstance(target[key], str) else "not-the-right-type"
+            elif kind == 2:
+                target["unexpected_property_x"] = 1
+            else:
+                target[key] = tuple(target[key]) if isinstance(target[key], list) else None
+        elif isinstance(target, list) and target:
+            target[rng.randrange(len(target))] = {"unexpected": True} if kind % 2 else 7
+        out.append(broken)
+    return out
+
+
+CASES = sections()
+
+
+@pytest.mark.parametrize(("case", "name", "section"), CASES, ids=[c[0] for c in CASES])
+def test_shortcut_agrees_with_jsonschema(case: str, name: str, section: dict[str, Any]) -> None:
+    assert jsonschema_valid(name, section), f"golden {case} is not valid"
+    assert schema_fast.section_valid(name, section)
+    rng = random.Random(case)
+    for broken in breakages(section, rng):
+        if schema_fast.section_valid(name, broken):
+            assert jsonschema_valid(name, broken), f"shortcut accepted what jsonschema rejects: {broken}"
+
+
+def test_values_that_are_not_plain_json_go_to_jsonschema() -> None:
+    assert schema_fast.plain_json({"a": [1, 2.5, "x", None, True, {"b": []}]})
+    assert not schema_fast.plain_json({"a": (1, 2)})
+    assert not schema_fast.plain_json({1: "x"})
+    assert not schema_fast.plain_json({"a": {1, 2}})
