@@ -1,0 +1,49 @@
+"""``anops-policy --version``, ``--help`` and ``check`` start fast because they never import the heavy
+optional engines: gRPC (the service), the docker SDK (the images collector) and OpenTelemetry (tracing).
+Each command runs through the real entry point in a fresh interpreter, which then reports what is in
+``sys.modules``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = ("grpc", "google.protobuf", "docker", "opentelemetry")
+PROBE = """
+import json, sys
+sys.argv = ["anops-policy", *sys.argv[1:]]
+from anops_policy.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def loaded_after(*args: str) -> tuple[int, set[str]]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("check", "policies/")], ids=" ".join)
+def test_command_does_not_import_heavy_engines(args: tuple[str, ...]) -> None:
+    code, modules = loaded_after(*args)
+    assert code in (0, None)
+    heavy = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
+    assert heavy == []
+
+
+def test_the_probe_sees_imports() -> None:
+    # the same probe does see the docker SDK once the images collector is imported (the check can fail)
+    code, modules = loaded_after("facts", "--only", "git", str(ROOT / "examples" / "anops"))
+    assert code in (0, None)
+    assert "anops_policy.collectors.images" in modules
