@@ -208,9 +208,13 @@ class _Walk:
         elif kind != "repair":
             self.problem(number, seq, f"unknown record kind {kind!r}")
 
-    def check_objects(self, number: int, seq: int, objects: Mapping[str, Any]) -> None:
+    def check_objects(self, number: int, seq: int, objects: Any) -> None:
         store = objects_dir(self.path)
-        addresses = [objects.get("facts"), objects.get("config"), *(objects.get("packs") or [])]
+        packs = objects.get("packs") if isinstance(objects, Mapping) else None
+        if not isinstance(objects, Mapping) or not isinstance(packs or [], list):  # an edited record's odd shapes
+            self.problem(number, seq, "objects is not a mapping of stored object addresses: corrupt or edited")
+            return
+        addresses = [objects.get("facts"), objects.get("config"), *(packs or [])]
         for address in addresses:
             if not isinstance(address, str):
                 continue
@@ -304,7 +308,8 @@ def valid_signoffs(events: list[dict[str, Any]], commit: str,
             target = evals.get(str(event.get("decision_id")))
             if target is None or target.get("hash") != event.get("decision_hash"):
                 continue
-            if not commit_matches((target.get("repo") or {}).get("commit"), commit):
+            repo = target.get("repo")
+            if not isinstance(repo, Mapping) or not commit_matches(repo.get("commit"), commit):
                 continue
             if public_keys and not signature_ok(public_keys, event.get("signature"), str(event.get("hash")).encode()):
                 continue
