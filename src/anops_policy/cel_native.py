@@ -117,20 +117,19 @@ class NativeBackend:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._plain: dict[int, tuple[Any, Any]] = {}
-        self._documents: list[tuple[Any, Any]] = []  # (cel-python value, plain) of fact documents
-        self._orders: dict[frozenset[str], tuple[str, ...] | None] | None = None  # key order per key set
+        self._documents: list[tuple[Any, Any, _LazyOrders]] = []  # (cel-python value, plain, key orders)
         self._literal_orders: dict[frozenset[str], tuple[str, ...] | None] = {}  # of map literals in expressions
         self._order_memo: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
 
     def _document(self, value: Any) -> Any:
         """The plain form of ``facts``: converted once (a lazily converted fact map costs a few
         keys; its raw JSON parts pass through) and kept, with its key orders, while it is in use."""
-        for held, plain in self._documents:
+        for held, plain, _ in self._documents:
             if held is value:
                 return plain
         plain = self._plain_of(value)
-        self._documents = [*self._documents[-7:], (value, plain)]
-        self._orders = None
+        self._documents = [*self._documents[-7:], (value, plain, _LazyOrders())]
+        self._order_memo = {}
         return plain
 
     def remember_plain(self, value: Any, plain: Any) -> None:
@@ -233,7 +232,7 @@ class NativeBackend:
             seen = self._literal_orders.setdefault(frozenset(keys), keys)
             if seen is not None and seen != keys:
                 self._literal_orders[frozenset(keys)] = None
-            self._order_memo.clear()
+            self._order_memo = {}
         if len(programs) >= MAX_PROGRAMS:
             programs.pop(next(iter(programs)))
         programs[id(tree)] = (tree, entry)
@@ -318,40 +317,52 @@ class NativeBackend:
         return self.bridge.to_cel(value)
 
     def _key_order(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
-        """cel-python's order of these keys: the one the documents or the expressions' map literals use, when
-        there is exactly one."""
-        memo = self._order_memo
+        """cel-python's order of these keys: the one the fact documents and the expressions' map literals use,
+        when there is exactly one. Snapshots (lists and memos are replaced, never changed) keep it exact
+        when threads evaluate different documents."""
+        memo, documents = self._order_memo, self._documents
         if keys in memo:
             return memo[keys]
         key_set = frozenset(keys)
-        found = {self._key_orders().get(key_set, ()), self._literal_orders.get(key_set, ())} - {()}
+        found = {_key_orders(plain).get(key_set, ()) for _, plain, _key_orders in documents}
+        found = (found | {self._literal_orders.get(key_set, ())}) - {()}
         memo[keys] = order = found.pop() if len(found) == 1 else None
         return order
 
-    def _key_orders(self) -> dict[frozenset[str], tuple[str, ...] | None]:
-        """For each key set of a map in the remembered documents, its key order (None: two orders seen)."""
-        orders = self._orders
-        if orders is None:
-            orders = {}
-            seen: set[tuple[str, ...]] = set()
-            stack: list[Any] = [plain for _, plain in self._documents]
-            pop, push = stack.pop, stack.append
-            while stack:  # the whole document, once per document: only a full walk proves an order unique
-                item = pop()
-                if type(item) is dict:
-                    keys = tuple(item)
-                    if keys not in seen:
-                        seen.add(keys)
-                        if len(keys) > 1 and orders.setdefault(frozenset(keys), keys) != keys:
-                            orders[frozenset(keys)] = None
-                    item = item.values()
-                for value in item:
-                    kind = type(value)
-                    if kind is dict or kind is list:
-                        push(value)
-            self._orders = orders
-            self._order_memo.clear()
-        return orders
+
+def _walk_orders(document: Any) -> dict[frozenset[str], tuple[str, ...] | None]:
+    """For each key set of a map in ``document``, its key order (None: two orders seen). The whole document,
+    once: only a full walk proves an order unique."""
+    orders: dict[frozenset[str], tuple[str, ...] | None] = {}
+    seen: set[tuple[str, ...]] = set()
+    stack: list[Any] = [document]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if type(item) is dict:
+            keys = tuple(item)
+            if keys not in seen:
+                seen.add(keys)
+                if len(keys) > 1 and orders.setdefault(frozenset(keys), keys) != keys:
+                    orders[frozenset(keys)] = None
+            item = item.values()
+        for value in item:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(value)
+    return orders
+
+
+class _LazyOrders:
+    """A document's key orders, walked on first use (most runs never return a map)."""
+
+    def __init__(self) -> None:
+        self.orders: dict[frozenset[str], tuple[str, ...] | None] | None = None
+
+    def __call__(self, document: Any) -> dict[frozenset[str], tuple[str, ...] | None]:
+        if self.orders is None:
+            self.orders = _walk_orders(document)
+        return self.orders
 
 
 _PLAIN_SCALARS = frozenset({type(None), bool, int, float, str, dt.datetime, dt.timedelta})
