@@ -174,8 +174,10 @@ class NativeBackend:
         return value
 
     def _fallback(self, reason: str) -> Any:
+        """Counted in ``stats`` (``cel.backend_stats()``) and logged: which runtime decided, and why."""
         self.stats.python += 1
         self.stats.reasons[reason] += 1
+        LOG.debug("cel: cel-python evaluates this expression (%s)", reason)
         return FALLBACK
 
     def _input(self, name: str) -> Any:
