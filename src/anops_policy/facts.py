@@ -31,12 +31,14 @@ def iso(ts: datetime) -> str:
 def digest_of(document: Mapping[str, Any]) -> str:
     """SHA-256 over RFC 8785 canonical JSON, leaving out what changes run to run for the same tree
     (``generated_at``, durations and the digest itself)."""
-    doc = copy.deepcopy(dict(document))
-    meta = doc.get("meta", {})
-    meta.pop("generated_at", None)
-    meta.pop("digest", None)
-    for status in meta.get("collectors", {}).values():
-        status.pop("duration_ms", None)
+    doc = dict(document)  # only meta changes: copy it, not the (possibly huge) sections
+    meta = copy.deepcopy(doc.get("meta", {}))
+    if isinstance(meta, dict):
+        meta.pop("generated_at", None)
+        meta.pop("digest", None)
+        for status in meta.get("collectors", {}).values():
+            status.pop("duration_ms", None)
+        doc["meta"] = meta
     return "sha256:" + hashlib.sha256(rfc8785.dumps(doc)).hexdigest()
 
 
@@ -80,6 +82,26 @@ def unsafe_integer(value: Any, path: str) -> str | None:
         item, where = stack.pop()
         if isinstance(item, int) and not isinstance(item, bool) and abs(item) > JSON_SAFE_INT:
             return where
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return None
+
+
+def invalid_text(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding a lone surrogate (JSON's and YAML's ``\\ud800``
+    escapes), or None: such text has no UTF-8 form, so the document would have no digest."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        keys = [k for k in item if isinstance(k, str)] if isinstance(item, dict) else []
+        texts = [item] if isinstance(item, str) else keys
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return where
         if isinstance(item, dict):
             stack.extend((v, f"{where}.{k}") for k, v in item.items())
         elif isinstance(item, list):

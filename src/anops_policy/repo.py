@@ -362,6 +362,8 @@ class Repo:
         self.git = Git.discover(self.root) if use_git else None
         self._exclude = _spec([*DEFAULT_EXCLUDES, *exclude])
         self._extra_exclude = bool(exclude)
+        # tracked files git listed as unchanged regular files or symlinks (see _git_files)
+        self._vouched: set[str] = set()
         self._files: list[str] | None = None
         self._all_files: list[str] | None = None
         self._all_undecodable: list[str] = []
@@ -380,6 +382,7 @@ class Repo:
                 paths, undecodable = self._walk(honour_gitignore=True)
             else:
                 paths, undecodable, known = listed
+                self._vouched = known
             self._files = sorted(
                 p for p in paths if not self._excluded(p) and (p in known or self._is_file(p))
             )
@@ -501,6 +504,10 @@ class Repo:
     def resolve(self, rel: str) -> Path | Skip:
         """The real path of ``rel`` if it stays inside the root and is a regular file, else a Skip."""
         candidate = self.root / rel
+        if rel in self._vouched and not candidate.is_symlink():
+            # git tracks no path through a symlinked folder and listed this one as an unchanged regular
+            # file: it is its own real path (saves resolving every component, one lstat each)
+            return candidate
         try:
             real = candidate.resolve(strict=True)
         except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on older Pythons

@@ -90,3 +90,22 @@ def test_listing_with_config_excludes(tree: Path) -> None:
     expected = [p for p in on_disk(tree, DEFAULT_DIRS, ("build/",)) if not p.endswith(".go")]
     assert listed == expected
 
+
+
+def test_a_tracked_folder_replaced_by_a_symlink_is_not_trusted(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    outside = tmp_path / "outside"
+    write(root, "a/b.py")
+    write(outside, "b.py", "secret\n")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    repo = Repo(root)
+    assert repo.read_bytes("a/b.py") == b"x\n"  # tracked and unchanged: read directly
+    (root / "a" / "b.py").unlink()
+    (root / "a").rmdir()
+    (root / "a").symlink_to(outside)
+    repo = Repo(root)
+    assert "a/b.py" in repo.files()
+    skip = repo.read_bytes("a/b.py")
+    assert not isinstance(skip, bytes) and skip.reason == "symlink points outside the evaluated directory"
