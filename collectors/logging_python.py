@@ -63,7 +63,7 @@ class Scope:
     def of(cls, module: ParsedModule) -> Scope:
         scope = cls(module)
         scope.module_names = _assignments(module.tree.body)
-        for node in ast.walk(module.tree):
+        for node in module.nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 end = node.end_lineno or node.lineno
                 scope.functions.append((node.lineno, end, _assignments(node.body)))
@@ -245,7 +245,7 @@ def scan_module(module: ParsedModule) -> ModuleLogging:
     formatters: list[tuple[int, dict[str, Any]]] = []
     handlers_added: list[int] = []
     root_levels: list[tuple[int, dict[str, Any] | None]] = []
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if not isinstance(node, ast.Call):
             continue
         qual = imports.dotted(node.func) or ""

@@ -362,7 +362,7 @@ class PythonCollector:
         string containing ``svc/``."""
         found: set[str] = set()
         wanted = set(folders)
-        for node in ast.walk(module.module.tree):
+        for node in module.module.nodes:
             values: list[ast.AST] = []
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
                 joined = "/" + "/".join(_div_parts(node)) + "/"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +73,9 @@ class ParsedModule:
     imports: Imports
     generated: bool
     test: bool
+    # every node of ``tree`` in ``ast.walk`` order, walked once: several collectors scan each module
+    # many times, and iterating a list costs a fraction of re-running ``ast.walk``
+    nodes: list[ast.AST] = field(repr=False, compare=False)
 
 
 def parse_python(ctx: CollectContext, path: str, text: str | None = None) -> ParsedModule | None:
@@ -89,7 +92,8 @@ def parse_python(ctx: CollectContext, path: str, text: str | None = None) -> Par
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         ctx.skip(path, f"cannot parse: {type(exc).__name__}")
         return None
-    return ParsedModule(path, text, tree, Imports.of(tree), is_generated(path, text), is_test_path(path))
+    nodes = list(ast.walk(tree))
+    return ParsedModule(path, text, tree, Imports.of(nodes), is_generated(path, text), is_test_path(path), nodes)
 
 
 def syntax_error_of(text: str) -> tuple[int, str] | None:
@@ -111,9 +115,10 @@ class Imports:
     modules: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, tree: ast.AST) -> Imports:
+    def of(cls, nodes: Iterable[ast.AST]) -> Imports:
+        """From a module's nodes (``ast.walk`` order)."""
         out = cls()
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     out.modules.add(alias.name)
@@ -250,7 +255,7 @@ def env_reads(module: ParsedModule) -> tuple[list[EnvRead], int]:
     reads: list[EnvRead] = []
     dynamic = 0
     imports = module.imports
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             if imports.dotted(node.value) == ENVIRON:
                 name = const_str(node.slice)
@@ -279,17 +284,17 @@ def env_reads(module: ParsedModule) -> tuple[list[EnvRead], int]:
 # ---- print and exception handling ---------------------------------------------------------------------
 def print_lines(module: ParsedModule) -> list[int]:
     """Lines of calls to the builtin ``print`` (not a local or imported ``print``)."""
-    if "print" in module.imports.names or _assigns_name(module.tree, "print"):
+    if "print" in module.imports.names or _assigns_name(module.nodes, "print"):
         return []
     return sorted(
         node.lineno
-        for node in ast.walk(module.tree)
+        for node in module.nodes
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
     )
 
 
-def _assigns_name(tree: ast.AST, name: str) -> bool:
-    for node in ast.walk(tree):
+def _assigns_name(nodes: Iterable[ast.AST], name: str) -> bool:
+    for node in nodes:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
             return True
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
@@ -343,7 +348,7 @@ def exception_findings(module: ParsedModule) -> tuple[list[int], list[Handler]]:
     neither re-raises nor logs. ``contextlib.suppress`` of a broad type counts too."""
     bare: list[int] = []
     swallowed: list[Handler] = []
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.ExceptHandler):
             caught = None if node.type is None else short_source(node.type, 80)
             if node.type is None:

@@ -102,7 +102,7 @@ def entry_points(module: ParsedModule) -> list[EntryPoint]:
     if main_line is None and (module.path.endswith("/__main__.py") or module.path == "__main__.py"):
         main_line = 1 if _serves(module, module.tree.body, functions) else None
     found: list[EntryPoint] = []
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.Call):
             qual = module.imports.dotted(node.func) or ""
             if qual in SERVER_CONSTRUCTORS:
@@ -114,7 +114,7 @@ def entry_points(module: ParsedModule) -> list[EntryPoint]:
 
 
 def _framework_of_main(module: ParsedModule) -> str:
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.Call):
             qual = module.imports.dotted(node.func) or ""
             if qual in SERVING_CALLS:
@@ -139,7 +139,7 @@ def servicers(module: ParsedModule, generated: Mapping[str, list[str]]) -> list[
     """Classes deriving from a generated ``*Servicer`` base, with their public methods; ``rpc`` says
     whether the generated base declares the method (None when the base's module is not in the tree)."""
     out = []
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if not isinstance(node, ast.ClassDef):
             continue
         bases = [module.imports.dotted(b) or "" for b in node.bases]
