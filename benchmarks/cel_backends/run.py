@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     times[backend].append(elapsed)
                     results[backend] = decisions
                     stats = backend_stats if backend == "native" else stats
-            identical = results["python"] == results["native"]
+            identical = json.dumps(results["python"]) == json.dumps(results["native"])  # key order too
             py, nat = statistics.median(times["python"]), statistics.median(times["native"])
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats["reasons"].items())) or "-"
             rows.append(

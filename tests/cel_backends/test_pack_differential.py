@@ -1,6 +1,7 @@
 """The project's pack decides identically on both CEL backends: every example of every policy (as
 ``anops-policy test`` runs them) and a whole evaluation of the example repository. Decisions are compared in
-full (outcome, subject, message, explanation, evidence, fingerprint), not only their outcomes."""
+full (outcome, subject, message, explanation, evidence, fingerprint) and as serialised (map key order
+included), not only their outcomes."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def test_every_example_decides_identically(policy: Any) -> None:
     require_native()
     python, native, stats = on_both(lambda: _decisions([run_example(policy, e) for e in policy.examples]))
     assert native == python
+    assert json.dumps(native) == json.dumps(python)  # key order too: reports are written in this order
     assert stats["native"] + stats["python"] > 0
 
 
@@ -64,4 +66,5 @@ def test_the_example_repository_evaluates_identically(example_facts: Path) -> No
     python, native, stats = on_both(evaluate)
     assert [d["outcome"] for d in native] == [d["outcome"] for d in python]
     assert native == python
+    assert json.dumps(native) == json.dumps(python)
     assert stats["native"] > 0, stats
