@@ -52,8 +52,8 @@ class SignoffCollector:
             kind = event.get("kind")
             if kind == "eval":
                 evals[str(event.get("decision_id"))] = event
-                if (event.get("repo") or {}).get("commit") == commit:
-                    latest_for_commit = event.get("decision_id")
+                if _evaluated_commit(event) == commit:
+                    latest_for_commit = _text(event.get("decision_id"))
             elif kind == "signoff":
                 signoffs.append(_judge(event, evals, tuple(public_keys)))
         return _section(shown, True, commit, signoffs, latest_for_commit)
@@ -66,24 +66,44 @@ def _display(log: Path, root: Path) -> str:
         return str(log)
 
 
+def _text(value: Any) -> str:
+    """``str(value)`` with lone surrogates (JSON's ``\\ud800`` escapes) replaced: the fact document must
+    stay valid Unicode, or it has no canonical form and no digest."""
+    return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
+def _evaluated_commit(event: dict[str, Any]) -> Any:
+    repo = event.get("repo")  # the log is read as found: an edited record may hold anything here
+    return repo.get("commit") if isinstance(repo, dict) else None
+
+
+def _hash_of(event: dict[str, Any]) -> str | None:
+    try:
+        return event_hash(event)
+    except ValueError:  # a lone surrogate or an integer beyond 2^53: no canonical form, so no valid hash
+        return None
+
+
 def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_keys: tuple[Any, ...]) -> dict[str, Any]:
     target = evals.get(str(event.get("decision_id")))
     problem = None
-    if event_hash(event) != event.get("hash"):
+    own, bound = _hash_of(event), _hash_of(target) if target is not None else None
+    if own is None or own != event.get("hash"):
         problem = "the sign-off record does not match its hash"
     elif target is None:
         problem = "bound to an evaluation that is not in the log"
-    elif event_hash(target) != target.get("hash") or target.get("hash") != event.get("decision_hash"):
+    elif bound is None or bound != target.get("hash") or target.get("hash") != event.get("decision_hash"):
         problem = "bound to an evaluation whose record does not match the bound hash"
-    elif (target.get("repo") or {}).get("commit") != event.get("commit"):
+    elif _evaluated_commit(target) != event.get("commit"):
         problem = "the sign-off's commit differs from the evaluated commit"
     elif public_keys and not signature_ok(public_keys, event.get("signature"), str(event["hash"]).encode()):
         problem = "missing or bad signature for the configured public key"
+    commit = event.get("commit")
     return {
-        "commit": event.get("commit") if isinstance(event.get("commit"), str) else None,
-        "decision_id": str(event.get("decision_id")),
-        "by": str(event.get("by", "")),
-        "time": str(event.get("time", "")),
+        "commit": _text(commit) if isinstance(commit, str) else None,
+        "decision_id": _text(event.get("decision_id")),
+        "by": _text(event.get("by", "")),
+        "time": _text(event.get("time", "")),
         "signed": isinstance(event.get("signature"), dict),
         "valid": problem is None,
         "problem": problem,

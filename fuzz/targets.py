@@ -80,6 +80,10 @@ def _collect(name: str, files: Mapping[str, bytes], key: str) -> None:
     a schema mismatch into status ``error`` with that reason)."""
     root = _scratch(key, fresh=False)  # every call of one target writes the same names
     _write(root, files)
+    _check_collect(root, name)
+
+
+def _check_collect(root: Path, name: str) -> None:
     try:
         doc = collect_facts(root, RepoConfig(), now=NOW, only=[name], use_git=False)
     except AnopsError:
@@ -209,8 +213,9 @@ def cel_check(data: bytes) -> None:
 
 
 def decision_log(data: bytes) -> None:
-    """``audit verify`` (with a sign-off requirement), the listing reader, the object store reader, and
-    ``audit repair`` on a log whose file, head file and one stored object come from ``data``."""
+    """The signoff collector, ``audit verify`` (with a sign-off requirement), the listing reader, the
+    object store reader, and ``audit repair`` on a log whose file, head file and one stored object come
+    from ``data``."""
     root = _scratch("decision_log")
     parts = data.split(LOG_PARTS_SEPARATOR, 2)
     log = root / ".anops-policy" / "decisions.jsonl"
@@ -229,6 +234,7 @@ def decision_log(data: bytes) -> None:
             log_store.get(store, address)
         except AnopsError:
             pass
+    _check_collect(root, "signoff")  # the one collector that reads the log (a pull request can commit one)
     try:
         verify_log(log, VerifyOptions(require_signoff="0123456789abcdef"))
         read_events(log)

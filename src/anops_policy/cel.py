@@ -32,6 +32,8 @@ import celpy.evaluation as ev
 import lark
 
 Tree = lark.Tree[Any]
+from anops_policy.cel_literals import MAX_ESCAPES_UNCLOSED, runaway_literal
+
 CELValue = Any
 
 # celpy logs evaluation failures with the full argument reprs at ERROR level (through logging's
@@ -301,6 +303,9 @@ def _parse_problem(cause: BaseException | None) -> str:
 
 def _program(tree: Tree) -> Any:
     env = _env()
+    runaway = runaway_literal(source)
+    if runaway is not None:
+        raise CelSyntaxError(f"unterminated string with over {MAX_ESCAPES_UNCLOSED} escapes", *runaway)
     cache: dict[int, tuple[Tree, Any]] = _local.programs
     hit = cache.get(id(tree))
     if hit is not None and hit[0] is tree:

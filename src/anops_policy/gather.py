@@ -12,7 +12,7 @@ from anops_policy import tracing
 from anops_policy.collect import CollectContext, Collector, CollectorRun, order_collectors, run_collector
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.facts import assemble, section_errors, unsafe_integer
+from anops_policy.facts import assemble, invalid_text, section_errors, unsafe_integer
 from anops_policy.progress import CollectProgress, CountingRepo, ProgressCallback
 from anops_policy.repo import DEFAULT_MAX_FILE_BYTES, Repo
 from anops_policy.validation import suggest
@@ -34,6 +34,9 @@ def collect_one(collector: Collector, ctx: CollectContext) -> CollectorRun:
             bad_int = unsafe_integer(run.section, collector.name)
             if bad_int is not None:
                 problems.append(f"{bad_int}: an integer beyond ±2^53 (JSON cannot carry it exactly)")
+            bad_text = invalid_text(run.section, collector.name)
+            if bad_text is not None:
+                problems.append(f"{bad_text}: text with a lone surrogate (not valid Unicode)")
             if problems:
                 run = CollectorRun(
                     run.name,
