@@ -4,10 +4,11 @@
     python fuzz/run.py --list
 
 The seed corpus is ``fuzz/corpus/TARGET``; new interesting inputs go to ``fuzz/work/TARGET`` (not
-committed) and crashing inputs to ``fuzz/findings/TARGET``. Hangs are caught by a watchdog thread
-(``--hang-seconds``, default 30); libFuzzer's own ``-timeout`` is pushed out of reach because it arms
-SIGALRM, the signal the CEL evaluation deadline uses. Memory is bounded by libFuzzer's ``-rss_limit_mb``
-(default here 2048).
+committed) and crashing or hanging inputs to ``fuzz/findings/TARGET``. Hangs: libFuzzer's ``-timeout``
+(30 s here) is atheris's SIGALRM handler, which the CEL evaluation deadline keeps as an outer timer; when
+the hang holds the GIL (a regular expression backtracking in C) atheris falls back to a native handler
+that still writes the input. A watchdog thread (``--hang-seconds``, default 60) is the second net for
+hangs in Python code. Memory is bounded by libFuzzer's ``-rss_limit_mb`` (2048 here).
 
 Without atheris installed (``pip install 'anops-policy[fuzz]'``), ``--hypothesis`` runs the same target
 for as long under hypothesis with random bytes and the seed mutations of ``tests/fuzz``.
@@ -66,7 +67,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("target", nargs="?")
     parser.add_argument("--list", action="store_true")
-    parser.add_argument("--hang-seconds", type=float, default=30.0)
+    parser.add_argument("--hang-seconds", type=float, default=60.0)
     parser.add_argument("--hypothesis", action="store_true", help="run under hypothesis instead of atheris")
     args, libfuzzer_args = parser.parse_known_args(argv[1:])
     sys.path.insert(0, str(HERE))
@@ -105,7 +106,7 @@ def main(argv: list[str]) -> int:
 
     work.mkdir(parents=True, exist_ok=True)
     findings.mkdir(parents=True, exist_ok=True)
-    flags = [f"-artifact_prefix={findings}/", "-timeout=100000", "-rss_limit_mb=2048", "-max_len=16384"]
+    flags = [f"-artifact_prefix={findings}/", "-timeout=30", "-rss_limit_mb=2048", "-max_len=16384"]
     flags.append("-print_final_stats=1")
     dictionary = HERE / "dict" / f"{args.target}.dict"
     if dictionary.is_file():
