@@ -2,7 +2,7 @@
 
 Reads what libFuzzer prints with ``-print_final_stats=1`` (executions, exec/s, peak RSS, new units), the
 last status line (coverage edges ``cov``, features ``ft``, corpus size) and whether the run ended on a
-finding (``==FINDING==`` or ``==WATCHDOG==`` from ``fuzz/run.py``).
+finding (``==FINDING==``/``==WATCHDOG==`` from ``fuzz/run.py``, or libFuzzer's timeout or deadly signal).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def summarize(path: Path) -> str:
     cov, ft, corp = status[-1] if status else ("?", "?", "?")
     done = re.search(r"^Done (\d+) runs in (\d+) second", text, re.M)
     seconds = done.group(2) if done else "?"
-    if "==FINDING==" in text or "==WATCHDOG==" in text:
+    if any(m in text for m in ("==FINDING==", "==WATCHDOG==", "libFuzzer: timeout", "libFuzzer: deadly signal")):
         outcome = "finding"
     elif done:
         outcome = "none"

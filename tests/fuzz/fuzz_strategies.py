@@ -297,7 +297,8 @@ def grpc_request(draw: st.DrawFn) -> bytes:
             request.policy_deadline_s = draw(st.floats())
         else:
             setattr(request, field, draw(TEXT | st.sampled_from(["2026-13-01", "soft", "hard", "advisory"])))
-    return bytes([draw(st.sampled_from([0, 1, 1, 1]))]) + request.SerializeToString()
+    wire: bytes = request.SerializeToString()
+    return bytes([draw(st.sampled_from([0, 1, 1, 1]))]) + wire
 
 
 STRUCTURED: dict[str, st.SearchStrategy[bytes]] = {
