@@ -4,8 +4,9 @@ The C++ runtime answers ``1 == 1.0``, ``1 < 1.5``, ``'a' == 1`` (false) and ``1.
 mixed types. Every relation whose operand types are not statically equal is printed so that operands of
 different types (outside the null comparisons cel-python answers) call ``anops_mixed()``, which raises: a
 CEL error, absorbed by ``&&``/``||``/``all``/``exists`` exactly as cel-python's own error would be, and
-otherwise handed back to cel-python. ``in`` first checks that every element has the item's type, index keys
-must be strings or ints, and ``filter``/``map`` run only over lists of at most ``COLLECTION_LIMIT`` elements.
+otherwise handed back to cel-python. ``in`` answers a string found, else checks that every element has the
+item's type; index keys must be strings or ints, and ``filter``/``map`` run only over lists of at most
+``COLLECTION_LIMIT`` elements.
 No cel-python or cel-expr-python import: the tree is read by its rule names (``celpy/cel.lark``).
 """
 
@@ -134,9 +135,12 @@ class Rewriter:
 
         def guarded(a: str, b: str) -> str:
             if op == "relation_in":
+                # a string found is found for both (cel-python stops at the first equal element; a string
+                # equals only strings in C++); otherwise every element must have the item's type
                 e = self.name()
-                ok = f"(type({b}) == list || type({b}) == map) && {b}.all({e}, type({e}) == type({a}))"
-                return f"({ok} ? {a} in {b} : {_ERROR})"
+                same = f"{b}.all({e}, type({e}) == type({a})) ? {a} in {b} : {_ERROR}"
+                found = f"type({a}) == string && {a} in {b} ? true : ({same})"
+                return f"(type({b}) == list || type({b}) == map ? ({found}) : {_ERROR})"
             symbol = _ORDER_OPS.get(op) or _EQ_OPS[op]
             same = f"type({a}) == type({b})"
             if op in _EQ_OPS:

@@ -21,10 +21,13 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def _data(value: Any) -> Any:
-    """``{range: N}`` stands for the list 0..N-1 (big inputs without a big file)."""
+    """``{range: N}`` stands for the list 0..N-1 and ``{keys: N}`` for a map k0..kN-1 → 0.. (big inputs
+    without a big file)."""
     if isinstance(value, dict):
         if set(value) == {"range"}:
             return list(range(value["range"]))
+        if set(value) == {"keys"}:
+            return {f"k{i}": i for i in range(value["keys"])}
         return {k: _data(v) for k, v in value.items()}
     return value
 
