@@ -275,6 +275,11 @@ def facts_subjects(ws: Workspace, path: str, release_files: int) -> None:
     target.write_text(json.dumps(document))
 
 
+def many_files(ws: Workspace, folder: str, files: int, per_folder: int) -> None:
+    for n in range(files):
+        ws.write(f"{folder}/d{n // per_folder}/f{n}.py", f"# TODO: generated marker {n}\n")
+
+
 def many(ws: Workspace, steps: list[Mapping[str, Any]]) -> None:
     """Several builders in order: ``[{builder: name, args: {...}}, ...]``."""
     for step in steps:
@@ -285,5 +290,5 @@ BUILDERS: dict[str, Callable[..., None]] = {
     f.__name__: f
     for f in (files, yaml_bomb, yaml_nested, json_nested, sparse, binary, encoded, raw_bytes, symlinks, fifo,
               odd_names, undecodable_name, xml_entity, xml_nested, big_text, workflow_jobs, policy,
-              facts_document, facts_subjects, many)
+              facts_document, facts_subjects, many_files, many)
 }

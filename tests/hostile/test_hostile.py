@@ -113,7 +113,7 @@ def test_hostile_case(case_file: Path, tmp_path: Path) -> None:
     case = load_case(case_file)
     issue = known_issue(case)
     try:
-        run_case(case, case_file, tmp_path)
+        run_case(case, case_file, tmp_path, known=issue is not None)
     except AssertionError:
         if issue is None:
             raise
@@ -122,7 +122,7 @@ def test_hostile_case(case_file: Path, tmp_path: Path) -> None:
         pytest.fail(f"known issue no longer reproduces, remove known_issue from {case_file.name}: {issue}")
 
 
-def run_case(case: dict[str, Any], case_file: Path, tmp_path: Path) -> None:
+def run_case(case: dict[str, Any], case_file: Path, tmp_path: Path, *, known: bool) -> None:
     ws = Workspace(tmp_path)
     prepare(ws, case.get("base", "example"))
     BUILDERS[case["builder"]](ws, **case.get("args", {}))
@@ -131,7 +131,7 @@ def run_case(case: dict[str, Any], case_file: Path, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     row = {"case": case_file.stem, "exit": result.exit_code, "wall_s": round(result.wall_s, 3),
            "cpu_s": round(result.cpu_s, 3), "peak_rss_mb": round(result.peak_rss_bytes / 1024**2, 1),
-           "timed_out": result.timed_out}
+           "timed_out": result.timed_out, "known_issue": known}
     (ARTIFACTS / f"{case_file.stem}.json").write_text(json.dumps(row))
     shown = f"exit {result.exit_code}\n--- stderr\n{result.stderr[-3000:]}\n--- stdout\n{result.stdout[:2000]}"
 
