@@ -12,7 +12,7 @@ scaled to N TODO markers, with test results, Dockerfiles and CI workflows growin
 
 Every aggregate (counts, ``by_path``, ``by_name``, totals) is recomputed from the scaled lists, the
 document is validated against the fact-document schema and its digest is recomputed, so
-``anops-policy eval --facts FILE`` accepts it. Same N → byte-identical file.
+``anops-policy eval --facts FILE`` accepts it. Same N at the same commit → byte-identical file.
 
     python benchmarks/generate_facts.py OUT_DIR --sizes 1000,10000,100000
 """
@@ -179,14 +179,16 @@ def scale_dockerfiles(docker: dict[str, Any], copies: int) -> None:
     docker["by_dir"] = dict(sorted(docker["by_dir"].items()))
     docker["count"] = len(docker["paths"])
     problem_counts: dict[str, int] = {}
-    by_code: dict[str, list[dict[str, Any]]] = {}
+    by_code: dict[str, dict[str, list[Any]]] = {}
     for path, entry in docker["by_path"].items():
         seen: set[str] = set()
         for problem in entry["problems"]:
             problem_counts[problem["code"]] = problem_counts.get(problem["code"], 0) + 1
             if problem["code"] not in seen:
                 seen.add(problem["code"])
-                by_code.setdefault(problem["code"], []).append({"path": path, **problem})
+                slot = by_code.setdefault(problem["code"], {"paths": [], "problems": []})
+                slot["paths"].append(path)
+                slot["problems"].append({"path": path, **problem})
     docker["by_problem_code"] = dict(sorted(by_code.items()))
     docker["unparsed"] = [p for p, e in docker["by_path"].items() if not e["parsed"]]
     docker["problem_counts"] = dict(sorted(problem_counts.items()))

@@ -79,7 +79,7 @@ class DockerfilesCollector:
         counts: dict[str, int] = {}
         # code -> the first problem of that code in each file: a policy looks its code up instead of
         # scanning every file's problems (pure-Python CEL pays per element, per policy, per code)
-        by_code: dict[str, list[dict[str, Any]]] = {}
+        by_code: dict[str, dict[str, list[Any]]] = {}
         for path in ordered:
             by_dir.setdefault(posixpath.dirname(path) or ".", []).append(path)
             seen: set[str] = set()
@@ -87,7 +87,9 @@ class DockerfilesCollector:
                 counts[problem["code"]] = counts.get(problem["code"], 0) + 1
                 if problem["code"] not in seen:
                     seen.add(problem["code"])
-                    by_code.setdefault(problem["code"], []).append({"path": path, **problem})
+                    entry = by_code.setdefault(problem["code"], {"paths": [], "problems": []})
+                    entry["paths"].append(path)
+                    entry["problems"].append({"path": path, **problem})
         return {
             "count": len(ordered),
             "paths": ordered,

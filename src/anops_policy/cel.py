@@ -18,6 +18,7 @@ import re
 import signal
 import threading
 import time
+from collections import abc as _abc
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,9 +32,9 @@ import celpy.celtypes as ct
 import celpy.evaluation as ev
 import lark
 
-Tree = lark.Tree[Any]
 from anops_policy.cel_literals import MAX_ESCAPES_UNCLOSED, runaway_literal
 
+Tree = lark.Tree[Any]
 CELValue = Any
 
 # celpy logs evaluation failures with the full argument reprs at ERROR level (through logging's
@@ -80,6 +81,30 @@ def _bounded_add(x: CELValue, y: CELValue) -> CELValue:
 
 
 ev.base_functions["_+_"] = _bounded_add
+
+
+class _AnyAlias:
+    """``Union[...]`` for ``cast()``: cast ignores its type, so any object will do."""
+
+    def __getitem__(self, item: Any) -> type:
+        return object
+
+
+# Speed, not semantics: celpy's interpreter evaluates typing subscripts on every variable lookup
+# (`cast(Union[Result, NameContainer], value)`, `cast(Sequence[...], ...)`); typing caches them, but
+# hashing the large `Result` union per call was ~10-15% of a pack's evaluation at 10,000 TODOs
+# (benchmarks/evaluation). The builtin and collections.abc generics answer subscripts and isinstance()
+# alike at C speed; the module uses these names in casts and isinstance() only.
+_CHEAP_GENERICS: dict[str, Any] = {
+    "Dict": dict,
+    "List": list,
+    "Tuple": tuple,
+    "Sequence": _abc.Sequence,
+    "Iterable": _abc.Iterable,
+    "Union": _AnyAlias(),
+}
+for _generic, _cheap in _CHEAP_GENERICS.items():
+    setattr(ev, _generic, _cheap)
 
 
 class CelSyntaxError(Exception):
@@ -278,6 +303,9 @@ class Compiled:
 
 def compile_expr(source: str) -> Compiled:
     """Parse a CEL expression (no evaluation). Raises ``CelSyntaxError`` with the position in ``source``."""
+    runaway = runaway_literal(source)
+    if runaway is not None:
+        raise CelSyntaxError(f"unterminated string with over {MAX_ESCAPES_UNCLOSED} escapes", *runaway)
     try:
         tree = _env().compile(source)
     except celpy.celparser.CELParseError as exc:
@@ -303,9 +331,6 @@ def _parse_problem(cause: BaseException | None) -> str:
 
 def _program(tree: Tree) -> Any:
     env = _env()
-    runaway = runaway_literal(source)
-    if runaway is not None:
-        raise CelSyntaxError(f"unterminated string with over {MAX_ESCAPES_UNCLOSED} escapes", *runaway)
     cache: dict[int, tuple[Tree, Any]] = _local.programs
     hit = cache.get(id(tree))
     if hit is not None and hit[0] is tree:
