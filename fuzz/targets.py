@@ -343,17 +343,22 @@ def grpc_evaluate(data: bytes) -> None:
     DecodeError is the gRPC runtime's answer, INVALID_ARGUMENT-like). ``data[0]``'s low bit asks the
     harness to fix up the facts digest first. The answer must be a response or a status the servicer
     chose on purpose; INTERNAL (a server bug, or a worker exception) is a finding."""
+    grpc_status(data)
+
+
+def grpc_status(data: bytes) -> str:
+    """The status name ``Evaluate`` answers ``data`` with ("OK", "INVALID_ARGUMENT", ..., "UNDECODABLE")."""
     import grpc  # noqa: PLC0415
     from google.protobuf.message import DecodeError  # noqa: PLC0415
 
     from anops_policy.server import policy_pb2  # noqa: PLC0415
 
     if not data:
-        return
+        return "UNDECODABLE"
     try:
         request = policy_pb2.EvaluateRequest.FromString(data[1:])
     except DecodeError:
-        return
+        return "UNDECODABLE"
     if data[0] & 1:
         _fix_digest(request)
     service, pool = _grpc_service()
@@ -364,8 +369,9 @@ def grpc_evaluate(data: bytes) -> None:
     except _Aborted:
         if context.status == grpc.StatusCode.INTERNAL:
             raise ContractViolation(f"Evaluate answered INTERNAL: {context.details}\n{pool.internal or ''}") from None
-        return
+        return f"{context.status.name}: {context.details}"
     response.SerializeToString()  # the response must encode (strings valid UTF-8, ints in range)
+    return "OK"
 
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
