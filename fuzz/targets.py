@@ -165,7 +165,7 @@ def policy_load(data: bytes) -> None:
         return
 
 
-def _scope() -> dict[str, Any]:
+def cel_scope() -> dict[str, Any]:
     facts = fact_root()
     return {
         "facts": facts,
@@ -190,7 +190,7 @@ def cel_check(data: bytes) -> None:
         compiled = cel.compile_expr(source)
     except cel.CelSyntaxError:
         return
-    scope = _scope()
+    scope = cel_scope()
     problems = check_tree(compiled.tree, scope)
     if problems:
         return

@@ -5,6 +5,7 @@ run). The long runs are ``fuzz/run.py`` (atheris)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fuzz_strategies import STRUCTURED, inputs, load_targets, seeds
@@ -12,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anops_policy import cel
+from anops_policy.check import check_tree
+from anops_policy.loading import load_policies
 
 TARGETS = load_targets().TARGETS
 # celpy raises the recursion limit when its first environment is built; doing that before hypothesis
@@ -49,3 +52,17 @@ def test_grpc_seeds_are_judged(seed: bytes) -> None:
     # a seed the server rejects (its fact document no longer matches the schema) would keep the fuzzer at
     # the door: refresh them with `python fuzz/seed_grpc.py`
     assert load_targets().grpc_status(seed) == "OK"
+
+
+@pytest.mark.parametrize("seed", seeds("policy_load"), ids=lambda b: f"{len(b)}B")
+def test_policy_seeds_load(seed: bytes, tmp_path: Path) -> None:
+    # a seed the loader rejects would only fuzz the schema check; keep them valid as the schema moves
+    path = tmp_path / "fuzzed.yaml"
+    path.write_bytes(seed)
+    assert [p.id for p in load_policies([path])] == ["fuzzed"]
+
+
+@pytest.mark.parametrize("seed", seeds("cel_check"), ids=lambda b: b.decode()[:30])
+def test_cel_seeds_pass_the_static_check(seed: bytes) -> None:
+    targets = load_targets()
+    assert check_tree(cel.compile_expr(seed.decode()).tree, targets.cel_scope()) == []
