@@ -139,7 +139,15 @@ class Git:
 
 def _spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
     # git's own wildmatch/gitignore rules (`**`, anchoring, directory-only patterns)
-    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+    lines = list(patterns)
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec.match_file("probe")
+    except ValueError:  # a malformed pattern: the caller reports it
+        raise
+    except Exception:  # google-re2, when installed, refuses sets past its memory budget (~2,500 globs)
+        spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+    return spec
 
 
 # ---- .gitignore without git: git's own rules (gitignore(5), wildmatch.c) -------------------------------

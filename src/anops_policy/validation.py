@@ -19,6 +19,7 @@ from anops_policy.yamlsafe import Marks
 
 BASE_URI = "https://anops.dev/schemas/"
 MAX_REPORTED = 8
+MAX_MESSAGE = 300  # one problem's text: the instance a message quotes may be huge
 
 
 def _read_json(package: str, name: str) -> dict[str, Any]:
@@ -86,7 +87,11 @@ def _describe(error: jsonschema.ValidationError) -> tuple[tuple[str | int, ...],
     if error.validator == "required":
         return path, error.message.replace("is a required property", "is required"), False
     where = ".".join(str(p) for p in path) or "document"
-    return path, f"{where}: {error.message}", False
+    if error.validator in ("maxItems", "maxProperties", "maxLength") and hasattr(error.instance, "__len__"):
+        # jsonschema's message quotes the whole instance: megabytes for a hostile list
+        return path, f"{where}: {len(error.instance)} entries, more than the {error.validator_value} allowed", False
+    message = error.message if len(error.message) <= MAX_MESSAGE else error.message[: MAX_MESSAGE - 1] + "…"
+    return path, f"{where}: {message}", False
 
 
 def _nan_path(data: Any) -> tuple[str | int, ...] | None:
