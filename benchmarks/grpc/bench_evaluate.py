@@ -115,6 +115,7 @@ def main() -> int:
         latencies: list[float] = []
         errors: Counter[str] = Counter()
         mismatches = 0
+        differences: Counter[str] = Counter()
         peak = [0, 0]
         lock = threading.Lock()
         done = threading.Event()
@@ -154,6 +155,13 @@ def main() -> int:
                     latencies.append(elapsed)
                     if answer.summary != expected.summary or answer.outcomes != expected.outcomes:
                         mismatches += 1
+                        # say why: the decisions whose outcome differs from the first answer's
+                        first = {(d["policy"], d["subject"]): d for d in json.loads(expected.report_json)["decisions"]}
+                        for d in json.loads(answer.report_json)["decisions"]:
+                            was = first.get((d["policy"], d["subject"]))
+                            if was is None or was["outcome"] != d["outcome"]:
+                                why = f"{d['policy']}: {was and was['outcome']} -> {d['outcome']}: {d['message'][:120]}"
+                                differences[why] += 1
 
         started = time.perf_counter()
         sampler = threading.Thread(target=sample, daemon=True)
@@ -191,6 +199,8 @@ def main() -> int:
         print(f"| server RSS before (main / workers) | {before[0]} MiB / {before[1]} MiB |")
         print(f"| server RSS after (main / workers) | {after[0]} MiB / {after[1]} MiB |")
         print(f"| server RSS peak during the run (main / workers) | {peak[0]} MiB / {peak[1]} MiB |")
+    for why, count in differences.most_common(10):
+        print(f"differing decision ({count}×): {why}")
     return 1 if errors or mismatches else 0
 
 
