@@ -113,7 +113,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
                 _abort(context, grpc.StatusCode.CANCELLED, str(exc))
             except WorkerFailed as exc:
                 _internal(context, method, str(exc))
-            except Exception as exc:
+            except Exception:
                 if context.code() is not None:  # context.abort() raised: the status is already set
                     raise
                 _internal(context, method, traceback.format_exc(limit=20))
