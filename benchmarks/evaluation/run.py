@@ -215,15 +215,15 @@ def main() -> int:
 
 def print_table(rows: list[Any], engines: list[str]) -> None:
     head = ["TODOs", "facts MB"] + [f"{e} s" for e in engines]
-    if "pack" in engines:
-        head += [f"{e} / pack" for e in engines if e != "pack"]
+    bases = [b for b in engines if b.startswith("pack")]
+    others = [e for e in engines if not e.startswith("pack")]
+    head += [f"{e} / {b}" for b in bases for e in others]
     head += [f"{e} peak MB" for e in engines] + ["decisions compared", "disagreements"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---:|" * len(head))
     for size, mb, median, rss, compared, bad in rows:
         cells = [f"{size:,}", f"{mb:.1f}"] + [f"{median[e]:.3f}" if e in median else "-" for e in engines]
-        if "pack" in engines:
-            cells += [f"{median[e] / median['pack']:.1f}×" if e in median else "-" for e in engines if e != "pack"]
+        cells += [f"{median[e] / median[b]:.1f}×" if e in median else "-" for b in bases for e in others]
         cells += [f"{rss[e]:.0f}" if e in rss else "-" for e in engines] + [str(compared), str(bad)]
         print("| " + " | ".join(cells) + " |")
 
