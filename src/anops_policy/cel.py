@@ -618,6 +618,7 @@ def use_backend(name: str | None = None) -> str:
                 ct.ListType,
                 ct.MapType,
                 EXTRA_FUNCTIONS,
+                MAX_VALUE_LENGTH,
             )
             _BACKEND.native = cel_native.NativeBackend(bridge)
     _BACKEND.choice = "python" if _BACKEND.native is None else "native"

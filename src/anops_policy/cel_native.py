@@ -31,7 +31,7 @@ from typing import Any
 from cel_expr_python import cel as native
 from cel_expr_python.ext import ext_bindings
 
-from anops_policy.cel_rewrite import Rewriter, Unsupported
+from anops_policy.cel_rewrite import MAX_VALUE_LENGTH, Rewriter, Unsupported
 
 LOG = logging.getLogger("anops_policy.cel")
 
@@ -58,6 +58,7 @@ class Bridge:
     list_type: Callable[[list[Any]], Any]
     map_type: Callable[[dict[Any, Any]], Any]
     functions: Mapping[str, Callable[..., Any]]
+    max_value_length: int = MAX_VALUE_LENGTH  # cel.py's bound on what '+' may build
 
 
 @dataclass
@@ -223,7 +224,7 @@ class NativeBackend:
         hit = programs.get(id(tree))
         if hit is not None and hit[0] is tree:
             return hit[1]
-        rewriter = Rewriter()
+        rewriter = Rewriter(self.bridge.max_value_length)
         entry: _Compiled | None
         try:
             entry = (rewriter.text(tree), frozenset(rewriter.idents), {})

@@ -19,6 +19,8 @@ from typing import Any
 # filter/map are quadratic in C++ 0.1.3 (each step copies the list) and a C++ evaluation cannot be
 # interrupted by the deadline: longer lists are left to cel-python
 COLLECTION_LIMIT = 2000
+# the largest string, bytes or list '+' may build (cel.py gives cel-python the same bound)
+MAX_VALUE_LENGTH = 10_000_000
 
 # equality and ordering are rebuilt from type-guarded expressions; C++ cannot override `<` or `in`, and its `==`
 # is heterogeneous. `anops_mixed()` raises, so a guard that trips becomes a CEL error and absorbs like one.
@@ -52,7 +54,8 @@ class Rewriter:
     the tree, not spliced from the source: cel-python leaves some tokens (``true``, ``null``) without
     positions. The tree already encodes precedence and left association, so no parentheses are added."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_length: int = MAX_VALUE_LENGTH) -> None:
+        self.max_length = max_length
         self.count = 0
         self.map_orders: list[tuple[str, ...]] = []  # key orders of map literals with constant string keys
         self.idents: set[str] = set()  # identifiers read (variables, comprehension variables)
@@ -77,6 +80,8 @@ class Rewriter:
             return f"{self.text(c[0])} {_BINARY[data]} {self.text(c[1])}"
         if data in ("addition", "multiplication"):
             op = c[0]
+            if op.data == "addition_add":
+                return self.concatenation(op.children[0], c[1])
             return f"{self.text(op.children[0])} {_BINARY[op.data]} {self.text(c[1])}"
         if data == "relation":
             if len(c) == 1:
@@ -154,6 +159,20 @@ class Rewriter:
             return guarded(a, right) if _is_literal(right_node) else self.bind(right, lambda b: guarded(a, b))
 
         return with_right(left) if _is_literal(left_node) else self.bind(left, with_right)
+
+    def concatenation(self, left_node: Any, right_node: Any) -> str:
+        """``+`` with cel.py's bound on the size of a string, bytes or list it builds (C++ has none, and a C++
+        evaluation cannot be interrupted): over it, cel-python evaluates and reports the error."""
+        left, right = self.text(left_node), self.text(right_node)
+        if {_static_type(left_node), _static_type(right_node)} <= {"int", "uint", "double"}:
+            return f"{left} + {right}"
+
+        def guarded(a: str, b: str) -> str:
+            sized = f"type({a}) == string || type({a}) == list || type({a}) == bytes"
+            over = f"type({a}) == type({b}) && ({sized}) && size({a}) + size({b}) > {self.max_length}"
+            return f"({over} ? {_ERROR} : {a} + {b})"
+
+        return self.bind(left, lambda a: self.bind(right, lambda b: guarded(a, b)))
 
     def index(self, container: str, key: str) -> str:
         return self.bind(key, lambda k: f"(type({k}) == string || type({k}) == int ? {container}[{k}] : {_ERROR})")

@@ -45,6 +45,7 @@ _KINDS = {
     "UintType": "uint",
     "DoubleType": "double",
     "StringType": "string",
+    "str": "string",  # cel-python's '+' of two strings returns a plain str
     "BytesType": "bytes",
     "NoneType": "null",
     "TimestampType": "timestamp",
@@ -62,7 +63,8 @@ def describe(value: Any) -> Any:
     if kind == "bytes":
         return (kind, bytes(value))
     if kind is not None:
-        return (kind, None if value is None else type(value).__mro__[1](value))
+        plain = {"bool": bool, "int": int, "uint": int, "string": str}.get(kind)
+        return (kind, None if plain is None else plain(value))
     if isinstance(value, dict):
         return ("map", sorted((repr(describe(k)), describe(v)) for k, v in value.items()))
     if isinstance(value, list):

@@ -21,13 +21,15 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def _data(value: Any) -> Any:
-    """``{range: N}`` stands for the list 0..N-1 and ``{keys: N}`` for a map k0..kN-1 → 0.. (big inputs
-    without a big file)."""
+    """``{range: N}`` stands for the list 0..N-1, ``{keys: N}`` for a map k0..kN-1 → 0.. and ``{chars: N}`` for
+    a string of N characters (big inputs without a big file)."""
     if isinstance(value, dict):
         if set(value) == {"range"}:
             return list(range(value["range"]))
         if set(value) == {"keys"}:
             return {f"k{i}": i for i in range(value["keys"])}
+        if set(value) == {"chars"}:
+            return "x" * value["chars"]
         return {k: _data(v) for k, v in value.items()}
     return value
 
