@@ -10,6 +10,7 @@ Hangs and runaway memory are caught by the runners (hypothesis deadline, atheris
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
 import json
@@ -55,6 +56,7 @@ def _scratch(name: str, *, fresh: bool = True) -> Path:
         shm = Path("/dev/shm")
         base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
         _workdir.append(Path(tempfile.mkdtemp(prefix=f"anops-fuzz-{os.getpid()}-", dir=base)))
+        atexit.register(shutil.rmtree, _workdir[0], ignore_errors=True)
     case = _workdir[0] / name
     if fresh and case.exists():
         shutil.rmtree(case)
