@@ -6,7 +6,7 @@ project's measurements showed to be necessary (see ../shared/notes/cel-python.md
    patch both to return the first error when both sides are errors — the CEL result is the same.
 2. Recursion: deep trees raise a raw ``RecursionError``; ``check.py`` rejects them at load time and
    ``evaluate`` turns any that slips through into an error outcome.
-3. No cost limit: a per-evaluation deadline (``signal.setitimer`` in the main thread) interrupts it.
+3. No cost limit: a per-evaluation CPU-time deadline (``signal.setitimer`` in the main thread) interrupts it.
 4. ``CompiledRunner`` is faster but wrong on ``has()`` forms and not thread-safe: never used.
 """
 
@@ -484,15 +484,20 @@ def error_text(exc: BaseException) -> str:
 
 
 def _deliver(handler: Any, signum: int, frame: Any) -> None:
-    """Hand a SIGALRM that belongs to an outer timer to the handler that was installed for it."""
+    """Hand a SIGPROF that belongs to an outer timer to the handler that was installed for it."""
     if callable(handler):
         handler(signum, frame)
     elif handler != signal.SIG_IGN:  # SIG_DFL (or a handler installed outside Python): the default action
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.raise_signal(signal.SIGALRM)
+        signal.signal(_SIGNAL, signal.SIG_DFL)
+        signal.raise_signal(_SIGNAL)
 
 
 RETRY_S = 0.05
+# CPU time, not wall-clock time (see ``deadline``); a timer of its own kind leaves SIGALRM (test
+# harness timeouts, libFuzzer) alone.
+_TIMER = signal.ITIMER_PROF
+_SIGNAL = signal.SIGPROF
+_clock = time.process_time
 
 
 @contextmanager
@@ -500,25 +505,27 @@ def deadline(seconds: float | None) -> Iterator[None]:
     """Interrupt evaluation after ``seconds`` (main thread only; elsewhere no timer is available and
     the bound is the static check's nesting limit).
 
-    The process has one ``ITIMER_REAL`` timer, so an outer one (an enclosing deadline, a test
-    harness's timeout) is kept: while inside, the timer is armed for whichever is due first and an
-    outer expiry is handed to the outer handler; on exit the outer timer is re-armed with what is left
-    of it and the previous handler is restored."""
+    The deadline counts the process's CPU time (``ITIMER_PROF``), not wall-clock time: it bounds the work
+    a policy does, so a loaded or descheduled machine (a busy CI runner) never turns a policy that
+    finishes into an error, and the same facts give the same decisions on any machine. The process has
+    one ``ITIMER_PROF`` timer, so an outer one (an enclosing deadline) is kept: while inside, the timer
+    is armed for whichever is due first and an outer expiry is handed to the outer handler; on exit the
+    outer timer is re-armed with what is left of it and the previous handler is restored."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
-    start = time.monotonic()
+    outer_delay, outer_interval = signal.getitimer(_TIMER)
+    start = _clock()
     own_due = start + seconds
     # when the outer timer fires next (None: it has no pending expiry)
     outer_due: float | None = start + outer_delay if outer_delay > 0 else None
-    previous = signal.getsignal(signal.SIGALRM)
+    previous = signal.getsignal(_SIGNAL)
     active = True
 
     def arm() -> None:
         due = own_due if outer_due is None else min(own_due, outer_due)
-        signal.setitimer(signal.ITIMER_REAL, max(due - time.monotonic(), 1e-6))
+        signal.setitimer(_TIMER, max(due - _clock(), 1e-6))
 
     def on_alarm(signum: int, frame: Any) -> None:
         nonlocal outer_due
@@ -533,22 +540,22 @@ def deadline(seconds: float | None) -> Iterator[None]:
         # An exception raised from a signal handler can be lost: C code that calls back into Python (a
         # __hash__ inside a dict lookup) may clear it, and evaluation would then run unbounded (seen
         # under load). So it is raised again every RETRY_S until the block is left.
-        signal.setitimer(signal.ITIMER_REAL, RETRY_S)
+        signal.setitimer(_TIMER, RETRY_S)
         raise DeadlineExceeded()
 
-    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(_SIGNAL, on_alarm)
     try:
         arm()
         yield
     finally:
         active = False
         try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(_TIMER, 0)
         finally:
-            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+            signal.signal(_SIGNAL, signal.SIG_DFL if previous is None else previous)
             if outer_due is not None:
-                left = max(outer_due - time.monotonic(), 1e-6)  # overdue: fire at once, under its handler
-                signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
+                left = max(outer_due - _clock(), 1e-6)  # overdue: fire at once, under its handler
+                signal.setitimer(_TIMER, left, outer_interval)
 
 
 def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:

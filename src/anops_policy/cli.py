@@ -133,7 +133,7 @@ def cli() -> None:
     "deadline_s",
     type=click.FloatRange(min=0.01, max=600),
     default=None,
-    help="Per-policy evaluation deadline in seconds (default 2).",
+    help="Per-policy evaluation deadline in CPU seconds (default 2; a loaded machine does not use it up).",
 )
 @click.option(
     "--baseline",
