@@ -50,6 +50,7 @@ GENERATED_PATH = re.compile(
     r"_pb2(?:_grpc)?(?:\.pyi?)?\b|\.pb\.go\b|_grpc\.pb\b|\bgenerated\b|(?:^|/)gen/|OUT_DIR|\.pb\.rs\b"
 )
 _DOCKER = ("docker", "podman", "nerdctl", "buildah")
+_EXISTENCE = frozenset({"exists", "is_file", "is_dir", "isfile", "isdir"})
 
 
 # ---- .proto parsing -------------------------------------------------------------------------------------
@@ -773,17 +774,24 @@ def _python_checks(
                 }
             )
             continue
-        functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-        module_consts = _assigned_strings(tree.body)
-        for fn in functions:
+        module_nodes = list(ast.walk(tree))
+        functions = [n for n in module_nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        # each function's nodes walked once and reused for constants, checks and calls (a nested function
+        # is part of every enclosing one, so re-walking per question was the collector's main cost)
+        walked = [(fn, list(ast.walk(fn))) for fn in functions]
+        scan = _may_hold_checks(module_nodes, generated)
+        module_consts = _assigned_strings(tree.body) if scan else {}
+        for fn, fn_nodes in walked:
             if fn.name.startswith("test"):
                 tests.setdefault(fn.name, set()).add(f"{path}::{fn.name}")
-            consts = {**module_consts, **_assigned_strings(list(ast.walk(fn)))}
-            for node in ast.walk(fn):
+            if not scan:
+                continue
+            consts = {**module_consts, **_assigned_strings(fn_nodes)}
+            for node in fn_nodes:
                 found.extend(
                     (path, fn.name, line, kind, ev) for line, kind, ev in _python_node_checks(node, consts, generated)
                 )
-        for name, who in _python_callers(functions).items():
+        for name, who in _python_callers(walked).items():
             callers.setdefault(name, set()).update(who)
     out: list[dict[str, Any]] = []
     for path, function, line, kind, evidence in sorted(set(found)):
@@ -791,6 +799,30 @@ def _python_checks(
         ids = sorted(i for name in reach for i in tests.get(name, ()))
         out.append({"path": path, "line": line, "kind": kind, "function": function, "evidence": evidence, "tests": ids})
     return out
+
+
+def _may_hold_checks(nodes: Sequence[ast.AST], generated: Callable[[str], bool]) -> bool:
+    """False when no node of the module can yield a check in ``_python_node_checks``: each kind needs a
+    name or string the whole module lacks (a superset test, so skipping a module never loses a check).
+    Most test modules have none, and the per-node checks walk every call's subtree again."""
+    names: set[str] = set()
+    strings: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            strings.add(node.value)
+    if "images" in names:  # images.get / images.list
+        return True
+    if any(d in n.lower() for n in names for d in _DOCKER):  # docker_call_log
+        return True
+    if any(s.lower().startswith(_DOCKER) for s in strings):  # image_inspect by command words
+        return True
+    if any("/" in s and IMAGE_REF.match(s) for s in strings):  # image_tag
+        return True
+    return bool(names & _EXISTENCE) and any(generated(s) for s in strings)  # generated_code_exists
 
 
 def _assigned_strings(nodes: Sequence[ast.AST]) -> dict[str, list[str]]:
@@ -823,7 +855,7 @@ def _python_node_checks(
         negative = (
             isinstance(node, ast.Assert) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
         )
-        existence = any(n in ("exists", "is_file", "is_dir", "isfile", "isdir") for n in names)
+        existence = any(n in _EXISTENCE for n in names)
         if existence and not negative:
             hit = next((s for s in [*strings, *flowed] if generated(s)), None)
             if hit is not None:
@@ -870,13 +902,21 @@ def _python_empty_compare(expr: ast.AST) -> bool:
     return False
 
 
-def _python_callers(functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> dict[str, set[str]]:
-    """function name → functions that call it or take it as a pytest fixture parameter."""
+def _python_callers(
+    walked: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[ast.AST]]],
+) -> dict[str, set[str]]:
+    """function name → functions that call it or take it as a pytest fixture parameter (each function
+    with its nodes in ``ast.walk`` order)."""
     out: dict[str, set[str]] = {}
-    for fn in functions:
-        called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        called |= {n.func.attr for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
-        called |= {a.arg for a in fn.args.args}
+    for fn, fn_nodes in walked:
+        called: set[str] = {a.arg for a in fn.args.args}
+        for n in fn_nodes:
+            if isinstance(n, ast.Call):
+                func = n.func
+                if isinstance(func, ast.Name):
+                    called.add(func.id)
+                elif isinstance(func, ast.Attribute):
+                    called.add(func.attr)
         for name in called:
             out.setdefault(name, set()).add(fn.name)
     return out
