@@ -5,7 +5,7 @@
 
 The seed corpus is ``fuzz/corpus/TARGET``; new interesting inputs go to ``fuzz/work/TARGET`` (not
 committed) and crashing or hanging inputs to ``fuzz/findings/TARGET``. Hangs: libFuzzer's ``-timeout``
-(30 s here) is atheris's SIGALRM handler, which the CEL evaluation deadline keeps as an outer timer; when
+(30 s here) is atheris's SIGALRM handler (the CEL deadline uses its own CPU-time timer, SIGPROF); when
 the hang holds the GIL (a regular expression backtracking in C) atheris falls back to a native handler
 that still writes the input. A watchdog thread (``--hang-seconds``, default 60) is the second net for
 hangs in Python code. Memory is bounded by libFuzzer's ``-rss_limit_mb`` (2048 here).
