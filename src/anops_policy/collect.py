@@ -48,6 +48,9 @@ class CollectContext:
     facts: Mapping[str, Any]
     skips: list[Skip] = field(default_factory=list)
     reads: int = 0  # files read through read_text/read_bytes (the collector's span reports it)
+    # work shared by the run's collectors, keyed by the module that owns the entry (e.g. each Python
+    # file's syntax tree, parsed once for the python, grpc and logging collectors); one dict per run
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def git(self) -> Git | None:

@@ -79,10 +79,11 @@ def collect_facts(
         )
     sections: dict[str, Any] = {}
     runs: list[CollectorRun] = []
+    memo: dict[str, Any] = {}
     for index, collector in enumerate(ordered):
         if tracker is not None:
             tracker.start(index, collector.name)
-        ctx = CollectContext(repo=repo, config=config, now=now, facts=sections)
+        ctx = CollectContext(repo=repo, config=config, now=now, facts=sections, memo=memo)
         run = collect_one(collector, ctx)
         if run.status == "ok" and run.section is not None:
             sections[run.name] = run.section
