@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collectors.python_ast import cached_module
+from anops_policy.collectors.python_ast import cached_module, walk_nodes
 from anops_policy.collectors.rust_asserts import IMAGE_REF, calls, verifications
 from anops_policy.collectors.rust_lexer import IDENT, STR
 from anops_policy.collectors.rust_scan import Scan, scan
@@ -779,11 +779,11 @@ def _python_checks(
                     }
                 )
                 continue
-            module_nodes = list(ast.walk(tree))
+            module_nodes = walk_nodes(tree)
         functions = [n for n in module_nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
         # each function's nodes walked once and reused for constants, checks and calls (a nested function
         # is part of every enclosing one, so re-walking per question was the collector's main cost)
-        walked = [(fn, list(ast.walk(fn))) for fn in functions]
+        walked = [(fn, walk_nodes(fn)) for fn in functions]
         scan = _may_hold_checks(module_nodes, generated)
         module_consts = _assigned_strings(tree.body) if scan else {}
         for fn, fn_nodes in walked:

@@ -68,6 +68,38 @@ def is_under(path: str, folder: str) -> bool:
     return folder in {".", path} or path.startswith(folder + "/")
 
 
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))`` without its two generators per node (same nodes, same order)."""
+    out: list[ast.AST] = []
+    append = out.append
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:  # the parser's lists are exact lists; the type test is the cheap one
+            for item in value:
+                if isinstance(item, ast.AST):
+                    append(item)
+        elif isinstance(value, ast.AST):
+            append(value)
+    return out
+
+
+def walk_nodes(root: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(root))`` in the same breadth-first order, ~2x faster: the generator-based walk was
+    most of the parse cost of every Python file. The list is its own queue (a for loop sees appends)."""
+    out: list[ast.AST] = [root]
+    append = out.append
+    for node in out:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
+    return out
+
+
 @dataclass
 class ParsedModule:
     path: str
@@ -122,7 +154,7 @@ def parse_python(ctx: CollectContext, path: str, text: str | None = None) -> Par
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         ctx.skip(path, f"cannot parse: {type(exc).__name__}")
         return None
-    nodes = list(ast.walk(tree))
+    nodes = walk_nodes(tree)
     module = ParsedModule(path, text, tree, Imports.of(nodes), is_generated(path, text), is_test_path(path), nodes)
     _remember(ctx, module)
     return replace(module)
@@ -234,7 +266,7 @@ def walk_no_nested(nodes: Sequence[ast.AST]) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         yield node
-        for child in reversed(list(ast.iter_child_nodes(node))):
+        for child in reversed(child_nodes(node)):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
                 continue
             stack.append(child)

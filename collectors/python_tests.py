@@ -20,6 +20,7 @@ from anops_policy.collectors.python_ast import (
     Imports,
     ParsedModule,
     call_arg,
+    child_nodes,
     const_str,
     last_name,
     parent_dir,
@@ -342,7 +343,7 @@ class _SignalVisitor:
             flagged.append((node, own, final))
             nested = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef)
             finals = {id(s) for s in node.finalbody} if isinstance(node, ast.Try) else set()
-            children = list(ast.iter_child_nodes(node))
+            children = child_nodes(node)
             for child in reversed(children):
                 stack.append((child, own and not nested, node.lineno if id(child) in finals else final))  # type: ignore[attr-defined]
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
