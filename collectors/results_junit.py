@@ -322,17 +322,23 @@ def detect_producer(root: Element) -> str:
     return "junit"
 
 
+def declared_count(elem: Element, key: str) -> int | None:
+    """A count the element states; a negative one (`tests="-1"`) says nothing, so the recount stands."""
+    value = parse_int(elem.get(key))
+    return value if value is not None and value >= 0 else None
+
+
 def declared_totals(elem: Element) -> dict[str, int]:
     out: dict[str, int] = {}
     for key in ("tests", "failures", "errors"):
-        value = parse_int(elem.get(key))
+        value = declared_count(elem, key)
         if value is not None:
             out[key] = value
     # googletest and nextest count disabled tests apart; googletest's root has `disabled` but no
     # `skipped`, so skips are only compared where the element states them
-    skipped = [parse_int(elem.get(k)) for k in ("skipped", "skip")]
+    skipped = [declared_count(elem, k) for k in ("skipped", "skip")]
     if any(v is not None for v in skipped):
-        out["skipped"] = sum(v for v in skipped if v is not None) + (parse_int(elem.get("disabled")) or 0)
+        out["skipped"] = sum(v for v in skipped if v is not None) + (declared_count(elem, "disabled") or 0)
     return out
 
 
