@@ -36,7 +36,7 @@ from typing import Any
 from anops_policy.collectors.python_ast import cached_module, walk_nodes
 from anops_policy.collectors.rust_asserts import IMAGE_REF, calls, verifications
 from anops_policy.collectors.rust_lexer import IDENT, STR
-from anops_policy.collectors.rust_scan import Scan, scan
+from anops_policy.collectors.rust_scan import Scan, shared_scan
 
 from anops_policy.collect import CollectContext
 from anops_policy.repo import GitError
@@ -424,7 +424,7 @@ class GrpcCollector:
             wanted = ("include_proto", "OUT_DIR", "@generated")
             if not (is_build or any(w in text for w in wanted) or base[:-3] in by_package):
                 continue
-            sc = scan(text)
+            sc = shared_scan(ctx.memo, path, text)
             toks = sc.tokens
             idents = {t.text for t in toks if t.kind == IDENT}
             if is_build and idents & set(BUILD_CRATES):
@@ -954,7 +954,7 @@ def _rust_checks(ctx: CollectContext, files: list[str], generated: Callable[[str
         text = ctx.read_text(path)
         if text is None:
             continue
-        sc = scan(text)
+        sc = shared_scan(ctx.memo, path, text)
         found.extend((path, v) for v in verifications(sc, generated))
         for fn in sc.fns:
             if fn.is_test:

@@ -31,7 +31,7 @@ from anops_policy.collectors.rust_manifest import (
     resolve_workspaces,
     targets,
 )
-from anops_policy.collectors.rust_scan import Scan, render, scan, source_metrics
+from anops_policy.collectors.rust_scan import Scan, render, shared_scan, source_metrics
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import NotConfigured
@@ -157,7 +157,9 @@ class _Scans:
     def get(self, path: str) -> Scan | None:
         if path not in self.cache:
             text = self.ctx.read_text(path)
-            sc = scan(text) if text is not None else None
+            # kept for the run only where the grpc collector looks again (files under a tests/ folder)
+            keep = "/tests/" in f"/{path}"
+            sc = shared_scan(self.ctx.memo, path, text, keep=keep) if text is not None else None
             if sc is not None:
                 self.problems.extend({"path": path, "line": line, "message": msg} for line, msg in sc.problems)
             self.cache[path] = sc

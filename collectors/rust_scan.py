@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from anops_policy.collectors.rust_lexer import IDENT, NUM, PUNCT, STR, Token, lex
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
+SCAN_MEMO_MAX_CHARS = 64 * 1024 * 1024  # Rust source whose scans are kept for the run's later collectors
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _FN_MODIFIERS = {"pub", "async", "unsafe", "const", "extern", "default"}
 # attribute paths that make a function a test (besides any path ending in `test`: #[test],
@@ -100,6 +102,22 @@ class Scan:
             if fn.body is not None and fn.body[0] <= index <= fn.body[1] and fn.body[0] > best_start:
                 best, best_start = fn, fn.body[0]
         return best
+
+
+def shared_scan(memo: dict[str, Any], path: str, src: str, *, keep: bool = True) -> Scan:
+    """``scan(src)`` once per file per run (``memo`` is the run's ``CollectContext.memo``): the rust and
+    grpc collectors both scan the test files, and lexing is most of either's time. Scans are read-only
+    after they are made; only ``keep`` ones are kept, up to ``SCAN_MEMO_MAX_CHARS`` of source in all."""
+    kept: dict[str, tuple[str, Scan]] = memo.setdefault("rust_scan.scans", {})
+    hit = kept.get(path)
+    if hit is not None and hit[0] == src:
+        return hit[1]
+    out = scan(src)
+    chars = memo.get("rust_scan.kept_chars", 0)
+    if keep and hit is None and chars + len(src) <= SCAN_MEMO_MAX_CHARS:
+        kept[path] = (src, out)
+        memo["rust_scan.kept_chars"] = chars + len(src)
+    return out
 
 
 def scan(src: str) -> Scan:
