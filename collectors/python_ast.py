@@ -348,6 +348,8 @@ def env_reads(module: ParsedModule) -> tuple[list[EnvRead], int]:
 # ---- print and exception handling ---------------------------------------------------------------------
 def print_lines(module: ParsedModule) -> list[int]:
     """Lines of calls to the builtin ``print`` (not a local or imported ``print``)."""
+    if module.text.isascii() and "print" not in module.text:  # (non-ASCII: identifiers are NFKC-normalized)
+        return []
     if "print" in module.imports.names or _assigns_name(module.nodes, "print"):
         return []
     return sorted(
