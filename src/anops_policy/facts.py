@@ -128,6 +128,8 @@ def section_errors(name: str, section: Any) -> list[str]:
 
 
 def document_errors(document: Any) -> list[str]:
+    if schema_fast.document_valid(document):  # the common case, answered in Rust; else jsonschema
+        return []
     v = jsonschema.Draft202012Validator(load_schema("fact-document"), registry=registry())
     out = []
     for err in sorted(v.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])[:10]:

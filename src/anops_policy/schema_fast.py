@@ -61,6 +61,35 @@ def _section_validator(name: str) -> Any:
         return None
 
 
+@cache
+def _document_validator() -> Any:
+    """The Rust validator for a whole fact document (``eval --facts``), or None when unavailable."""
+    if _section_validator("todos") is None:  # not installed, or the fact schemas do not compile
+        return None
+    import jsonschema_rs  # noqa: PLC0415 - optional, and only fact files need it
+
+    try:
+        resources = [(BASE_URI + f"{n}.schema.json", load_schema(n)) for n in schema_names()]
+        resources += [(BASE_URI + f"facts/{n}.schema.json", load_fact_fragment(n)) for n in fact_fragment_names()]
+        registry = jsonschema_rs.Registry(resources)
+        schema = {"$ref": f"{BASE_URI}fact-document.schema.json"}
+        return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+    except Exception:  # a schema it cannot compile: jsonschema decides alone
+        return None
+
+
+def document_valid(document: Any) -> bool:
+    """``section_valid`` for a whole fact document read from a file: a saved document of a big repository
+    took seconds in ``jsonschema`` before any policy ran. False means "ask jsonschema"."""
+    validator = _document_validator()
+    if validator is None or not plain_json(document):
+        return False
+    try:
+        return bool(validator.is_valid(document))
+    except Exception:  # a value it cannot convert (e.g. an integer beyond 64 bits)
+        return False
+
+
 def section_valid(name: str, section: Any) -> bool:
     """True only when the section is certainly valid (plain JSON and the Rust validator accepts it);
     False means "ask jsonschema"."""

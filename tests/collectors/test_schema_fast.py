@@ -96,3 +96,29 @@ def test_values_that_are_not_plain_json_go_to_jsonschema() -> None:
     assert not schema_fast.plain_json({"a": (1, 2)})
     assert not schema_fast.plain_json({1: "x"})
     assert not schema_fast.plain_json({"a": {1, 2}})
+
+
+def test_document_shortcut_agrees_with_jsonschema() -> None:
+    """The whole-document shortcut (``eval --facts``) on the example repository's collected facts and on
+    seeded breakages of them: never valid where ``jsonschema`` says invalid."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from anops_policy.config import find_config, load_config  # noqa: PLC0415
+    from anops_policy.gather import collect_facts  # noqa: PLC0415
+
+    root = HERE.parents[1] / "examples" / "anops"
+    config = load_config(find_config(root))
+    document = json.loads(json.dumps(collect_facts(root, config, now=datetime(2026, 11, 26, tzinfo=UTC))))
+    schema = {"$ref": "https://anops.dev/schemas/fact-document.schema.json"}
+    validator = jsonschema.Draft202012Validator(schema, registry=registry())
+    assert validator.is_valid(document) and schema_fast.document_valid(document)
+    rng = random.Random("fact-document")
+    refused = 0
+    for name in sorted(k for k in document if isinstance(document[k], dict)):
+        for broken_section in breakages(document[name], rng):
+            broken = {**document, name: broken_section}
+            if schema_fast.document_valid(broken):
+                assert validator.is_valid(broken), f"shortcut accepted what jsonschema rejects in {name}"
+            else:
+                refused += 1
+    assert refused > 0  # the breakages reach the validator at all
