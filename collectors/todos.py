@@ -24,7 +24,7 @@ import re
 import shutil
 import stat
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from anops_policy.collectors.comment_lexer import (
     language_from_shebang,
     name_has_dot,
 )
-from anops_policy.collectors.todos_blame import add_ages
+from anops_policy.collectors.todos_blame import add_ages, chunks
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import CollectorFailed
@@ -231,7 +231,7 @@ def _search_rg(root: Path, paths: Sequence[str]) -> set[str] | None:
     found: set[str] = set()
     cmd = ["rg", "--no-config", "--files-with-matches", "--null", "--text", "--fixed-strings",
            "--no-messages", *(arg for tag in TAGS for arg in ("-e", tag)), "--"]
-    for chunk in _chunks(paths, SEARCH_CHUNK_BYTES):
+    for chunk in chunks(paths, SEARCH_CHUNK_BYTES):
         try:
             out = subprocess.run(
                 [*cmd, *chunk], cwd=root, capture_output=True, timeout=SEARCH_TIMEOUT_S, check=False
@@ -242,19 +242,6 @@ def _search_rg(root: Path, paths: Sequence[str]) -> set[str] | None:
             return None
         found.update(os.fsdecode(p).removeprefix("./") for p in out.stdout.split(b"\0") if p)
     return found
-
-
-def _chunks(paths: Sequence[str], max_bytes: int) -> Iterable[list[str]]:
-    chunk: list[str] = []
-    size = 0
-    for path in paths:
-        if chunk and size + len(path) + 1 > max_bytes:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(path)
-        size += len(path) + 1
-    if chunk:
-        yield chunk
 
 
 def _search_git(ctx: CollectContext, paths: Sequence[str]) -> set[str] | None:

@@ -49,7 +49,7 @@ def add_ages(ctx: CollectContext, items: list[dict[str, Any]], *, enabled: bool,
     deadline = time.monotonic() + budget_s
     try:
         tracked_out = "".join(
-            git.run("ls-files", "-z", "--", *chunk) for chunk in _chunks([git.to_top_path(p) for p in lines])
+            git.run("ls-files", "-z", "--", *chunk) for chunk in chunks([git.to_top_path(p) for p in lines])
         )
         has_head = bool(git.run("rev-parse", "--verify", "-q", "HEAD", check=False).strip())
         shallow = git.run("rev-parse", "--is-shallow-repository", check=False).strip() == "true"
@@ -91,7 +91,8 @@ def _age(now: datetime, epoch: int) -> int:
     return max(0, (now - datetime.fromtimestamp(epoch, UTC)).days)
 
 
-def _chunks(paths: Sequence[str], max_bytes: int = PATHSPEC_CHUNK_BYTES) -> Iterable[list[str]]:
+def chunks(paths: Sequence[str], max_bytes: int = PATHSPEC_CHUNK_BYTES) -> Iterable[list[str]]:
+    """``paths`` in runs whose command-line size stays under ``max_bytes`` (ARG_MAX)."""
     chunk: list[str] = []
     size = 0
     for path in paths:
@@ -121,7 +122,7 @@ def added_once(git: Git, paths: Sequence[str], *, timeout: float) -> dict[str, i
     try:
         changed: set[str] = set()
         commits: dict[str, list[tuple[str, int]]] = {}
-        for chunk in _chunks(literal):
+        for chunk in chunks(literal):
             left = timeout - (time.monotonic() - start)
             changed.update(git.run("diff-index", "--name-only", "-z", "HEAD", "--", *chunk, timeout=left).split("\0"))
             left = timeout - (time.monotonic() - start)
