@@ -20,6 +20,7 @@ from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_U
 from anops_policy.model import Level
 from anops_policy.options import (
     config_option,
+    jobs_option,
     now_option,
     path_argument,
     policies_option,
@@ -178,6 +179,7 @@ def cli() -> None:
     default=None,
     help="Judge on an `anops-policy serve` instance: collect here, evaluate there (same report and exit code).",
 )
+@jobs_option
 @trace_file_option
 @verbosity_options
 def eval_cmd(
@@ -197,6 +199,7 @@ def eval_cmd(
     signing_key: Path | None,
     trusted_config: str | None,
     server: str | None,
+    jobs: int | None,
     quiet: int,
     verbose: int,
 ) -> None:
@@ -234,6 +237,7 @@ def eval_cmd(
         decision_log=decision_log,
         signing_key=signing_key,
         trusted_config=trusted_config,
+        jobs=jobs,
     )
     try:
         if server:
@@ -282,9 +286,15 @@ def eval_cmd(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to a file instead of stdout.",
 )
+@jobs_option
 @trace_file_option
 def facts_cmd(
-    path: Path, config_file: Path | None, only: tuple[str, ...], now: str | None, output: Path | None
+    path: Path,
+    config_file: Path | None,
+    only: tuple[str, ...],
+    now: str | None,
+    output: Path | None,
+    jobs: int | None,
 ) -> None:
     """Print the fact document the collectors produce for PATH, as JSON.
 
@@ -293,13 +303,14 @@ def facts_cmd(
       anops-policy facts examples/anops
       anops-policy facts . --only todos --only git
       anops-policy facts . -o facts.json && anops-policy eval --facts facts.json
+      anops-policy facts . --jobs 1            collect in one process
     """
     from anops_policy import tracing  # noqa: PLC0415
     from anops_policy.engine import gather, parse_now, resolve_config  # noqa: PLC0415
 
     config = resolve_config(path, config_file)
     with tracing.span("anops.facts", {"anops.path": str(path)}):
-        document = gather(path, config, parse_now(now), list(only) or None)
+        document = gather(path, config, parse_now(now), list(only) or None, jobs=jobs)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output:
         _write(output, text)

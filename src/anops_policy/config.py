@@ -69,6 +69,12 @@ class RepoConfig:
         value = self.collect.get("max_section_bytes")
         return None if value is None else int(value)
 
+    @property
+    def collect_jobs(self) -> int | None:
+        """``collect.jobs``: worker processes for the collectors (None or 0: decided per run)."""
+        value = self.collect.get("jobs")
+        return None if value is None or int(value) == 0 else int(value)
+
     def collector_options(self, collector: str) -> Mapping[str, Any]:
         options: Mapping[str, Any] = self.collect.get("options", {}).get(collector, {})
         return options

@@ -56,6 +56,7 @@ class EvalRequest:
     signing_key: Path | None = None
     trusted_config: str | None = None  # a git ref to read anops-policy.yaml from (not the working tree)
     trace_id: str | None = None
+    jobs: int | None = None  # collector worker processes (None: the config's collect.jobs, else per core)
 
 
 def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
@@ -107,10 +108,12 @@ def gather(
     now: datetime,
     only: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     if not path.is_dir():
         raise ConfigError(f"{path}: not a directory")
-    return collect_facts(path, config, now=now, only=only, progress=progress)
+    return collect_facts(path, config, now=now, only=only, progress=progress, jobs=jobs)
 
 
 def repo_prefix(path: Path) -> str:
@@ -152,7 +155,9 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
     else:
         now = request.now or parse_now(None)
         collect_config = log_events.config_for_collectors(config, request.decision_log)
-        document = gather(request.path, collect_config, now, required_sections(packs), request.progress)
+        document = gather(
+            request.path, collect_config, now, required_sections(packs), request.progress, jobs=request.jobs
+        )
     evaluation = config.raw.get("evaluation", {})
     fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
     deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))

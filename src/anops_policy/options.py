@@ -47,6 +47,15 @@ trace_file_option = click.option(
     expose_value=False,
     help="Write the run's OpenTelemetry spans to FILE as JSON lines (OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT).",
 )
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    "jobs",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Worker processes that run collectors side by side (1: one process; default: the config's "
+    "collect.jobs, else one per core up to 4 for repositories of 300 files or more).",
+)
 path_argument = click.argument("path", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
 
 

@@ -103,6 +103,16 @@ class CollectProgress:
         self.files += 1
         self._emit()
 
+    def running(self, names: Sequence[str], done: int) -> None:
+        """Collectors run in parallel (``--jobs``): all of those running now, and how many finished."""
+        self.done, self.current = done, ", ".join(names)
+        self._emit()
+
+    def reads(self, count: int) -> None:
+        """``count`` files were read in a worker process."""
+        self.files += count
+        self._emit()
+
     def finish(self) -> None:
         self.done, self.current = self.total, ""
         self._emit()
@@ -117,6 +127,10 @@ class CountingRepo(Repo):
     def __init__(self, root: Path, *, on_read: Callable[[str], None], exclude: Sequence[str] = (),
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, use_git: bool = True) -> None:
         super().__init__(root, exclude=exclude, max_file_bytes=max_file_bytes, use_git=use_git)
+        self._on_read = on_read
+
+    def report_reads_to(self, on_read: Callable[[str], None]) -> None:
+        """Send reads elsewhere (a worker process counts them and reports to its parent)."""
         self._on_read = on_read
 
     def read_bytes(self, rel: str, *, max_bytes: int | None = None) -> bytes | Skip:

@@ -167,6 +167,17 @@ def span(
     return state.span(name, attributes, kind, carrier)
 
 
+def past_span(name: str, start_ns: int, end_ns: int, attributes: Attributes | None = None) -> Span:
+    """A span for work that already happened elsewhere (a collector in a worker process), a child of
+    the current span, with the given wall-clock start and end (``time.time_ns``). Used as a context
+    manager like ``span()``; it is not made current, so spans of work that overlapped can be recorded
+    one after the other."""
+    state = _rt.state
+    if state is None:
+        return _NOOP
+    return _PastSpan(state.tracer, name, start_ns, end_ns, attributes)
+
+
 def inject(carrier: MutableMapping[str, str]) -> None:
     """Add the current span's propagation headers (``traceparent``) to ``carrier`` (outgoing call metadata)."""
     state = _rt.state
@@ -316,6 +327,26 @@ class _LiveSpan(Span):
     def trace_id(self) -> str | None:
         context = self._span.get_span_context() if self._span is not None else None
         return format(context.trace_id, "032x") if context is not None and context.is_valid else None
+
+
+class _PastSpan(_LiveSpan):
+    __slots__ = ("_attributes", "_end_ns", "_name", "_start_ns", "_tracer")
+
+    def __init__(self, tracer: Tracer, name: str, start_ns: int, end_ns: int, attributes: Attributes | None) -> None:
+        super().__init__(None)
+        self._tracer, self._name, self._attributes = tracer, name, attributes
+        self._start_ns, self._end_ns = start_ns, max(start_ns, end_ns)
+
+    def __enter__(self) -> Span:
+        self._span = self._tracer.start_span(self._name, attributes=self._attributes, start_time=self._start_ns)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._span is not None:
+            self._span.end(end_time=self._end_ns)
+
+    def elapsed(self) -> float:
+        return (self._end_ns - self._start_ns) / 1e9
 
 
 class Telemetry:

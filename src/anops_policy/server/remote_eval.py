@@ -47,7 +47,9 @@ def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, A
         else:
             now = request.now or parse_now(None)
             collect_config = log_events.config_for_collectors(config, request.decision_log)
-            document = gather(request.path, collect_config, now, required_sections(packs), request.progress)
+            document = gather(
+                request.path, collect_config, now, required_sections(packs), request.progress, jobs=request.jobs
+            )
         answer = client.evaluate(
             policy_pb2.EvaluateRequest(
                 facts_json=json.dumps(document, ensure_ascii=False).encode("utf-8"),

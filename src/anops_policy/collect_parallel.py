@@ -1,0 +1,357 @@
+"""Run a collection's collectors in forked worker processes, one per core.
+
+The heavy collectors parse source files in pure Python (``ast`` for Python, a lexer for Rust): threads
+cannot run them side by side (the GIL), processes can. The scheduler here keeps the sequential run's
+contract exactly:
+
+* a collector starts once every collector it ``depends_on`` has finished, and sees exactly those
+  sections in ``ctx.facts``; its run (status, section, skips, duration) is the one it would have in
+  process, so the assembled fact document does not depend on ``--jobs``;
+* collectors that share work through ``CollectContext.memo`` (the Python syntax trees of the python,
+  grpc and logging collectors) form a *group* that is pinned to one worker, so each file is still
+  parsed once; the most expensive ready collectors start first;
+* a worker that dies (killed, out of memory) costs only the collector it was running, which becomes an
+  ``error`` naming the exit; the others go on in a new worker;
+* workers ignore Ctrl-C (the parent stops them) and never touch the terminal: files read are reported
+  back as counts for the progress line, start and end times for the collector's span.
+
+Workers are forked after the repository is listed, so they share the listing (copy-on-write) and the
+loaded code; nothing is pickled on the way in but the dependency sections a worker did not produce
+itself. Where ``fork`` is unavailable, the caller runs the collectors in process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from anops_policy.collect import CollectContext, Collector, CollectorRun
+from anops_policy.config import RepoConfig
+from anops_policy.progress import CountingRepo
+from anops_policy.repo import Repo
+
+READS_REPORT_INTERVAL_S = 0.1  # how often a worker tells the parent how many files it read
+MAX_JOBS = 4  # the built-in collectors form ~3 independent chains; more workers only cost memory
+SMALL_REPO_FILES = 300  # below this many listed files collection takes well under a second: stay in process
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How the scheduler places one collector: ``group`` names the memo it shares (same group, same
+    worker), ``cost`` orders the first picks (higher starts earlier; relative, default 1)."""
+
+    group: str | None = None
+    cost: int = 1
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One collector's run as a worker reports it."""
+
+    run: CollectorRun
+    reads: int
+    start_ns: int  # wall clock (time.time_ns) so that spans line up across processes
+    end_ns: int
+
+
+RunOne = Callable[[Collector, CollectContext], CollectorRun]
+OnStart = Callable[[Sequence[str], int], None]  # names running now, collectors finished
+OnReads = Callable[[int], None]
+
+
+def available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(requested: int | None, file_count: int, collectors: int) -> int:
+    """Workers to use: ``requested`` when given (>= 1; 1 = in process), else one per usable core up to
+    MAX_JOBS, and 1 for small repositories (forking costs more than it saves there) or without fork."""
+    if requested is not None and requested >= 1:
+        wanted = requested
+    elif file_count < SMALL_REPO_FILES:
+        wanted = 1
+    else:
+        wanted = min(usable_cores(), MAX_JOBS)
+    wanted = min(wanted, collectors)
+    return wanted if wanted > 1 and available() else 1
+
+
+# ---- worker side ----------------------------------------------------------------------------------
+
+
+class _ReadCounter:
+    """Counts files read in a worker and reports the count to the parent at most every interval."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pending = 0
+        self.last = time.monotonic()
+
+    def __call__(self, _path: str) -> None:
+        self.pending += 1
+        now = time.monotonic()
+        if now - self.last >= READS_REPORT_INTERVAL_S:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        if self.pending:
+            self.conn.send(("reads", self.pending))
+            self.pending = 0
+        self.last = time.monotonic() if now is None else now
+
+
+def _worker(
+    conn: Connection,
+    collectors: Mapping[str, Collector],
+    repo: Repo,
+    config: RepoConfig,
+    now: Any,
+    run_one: RunOne,
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops its workers
+    counter = _ReadCounter(conn)
+    if isinstance(repo, CountingRepo):
+        repo.report_reads_to(counter)  # the parent's progress callback writes to its terminal, not ours
+    memo: dict[str, Any] = {}
+    produced: dict[str, Any] = {}  # sections this worker made: kept, so the parent never sends them back
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        name, sent, local = message
+        facts = dict(sent)
+        facts.update((dep, produced[dep]) for dep in local if dep in produced)
+        ctx = CollectContext(repo=repo, config=config, now=now, facts=facts, memo=memo)
+        start = time.time_ns()
+        run = run_one(collectors[name], ctx)
+        end = time.time_ns()
+        counter.flush()
+        if run.status == "ok" and run.section is not None:
+            produced[name] = run.section
+        try:
+            conn.send(("done", Finished(run, ctx.reads, start, end)))
+        except Exception as exc:  # a section that cannot be pickled: report it like any collector bug
+            failed = CollectorRun(
+                run.name,
+                run.version,
+                "error",
+                run.duration_ms,
+                f"internal error in collector {name}: its facts could not be passed on ({type(exc).__name__}: {exc})",
+                run.skipped,
+                None,
+            )
+            produced.pop(name, None)
+            conn.send(("done", Finished(failed, ctx.reads, start, end)))
+        if memo:
+            # kept syntax trees and scans live to the end: out of the cyclic collector's generations
+            gc.freeze()
+
+
+# ---- parent side ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.Process (typed loosely: the fork context's class)
+    conn: Connection
+    groups: set[str] = field(default_factory=set)
+    produced: set[str] = field(default_factory=set)
+    running: str | None = None
+
+
+class ParallelCollection:
+    """One collection's schedule over ``jobs`` workers. ``run()`` returns every collector's run, in
+    ``ordered``'s order."""
+
+    def __init__(
+        self,
+        ordered: Sequence[Collector],
+        *,
+        repo: Repo,
+        config: RepoConfig,
+        now: Any,
+        jobs: int,
+        run_one: RunOne,
+        placement: Callable[[str], Placement],
+        on_start: OnStart | None = None,
+        on_reads: OnReads | None = None,
+        on_finish: Callable[[Collector, Finished], CollectorRun] | None = None,
+    ) -> None:
+        self.ordered = list(ordered)
+        self.by_name = {c.name: c for c in self.ordered}
+        self.repo, self.config, self.now = repo, config, now
+        self.jobs = jobs
+        self.run_one = run_one
+        self.placement = placement
+        self.on_start = on_start
+        self.on_reads = on_reads
+        self.on_finish = on_finish
+        self.context = multiprocessing.get_context("fork")
+        self.workers: list[_Worker] = []
+        self.pinned: dict[str, _Worker] = {}  # group -> the worker holding its memo
+        self.waiting = [c.name for c in self.ordered]
+        self.runs: dict[str, CollectorRun] = {}
+        self.sections: dict[str, Any] = {}
+
+    # -- scheduling ---------------------------------------------------------------------------------
+    def _ready(self, name: str) -> bool:
+        return all(dep in self.runs for dep in self.by_name[name].depends_on if dep in self.by_name)
+
+    def _pick(self, worker: _Worker | None) -> str | None:
+        """The ready collector ``worker`` (None: a new worker) should run next: its own groups' first,
+        then the costliest whose group is not pinned; never one whose group is pinned to another."""
+        best: tuple[int, int, int] | None = None
+        chosen = None
+        for index, name in enumerate(self.waiting):
+            if not self._ready(name):
+                continue
+            place = self.placement(name)
+            owner = self.pinned.get(place.group) if place.group else None
+            if owner is not None and owner is not worker:
+                continue
+            rank = (0 if owner is not None else 1, -place.cost, index)
+            if best is None or rank < best:
+                best, chosen = rank, name
+        return chosen
+
+    def _spawn(self) -> _Worker:
+        parent, child = self.context.Pipe(duplex=True)
+        process = self.context.Process(
+            target=_worker,
+            args=(child, self.by_name, self.repo, self.config, self.now, self.run_one),
+            name="anops-policy collector",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self.workers.append(worker)
+        return worker
+
+    def _dispatch(self) -> None:
+        """Give every idle worker its next collector, then start new workers while there are free
+        slots and ready collectors no worker holds."""
+        started = True
+        while started:
+            started = False
+            for worker in [w for w in self.workers if w.running is None]:
+                name = self._pick(worker)
+                if name is not None:
+                    self._send(worker, name)
+                    started = True
+            if len(self.workers) < self.jobs:
+                name = self._pick(None)
+                if name is not None:
+                    self._send(self._spawn(), name)
+                    started = True
+
+    def _send(self, worker: _Worker, name: str) -> None:
+        collector = self.by_name[name]
+        deps = [d for d in collector.depends_on if d in self.sections]
+        sent = {d: self.sections[d] for d in deps if d not in worker.produced}
+        local = [d for d in deps if d in worker.produced]
+        group = self.placement(name).group
+        if group:
+            self.pinned.setdefault(group, worker)
+            worker.groups.add(group)
+        self.waiting.remove(name)
+        worker.running = name
+        worker.conn.send((name, sent, local))
+        if self.on_start is not None:
+            self.on_start([w.running for w in self.workers if w.running], len(self.runs))
+
+    # -- results ------------------------------------------------------------------------------------
+    def _finish(self, name: str, worker: _Worker | None, finished: Finished) -> None:
+        run = finished.run
+        if self.on_finish is not None:
+            run = self.on_finish(self.by_name[name], finished)
+        self.runs[name] = run
+        if run.status == "ok" and run.section is not None:
+            self.sections[name] = run.section
+            if worker is not None:
+                worker.produced.add(name)
+
+    def _lost(self, worker: _Worker) -> None:
+        """The worker died: its running collector is an error, its groups are free for another worker."""
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        self.workers.remove(worker)
+        worker.conn.close()
+        for group in worker.groups:
+            if self.pinned.get(group) is worker:
+                del self.pinned[group]
+        name, worker.running = worker.running, None
+        if name is None:
+            return
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        run = CollectorRun(
+            name,
+            self.by_name[name].version,
+            "error",
+            0,
+            f"internal error in collector {name}: the worker process running it {how} "
+            "(out of memory? --jobs 1 collects in one process)",
+            (),
+            None,
+        )
+        now = time.time_ns()
+        self._finish(name, None, Finished(run, 0, now, now))
+
+    def run(self) -> list[CollectorRun]:
+        try:
+            while self.waiting or any(w.running for w in self.workers):
+                self._dispatch()
+                busy = [w for w in self.workers if w.running is not None]
+                if not busy:
+                    raise RuntimeError("collector schedule stalled: " + ", ".join(self.waiting))
+                for conn in wait([w.conn for w in busy]):
+                    worker = next(w for w in busy if w.conn is conn)
+                    self._receive(worker)
+        finally:
+            self._stop()
+        return [self.runs[c.name] for c in self.ordered]
+
+    def _receive(self, worker: _Worker) -> None:
+        while True:
+            try:
+                kind, payload = worker.conn.recv()
+            except (EOFError, OSError):
+                self._lost(worker)
+                return
+            if kind == "reads":
+                if self.on_reads is not None:
+                    self.on_reads(int(payload))
+            else:
+                name, worker.running = worker.running, None
+                assert name is not None, "a worker reported a collector it was not given"
+                self._finish(name, worker, payload)
+            if not worker.conn.poll():
+                return
+
+    def _stop(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError, ValueError):  # already gone
+                worker.conn.send(None)
+        deadline = time.monotonic() + 5
+        for worker in self.workers:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()) if worker.running is None else 0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self.workers.clear()
