@@ -8,9 +8,12 @@ Runs, interleaved in each round so that they share the machine's load, REPEAT ti
 * ``rg -c '\\b(TODO|FIXME|XXX|HACK)\\b' TREE`` (ripgrep 14.1.0 from PyPI; the reference),
 * ``anops-policy facts --only todos TREE`` (the todos collector end to end, JSON written to a file),
 * ``anops-policy eval TREE`` with the default pack (every collector the pack needs, then the policies),
+  on every core (the default: collectors in worker processes) and with ``--jobs 1`` (one process),
 
 and prints the median wall time and CPU time (user+sys of the process and its children) of each, as a
-ratio to ripgrep's. Then it checks that every tool found what the generator planted
+ratio to ripgrep's, and the peak RSS of the largest process (the parent or one worker). Each eval's
+collector statuses are printed: a collector that ended in ``error`` did less work, so its time is no
+result. Then it checks that every tool found what the generator planted
 (``TREE.expected.json``): ripgrep's per-file line counts (markers in comments and decoys in strings,
 Markdown and YAML block scalars; ripgrep skips hidden folders such as ``.github``), and the collector's
 items (path, line, tag, age in days) — a fast but wrong answer fails the run (exit 1).
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,20 +46,26 @@ class Timed:
     argv: list[str]
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
+    peaks: list[float] = field(default_factory=list)  # MB, the largest process of the run
     ok_codes: tuple[int, ...] = (0,)
     stdout: bytes = b""
 
     def run(self) -> None:
         start = os.times()
         wall0 = _now()
-        proc = subprocess.run(self.argv, capture_output=True, check=False)
+        proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = proc.communicate()
+        # communicate() reaped the child; its peak RSS (ru_maxrss, KB: the largest of the process and the
+        # descendants it waited for) comes from the children's rusage growing past the earlier maximum
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = _now() - wall0
         end = os.times()
         if proc.returncode not in self.ok_codes:
-            sys.exit(f"{self.name}: exit {proc.returncode}\n{proc.stderr.decode(errors='replace')[-2000:]}")
+            sys.exit(f"{self.name}: exit {proc.returncode}\n{err.decode(errors='replace')[-2000:]}")
         self.walls.append(wall)
         self.cpus.append((end.children_user - start.children_user) + (end.children_system - start.children_system))
-        self.stdout = proc.stdout
+        self.peaks.append(usage.ru_maxrss / 1024)
+        self.stdout = out
 
 
 def _now() -> float:
@@ -107,6 +117,16 @@ def check_todos(facts_file: Path, expected: dict[str, Any]) -> list[str]:
     return problems
 
 
+def eval_statuses(report_file: Path) -> dict[str, Any]:
+    """Collector statuses (``error`` ones with their message) and the verdict of one eval's JSON report."""
+    report = json.loads(report_file.read_text())
+    collectors = report.get("collectors", {})
+    statuses: dict[str, Any] = {}
+    for name, run in sorted(collectors.items()):
+        statuses[name] = run.get("status") if run.get("status") != "error" else f"error: {run.get('error', '')[:160]}"
+    return {"collectors": statuses, "exit_code": report.get("exit_code"), "summary": report["summary"]["line"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("tree", type=Path)
@@ -128,11 +148,14 @@ def main(argv: list[str] | None = None) -> int:
             Timed("facts --only todos",
                   [cli, "facts", "--only", "todos", str(tree), "--now", NOW, "-o", str(facts_file)]),
         ]
+        reports = {"eval (default pack)": Path(tmp) / "eval.json", "eval --jobs 1": Path(tmp) / "eval-1.json"}
         if not args.no_eval:
-            tools.append(
-                Timed("eval (default pack)", [cli, "eval", str(tree), "--now", NOW, "--no-decision-log", "-q"],
-                      ok_codes=(0, 1))
-            )
+            for name, report in reports.items():
+                jobs = ["--jobs", "1"] if "--jobs 1" in name else []
+                tools.append(
+                    Timed(name, [cli, "eval", str(tree), "--now", NOW, "--no-decision-log", "-q", *jobs,
+                                 "--output", f"json={report}"], ok_codes=(0, 1))
+                )
         for tool in tools[:2]:  # warm the page cache and byte-code caches (the eval runs after both); not timed
             tool.run()
             tool.walls.clear()
@@ -143,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 tool.run()
         problems = check_rg(tools[0].stdout, tree, expected) + check_todos(facts_file, expected)
+        statuses = {name: eval_statuses(report) for name, report in reports.items() if report.is_file()}
     base_wall = statistics.median(tools[0].walls)
     base_cpu = statistics.median(tools[0].cpus)
     summary = expected["summary"]
@@ -152,12 +176,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{subprocess.run([rg, '--version'], capture_output=True, text=True, check=False).stdout.splitlines()[0]}, "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print()
-    print("| what | runs | median wall s | × rg | median CPU s | × rg CPU |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| what | runs | median wall s | × rg | median CPU s | × rg CPU | peak RSS MB (largest process) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for tool in tools:
         wall, cpu = statistics.median(tool.walls), statistics.median(tool.cpus)
         print(f"| `{tool.name}` | {len(tool.walls)} | {wall:.3f} | {wall / base_wall:.1f} | {cpu:.3f} | "
-              f"{cpu / base_cpu:.1f} |")
+              f"{cpu / base_cpu:.1f} | {max(tool.peaks):,.0f} |")
+    print()
+    for name, found in statuses.items():
+        print(f"{name}: {found}")
+    if len({json.dumps(v, sort_keys=True) for v in statuses.values()}) > 1:
+        problems.append("the evals with and without --jobs 1 disagree on collector statuses or the verdict")
     print()
     for tool in tools:
         print(f"    {shown(tool.argv)}")

@@ -26,6 +26,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -115,6 +116,19 @@ class _ReadCounter:
         self.last = time.monotonic() if now is None else now
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this worker when the parent dies (SIGKILL, a CI timeout), so no orphan
+    keeps parsing a repository nobody waits for. Elsewhere the broken pipe ends it after its collector."""
+    try:
+        import ctypes  # noqa: PLC0415 - only in workers
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
+
+
 def _worker(
     conn: Connection,
     collectors: Mapping[str, Collector],
@@ -122,8 +136,28 @@ def _worker(
     config: RepoConfig,
     now: Any,
     run_one: RunOne,
+    parent: int,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops its workers
+    _die_with_parent(parent)
+    try:
+        _serve(conn, collectors, repo, config, now, run_one)
+    except (EOFError, OSError):  # the parent is gone or stopped listening: nothing left to report to
+        pass
+    except BaseException as exc:  # a failure outside any collector: tell the parent, never print a traceback
+        with contextlib.suppress(Exception):
+            conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+        os._exit(70)
+
+
+def _serve(
+    conn: Connection,
+    collectors: Mapping[str, Collector],
+    repo: Repo,
+    config: RepoConfig,
+    now: Any,
+    run_one: RunOne,
+) -> None:
     counter = _ReadCounter(conn)
     if isinstance(repo, CountingRepo):
         repo.report_reads_to(counter)  # the parent's progress callback writes to its terminal, not ours
@@ -145,7 +179,8 @@ def _worker(
             produced[name] = run.section
         try:
             conn.send(("done", Finished(run, ctx.reads, start, end)))
-        except Exception as exc:  # a section that cannot be pickled: report it like any collector bug
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+            # a section that cannot be pickled: reported like any collector bug
             failed = CollectorRun(
                 run.name,
                 run.version,
@@ -172,6 +207,7 @@ class _Worker:
     groups: set[str] = field(default_factory=set)
     produced: set[str] = field(default_factory=set)
     running: str | None = None
+    crash: str | None = None  # what a worker said before it exited abnormally
 
 
 class ParallelCollection:
@@ -233,7 +269,7 @@ class ParallelCollection:
         parent, child = self.context.Pipe(duplex=True)
         process = self.context.Process(
             target=_worker,
-            args=(child, self.by_name, self.repo, self.config, self.now, self.run_one),
+            args=(child, self.by_name, self.repo, self.config, self.now, self.run_one, os.getpid()),
             name="anops-policy collector",
             daemon=True,
         )
@@ -299,6 +335,8 @@ class ParallelCollection:
         if name is None:
             return
         how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        if worker.crash:
+            how += f" ({worker.crash})"
         run = CollectorRun(
             name,
             self.by_name[name].version,
@@ -336,6 +374,8 @@ class ParallelCollection:
             if kind == "reads":
                 if self.on_reads is not None:
                     self.on_reads(int(payload))
+            elif kind == "crash":
+                worker.crash = str(payload)
             else:
                 name, worker.running = worker.running, None
                 assert name is not None, "a worker reported a collector it was not given"

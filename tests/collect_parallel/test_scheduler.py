@@ -42,6 +42,8 @@ class Probe:
             os.kill(os.getpid(), signal.SIGKILL)
         if self.action == "exit":
             os._exit(7)
+        if self.action == "systemexit":
+            raise SystemExit(5)  # not an Exception: run_collector lets it through
         if self.action == "unpicklable":
             return {"pid": os.getpid(), "value": lambda: None}
         if self.action == "read":
@@ -109,7 +111,14 @@ def test_costliest_ready_collector_starts_first(tmp_path: Path) -> None:
     assert started[0] == ["heavy"] and started[1] == ["heavy", "medium"]
 
 
-@pytest.mark.parametrize(("action", "how"), [("kill", "was killed by signal 9"), ("exit", "exited with code 7")])
+@pytest.mark.parametrize(
+    ("action", "how"),
+    [
+        ("kill", "was killed by signal 9"),
+        ("exit", "exited with code 7"),
+        ("systemexit", "exited with code 70 (SystemExit: 5)"),
+    ],
+)
 def test_a_dying_worker_costs_only_its_collector(tmp_path: Path, action: str, how: str) -> None:
     groups = {"doomed": Placement(group="ast"), "sibling": Placement(group="ast")}
     probes = [Probe("doomed", action=action), Probe("sibling", ("doomed",)), Probe("other"), Probe("after", ("doomed",))]
