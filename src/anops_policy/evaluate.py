@@ -13,7 +13,7 @@ from typing import Any
 
 from anops_policy import cel, tracing
 from anops_policy.errors import ConfigError, InputError
-from anops_policy.explain import evidence_from, explain_failure, shorten
+from anops_policy.explain import brief, evidence_from, explain_failure, field, locations, shorten
 from anops_policy.facts import collector_status
 from anops_policy.loading import _type_ok
 from anops_policy.model import Decision, Level, Outcome, Pack, Policy, Template
@@ -90,7 +90,7 @@ class _Run:
             "now": cel.timestamp(settings.now),
         }
         # failures whose explanation is built after the outcomes (activation, variables, subject)
-        self.to_explain: list[tuple[Decision, dict[str, Any], dict[str, Any], Any]] = []
+        self.to_explain: list[tuple[Decision, dict[str, Any], Mapping[str, Any], Any]] = []
 
     def decision(
         self,
@@ -165,28 +165,30 @@ class _Run:
         try:
             with cel.deadline(self._budget(len(pending))):
                 while pending:
-                    decision, activation, plain_vars, subject = pending[0]
+                    decision, activation, variables, subject = pending[0]
                     failed = explain_failure(self.policy.rule.tree, self.policy.rule.source, activation)
-                    self._complete(decision, activation, failed, plain_vars, subject)
+                    self._complete(decision, activation, failed, variables, subject)
                     pending.pop(0)
         except cel.DeadlineExceeded:
-            for decision, activation, plain_vars, subject in pending:
-                self._complete(decision, activation, [], plain_vars, subject, truncated=True)
+            for decision, activation, variables, subject in pending:
+                self._complete(decision, activation, [], variables, subject, truncated=True)
 
     def _complete(
         self,
         decision: Decision,
         activation: Mapping[str, Any],
         failed: list[dict[str, Any]],
-        plain_vars: dict[str, Any],
+        variables: Mapping[str, Any],
         subject: Any,
         *,
         truncated: bool = False,
     ) -> None:
-        evidence = evidence_from(failed, plain_vars, cel.to_python(subject) if subject is not None else None)
-        if not truncated:
-            evidence = self._evidence(activation, failed, plain_vars, subject)
-        decision.explanation = {"failed_clauses": failed, "variables": {k: shorten(v) for k, v in plain_vars.items()}}
+        """``variables`` are CEL values: only what the report shows of them is converted (``brief``)."""
+        if truncated:
+            evidence = evidence_from(failed, variables, subject)
+        else:
+            evidence = self._evidence(activation, failed, variables, subject)
+        decision.explanation = {"failed_clauses": failed, "variables": {k: brief(v) for k, v in variables.items()}}
         if truncated:
             decision.explanation["truncated"] = (
                 f"the explanation did not finish within {self.settings.deadline_s:g} s; variables and evidence only"
@@ -229,14 +231,14 @@ class _Run:
                 return str(cel.to_python(cel.evaluate(self.policy.subject_id.tree, activation)))
             except cel.CelRuntimeError:
                 return f"#{index}"
-        plain = cel.to_python(subject)
-        if isinstance(plain, str):
-            return plain
-        if isinstance(plain, dict):
+        if isinstance(subject, Mapping):  # read the naming fields only (a subject may be a big object)
             for key in ("name", "path", "id"):
-                if isinstance(plain.get(key), (str, int)):
-                    return str(plain[key])
-        return f"#{index}"
+                value = cel.to_python(field(subject, key))
+                if isinstance(value, (str, int)):
+                    return str(value)
+            return f"#{index}"
+        plain = cel.to_python(subject)
+        return plain if isinstance(plain, str) else f"#{index}"
 
     def _subject(self, activation: dict[str, Any], subject: Any, index: int | None) -> Decision:
         policy = self.policy
@@ -265,34 +267,30 @@ class _Run:
                 Outcome.ERROR,
                 name,
                 f"rule: {exc}",
-                explanation={"variables": {k: shorten(cel.to_python(v)) for k, v in variables.items()}},
+                explanation={"variables": {k: brief(v) for k, v in variables.items()}},
             )
         if not cel.is_bool(result):
-            return self.decision(Outcome.ERROR, name, f"rule must be a bool, got {cel.to_python(result)!r}")
+            return self.decision(Outcome.ERROR, name, f"rule must be a bool, got {brief(result)!r}")
         if result:
             return self.decision(Outcome.PASS, name, policy.title)
-        plain_vars = {k: cel.to_python(v) for k, v in variables.items()}
         decision = self.decision(Outcome.FAIL, name, render(policy.message, activation))
-        self.to_explain.append((decision, activation, plain_vars, subject))
+        self.to_explain.append((decision, activation, variables, subject))
         return decision
 
     def _evidence(
-        self, activation: Mapping[str, Any], failed: list[dict[str, Any]], plain_vars: Mapping[str, Any], subject: Any
+        self, activation: Mapping[str, Any], failed: list[dict[str, Any]], variables: Mapping[str, Any], subject: Any
     ) -> list[dict[str, Any]]:
+        """The policy's ``evidence`` expression: a list of objects with a ``path`` (and a ``line``), e.g. fact
+        items as they are, of which the first MAX_EVIDENCE are cited (only those are converted); else the
+        locations the explanation and the variables hold."""
         if self.policy.evidence is not None:
             try:
-                value = cel.to_python(cel.evaluate(self.policy.evidence.tree, activation))
+                out = locations(cel.evaluate(self.policy.evidence.tree, activation))
             except cel.CelRuntimeError:
-                value = None
-            if isinstance(value, list):
-                out = [
-                    {k: v[k] for k in ("path", "line") if k in v}
-                    for v in value
-                    if isinstance(v, dict) and v.get("path")
-                ]
-                if out:
-                    return out[:50]
-        return evidence_from(failed, plain_vars, cel.to_python(subject) if subject is not None else None)
+                out = []
+            if out:
+                return out
+        return evidence_from(failed, variables, subject)
 
 
 def _vars_map(variables: Mapping[str, Any]) -> Any:
@@ -308,11 +306,15 @@ def render(template: Template, activation: Mapping[str, Any]) -> str:
             out.append(part)
             continue
         try:
-            value = cel.to_python(cel.evaluate(part.tree, activation))
+            value = cel.evaluate(part.tree, activation)
         except cel.CelRuntimeError as exc:
             out.append(f"<error: {exc}>")
             continue
-        out.append(value if isinstance(value, str) else json.dumps(shorten(value)))
+        if isinstance(value, (list, tuple, Mapping)):  # only what is shown is converted
+            out.append(json.dumps(brief(value)))
+            continue
+        plain = cel.to_python(value)
+        out.append(plain if isinstance(plain, str) else json.dumps(shorten(plain)))
     return "".join(out)
 
 

@@ -15,6 +15,8 @@ MAX_ELEMENTS = 20
 MAX_SCAN = 20_000
 MAX_VALUE_ITEMS = 20
 MAX_STRING = 300
+# locations a decision cites (its `evidence`)
+MAX_EVIDENCE = 50
 
 RELATIONS = {
     "relation_lt": "<",
@@ -79,11 +81,71 @@ def shorten(value: Any) -> Any:
     return value
 
 
+def brief(value: Any) -> Any:
+    """``shorten(cel.to_python(value))`` for a CEL value, converting only what ``shorten`` keeps: a
+    variable holding 2,000 Dockerfile problems is shown as its first 20, so only those 20 are converted
+    (converting all of them cost more than evaluating the rule)."""
+    if isinstance(value, (list, tuple)):
+        head = [brief(v) for v in value[:MAX_VALUE_ITEMS]]
+        if len(value) > MAX_VALUE_ITEMS:
+            head.append(f"… {len(value) - MAX_VALUE_ITEMS} more")
+        return head
+    if isinstance(value, Mapping):
+        # keys as to_python makes them (a later duplicate keeps the first one's place and wins), values
+        # read (and, for lazily converted facts, converted) only for the keys shown
+        keys: dict[str, Any] = {}
+        for key in value:
+            keys[str(cel.to_python(key))] = key
+        shown = list(keys.items())[: MAX_VALUE_ITEMS * 2]
+        return {name: brief(value[key]) for name, key in shown}
+    return shorten(cel.to_python(value))
+
+
+def field(item: Mapping[str, Any], key: str) -> Any:
+    """``item[key]`` or None (a CEL map's ``get`` raises on a missing key)."""
+    if key in item:  # not item.get(key, None): celpy raises KeyError when the default is None
+        return item[key]
+    return None
+
+
+def location(item: Any) -> dict[str, Any]:
+    """The ``{"path", "line"}`` an item cites (a plain dict or a CEL map), or ``{}``: the path must be a
+    non-empty string; a line is kept only when it is a positive integer (a ``null`` line is no line)."""
+    if not isinstance(item, Mapping):
+        return {}
+    path = field(item, "path")
+    if not isinstance(path, str) or not path:
+        return {}
+    loc: dict[str, Any] = {"path": str(path)}
+    line = field(item, "line")
+    if isinstance(line, int) and not isinstance(line, bool) and not cel.is_bool(line) and line >= 1:
+        loc["line"] = int(line)
+    return loc
+
+
+def locations(value: Any, limit: int = MAX_EVIDENCE) -> list[dict[str, Any]]:
+    """The first ``limit`` locations in a list (CEL or plain) of located items, or of lists of them (so
+    ``steps.map(s, s.reasons)`` cites every reason); items without a path are skipped. Reads only as far
+    as it needs to."""
+    found: list[dict[str, Any]] = []
+    if not isinstance(value, (list, tuple)):
+        return found
+    for item in value:
+        for element in item if isinstance(item, (list, tuple)) else (item,):
+            loc = location(element)
+            if loc:
+                found.append(loc)
+                if len(found) >= limit:
+                    return found
+    return found
+
+
 def _value(tree: Any, activation: Mapping[str, Any]) -> Any:
+    """The value of a sub-tree for a report, bounded (see ``brief``)."""
     try:
-        return cel.to_python(cel.evaluate(tree, activation))
+        return brief(cel.evaluate(tree, activation))
     except cel.CelRuntimeError as exc:
-        return f"<error: {exc}>"
+        return shorten(f"<error: {exc}>")
 
 
 def _macro(node: Any) -> tuple[str, Any, str, Any] | None:
@@ -96,14 +158,6 @@ def _macro(node: Any) -> tuple[str, Any, str, Any] | None:
             if len(idents) == 1:
                 return name, node.children[0], str(idents[0].children[0]), args.children[1]
     return None
-
-
-def _locate(element: Any) -> dict[str, Any]:
-    if isinstance(element, dict):
-        loc = {k: element[k] for k in ("path", "line") if k in element}
-        if loc:
-            return loc
-    return {}
 
 
 def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, Any], *, want: bool) -> dict[str, Any]:
@@ -131,8 +185,7 @@ def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, An
             continue
         count += 1
         if len(found) < MAX_ELEMENTS:
-            plain = cel.to_python(item)
-            entry: dict[str, Any] = {"element": shorten(plain), **_locate(plain)}
+            entry: dict[str, Any] = {"element": brief(item), **location(item)}
             if reason:
                 entry["error"] = reason
             found.append(entry)
@@ -195,9 +248,9 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
         if op_name in RELATIONS and isinstance(left_rel, lark.Tree) and left_rel.children:
             entry.update(
                 {
-                    "left": shorten(_value(left_rel.children[0], activation)),
+                    "left": _value(left_rel.children[0], activation),
                     "op": RELATIONS[op_name],
-                    "right": shorten(_value(right, activation)),
+                    "right": _value(right, activation),
                 }
             )
             if negated:
@@ -224,7 +277,7 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
                 {"macro": "exists", "total": total, "note": f"none of the {total} elements satisfied the condition"}
             )
             return entry
-    entry["value"] = shorten(_value(tree, activation))
+    entry["value"] = _value(tree, activation)
     return entry
 
 
@@ -254,20 +307,20 @@ def evidence_from(
     explanation: list[dict[str, Any]], variables: Mapping[str, Any], subject: Any
 ) -> list[dict[str, Any]]:
     """``path``/``line`` locations cited by a failure: failing elements first, then located values in the
-    variables, then the subject itself."""
+    variables (CEL values; the first MAX_ELEMENTS items of a list), then the subject itself."""
     found: list[dict[str, Any]] = []
 
     def add(loc: dict[str, Any]) -> None:
-        if loc.get("path") and loc not in found:
+        if loc and loc not in found:
             found.append(loc)
 
     for clause in explanation:
         for element in clause.get("failing", []):
-            add({k: element[k] for k in ("path", "line") if k in element})
+            add(location(element))
     for value in variables.values():
-        items = value if isinstance(value, list) else [value]
+        items = value if isinstance(value, (list, tuple)) else [value]
         for item in items[:MAX_ELEMENTS]:
-            add(_locate(item))
+            add(location(item))
     if not found:
-        add(_locate(subject))
-    return found[:50]
+        add(location(subject))
+    return found[:MAX_EVIDENCE]
