@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 # Case folders hold repositories under test (some with deliberately broken test files): inputs, not tests.
 collect_ignore_glob = ["collectors/*/cases/*", "*/cases/*/repo/*"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The compiled-policy cache of every command the tests run (in-process or in a child) goes to a folder
+    # of this test process (each xdist worker its own), never to the user's ~/.cache; each run starts cold.
+    folder = tempfile.mkdtemp(prefix="anops-policy-cache-")
+    os.environ["ANOPS_POLICY_CACHE_DIR"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import re
 import signal
+import sys
 import threading
 import time
 from collections import abc as _abc
@@ -284,14 +285,39 @@ TYPE_NAMES = frozenset({"int", "uint", "double", "string", "bytes", "bool", "lis
 # ---- environment, compile, evaluate ------------------------------------------------------------------
 
 _local = threading.local()
+# What celpy.Environment() sets; set here too because a run whose trees all come from the compiled-policy
+# cache builds no Environment for parsing, and how deep evaluation may recurse must not depend on that.
+RECURSION_LIMIT = 2500
+sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+class _RunEnvironment(celpy.Environment):
+    """An environment that runs trees but cannot parse: ``celpy.Environment()`` also builds the LALR
+    parser (~0.12 s of CPU), which a run whose trees all came from the compiled-policy cache never uses.
+    Runners read only ``package`` and ``annotations``; ``program()`` reads ``runner_class`` and ``logger``."""
+
+    def __init__(self) -> None:  # no super().__init__(): that is what builds the parser
+        self.logger = logging.getLogger("celpy.Environment")
+        self.package = None
+        self.annotations = dict(celpy.googleapis)
+        self.runner_class = celpy.InterpretedRunner
 
 
 def _env() -> celpy.Environment:
     env = getattr(_local, "env", None)
     if env is None:
-        env = celpy.Environment()
+        env = _RunEnvironment()
         _local.env = env
+        _local.programs = {}
     return env
+
+
+def _parser() -> celpy.celparser.CELParser:
+    # one per thread: parse() keeps the text on the instance (the grammar tables are shared)
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = celpy.celparser.CELParser(tree_class=celpy.InterpretedRunner.tree_node_class)
+    return parser
 
 
 @dataclass(frozen=True)
@@ -306,7 +332,7 @@ def compile_expr(source: str) -> Compiled:
     if runaway is not None:
         raise CelSyntaxError(f"unterminated string with over {MAX_ESCAPES_UNCLOSED} escapes", *runaway)
     try:
-        tree = _env().compile(source)
+        tree = _parser().parse(source)
     except celpy.celparser.CELParseError as exc:
         line = getattr(exc, "line", None)
         column = getattr(exc, "column", None)
@@ -328,17 +354,15 @@ def _parse_problem(cause: BaseException | None) -> str:
     return "syntax error"
 
 
-def _activation(names: Mapping[str, CELValue]) -> Any:
-    """An activation binding ``names`` on top of this thread's base activation (celpy's annotations and
-    our functions), which is built once. celpy's runner builds a base activation per evaluation (parsing
-    the annotations' names) and then copies it to bind the names: ~25 µs of a ~55 µs look-up, paid ~1,500
-    times by a pack's run. Name resolution is the same: these names first, then the base's."""
-    base = getattr(_local, "activation", None)
-    if base is None:
-        env = _env()
-        functions = {**EXTRA_FUNCTIONS, "type": _cel_type}
-        base = _local.activation = ev.Activation(package=env.package, annotations=env.annotations, functions=functions)
-    return base.nested_activation(vars=names)
+def _program(tree: Tree) -> Any:
+    env = _env()
+    cache: dict[int, tuple[Tree, Any]] = _local.programs
+    hit = cache.get(id(tree))
+    if hit is not None and hit[0] is tree:
+        return hit[1]
+    prog = env.program(tree, functions={**EXTRA_FUNCTIONS, "type": _cel_type})
+    cache[id(tree)] = (tree, prog)
+    return prog
 
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -568,7 +592,7 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
         if value is not native.FALLBACK:
             return value
     try:
-        result = ev.Evaluator(ast=tree, activation=_activation(activation)).evaluate()
+        result = _program(tree).evaluate(dict(activation))
     except DeadlineExceeded:
         raise
     except RecursionError:

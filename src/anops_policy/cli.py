@@ -21,6 +21,7 @@ from anops_policy.model import Level
 from anops_policy.options import (
     config_option,
     jobs_option,
+    no_cache_option,
     now_option,
     path_argument,
     policies_option,
@@ -101,6 +102,7 @@ def cli() -> None:
 @path_argument
 @config_option
 @policies_option
+@no_cache_option
 @click.option(
     "--facts",
     "facts_file",
@@ -320,6 +322,7 @@ def facts_cmd(
 
 @cli.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@no_cache_option
 def check_cmd(paths: tuple[Path, ...]) -> None:
     """Load and statically check policy files or folders (default: the built-in pack).
 
@@ -332,14 +335,19 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
       anops-policy check policies/
       anops-policy check my-pack/no-root-user.yaml
     """
-    from anops_policy.loading import builtin_pack_dir, load_pack, load_policies  # noqa: PLC0415
+    from anops_policy import policy_cache  # noqa: PLC0415 - a repeated check needs nothing else
 
-    targets = list(paths) or [builtin_pack_dir("production-readiness")]
-    policies = load_policies(targets)
-    for target in targets:
-        if target.is_dir() and (target / "pack.yaml").is_file():
-            load_pack(target)
-    click.echo(f"ok: {len(policies)} policies checked")
+    def check() -> int:
+        from anops_policy.loading import load_pack, load_policies  # noqa: PLC0415
+
+        policies = load_policies(targets)
+        for target in targets:
+            if target.is_dir() and (target / "pack.yaml").is_file():
+                load_pack(target)
+        return len(policies)
+
+    targets = list(paths) or [policy_cache.default_pack_folder()]
+    click.echo(f"ok: {policy_cache.checked(targets, check)} policies checked")
 
 
 @cli.command("test")

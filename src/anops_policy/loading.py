@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from anops_policy import cel
+from anops_policy import cel, policy_cache
 from anops_policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.model import (
@@ -356,6 +356,11 @@ class PolicyLoader:
 
 def load_policy_file(path: Path, problems: Problems, display: str | None = None) -> Policy | None:
     name = display or str(path)
+    slot = policy_cache.policy_slot(path)
+    cached = slot.read(name) if slot is not None else None
+    if cached is not None:
+        return cached
+    reported = len(problems.items)
     try:
         data, marks = load_yaml_file(str(path), name)
     except ConfigError as exc:
@@ -373,11 +378,13 @@ def load_policy_file(path: Path, problems: Problems, display: str | None = None)
     if policy is None:
         return None
     digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    return Policy(**{**policy.__dict__, "digest": digest})
+    policy = Policy(**{**policy.__dict__, "digest": digest})
+    if slot is not None and len(problems.items) == reported:  # only a clean load is cached
+        slot.write(policy)
+    return policy
 
 
-def policy_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.stem != "pack")
+policy_files = policy_cache.policy_files
 
 
 def load_policies(paths: Iterable[Path]) -> list[Policy]:

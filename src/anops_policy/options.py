@@ -56,6 +56,21 @@ jobs_option = click.option(
     help="Worker processes that run collectors side by side (1: one process; default: the config's "
     "collect.jobs, else one per core up to 4 for repositories of 300 files or more).",
 )
+
+
+def _cache_switch(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    from anops_policy import policy_cache  # noqa: PLC0415
+
+    policy_cache.configure(False if value else None)  # set on every run: in-process callers reuse the module
+
+
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    callback=_cache_switch,
+    expose_value=False,
+    help="Compile every policy afresh instead of reusing the compiled-policy cache (also: ANOPS_POLICY_CACHE=off).",
+)
 path_argument = click.argument("path", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
 
 
