@@ -308,7 +308,6 @@ def _env() -> celpy.Environment:
     if env is None:
         env = _RunEnvironment()
         _local.env = env
-        _local.programs = {}
     return env
 
 
@@ -354,15 +353,17 @@ def _parse_problem(cause: BaseException | None) -> str:
     return "syntax error"
 
 
-def _program(tree: Tree) -> Any:
-    env = _env()
-    cache: dict[int, tuple[Tree, Any]] = _local.programs
-    hit = cache.get(id(tree))
-    if hit is not None and hit[0] is tree:
-        return hit[1]
-    prog = env.program(tree, functions={**EXTRA_FUNCTIONS, "type": _cel_type})
-    cache[id(tree)] = (tree, prog)
-    return prog
+def _activation(names: Mapping[str, CELValue]) -> Any:
+    """An activation binding ``names`` on top of this thread's base activation (celpy's annotations and
+    our functions), which is built once. celpy's runner builds a base activation per evaluation (parsing
+    the annotations' names) and then copies it to bind the names: ~25 µs of a ~55 µs look-up, paid ~1,500
+    times by a pack's run. Name resolution is the same: these names first, then the base's."""
+    base = getattr(_local, "activation", None)
+    if base is None:
+        env = _env()
+        functions = {**EXTRA_FUNCTIONS, "type": _cel_type}
+        base = _local.activation = ev.Activation(package=env.package, annotations=env.annotations, functions=functions)
+    return base.nested_activation(vars=names)
 
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -592,7 +593,7 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
         if value is not native.FALLBACK:
             return value
     try:
-        result = _program(tree).evaluate(dict(activation))
+        result = ev.Evaluator(ast=tree, activation=_activation(activation)).evaluate()
     except DeadlineExceeded:
         raise
     except RecursionError:
