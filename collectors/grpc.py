@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collectors.python_ast import cached_module, walk_nodes
+from anops_policy.collectors.python_ast import walk_nodes
 from anops_policy.collectors.rust_asserts import IMAGE_REF, calls, verifications
 from anops_policy.collectors.rust_lexer import IDENT, STR
 from anops_policy.collectors.rust_scan import Scan, shared_scan
@@ -762,24 +762,20 @@ def _python_checks(
         text = ctx.read_text(path)
         if text is None:
             continue
-        parsed = cached_module(ctx, path, text)
-        if parsed is not None:  # the python collector's parse of this very text
-            tree, module_nodes = parsed.tree, parsed.nodes
-        else:
-            try:
-                tree = ast.parse(text)
-            except _PARSE_ERRORS as exc:
-                line = exc.lineno if isinstance(exc, SyntaxError) else None
-                why = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
-                problems.append(
-                    {
-                        "path": path,
-                        "line": line,
-                        "message": f"not valid Python, not scanned: {why}",
-                    }
-                )
-                continue
-            module_nodes = walk_nodes(tree)
+        try:
+            tree = ast.parse(text)
+        except _PARSE_ERRORS as exc:
+            line = exc.lineno if isinstance(exc, SyntaxError) else None
+            why = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+            problems.append(
+                {
+                    "path": path,
+                    "line": line,
+                    "message": f"not valid Python, not scanned: {why}",
+                }
+            )
+            continue
+        module_nodes = walk_nodes(tree)
         functions = [n for n in module_nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
         # each function's nodes walked once and reused for constants, checks and calls (a nested function
         # is part of every enclosing one, so re-walking per question was the collector's main cost)

@@ -19,10 +19,10 @@ from anops_policy.collectors.logging_python import (
     Config,
     ModuleLogging,
     is_config_file,
+    module_logging,
     parse_config_file,
-    scan_module,
 )
-from anops_policy.collectors.python_ast import gc_paused, is_under, parse_python, print_lines
+from anops_policy.collectors.python_ast import gc_paused, is_under
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import NotConfigured
@@ -77,11 +77,10 @@ class LoggingCollector:
         for path in ctx.files():
             if not path.endswith(".py") or path in tests or path in syntax_errors:
                 continue
-            module = parse_python(ctx, path)
-            if module is None or module.test or module.generated:
+            found = module_logging(ctx, path)
+            if found is None:
                 continue
-            scans[path] = scan_module(module)
-            lines = print_lines(module)
+            scans[path], lines = found
             if lines:
                 prints[path] = [{"path": path, "line": line} for line in lines]
         config_files: dict[str, Config] = {}

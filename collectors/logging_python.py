@@ -25,9 +25,12 @@ from anops_policy.collectors.python_ast import (
     call_arg,
     const_str,
     last_name,
+    parse_python,
+    print_lines,
     short_source,
 )
 
+from anops_policy.collect import CollectContext
 from anops_policy.errors import ConfigError
 from anops_policy.yamlsafe import load_yaml
 
@@ -398,3 +401,28 @@ def parse_config_file(path: str, text: str) -> tuple[Config | None, str | None]:
     if fmt is not None:
         config.format_line = _line_of(text, re.escape(str(fmt["value"])))
     return config, None
+
+
+# ---- sharing with the python collector ----------------------------------------------------------------
+_MEMO_KEY = "logging_python.modules"
+
+
+def remember_module(ctx: CollectContext, module: ParsedModule, prints: list[int] | None) -> None:
+    """Called by the python collector while it holds ``module``'s syntax tree (it drops every tree once
+    the module is summarised): the module's logging scan and ``print`` lines, kept in the run's memo for
+    the logging collector, which then parses nothing twice. ``prints`` None: a test or generated module,
+    which the logging collector skips."""
+    memo: dict[str, tuple[ModuleLogging, list[int]] | None] = ctx.memo.setdefault(_MEMO_KEY, {})
+    memo[module.path] = None if prints is None else (scan_module(module), prints)
+
+
+def module_logging(ctx: CollectContext, path: str) -> tuple[ModuleLogging, list[int]] | None:
+    """``path``'s logging scan and ``print`` lines (None for a test or generated module, or one that does
+    not parse): the python collector's when it ran first in this process, else parsed here."""
+    memo: dict[str, tuple[ModuleLogging, list[int]] | None] = ctx.memo.get(_MEMO_KEY, {})
+    if path in memo:
+        return memo[path]
+    module = parse_python(ctx, path)
+    if module is None or module.test or module.generated:
+        return None
+    return scan_module(module), print_lines(module)

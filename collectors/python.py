@@ -17,7 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from anops_policy.collectors.logging_python import remember_module
 from anops_policy.collectors.python_ast import (
+    EnvRead,
     ParsedModule,
     env_reads,
     exception_findings,
@@ -30,13 +32,14 @@ from anops_policy.collectors.python_ast import (
 from anops_policy.collectors.python_projects import Project, collect_projects
 from anops_policy.collectors.python_services import (
     EntryPoint,
+    ServicerClass,
     entry_points,
     module_names,
     service_folder,
     servicer_bases,
-    servicers,
+    servicer_classes,
 )
-from anops_policy.collectors.python_tests import Signals, TestModule, TestSuite, analyse_test_module
+from anops_policy.collectors.python_tests import Func, Signals, TestModule, TestSuite, analyse_test_module
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import NotConfigured
@@ -46,6 +49,12 @@ DEFAULT_MAX_FILES = 20000
 MALFORMED_STATUSES = frozenset({400, 422})
 MALFORMED_EXCEPTIONS = frozenset({"ValidationError", "RequestValidationError", "ValidationException"})
 PATH_FUNCS = frozenset({"Path", "PurePath", "join", "joinpath"})
+# Tests listed per test file and per service (``test_count`` counts them all): a decision cites at most
+# 50 locations (``evaluate``), so a service's and an e2e file's first 50 tests are all its explanation
+# can show; other test files list a few as examples. Listing every test of a 20,000-file monorepo made
+# the section ~50 MB (184,000 tests), over the 8 MiB section limit.
+LISTED_TESTS = 50
+LISTED_TESTS_OTHER_FILES = 5
 
 
 def _deepest(path: str, folders: Iterable[str]) -> str | None:
@@ -62,13 +71,78 @@ def _div_parts(node: ast.AST) -> list[str]:
     return ["?"]
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What the section needs of one non-test, non-generated module once its syntax tree is dropped."""
+
+    entries: list[EntryPoint]
+    env: list[EnvRead]
+    dynamic_env: int
+    servicers: list[ServicerClass]
+    findings: dict[str, Any]  # the module's by_path entry
+
+    @classmethod
+    def of(cls, module: ParsedModule) -> _Source:
+        path = module.path
+        reads, dynamic = env_reads(module)
+        bare, swallowed = exception_findings(module)
+        findings = {
+            "bare_excepts": [{"path": path, "line": line} for line in bare],
+            "swallowed_exceptions": [
+                {"path": path, "line": h.line, "kind": h.kind, "caught": h.caught} for h in swallowed
+            ],
+            "prints": [{"path": path, "line": line} for line in print_lines(module)],
+        }
+        return cls(entry_points(module), reads, dynamic, servicer_classes(module), findings)
+
+
+@dataclass(frozen=True)
+class _PathRefs:
+    """The strings of a test module that can name a service folder as a path: each ``a / "b" / "c"``
+    chain joined (``/?/b/c/``), string constants with a ``/``, and the literal arguments of
+    ``Path(...)``/``os.path.join(...)``/``cwd=``. Service folders are known only after every module."""
+
+    joined: frozenset[str]
+    strings: frozenset[str]
+    literals: frozenset[str]
+
+    @classmethod
+    def of(cls, nodes: Iterable[ast.AST]) -> _PathRefs:
+        joined: set[str] = set()
+        strings: set[str] = set()
+        literals: set[str] = set()
+        for node in nodes:
+            values: list[ast.AST] = []
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                joined.add("/" + "/".join(_div_parts(node)) + "/")
+            elif isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in PATH_FUNCS:
+                    values = list(node.args)
+                values += [k.value for k in node.keywords if k.arg == "cwd"]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "/" in node.value:
+                strings.add(node.value)
+            for value in values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    literals.add(value.value.strip("/"))
+        return cls(frozenset(joined), frozenset(strings), frozenset(literals))
+
+    def folders(self, wanted: set[str]) -> list[str]:
+        found = {f for f in wanted if any("/" + f + "/" in j for j in self.joined)}
+        found.update(f for f in wanted if any(f + "/" in s for s in self.strings))
+        found.update(self.literals & wanted)
+        return sorted(found)
+
+
 @dataclass
 class _Scan:
     """What one run found, shared by the steps that build the section."""
 
     file_set: set[str]
-    sources: dict[str, ParsedModule]
+    sources: dict[str, _Source]
     suite: TestSuite
+    path_refs: dict[str, _PathRefs]
     projects: dict[str, Project]
     e2e_files: set[str]
     generated_bases: dict[str, list[str]] = field(default_factory=dict)
@@ -101,7 +175,13 @@ class PythonCollector:
         e2e_files = {p for p in ctx.glob([*e2e_globs, *configured_e2e]) if p.endswith(".py")}
         e2e_files.update(p for p in configured_e2e if p in file_set and p.endswith(".py"))
 
-        modules: dict[str, ParsedModule] = {}
+        # each module is parsed, summarised and dropped: syntax trees take ~50x their source in memory
+        # (gigabytes for a monorepo), the summaries a small fraction of it
+        sources: dict[str, _Source] = {}
+        test_modules: dict[str, TestModule] = {}
+        path_refs: dict[str, _PathRefs] = {}
+        generated_bases: dict[str, list[str]] = {}
+        generated_files = 0
         syntax_errors: list[dict[str, Any]] = []
         for path in py_files[:max_files]:
             text = ctx.read_text(path)
@@ -115,21 +195,31 @@ class PythonCollector:
                 continue
             if path in e2e_files:
                 module.test = True
-            modules[path] = module
+            if module.generated:
+                generated_bases.update(servicer_bases(module))
+                generated_files += not module.test
+            if module.test:
+                test_modules[path] = analyse_test_module(module, explicit=path in e2e_files)
+                path_refs[path] = _PathRefs.of(module.nodes)
+                remember_module(ctx, module, None)
+            elif not module.generated:
+                source = sources[path] = _Source.of(module)
+                remember_module(ctx, module, [item["line"] for item in source.findings["prints"]])
+            else:
+                remember_module(ctx, module, None)
+            del module, text
 
-        sources = {p: m for p, m in modules.items() if not m.test and not m.generated}
         scan = _Scan(
             file_set=file_set,
             sources=sources,
-            suite=TestSuite({p: analyse_test_module(m, explicit=p in e2e_files) for p, m in modules.items() if m.test}),
+            suite=TestSuite(test_modules),
+            path_refs=path_refs,
             projects=projects,
             e2e_files=e2e_files,
+            generated_bases=generated_bases,
         )
-        for module in modules.values():
-            if module.generated:
-                scan.generated_bases.update(servicer_bases(module))
         services = self._services(ctx, scan)
-        scan.by_path = self._source_findings(sources)
+        scan.by_path = {path: source.findings for path, source in sources.items()}
         scan.test_files = self._test_files(scan, services)
         service_facts = {path: self._service_fact(scan, path, info) for path, info in services.items()}
         e2e = self._e2e(scan, e2e_globs, configured_e2e)
@@ -139,8 +229,8 @@ class PythonCollector:
             "python_files": len(py_files),
             "source_files": len(sources),
             "test_files": len(test_files),
-            "generated_files": sum(1 for m in modules.values() if m.generated and not m.test),
-            "tests": sum(len(t["tests"]) for t in test_files.values()),
+            "generated_files": generated_files,
+            "tests": sum(t["test_count"] for t in test_files.values()),
             "services": len(service_facts),
             "projects": len(projects),
             "bare_excepts": sum(len(f["bare_excepts"]) for f in by_path.values()),
@@ -176,8 +266,8 @@ class PythonCollector:
                     "entries": [],
                     "protocol": comp.get("protocol"),
                 }
-        for module in scan.sources.values():
-            for entry in entry_points(module):
+        for source in scan.sources.values():
+            for entry in source.entries:
                 folder = service_folder(entry.path, scan.file_set, component_paths)
                 if folder not in services:
                     named = [c for c, p in zip(components, component_paths, strict=True) if p == folder]
@@ -214,11 +304,10 @@ class PythonCollector:
         swallowed: list[dict[str, Any]] = []
         prints = 0
         for src in own_sources:
-            module = scan.sources[src]
-            reads, dyn = env_reads(module)
-            env.extend(r.fact(src) for r in reads)
-            dynamic += dyn
-            found_servicers.extend(servicers(module, scan.generated_bases))
+            source = scan.sources[src]
+            env.extend(r.fact(src) for r in source.env)
+            dynamic += source.dynamic_env
+            found_servicers.extend(c.fact(scan.generated_bases) for c in source.servicers)
             findings = scan.by_path.get(src)
             if findings:
                 bare.extend(findings["bare_excepts"])
@@ -226,9 +315,8 @@ class PythonCollector:
                 prints += len(findings["prints"])
         names = sorted({r["name"] for r in env})
         required = sorted({r["name"] for r in env if r["required"]})
-        service_tests: list[dict[str, Any]] = []
         linked: list[dict[str, str]] = []
-        signals = Signals()
+        service_tests: list[tuple[str, int, TestModule, Func]] = []
         for test_path, fact in scan.test_files.items():
             via = fact["services"].get(path)
             if via is None:
@@ -236,11 +324,17 @@ class PythonCollector:
             linked.append({"path": test_path, "via": via})
             if via == "path_reference":
                 continue
-            service_tests.extend(fact["tests"])
             test_module = scan.suite.modules[test_path]
-            for func in test_module.funcs:
-                if func.is_test:
-                    signals.merge(scan.suite.closure(test_module, func))
+            service_tests.extend((test_path, f.line, test_module, f) for f in test_module.funcs if f.is_test)
+        service_tests.sort(key=lambda t: (t[0], t[1]))
+        signals = Signals()
+        startup_shutdown = False
+        negative = 0
+        for _path, _line, test_module, func in service_tests:
+            closure = scan.suite.closure(test_module, func)
+            signals.merge(closure)
+            startup_shutdown = startup_shutdown or bool(closure.starts and closure.stops)
+            negative += bool(closure.negative_path())
         project = _deepest(path, scan.projects)
         tested_env = signals.sets_env | signals.deletes_env
         return {
@@ -263,15 +357,13 @@ class PythonCollector:
             "print_count": prints,
             "test_files": sorted(linked, key=lambda t: t["path"]),
             "test_count": len(service_tests),
-            "tests": sorted(service_tests, key=lambda t: (t["path"], t["line"])),
+            "tests": [scan.suite.test_fact(m, f) for _p, _l, m, f in service_tests[:LISTED_TESTS]],
             "test_signals": {
                 "tests_env_vars": bool(tested_env),
                 "env_vars_set": sorted(signals.sets_env),
                 "env_vars_deleted": sorted(signals.deletes_env),
                 "untested_env_vars": sorted(set(names) - tested_env),
-                "tests_startup_shutdown": any(
-                    t["signals"]["starts_service"] and t["signals"]["stops_service"] for t in service_tests
-                ),
+                "tests_startup_shutdown": startup_shutdown,
                 "asserted_http_statuses": sorted(signals.http_statuses),
                 "asserts_http_error": any(code >= 400 for code in signals.http_statuses),
                 "asserted_grpc_codes": sorted(signals.grpc_codes),
@@ -279,25 +371,11 @@ class PythonCollector:
                 "raises": sorted(signals.raises),
                 "tests_malformed_requests": bool(signals.http_statuses & MALFORMED_STATUSES)
                 or any(r.rsplit(".", 1)[-1] in MALFORMED_EXCEPTIONS for r in signals.raises),
-                "negative_path_tests": sum(1 for t in service_tests if t["negative_path"]),
+                "negative_path_tests": negative,
             },
         }
 
     # ---- files ------------------------------------------------------------------------------------
-    @staticmethod
-    def _source_findings(sources: Mapping[str, ParsedModule]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for path, module in sources.items():
-            bare, swallowed = exception_findings(module)
-            out[path] = {
-                "bare_excepts": [{"path": path, "line": line} for line in bare],
-                "swallowed_exceptions": [
-                    {"path": path, "line": h.line, "kind": h.kind, "caught": h.caught} for h in swallowed
-                ],
-                "prints": [{"path": path, "line": line} for line in print_lines(module)],
-            }
-        return out
-
     def _test_files(self, scan: _Scan, services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         suite = scan.suite
         folders = list(services)
@@ -310,11 +388,13 @@ class PythonCollector:
                 links[owner] = "under_service"
             else:
                 links.update(self._import_links(module, names, scan.sources))
-                for folder in self._path_references(module, [f for f in folders if f != "." and f not in links]):
+                wanted = {f for f in folders if f != "." and f not in links}
+                for folder in scan.path_refs[path].folders(wanted):
                     links[folder] = "path_reference"
                 if "." in folders and not links:
                     links["."] = "under_service"
-            tests = [suite.test_fact(module, f) for f in module.funcs if f.is_test]
+            tests = [f for f in module.funcs if f.is_test]
+            listed = LISTED_TESTS if path in scan.e2e_files else LISTED_TESTS_OTHER_FILES
             fixtures = [
                 {
                     "name": f.fixture_name,
@@ -329,7 +409,7 @@ class PythonCollector:
                 "path": path,
                 "e2e": path in scan.e2e_files,
                 "services": dict(sorted(links.items())),
-                "tests": tests,
+                "tests": [suite.test_fact(module, f) for f in tests[:listed]],
                 "test_count": len(tests),
                 "fixtures": fixtures,
                 "teardown": [{"kind": kind, "line": line} for kind, line in module.teardown],
@@ -340,11 +420,11 @@ class PythonCollector:
 
     @staticmethod
     def _import_links(
-        module: TestModule, names: Mapping[str, set[str]], sources: Mapping[str, ParsedModule]
+        module: TestModule, names: Mapping[str, set[str]], sources: Mapping[str, _Source]
     ) -> dict[str, str]:
         folder = module.folder
         links: dict[str, str] = {}
-        for imported in module.module.imports.modules:
+        for imported in sorted(module.imported_modules):
             if imported.startswith("."):
                 continue
             top = imported.split(".")[0]
@@ -356,31 +436,6 @@ class PythonCollector:
                     links.setdefault(service, "imports")
         return links
 
-    @staticmethod
-    def _path_references(module: TestModule, folders: list[str]) -> list[str]:
-        """Service folders a test names as a path: ``ROOT / "svc"``, ``Path("svc")``, ``cwd="svc"``, or a
-        string containing ``svc/``."""
-        found: set[str] = set()
-        wanted = set(folders)
-        for node in module.module.nodes:
-            values: list[ast.AST] = []
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-                joined = "/" + "/".join(_div_parts(node)) + "/"
-                found.update(f for f in wanted if "/" + f + "/" in joined)
-            elif isinstance(node, ast.Call):
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name in PATH_FUNCS:
-                    values = list(node.args)
-                values += [k.value for k in node.keywords if k.arg == "cwd"]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found.update(f for f in wanted if f + "/" in node.value)
-            for value in values:
-                text = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
-                if text is not None and text.strip("/") in wanted:
-                    found.add(text.strip("/"))
-        return sorted(found)
-
     # ---- end-to-end -------------------------------------------------------------------------------
     @staticmethod
     def _e2e(scan: _Scan, globs: list[str], configured: list[str]) -> dict[str, Any]:
@@ -388,12 +443,13 @@ class PythonCollector:
         files = sorted(p for p in scan.e2e_files if p in test_files)
         with_tests = [p for p in files if test_files[p]["test_count"]]
         without = [p for p in with_tests if not test_files[p]["has_teardown"]]
-        negative = [
-            {"name": t["name"], "path": t["path"], "line": t["line"], "signals": t["negative_path"]}
-            for p in files
-            for t in test_files[p]["tests"]
-            if t["negative_path"]
-        ]
+        negative = []
+        for p in files:
+            module = scan.suite.modules[p]
+            for func in module.funcs:
+                kinds = scan.suite.closure(module, func).negative_path() if func.is_test else []
+                if kinds:
+                    negative.append({"name": func.qualname, "path": p, "line": func.line, "signals": kinds})
         starts_without = [
             {"path": p, **s}
             for p in files

@@ -135,9 +135,42 @@ def servicer_bases(module: ParsedModule) -> dict[str, list[str]]:
     return out
 
 
-def servicers(module: ParsedModule, generated: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-    """Classes deriving from a generated ``*Servicer`` base, with their public methods; ``rpc`` says
-    whether the generated base declares the method (None when the base's module is not in the tree)."""
+@dataclass(frozen=True)
+class ServicerClass:
+    """A class deriving from a ``*Servicer`` base, as read from its module (the generated bases are
+    matched later, once every generated module of the tree is known)."""
+
+    name: str
+    path: str
+    line: int
+    bases: tuple[str, ...]
+    servicer_bases: tuple[str, ...]
+    methods: tuple[tuple[str, int], ...]
+
+    def fact(self, generated: Mapping[str, list[str]]) -> dict[str, Any]:
+        """``rpc`` says whether the generated base declares the method (None when the base's module is
+        not in the tree)."""
+        declared: set[str] | None = None
+        for base in self.servicer_bases:
+            if base in generated:
+                declared = (declared or set()) | set(generated[base])
+        methods = [
+            {"name": name, "line": line, "rpc": None if declared is None else name in declared}
+            for name, line in self.methods
+        ]
+        implemented = {m["name"] for m in methods}
+        return {
+            "name": self.name,
+            "path": self.path,
+            "line": self.line,
+            "bases": list(self.bases),
+            "methods": methods,
+            "unimplemented_rpcs": sorted(declared - implemented) if declared is not None else [],
+        }
+
+
+def servicer_classes(module: ParsedModule) -> list[ServicerClass]:
+    """Classes deriving from a ``*Servicer`` base, with their public methods."""
     out = []
     for node in module.nodes:
         if not isinstance(node, ast.ClassDef):
@@ -146,31 +179,18 @@ def servicers(module: ParsedModule, generated: Mapping[str, list[str]]) -> list[
         servicer_bases = [b.rsplit(".", 1)[-1] for b in bases if b.rsplit(".", 1)[-1].endswith("Servicer")]
         if not servicer_bases:
             continue
-        declared: set[str] | None = None
-        for base in servicer_bases:
-            if base in generated:
-                declared = (declared or set()) | set(generated[base])
-        methods = [
-            {
-                "name": item.name,
-                "line": item.lineno,
-                "rpc": None if declared is None else item.name in declared,
-            }
+        methods = tuple(
+            (item.name, item.lineno)
             for item in node.body
             if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_")
-        ]
-        implemented = {m["name"] for m in methods}
-        out.append(
-            {
-                "name": node.name,
-                "path": module.path,
-                "line": node.lineno,
-                "bases": bases,
-                "methods": methods,
-                "unimplemented_rpcs": sorted(declared - implemented) if declared is not None else [],
-            }
         )
+        out.append(ServicerClass(node.name, module.path, node.lineno, tuple(bases), tuple(servicer_bases), methods))
     return out
+
+
+def servicers(module: ParsedModule, generated: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """``servicer_classes`` with the generated bases' RPCs matched."""
+    return [c.fact(generated) for c in servicer_classes(module)]
 
 
 def service_folder(entry_path: str, files: set[str], component_paths: Iterable[str]) -> str:

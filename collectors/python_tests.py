@@ -156,7 +156,12 @@ def _is_status_expr(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr in HTTP_STATUS_ATTRS
 
 
-@dataclass
+# One shared empty set for every empty field of a kept (``compact``) ``Signals``: a test suite has one
+# per function and one per closure, nearly all empty, and an empty ``set`` costs ~200 bytes each.
+_EMPTY: Any = frozenset()
+
+
+@dataclass(slots=True)
 class Signals:
     sets_env: set[str] = field(default_factory=set)
     deletes_env: set[str] = field(default_factory=set)
@@ -179,6 +184,14 @@ class Signals:
         self.invalid_address = self.invalid_address or other.invalid_address
         if own_flags:
             self.stops_dependency = self.stops_dependency or other.stops_dependency
+
+    def compact(self) -> Signals:
+        """Empty fields replaced by the shared empty set; the result is only read or merged *from*
+        (merging into it rebinds a field, never mutates the shared set)."""
+        for name in ("sets_env", "deletes_env", "http_statuses", "grpc_codes", "raises", "starts", "stops"):
+            if not getattr(self, name):
+                setattr(self, name, _EMPTY)
+        return self
 
     def negative_path(self) -> list[str]:
         kinds = []
@@ -206,13 +219,15 @@ class Signals:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Func:
+    """What the suite needs of one function once its module's syntax tree is gone."""
+
     name: str
     qualname: str
     cls: str | None
     line: int
-    node: ast.FunctionDef | ast.AsyncFunctionDef
+    end_line: int
     is_test: bool
     fixture_name: str | None
     autouse: bool
@@ -227,8 +242,11 @@ class Func:
 
 @dataclass
 class TestModule:
+    """One test file's analysis; it keeps no syntax tree (a suite of thousands of files would hold
+    gigabytes of them), only what fixture resolution and the facts need."""
+
     path: str
-    module: ParsedModule
+    imported_modules: frozenset[str]
     funcs: list[Func]
     helpers: dict[str, Func]  # module-level functions by name
     methods: dict[str, Func]  # Class.method
@@ -540,7 +558,7 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
             qualname=f"{cls.name}.{node.name}" if cls else node.name,
             cls=cls.name if cls else None,
             line=node.lineno,
-            node=node,
+            end_line=getattr(node, "end_lineno", None) or node.lineno,
             is_test=is_test,
             fixture_name=fixture_name,
             autouse=autouse,
@@ -548,7 +566,7 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
             usefixtures=usefixtures,
             markers=sorted(set(markers)),
             contextmanager=is_cm,
-            own=visitor.signals,
+            own=visitor.signals.compact(),
             calls=visitor.calls,
             yield_cleanup=_yield_with_cleanup(node.body) if visitor.yields and (fixture_name or is_cm) else None,
         )
@@ -581,7 +599,7 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
         teardown.extend(("finalizer", line) for line in visitor.finalizers)
     return TestModule(
         path=module.path,
-        module=module,
+        imported_modules=frozenset(module.imports.modules),
         funcs=funcs,
         helpers=helpers,
         methods={f.qualname: f for f in funcs if f.cls is not None},
@@ -670,8 +688,7 @@ class TestSuite:
 
     @staticmethod
     def _within(func: Func, line: int) -> bool:
-        end = getattr(func.node, "end_lineno", None) or func.line
-        return func.line <= line <= end
+        return func.line <= line <= func.end_line
 
     def closure(self, module: TestModule, func: Func, stack: frozenset[tuple[str, str]] = frozenset()) -> Signals:
         key = (module.path, func.qualname)
@@ -706,7 +723,7 @@ class TestSuite:
                 if (found[0].path, found[1].qualname) not in stack:
                     out.merge(self.closure(*found, stack))
         # a fixture/helper cycle (rare, and an error for pytest) cuts the walk; the result is cached anyway
-        self._closures[key] = out
+        self._closures[key] = out.compact()
         return out
 
     def test_fact(self, module: TestModule, func: Func) -> dict[str, Any]:
