@@ -33,6 +33,7 @@ import celpy.celtypes as ct
 import celpy.evaluation as ev
 import lark
 
+from anops_policy.cel_flatten import flattened
 from anops_policy.cel_literals import MAX_ESCAPES_UNCLOSED, runaway_literal
 
 Tree = lark.Tree[Any]
@@ -430,10 +431,14 @@ class LazyMap(ct.MapType):
     tests, Dockerfiles and workflows), yet a pack reads a few look-ups from it: most of the document is
     never touched. Keys are converted at once (comprehensions iterate them); a value is stored raw until
     read, recognised by its exact built-in type (converted values are celtypes subclasses or None).
-    Evaluation never mutates facts, so concurrent readers at worst convert a value twice."""
+    Evaluation never mutates facts, so concurrent readers at worst convert a value twice.
+    ``raw`` is the JSON it was made from (never changed): the C++ backend reads it instead of converting back."""
+
+    __slots__ = ("raw",)
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         dict.__init__(self, zip(map(ct.StringType, raw), raw.values(), strict=True))
+        self.raw = raw
 
     def __getitem__(self, key: Any) -> Any:
         if not ct.MapType.valid_key_type(key):
@@ -593,7 +598,7 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
         if value is not native.FALLBACK:
             return value
     try:
-        result = ev.Evaluator(ast=tree, activation=_activation(activation)).evaluate()
+        result = ev.Evaluator(ast=flattened(tree), activation=_activation(activation)).evaluate()
     except DeadlineExceeded:
         raise
     except RecursionError:

@@ -13,8 +13,13 @@ How the two runtimes' differences are closed:
 - Result maps come back in hash order: they are re-ordered to the one key order the fact document or the
   expressions' map literals use for that key set, else left to cel-python. uint, bytes and type results,
   and timestamps anywhere but ``now``, are left to cel-python too.
-- C++ converts a variable's whole value when it is first read from an activation: the fact document stays
-  in one activation per run; per-evaluation names come in through ``cel.bind`` and ``anops_input()``.
+- C++ converts a variable's whole value when it is first read from an activation (and keeps it while the
+  activation lives), so the fact document is never handed over whole: each fact path an expression reads
+  whole is a variable of its own (a *slot*, see ``cel_rewrite.py``), converted on first read and kept in one
+  activation per document; keyed look-ups into big maps (``by_path[subject]``, ``k in by_path``), ``has()``
+  and ``size()`` of fact paths are answered in Python from the document's JSON without copying it. The
+  activation of the previous document is released when the next one arrives. Per-evaluation names come in
+  through ``cel.bind`` and ``anops_input()``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +37,7 @@ from typing import Any
 from cel_expr_python import cel as native
 from cel_expr_python.ext import ext_bindings
 
-from anops_policy.cel_rewrite import MAX_VALUE_LENGTH, Rewriter, Unsupported
+from anops_policy.cel_rewrite import MAX_VALUE_LENGTH, FactPath, Rewriter, Unsupported
 
 LOG = logging.getLogger("anops_policy.cel")
 
@@ -108,7 +114,11 @@ def _declarations(bridge: Bridge, plain: Callable[[Any], Any]) -> list[Any]:
 # ---- the backend ------------------------------------------------------------------------------------------------
 
 
-_Compiled = tuple[str, frozenset[str], dict[tuple[str, ...], Any]]  # rewritten source, identifiers, programs
+# rewritten source, identifiers, programs (by input names), fact paths read whole
+_Compiled = tuple[str, frozenset[str], dict[tuple[str, ...], Any], frozenset[FactPath]]
+_MISSING: Any = object()
+# documents whose key orders are kept: the current one and the one before (another thread's, in a server)
+MAX_DOCUMENTS = 2
 
 
 class NativeBackend:
@@ -117,30 +127,44 @@ class NativeBackend:
         self.stats = Stats()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._plain: dict[int, tuple[Any, Any]] = {}
+        self._plain: dict[int, tuple[weakref.ref[Any], Any]] = {}  # id(cel-python value) → (value, plain)
         self._documents: list[tuple[Any, Any, _LazyOrders]] = []  # (cel-python value, plain, key orders)
+        self._slot_names: dict[FactPath, str] = {}  # C++ variable of each fact path read whole
         self._literal_orders: dict[frozenset[str], tuple[str, ...] | None] = {}  # of map literals in expressions
         self._order_memo: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
 
     def _document(self, value: Any) -> Any:
-        """The plain form of ``facts``: converted once (a lazily converted fact map costs a few
-        keys; its raw JSON parts pass through) and kept, with its key orders, while it is in use."""
+        """The plain form of ``facts`` (a lazily converted fact map's JSON, no copy), kept with its key orders
+        while it is in use."""
         for held, plain, _ in self._documents:
             if held is value:
                 return plain
         plain = self._plain_of(value)
-        self._documents = [*self._documents[-7:], (value, plain, _LazyOrders())]
+        self._documents = [*self._documents[1 - MAX_DOCUMENTS :], (value, plain, _LazyOrders())]
         self._order_memo = {}
         return plain
+
+    def _slot_name(self, path: FactPath) -> str:
+        with self._lock:
+            return self._slot_names.setdefault(path, f"anops__f{len(self._slot_names) + 1}")
 
     def remember_plain(self, value: Any, plain: Any) -> None:
         """``value`` (a cel-python value) was converted from ``plain``: reuse it instead of converting back."""
         if not isinstance(plain, (dict, list)):
             return
+        key, cache = id(value), self._plain
+
+        def forget(ref: weakref.ref[Any]) -> None:
+            # the value is gone: so is its plain copy (held only for it). No lock: this runs inside the
+            # garbage collector, possibly while this thread holds it; dict.pop is atomic.
+            entry = cache.get(key)
+            if entry is not None and entry[0] is ref:
+                cache.pop(key, None)
+
         with self._lock:
-            if len(self._plain) >= MAX_PLAIN_CACHE:
-                self._plain.pop(next(iter(self._plain)))
-            self._plain[id(value)] = (value, plain)
+            if len(cache) >= MAX_PLAIN_CACHE:
+                cache.pop(next(iter(cache)), None)
+            cache[key] = (weakref.ref(value, forget), plain)
 
     FALLBACK = FALLBACK
 
@@ -153,16 +177,16 @@ class NativeBackend:
         entry = self._compiled(tree)
         if entry is None:
             return self._fallback("cannot run")
-        text, idents, programs = entry
+        text, idents, programs, slots = entry
         names = tuple(sorted(n for n in activation if n not in _RUN_NAMES and n in idents))
         try:
             program = programs.get(names) or self._wrap(tree, text, names, programs)
-            fixed = self._activation(activation.get("facts"), activation.get("now"))
+            data = self._data(activation.get("facts"), activation.get("now"), slots)
             self._local.inputs = {n: self._convert(n, activation[n]) for n in names}
         except Unsupported as exc:
             return self._fallback(str(exc) or "input value")
         try:
-            result = program.eval(fixed)
+            result = program.eval(data=data)  # an activation (and its arena) for this evaluation only
         except RuntimeError as exc:  # iteration budget, recursion limit, unconvertible input
             self._local.programs[id(tree)] = (tree, None)
             LOG.debug("cel: native runtime cannot run %s (%s); cel-python from now on", tree.data, exc)
@@ -184,6 +208,64 @@ class NativeBackend:
     def _input(self, name: str) -> Any:
         return self._local.inputs[name]
 
+    # look-ups into the fact document, answered from its JSON (see cel_rewrite.py); raising is a CEL error
+    def _container(self, path: str) -> Any:
+        found: dict[str, Any] = self._local.containers
+        value = found.get(path, _MISSING)
+        if value is _MISSING:
+            value = found[path] = _at(self._local.facts, tuple(path.split(".")) if path else ())
+        if value is _MISSING:
+            raise KeyError(f"no such key: {path}")
+        return value
+
+    def _entry(self, path: str, key: Any) -> Any:
+        container = self._container(path)
+        if isinstance(container, dict) and self._kind(key) == "string" and key in container:
+            return self._to_plain(dict.__getitem__(container, key))
+        if isinstance(container, (list, tuple)) and self._kind(key) == "int" and 0 <= key < len(container):
+            return self._to_plain(container[key])
+        raise KeyError("no such key")
+
+    def _has_key(self, path: str, key: Any) -> bool:
+        container = self._container(path)
+        kind = self._kind(key)
+        if type(container) is dict and kind == "string":
+            return key in container  # JSON: every key is a string (a hash look-up, not a scan)
+        if isinstance(container, dict):
+            items: Any = dict.keys(container)
+        elif isinstance(container, (list, tuple)):
+            items = container
+        else:
+            raise TypeError("'in' needs a list or a map")
+        # as the rewriter's guard for `in`: a string found, else every element of the item's type
+        # (compared only with items of the key's type: cel-python's values raise on mixed comparisons)
+        if kind == "string" and any(self._kind(item) == kind and item == key for item in items):
+            return True
+        if kind in ("string", "int") and all(self._kind(item) == kind for item in items):
+            return any(item == key for item in items)
+        raise TypeError("'in' over elements of another type")
+
+    def _kind(self, value: Any) -> str:
+        """The CEL type of a key or element, as far as the look-ups need it (cel-python's bool and uint are
+        ints in Python)."""
+        if isinstance(value, str):
+            return "string"
+        if isinstance(value, (bool, self.bridge.bool_type, self.bridge.uint_type)) or not isinstance(value, int):
+            return "other"
+        return "int"
+
+    def _has_field(self, path: str, field: str) -> bool:
+        container = self._container(path)
+        if not isinstance(container, dict):
+            raise TypeError("has() needs a map")
+        return field in container
+
+    def _size(self, path: str) -> int:
+        container = self._container(path)
+        if not isinstance(container, (dict, list, tuple, str, bytes)):
+            raise TypeError("size() of a scalar")
+        return len(container)
+
     def _env(self) -> Any:
         env = getattr(self._local, "env", None)
         if env is None:
@@ -193,28 +275,56 @@ class NativeBackend:
             env = native.NewEnv(
                 variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
                 extensions=[ext_bindings.ExtBindings()],
-                functions=[*_declarations(self.bridge, self._plain_of), source],
+                functions=[*_declarations(self.bridge, self._plain_of), source, *self._lookups()],
             )
             self._local.env = env
             self._local.programs = {}
-            self._local.activations = []
+            self._local.document = None
+            self._local.facts = None
+            self._local.containers = {}
         return env
 
-    def _activation(self, facts: Any, now: Any) -> Any:
-        """One C++ activation per fact document and time, reused while they are (C++ keeps what it converted)."""
-        env = self._env()
-        held: list[tuple[Any, Any, Any]] = self._local.activations
-        for held_facts, held_now, activation in held:
-            if held_facts is facts and (held_now is now or (None not in (held_now, now) and held_now == now)):
-                return activation
-        data = {}
+    def _lookups(self) -> list[Any]:
+        def decl(name: str, result: Any, params: list[list[Any]], impl: Callable[..., Any]) -> Any:
+            overloads = [native.Overload(f"{name}_{i}", result, p, impl=impl) for i, p in enumerate(params)]
+            return native.FunctionDecl(name, overloads)
+
+        keyed = [[_T.STRING, _T.STRING], [_T.STRING, _T.INT]]
+        return [
+            decl("anops_entry", _T.DYN, keyed, self._entry),
+            decl("anops_has_key", _T.BOOL, keyed, self._has_key),
+            decl("anops_has_field", _T.BOOL, [[_T.STRING, _T.STRING]], self._has_field),
+            decl("anops_size", _T.INT, [[_T.STRING]], self._size),
+        ]
+
+    def _data(self, facts: Any, now: Any, slots: frozenset[FactPath]) -> dict[str, Any]:
+        """The variables of one evaluation: the fact paths it reads whole, ``now``, and ``facts`` itself (its
+        JSON; C++ copies a variable only if the expression reads it).
+
+        Every evaluation gets its own C++ activation. C++ allocates everything an evaluation builds (the
+        copies of variables it reads, intermediate lists, results) in the activation's arena and frees
+        nothing before the activation goes: one activation kept for a whole document grew by every
+        evaluation (tens of MB for a `map` over 1,000 elements in cel-expr-python 0.1.3), and by about
+        0.7 MB per evaluation in a long-lived process. Converting the slots an evaluation reads each time
+        costs less than that memory: they are small once keyed look-ups are answered from the JSON."""
+        if self._local.facts is not facts:
+            self._local.facts = facts
+            self._local.containers = {}
+            self._local.document = None if facts is None else self._document(facts)
+        data: dict[str, Any] = {}
         if facts is not None:
-            data["facts"] = self._document(facts)
+            data["facts"] = self._local.document
+            found: dict[str, Any] = self._local.containers
+            for path in slots:
+                key = ".".join(path)
+                value = found.get(key, _MISSING)
+                if value is _MISSING:
+                    value = found[key] = _at(facts, path)
+                if value is not _MISSING:  # an unbound name is a CEL error, as the missing key is
+                    data[self._slot_names[path]] = self._to_plain(value)
         if now is not None:
             data["now"] = _timestamp(now)
-        activation = env.Activation(data)
-        self._local.activations = [*held[-3:], (facts, now, activation)]
-        return activation
+        return data
 
     def _compiled(self, tree: Any) -> _Compiled | None:
         """The rewritten source of ``tree`` (a rule, or a clause an explanation evaluates), the identifiers it
@@ -224,10 +334,12 @@ class NativeBackend:
         hit = programs.get(id(tree))
         if hit is not None and hit[0] is tree:
             return hit[1]
-        rewriter = Rewriter(self.bridge.max_value_length)
+        rewriter = Rewriter(self.bridge.max_value_length, self._slot_name)
         entry: _Compiled | None
         try:
-            entry = (rewriter.text(tree), frozenset(rewriter.idents), {})
+            text = rewriter.print_expression(tree)
+            # `facts` itself is in every activation (C++ copies it only if it is read whole)
+            entry = (text, frozenset(rewriter.idents), {}, frozenset(rewriter.slots - {()}))
         except Unsupported as exc:
             LOG.debug("cel: native runtime cannot express %s (%s)", tree.data, exc)
             entry = None
@@ -261,7 +373,7 @@ class NativeBackend:
 
     def _to_plain(self, value: Any) -> Any:
         hit = self._plain.get(id(value))
-        if hit is not None and hit[0] is value:
+        if hit is not None and hit[0]() is value:
             return hit[1]
         return self._plain_of(value)
 
@@ -269,6 +381,9 @@ class NativeBackend:
         bridge = self.bridge
         if value is None or type(value) in (bool, int, float, str, dict, list):
             return value  # exactly a builtin: raw JSON (a lazily converted map keeps its parts raw until read)
+        raw = getattr(value, "raw", None)
+        if type(raw) is dict:
+            return raw  # a lazily converted map: the JSON it was made from, not a copy
         if isinstance(value, bridge.bool_type):
             return bool(value)
         if isinstance(value, bridge.uint_type):
@@ -331,6 +446,22 @@ class NativeBackend:
         found = (found | {self._literal_orders.get(key_set, ())}) - {()}
         memo[keys] = order = found.pop() if len(found) == 1 else None
         return order
+
+
+def _at(facts: Any, path: FactPath) -> Any:
+    """The value at ``path`` in the fact document (its JSON where it is a lazily converted map), or
+    ``_MISSING`` when a step is not a map or lacks the key (CEL's select fails there too)."""
+    value = facts
+    for key in (None, *path):
+        raw = getattr(value, "raw", None)
+        if type(raw) is dict:
+            value = raw
+        if key is None:
+            continue
+        if not isinstance(value, dict) or key not in value:
+            return _MISSING
+        value = dict.__getitem__(value, key)
+    return value
 
 
 def _walk_orders(document: Any) -> dict[frozenset[str], tuple[str, ...] | None]:

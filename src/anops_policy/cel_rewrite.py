@@ -7,6 +7,14 @@ CEL error, absorbed by ``&&``/``||``/``all``/``exists`` exactly as cel-python's 
 otherwise handed back to cel-python. ``in`` answers a string found, else checks that every element has the
 item's type; index keys must be strings or ints, and ``filter``/``map`` run only over lists of at most
 ``COLLECTION_LIMIT`` elements.
+
+Fact paths: C++ copies a variable's whole value when it is first read, so ``facts`` is never handed over whole
+when an expression reads parts of it. A chain ``facts.a.b`` is printed as a variable of its own (a *slot*, named
+by the backend), and the reads that need only a little of a big map are calls answered in Python from the fact
+document: ``facts.a.b[k]`` → ``anops_entry('a.b', k)``, ``k in facts.a.b`` → ``anops_has_key('a.b', k)``,
+``has(facts.a.b)`` → ``anops_has_field('a', 'b')``, ``size(facts.a.b)`` → ``anops_size('a.b')``. Where such a
+call cannot give exactly the C++ answer it raises: a CEL error, which is sound (an error either decides nothing
+or hands the expression to cel-python).
 No cel-python or cel-expr-python import: the tree is read by its rule names (``celpy/cel.lark``).
 """
 
@@ -54,11 +62,37 @@ class Rewriter:
     the tree, not spliced from the source: cel-python leaves some tokens (``true``, ``null``) without
     positions. The tree already encodes precedence and left association, so no parentheses are added."""
 
-    def __init__(self, max_length: int = MAX_VALUE_LENGTH) -> None:
+    def __init__(self, max_length: int = MAX_VALUE_LENGTH, slot_name: Callable[[FactPath], str] | None = None) -> None:
         self.max_length = max_length
         self.count = 0
         self.map_orders: list[tuple[str, ...]] = []  # key orders of map literals with constant string keys
         self.idents: set[str] = set()  # identifiers read (variables, comprehension variables)
+        self.slot_name = slot_name  # None: `facts` is printed as is (one variable for the whole document)
+        self.slots: set[FactPath] = set()  # fact paths read whole (`()`: the document itself)
+        self.lookups = False  # calls anops_entry/anops_has_key/anops_has_field/anops_size
+
+    def print_expression(self, tree: Any) -> str:
+        """The C++ source of a whole expression (``text`` prints sub-trees). A comprehension variable named
+        ``facts`` would be read as a slot: such an expression gets the whole document as ``facts``."""
+        if self.slot_name is not None and _binds_facts(tree):
+            self.slot_name = None
+        return self.text(tree)
+
+    def fact_path(self, node: Any) -> FactPath | None:
+        """``facts.a.b`` → ``("a", "b")`` (``()`` for ``facts``) when fact paths are printed as slots."""
+        return None if self.slot_name is None else _fact_path(node)
+
+    def slot(self, path: FactPath) -> str:
+        self.slots.add(path)
+        if not path or self.slot_name is None:
+            self.idents.add("facts")
+            return "facts"
+        return self.slot_name(path)
+
+    def lookup(self, function: str, path: FactPath, arg: str | None = None) -> str:
+        self.lookups = True
+        quoted = "'" + ".".join(path) + "'"
+        return f"{function}({quoted})" if arg is None else f"{function}({quoted}, {arg})"
 
     def name(self) -> str:
         self.count += 1
@@ -95,22 +129,36 @@ class Rewriter:
         if data in ("member", "primary", "literal"):
             return self.text(c[0])
         if data == "member_dot":
+            path = self.fact_path(node)
+            if path is not None:
+                return self.slot(path)
             return f"{self.text(c[0])}.{c[1]}"
         if data == "member_dot_arg":
             method = str(c[1])
+            path = self.fact_path(c[0])
+            if method == "size" and len(c) == 2 and path:
+                return self.lookup("anops_size", path)
             args = self.args(c[2] if len(c) > 2 else None)
             if method in ("filter", "map"):
                 return self.collection(self.text(c[0]), method, args)
             return f"{self.text(c[0])}.{method}({args})"
         if data == "member_index":
+            path = self.fact_path(c[0])
+            if path:
+                return self.lookup("anops_entry", path, self.text(c[1]))
             return self.index(self.text(c[0]), self.text(c[1]))
         if data == "dot_ident_arg":
             return f".{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
         if data == "dot_ident":
             return f".{c[0]}"
         if data == "ident_arg":
+            special = self.fact_call(str(c[0]), c[1] if len(c) > 1 else None)
+            if special is not None:
+                return special
             return f"{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
         if data == "ident":
+            if str(c[0]) == "facts" and self.slot_name is not None:
+                return self.slot(())
             self.idents.add(str(c[0]))
             return str(c[0])
         if data == "paren_expr":
@@ -128,11 +176,27 @@ class Rewriter:
             return ", ".join(f"{self.text(k)}: {self.text(v)}" for k, v in zip(c[::2], c[1::2], strict=True))
         raise Unsupported(f"CEL syntax {data}")  # message construction (member_object, fieldinits)
 
+    def fact_call(self, function: str, args: Any) -> str | None:
+        """``has(facts.a.b)`` and ``size(facts.a.b)`` as look-ups, else None."""
+        if function not in ("has", "size") or args is None or len(args.children) != 1:
+            return None
+        arg = _unwrap(args.children[0])
+        if function == "size":
+            path = self.fact_path(arg)
+            return None if not path else self.lookup("anops_size", path)
+        if getattr(arg, "data", None) != "member_dot":
+            return None
+        base = self.fact_path(arg.children[0])
+        return None if base is None else self.lookup("anops_has_field", base, f"'{arg.children[1]}'")
+
     def bind(self, value: str, body: Callable[[str], str]) -> str:
         var = self.name()
         return f"cel.bind({var}, {value}, {body(var)})"
 
     def relation(self, op: str, left_node: Any, right_node: Any) -> str:
+        path = self.fact_path(right_node) if op == "relation_in" else None
+        if path:
+            return self.lookup("anops_has_key", path, self.text(left_node))
         left, right = self.text(left_node), self.text(right_node)
         left_type, right_type = _static_type(left_node), _static_type(right_node)
         if op != "relation_in" and left_type is not None and left_type == right_type and left_type != "null":
@@ -239,6 +303,39 @@ def _string_constant(node: Any) -> str | None:
         node = node.children[0]
     match = _SIMPLE_STRING.match(str(node)) if getattr(node, "type", None) == "STRING_LIT" else None
     return None if match is None else match.group(1) if match.group(1) is not None else match.group(2)
+
+
+FactPath = tuple[str, ...]
+
+
+def _fact_path(node: Any) -> FactPath | None:
+    """The field names of a chain of selections on the identifier ``facts`` (``facts.a.b``), else None."""
+    names: list[str] = []
+    while True:
+        node = _unwrap(node)
+        data = getattr(node, "data", None)
+        if data == "member_dot":
+            names.append(str(node.children[1]))
+            node = node.children[0]
+        elif data == "ident" and str(node.children[0]) == "facts":
+            return tuple(reversed(names))
+        else:
+            return None
+
+
+def _binds_facts(tree: Any) -> bool:
+    """Whether a comprehension in ``tree`` names its variable ``facts``."""
+    return any(
+        str(node.children[1]) in _MACROS
+        and len(node.children) > 2
+        and node.children[2] is not None
+        and _fact_path(node.children[2].children[0]) == ()
+        for node in tree.iter_subtrees()
+        if node.data == "member_dot_arg"
+    )
+
+
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 
 
 def rewrite(tree: Any) -> str:
