@@ -27,14 +27,15 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collectors.python_ast import walk_nodes
-from anops_policy.collectors.rust_asserts import IMAGE_REF, calls, verifications
+from anops_policy.collectors.grpc_python import GENERATED_PATH, module_checks
+from anops_policy.collectors.grpc_python import is_test_file as is_python_test_file
+from anops_policy.collectors.rust_asserts import calls, verifications
 from anops_policy.collectors.rust_lexer import IDENT, STR
 from anops_policy.collectors.rust_scan import Scan, shared_scan
 
@@ -47,11 +48,6 @@ BUILD_CRATES = ("tonic_build", "prost_build", "tonic_prost_build", "protobuf_cod
 REGEN_TIMEOUT_S = 60.0
 MAX_REGENERATED = 50
 MAX_NESTING = 64  # nested message levels followed (protoc itself stops at 100)
-GENERATED_PATH = re.compile(
-    r"_pb2(?:_grpc)?(?:\.pyi?)?\b|\.pb\.go\b|_grpc\.pb\b|\bgenerated\b|(?:^|/)gen/|OUT_DIR|\.pb\.rs\b"
-)
-_DOCKER = ("docker", "podman", "nerdctl", "buildah")
-_EXISTENCE = frozenset({"exists", "is_file", "is_dir", "isfile", "isdir"})
 
 
 # ---- .proto parsing -------------------------------------------------------------------------------------
@@ -743,13 +739,6 @@ def _generated_matcher(protos: dict[str, Proto]) -> Callable[[str], bool]:
     return generated
 
 
-def _is_python_test_file(path: str) -> bool:
-    base = posixpath.basename(path)
-    return path.endswith(".py") and (
-        base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py" or "/tests/" in f"/{path}"
-    )
-
-
 def _python_checks(
     ctx: CollectContext, files: list[str], generated: Callable[[str], bool], problems: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -758,168 +747,25 @@ def _python_checks(
     found: list[tuple[str, str, int, str, str]] = []  # (path, function, line, kind, evidence)
     callers: dict[str, set[str]] = {}
     tests: dict[str, set[str]] = {}  # test function name → "path::name" ids
-    for path in (f for f in files if _is_python_test_file(f)):
+    for path in (f for f in files if is_python_test_file(f)):
         text = ctx.read_text(path)
         if text is None:
             continue
-        try:
-            tree = ast.parse(text)
-        except _PARSE_ERRORS as exc:
-            line = exc.lineno if isinstance(exc, SyntaxError) else None
-            why = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
-            problems.append(
-                {
-                    "path": path,
-                    "line": line,
-                    "message": f"not valid Python, not scanned: {why}",
-                }
-            )
+        summary = module_checks(ctx, path, text)
+        if isinstance(summary, tuple):
+            line, why = summary
+            problems.append({"path": path, "line": line, "message": f"not valid Python, not scanned: {why}"})
             continue
-        module_nodes = walk_nodes(tree)
-        functions = [n for n in module_nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-        # each function's nodes walked once and reused for constants, checks and calls (a nested function
-        # is part of every enclosing one, so re-walking per question was the collector's main cost)
-        walked = [(fn, walk_nodes(fn)) for fn in functions]
-        scan = _may_hold_checks(module_nodes, generated)
-        module_consts = _assigned_strings(tree.body) if scan else {}
-        for fn, fn_nodes in walked:
-            if fn.name.startswith("test"):
-                tests.setdefault(fn.name, set()).add(f"{path}::{fn.name}")
-            if not scan:
-                continue
-            consts = {**module_consts, **_assigned_strings(fn_nodes)}
-            for node in fn_nodes:
-                found.extend(
-                    (path, fn.name, line, kind, ev) for line, kind, ev in _python_node_checks(node, consts, generated)
-                )
-        for name, who in _python_callers(walked).items():
+        for name in summary.tests:
+            tests.setdefault(name, set()).add(f"{path}::{name}")
+        found.extend(summary.found(path, generated))
+        for name, who in summary.callers.items():
             callers.setdefault(name, set()).update(who)
     out: list[dict[str, Any]] = []
     for path, function, line, kind, evidence in sorted(set(found)):
         reach = _reaching(function, callers)
         ids = sorted(i for name in reach for i in tests.get(name, ()))
         out.append({"path": path, "line": line, "kind": kind, "function": function, "evidence": evidence, "tests": ids})
-    return out
-
-
-def _may_hold_checks(nodes: Sequence[ast.AST], generated: Callable[[str], bool]) -> bool:
-    """False when no node of the module can yield a check in ``_python_node_checks``: each kind needs a
-    name or string the whole module lacks (a superset test, so skipping a module never loses a check).
-    Most test modules have none, and the per-node checks walk every call's subtree again."""
-    names: set[str] = set()
-    strings: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            names.add(node.attr)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            strings.add(node.value)
-    if "images" in names:  # images.get / images.list
-        return True
-    if any(d in n.lower() for n in names for d in _DOCKER):  # docker_call_log
-        return True
-    if any(s.lower().startswith(_DOCKER) for s in strings):  # image_inspect by command words
-        return True
-    if any("/" in s and IMAGE_REF.match(s) for s in strings):  # image_tag
-        return True
-    return bool(names & _EXISTENCE) and any(generated(s) for s in strings)  # generated_code_exists
-
-
-def _assigned_strings(nodes: Sequence[ast.AST]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for node in nodes:
-        if isinstance(node, ast.Assign):
-            strings = [
-                c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)
-            ]
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    out[target.id] = strings
-    return out
-
-
-def _python_node_checks(
-    node: ast.AST, consts: dict[str, list[str]], generated: Callable[[str], bool]
-) -> Iterator[tuple[int, str, str]]:
-    if isinstance(node, ast.Assert) or (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("assertTrue", "assertEqual", "assertIn")
-    ):
-        expr: ast.AST = node.test if isinstance(node, ast.Assert) else node
-        strings = [c.value for c in ast.walk(expr) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
-        names = [n.id for n in ast.walk(expr) if isinstance(n, ast.Name)] + [
-            a.attr for a in ast.walk(expr) if isinstance(a, ast.Attribute)
-        ]
-        flowed = [s for n in names for s in consts.get(n, [])]
-        negative = (
-            isinstance(node, ast.Assert) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
-        )
-        existence = any(n in _EXISTENCE for n in names)
-        if existence and not negative:
-            hit = next((s for s in [*strings, *flowed] if generated(s)), None)
-            if hit is not None:
-                yield node.lineno, "generated_code_exists", hit
-        if negative:
-            return
-        docker = next((n for n in names if any(d in n.lower() for d in _DOCKER)), None)
-        if docker is not None and not _python_empty_compare(expr):
-            yield node.lineno, "docker_call_log", docker
-        tag = next((s for s in strings if "/" in s and IMAGE_REF.match(s)), None)
-        if tag is not None:
-            yield node.lineno, "image_tag", tag
-    elif isinstance(node, ast.Call):
-        func = node.func
-        attr = func.attr if isinstance(func, ast.Attribute) else ""
-        if (
-            attr in ("get", "list")
-            and isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Attribute)
-            and func.value.attr == "images"
-        ):
-            yield node.lineno, "image_inspect", f"images.{attr}"
-            return
-        words = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
-        lowered = [w.lower() for w in words]
-        if any(w in _DOCKER for w in lowered) and ("inspect" in lowered or "images" in lowered):
-            yield node.lineno, "image_inspect", "inspect" if "inspect" in lowered else "images"
-        elif any(
-            w.startswith(tuple(f"{d} image inspect" for d in _DOCKER))
-            or w.startswith(tuple(f"{d} images" for d in _DOCKER))
-            for w in lowered
-        ):
-            yield node.lineno, "image_inspect", "image inspect"
-
-
-def _python_empty_compare(expr: ast.AST) -> bool:
-    """``x == []``, ``len(x) == 0``, ``not x``: asserting that nothing happened."""
-    if isinstance(expr, ast.Compare) and len(expr.comparators) == 1:
-        right = expr.comparators[0]
-        if isinstance(right, ast.List | ast.Tuple) and not right.elts:
-            return True
-        if isinstance(right, ast.Constant) and right.value == 0:
-            return True
-    return False
-
-
-def _python_callers(
-    walked: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[ast.AST]]],
-) -> dict[str, set[str]]:
-    """function name → functions that call it or take it as a pytest fixture parameter (each function
-    with its nodes in ``ast.walk`` order)."""
-    out: dict[str, set[str]] = {}
-    for fn, fn_nodes in walked:
-        called: set[str] = {a.arg for a in fn.args.args}
-        for n in fn_nodes:
-            if isinstance(n, ast.Call):
-                func = n.func
-                if isinstance(func, ast.Name):
-                    called.add(func.id)
-                elif isinstance(func, ast.Attribute):
-                    called.add(func.attr)
-        for name in called:
-            out.setdefault(name, set()).add(fn.name)
     return out
 
 

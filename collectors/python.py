@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from anops_policy.collectors.grpc_python import is_test_file as is_grpc_test_file
+from anops_policy.collectors.grpc_python import remember_module as remember_grpc_checks
 from anops_policy.collectors.logging_python import remember_module
 from anops_policy.collectors.python_ast import (
     EnvRead,
@@ -176,7 +178,9 @@ class PythonCollector:
         e2e_files.update(p for p in configured_e2e if p in file_set and p.endswith(".py"))
 
         # each module is parsed, summarised and dropped: syntax trees take ~50x their source in memory
-        # (gigabytes for a monorepo), the summaries a small fraction of it
+        # (gigabytes for a monorepo), the summaries a small fraction of it. What the grpc and logging
+        # collectors read of the modules is summarised here too and left in the run's memo, so no file is
+        # parsed twice when they run after this collector in the same process.
         sources: dict[str, _Source] = {}
         test_modules: dict[str, TestModule] = {}
         path_refs: dict[str, _PathRefs] = {}
@@ -195,6 +199,8 @@ class PythonCollector:
                 continue
             if path in e2e_files:
                 module.test = True
+            if is_grpc_test_file(path):
+                remember_grpc_checks(ctx, path, text, module.tree, module.nodes)
             if module.generated:
                 generated_bases.update(servicer_bases(module))
                 generated_files += not module.test

@@ -1,0 +1,37 @@
+"""The python, grpc and logging collectors share each Python file's parse through the run's memo: the
+python collector leaves per-module summaries for the other two, and the grpc collector's summaries are
+kept when it runs first. Whatever the order, every section must be exactly the one the collector makes
+on its own (its golden), on every case folder of the three collectors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_cases import NOW
+
+from anops_policy.config import RepoConfig, load_config
+from anops_policy.gather import collect_facts
+
+HERE = Path(__file__).parent
+CASES = sorted(p for name in ("python", "grpc", "logging") for p in HERE.glob(f"{name}/cases/*") if p.is_dir())
+SHARING = ("python", "grpc", "logging")
+ORDERS = {"python-first": ["python", "grpc", "logging"], "grpc-first": ["grpc", "python", "logging"]}
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.parent.name}/{c.name}" for c in CASES])
+def test_sections_do_not_depend_on_what_ran_before(case: Path, order: str, tmp_path: Path) -> None:
+    work = tmp_path / "repo"
+    if (case / "repo").is_dir():
+        shutil.copytree(case / "repo", work, symlinks=True)
+    else:
+        work.mkdir()
+    config_file = case / "config.yaml"
+    config = load_config(config_file) if config_file.is_file() else RepoConfig()
+    together = collect_facts(work, config, now=NOW, only=ORDERS[order], use_git=False, jobs=1)
+    for name in SHARING:
+        alone = collect_facts(work, config, now=NOW, only=[name], use_git=False, jobs=1)
+        assert together["meta"]["collectors"][name]["status"] == alone["meta"]["collectors"][name]["status"], name
+        assert together.get(name) == alone.get(name), name
