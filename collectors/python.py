@@ -7,12 +7,14 @@ component. Its tests are the test files under its folder plus test files elsewhe
 its modules; test files that only name its folder in a path (end-to-end suites that start it as a
 process) are listed with ``via: path_reference`` but do not count towards ``test_signals``.
 
+Tests are counted in full (``test_count``) and listed in part: a service's and an end-to-end file's
+first 50 (all a decision's evidence can cite), another test file's first 5.
+
 Options (``collect.options.python`` in anops-policy.yaml): ``e2e_globs`` (default
 ``tests/**/test_e2e*.py`` and ``**/e2e/**``; the config's ``e2e`` list counts too) and ``max_files``."""
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,26 +23,19 @@ from anops_policy.collectors.grpc_python import is_test_file as is_grpc_test_fil
 from anops_policy.collectors.grpc_python import remember_module as remember_grpc_checks
 from anops_policy.collectors.logging_python import remember_module
 from anops_policy.collectors.python_ast import (
-    EnvRead,
-    ParsedModule,
-    env_reads,
-    exception_findings,
     gc_paused,
     is_under,
     parse_python,
-    print_lines,
     syntax_error_of,
 )
 from anops_policy.collectors.python_projects import Project, collect_projects
 from anops_policy.collectors.python_services import (
     EntryPoint,
-    ServicerClass,
-    entry_points,
     module_names,
     service_folder,
     servicer_bases,
-    servicer_classes,
 )
+from anops_policy.collectors.python_summary import PathRefs, SourceSummary
 from anops_policy.collectors.python_tests import Func, Signals, TestModule, TestSuite, analyse_test_module
 
 from anops_policy.collect import CollectContext
@@ -50,7 +45,6 @@ DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
 DEFAULT_MAX_FILES = 20000
 MALFORMED_STATUSES = frozenset({400, 422})
 MALFORMED_EXCEPTIONS = frozenset({"ValidationError", "RequestValidationError", "ValidationException"})
-PATH_FUNCS = frozenset({"Path", "PurePath", "join", "joinpath"})
 # Tests listed per test file and per service (``test_count`` counts them all): a decision cites at most
 # 50 locations (``evaluate``), so a service's and an e2e file's first 50 tests are all its explanation
 # can show; other test files list a few as examples. Listing every test of a 20,000-file monorepo made
@@ -64,87 +58,14 @@ def _deepest(path: str, folders: Iterable[str]) -> str | None:
     return max(containing, key=lambda f: -1 if f == "." else len(f)) if containing else None
 
 
-def _div_parts(node: ast.AST) -> list[str]:
-    """String constants of a ``a / "b" / "c"`` chain (pathlib joins), each split on "/"."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        return [*_div_parts(node.left), *_div_parts(node.right)]
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [p for p in node.value.split("/") if p]
-    return ["?"]
-
-
-@dataclass(frozen=True)
-class _Source:
-    """What the section needs of one non-test, non-generated module once its syntax tree is dropped."""
-
-    entries: list[EntryPoint]
-    env: list[EnvRead]
-    dynamic_env: int
-    servicers: list[ServicerClass]
-    findings: dict[str, Any]  # the module's by_path entry
-
-    @classmethod
-    def of(cls, module: ParsedModule) -> _Source:
-        path = module.path
-        reads, dynamic = env_reads(module)
-        bare, swallowed = exception_findings(module)
-        findings = {
-            "bare_excepts": [{"path": path, "line": line} for line in bare],
-            "swallowed_exceptions": [
-                {"path": path, "line": h.line, "kind": h.kind, "caught": h.caught} for h in swallowed
-            ],
-            "prints": [{"path": path, "line": line} for line in print_lines(module)],
-        }
-        return cls(entry_points(module), reads, dynamic, servicer_classes(module), findings)
-
-
-@dataclass(frozen=True)
-class _PathRefs:
-    """The strings of a test module that can name a service folder as a path: each ``a / "b" / "c"``
-    chain joined (``/?/b/c/``), string constants with a ``/``, and the literal arguments of
-    ``Path(...)``/``os.path.join(...)``/``cwd=``. Service folders are known only after every module."""
-
-    joined: frozenset[str]
-    strings: frozenset[str]
-    literals: frozenset[str]
-
-    @classmethod
-    def of(cls, nodes: Iterable[ast.AST]) -> _PathRefs:
-        joined: set[str] = set()
-        strings: set[str] = set()
-        literals: set[str] = set()
-        for node in nodes:
-            values: list[ast.AST] = []
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-                joined.add("/" + "/".join(_div_parts(node)) + "/")
-            elif isinstance(node, ast.Call):
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name in PATH_FUNCS:
-                    values = list(node.args)
-                values += [k.value for k in node.keywords if k.arg == "cwd"]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "/" in node.value:
-                strings.add(node.value)
-            for value in values:
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    literals.add(value.value.strip("/"))
-        return cls(frozenset(joined), frozenset(strings), frozenset(literals))
-
-    def folders(self, wanted: set[str]) -> list[str]:
-        found = {f for f in wanted if any("/" + f + "/" in j for j in self.joined)}
-        found.update(f for f in wanted if any(f + "/" in s for s in self.strings))
-        found.update(self.literals & wanted)
-        return sorted(found)
-
-
 @dataclass
 class _Scan:
     """What one run found, shared by the steps that build the section."""
 
     file_set: set[str]
-    sources: dict[str, _Source]
+    sources: dict[str, SourceSummary]
     suite: TestSuite
-    path_refs: dict[str, _PathRefs]
+    path_refs: dict[str, PathRefs]
     projects: dict[str, Project]
     e2e_files: set[str]
     generated_bases: dict[str, list[str]] = field(default_factory=dict)
@@ -181,9 +102,9 @@ class PythonCollector:
         # (gigabytes for a monorepo), the summaries a small fraction of it. What the grpc and logging
         # collectors read of the modules is summarised here too and left in the run's memo, so no file is
         # parsed twice when they run after this collector in the same process.
-        sources: dict[str, _Source] = {}
+        sources: dict[str, SourceSummary] = {}
         test_modules: dict[str, TestModule] = {}
-        path_refs: dict[str, _PathRefs] = {}
+        path_refs: dict[str, PathRefs] = {}
         generated_bases: dict[str, list[str]] = {}
         generated_files = 0
         syntax_errors: list[dict[str, Any]] = []
@@ -206,10 +127,10 @@ class PythonCollector:
                 generated_files += not module.test
             if module.test:
                 test_modules[path] = analyse_test_module(module, explicit=path in e2e_files)
-                path_refs[path] = _PathRefs.of(module.nodes)
+                path_refs[path] = PathRefs.of(module.nodes)
                 remember_module(ctx, module, None)
             elif not module.generated:
-                source = sources[path] = _Source.of(module)
+                source = sources[path] = SourceSummary.of(module)
                 remember_module(ctx, module, [item["line"] for item in source.findings["prints"]])
             else:
                 remember_module(ctx, module, None)
@@ -426,7 +347,7 @@ class PythonCollector:
 
     @staticmethod
     def _import_links(
-        module: TestModule, names: Mapping[str, set[str]], sources: Mapping[str, _Source]
+        module: TestModule, names: Mapping[str, set[str]], sources: Mapping[str, SourceSummary]
     ) -> dict[str, str]:
         folder = module.folder
         links: dict[str, str] = {}
