@@ -33,6 +33,7 @@ import celpy.celtypes as ct
 import celpy.evaluation as ev
 import lark
 
+from anops_policy.cel_flatten import flattened
 from anops_policy.cel_literals import MAX_ESCAPES_UNCLOSED, runaway_literal
 
 Tree = lark.Tree[Any]
@@ -597,7 +598,7 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
         if value is not native.FALLBACK:
             return value
     try:
-        result = ev.Evaluator(ast=tree, activation=_activation(activation)).evaluate()
+        result = ev.Evaluator(ast=flattened(tree), activation=_activation(activation)).evaluate()
     except DeadlineExceeded:
         raise
     except RecursionError:
