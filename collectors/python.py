@@ -8,7 +8,7 @@ its modules; test files that only name its folder in a path (end-to-end suites t
 process) are listed with ``via: path_reference`` but do not count towards ``test_signals``.
 
 Tests are counted in full (``test_count``) and listed in part: a service's and an end-to-end file's
-first 50 (all a decision's evidence can cite), another test file's first 5.
+first 50 (all a decision's evidence can cite), another test file's first 3.
 
 Options (``collect.options.python`` in anops-policy.yaml): ``e2e_globs`` (default
 ``tests/**/test_e2e*.py`` and ``**/e2e/**``; the config's ``e2e`` list counts too) and ``max_files``."""
@@ -50,7 +50,7 @@ MALFORMED_EXCEPTIONS = frozenset({"ValidationError", "RequestValidationError", "
 # can show; other test files list a few as examples. Listing every test of a 20,000-file monorepo made
 # the section ~50 MB (184,000 tests), over the 8 MiB section limit.
 LISTED_TESTS = 50
-LISTED_TESTS_OTHER_FILES = 5
+LISTED_TESTS_OTHER_FILES = 3
 
 
 def _deepest(path: str, folders: Iterable[str]) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,9 +71,15 @@ def test_collector_finds_what_pytest_collects(tmp_path: Path) -> None:
     write(tmp_path)
     expected = pytest_collected(tmp_path)
     document = collect_facts(tmp_path, RepoConfig(), now=NOW, only=["python"], use_git=False)
-    found = {(t["path"], t["name"]) for f in document["python"]["test_files"].values() for t in f["tests"]}
+    python = document["python"]
+    # every test is counted in its file; all of them are listed under the service (svc/) or the e2e files
+    counts = {p: f["test_count"] for p, f in python["test_files"].items() if f["test_count"]}
+    assert counts == dict(Counter(path for path, _name in expected))
+    e2e_files = python["e2e"]["files"]
+    found = {(t["path"], t["name"]) for s in python["services"].values() for t in s["tests"]}
+    found |= {(t["path"], t["name"]) for p in e2e_files for t in python["test_files"][p]["tests"]}
     assert found == expected
     assert len(expected) == 8
-    e2e = document["python"]["e2e"]
+    e2e = python["e2e"]
     assert e2e["files"] == ["tests/e2e/test_flow.py", "tests/test_e2e_smoke.py"]
     assert e2e["test_count"] == 3
