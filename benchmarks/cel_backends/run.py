@@ -1,12 +1,14 @@
-"""The whole default pack on both CEL backends, side by side in one process: cel-python alone
-(ANOPS_CEL_BACKEND=python) against Google's C++ runtime with cel-python fallback (native).
+"""The whole default pack on the CEL backends, side by side in one process: cel-python alone
+(ANOPS_CEL_BACKEND=python), Google's C++ runtime with cel-python fallback for every expression (native), and
+the default (auto), which gives C++ only the expressions where it pays.
 
 Fact documents: the example repository's (``anops-policy facts examples/anops``) and the generated ones of
-``benchmarks/generate_facts.py`` at the given TODO counts. For each document both backends evaluate the pack
-``--repeat`` times, alternating; the table shows the median, the ratio, how many expression evaluations of
-one run the C++ runtime answered and how many it handed to cel-python (and why), and that the decisions
+``benchmarks/generate_facts.py`` at the given TODO counts. For each document the backends evaluate the pack
+``--repeat`` times, in rotation; the table shows the medians, the ratios, how many expression evaluations of
+one run the C++ runtime answered and how many went to cel-python (and why), and that the decisions
 (outcome, message, explanation, evidence) are identical. Each run starts a fresh backend, as a CLI run does:
-the native times include compiling every expression for C++.
+the native times include compiling expressions for C++. ``--auto-buy-ms`` overrides auto's threshold (to
+measure where it should be).
 
     python benchmarks/cel_backends/run.py [--sizes 1000,10000] [--repeat 3]
 """
@@ -65,6 +67,9 @@ def documents(sizes: list[int], workdir: Path) -> list[tuple[str, Path]]:
     return out
 
 
+BACKENDS = ("python", "native", "auto")
+
+
 def run_once(backend: str, packs: list[Any], document: dict[str, Any], now: datetime) -> tuple[float, Any, Any]:
     cel.use_backend(backend)
     start = time.perf_counter()
@@ -77,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="generated documents, TODO counts (empty: none)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--auto-buy-ms", type=float, default=None, help="override cel_native.AUTO_BUY_S")
     args = parser.parse_args(argv)
+    from anops_policy import cel_native  # noqa: PLC0415 - needs the `fast` extra
+
+    if args.auto_buy_ms is not None:
+        cel_native.AUTO_BUY_S = args.auto_buy_ms / 1000
     sizes = [int(s) for s in args.sizes.split(",") if s]
     packs = [load_pack(builtin_pack_dir("production-readiness"))]
     rows = []
@@ -85,33 +95,38 @@ def main(argv: list[str] | None = None) -> int:
         for label, path in documents(sizes, Path(tmp)):
             document = json.loads(path.read_text())
             now = parse_timestamp(document["meta"]["now"]) if "now" in document["meta"] else datetime.now(UTC)
-            times: dict[str, list[float]] = {"python": [], "native": []}
+            times: dict[str, list[float]] = {b: [] for b in BACKENDS}
             results: dict[str, Any] = {}
-            stats: Any = None
-            for _ in range(args.repeat):
-                for backend in ("python", "native"):
-                    elapsed, decisions, backend_stats = run_once(backend, packs, document, now)
+            stats: dict[str, Any] = {}
+            for i in range(args.repeat):
+                for backend in BACKENDS[i % 3 :] + BACKENDS[: i % 3]:  # rotated: load hits each alike
+                    elapsed, decisions, stats[backend] = run_once(backend, packs, document, now)
                     times[backend].append(elapsed)
                     results[backend] = decisions
-                    stats = backend_stats if backend == "native" else stats
-            identical = json.dumps(results["python"]) == json.dumps(results["native"])  # key order too
-            py, nat = statistics.median(times["python"]), statistics.median(times["native"])
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats["reasons"].items())) or "-"
+            # key order too
+            identical = len({json.dumps(results[b]) for b in BACKENDS}) == 1
+            py, nat, auto = (statistics.median(times[b]) for b in BACKENDS)
+
+            def split(s: dict[str, Any]) -> str:
+                reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items())) or "-"
+                return f"{s['native']} / {s['python']} ({reasons})"
+
             rows.append(
                 f"| {label} | {path.stat().st_size / 1e6:.1f} MB | {len(results['native'])} | {py:.2f} s "
-                f"| {nat:.2f} s | {py / nat:.1f}× | {stats['native']} "
-                f"| {stats['python']} ({reasons}) | {'yes' if identical else 'NO'} |"
+                f"| {nat:.2f} s | {auto:.2f} s | {py / nat:.1f}× | {py / auto:.1f}× "
+                f"| {split(stats['native'])} | {split(stats['auto'])} | {'yes' if identical else 'NO'} |"
             )
             print(rows[-1], flush=True)
     cel.use_backend(None)
     print()
     print(
-        "| facts | size | decisions | cel-python | native + fallback | speed-up | native evaluations "
-        "| handed to cel-python (why) | identical decisions |"
+        "| facts | size | decisions | python | native | auto | python / native | python / auto "
+        "| native: C++ / cel-python evaluations (why) | auto: C++ / cel-python evaluations (why) "
+        "| identical decisions |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print(f"\ncommand: python benchmarks/cel_backends/run.py --sizes {args.sizes} --repeat {args.repeat}")
+    print(f"\ncommand: python {' '.join(sys.argv)}")
     return 0 if all(r.endswith("| yes |") for r in rows) else 1
 
 

@@ -597,6 +597,15 @@ def evaluate(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
         value = native.evaluate(tree, activation)
         if value is not native.FALLBACK:
             return value
+        started = time.perf_counter()
+        try:
+            return _evaluate_celpy(tree, activation)
+        finally:
+            native.spent(tree, time.perf_counter() - started)  # what cel-python cost: `auto` weighs it
+    return _evaluate_celpy(tree, activation)
+
+
+def _evaluate_celpy(tree: Tree, activation: Mapping[str, CELValue]) -> CELValue:
     try:
         result = ev.Evaluator(ast=flattened(tree), activation=_activation(activation)).evaluate()
     except DeadlineExceeded:
@@ -658,7 +667,7 @@ def use_backend(name: str | None = None) -> str:
                 EXTRA_FUNCTIONS,
                 MAX_VALUE_LENGTH,
             )
-            _BACKEND.native = cel_native.NativeBackend(bridge)
+            _BACKEND.native = cel_native.NativeBackend(bridge, auto=choice == "auto")
     _BACKEND.choice = "python" if _BACKEND.native is None else "native"
     return _BACKEND.choice
 

@@ -24,9 +24,11 @@ How the two runtimes' differences are closed:
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import logging
 import re
+import sys
 import threading
 import weakref
 from collections import Counter
@@ -45,6 +47,9 @@ FALLBACK: Any = object()
 """Returned when cel-python must evaluate the expression."""
 
 MAX_PLAIN_CACHE = 4096
+# auto: C++ takes an expression once cel-python has spent this long on it (NativeBackend._pays; compiling
+# one for C++ costs ~3 ms: benchmarks/cel_backends/crossover.py and README.md, "CEL backends")
+AUTO_BUY_S = 0.003
 MAX_PROGRAMS = 4096
 _RUN_NAMES = frozenset({"facts", "now"})  # the same for a whole run: held in one C++ activation
 _IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
@@ -91,11 +96,12 @@ def _mixed() -> bool:
     raise TypeError("operands of different types: left to cel-python")
 
 
-def _declarations(bridge: Bridge, plain: Callable[[Any], Any]) -> list[Any]:
-    """cel.py's functions, callable as ``f(a, b)`` and ``a.f(b)`` as in cel-python; results made plain."""
+def _declarations(bridge: Bridge, plain: Callable[[Any], Any], keep: Callable[[Any], Any]) -> list[Any]:
+    """cel.py's functions, callable as ``f(a, b)`` and ``a.f(b)`` as in cel-python; results made plain (and
+    kept, see ``_LEAKED_REFERENCES``)."""
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return lambda *args: plain(fn(*args))
+        return lambda *args: keep(plain(fn(*args)))
 
     decls = [native.FunctionDecl("anops_mixed", [native.Overload("anops_mixed", _T.BOOL, [], impl=_mixed)])]
     for name, signatures in _SIGNATURES.items():
@@ -122,8 +128,9 @@ MAX_DOCUMENTS = 2
 
 
 class NativeBackend:
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Bridge, auto: bool = False) -> None:
         self.bridge = bridge
+        self.auto = auto  # C++ only for the expressions where it pays (see _pays)
         self.stats = Stats()
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -171,9 +178,11 @@ class NativeBackend:
     def evaluate(self, tree: Any, activation: Mapping[str, Any]) -> Any:
         """The value of ``tree`` (cel-python's syntax tree) as a cel-python value, or ``FALLBACK``.
 
-        C++ converts a variable's whole value when it is first read from an activation, so the fact document
-        lives in one activation per run (converted once) and the per-evaluation names (params, subject, vars,
-        a comprehension's variable for explanations) are bound by ``cel.bind`` from ``anops_input()``."""
+        The fact paths an expression reads whole are its own variables (see ``_data``); the per-evaluation
+        names (params, subject, vars, a comprehension's variable for explanations) are bound by ``cel.bind``
+        from ``anops_input()``. With ``auto``, an expression goes to C++ only where that pays (``_pays``)."""
+        if self.auto and not self._pays(tree):
+            return self._fallback("auto: cheaper in cel-python")
         entry = self._compiled(tree)
         if entry is None:
             return self._fallback("cannot run")
@@ -191,6 +200,8 @@ class NativeBackend:
             self._local.programs[id(tree)] = (tree, None)
             LOG.debug("cel: native runtime cannot run %s (%s); cel-python from now on", tree.data, exc)
             return self._fallback("runtime")
+        finally:
+            self._release()
         try:
             value = self._to_cel(result)
         except Unsupported as exc:
@@ -204,6 +215,51 @@ class NativeBackend:
         self.stats.reasons[reason] += 1
         LOG.debug("cel: cel-python evaluates this expression (%s)", reason)
         return FALLBACK
+
+    def _pays(self, tree: Any) -> bool:
+        """``auto``: whether C++ should take ``tree`` now. Compiling an expression for C++ costs about as much
+        as a few cel-python evaluations of a small one (benchmarks/cel_backends/crossover.py), so cel-python
+        evaluates it until the time it has spent on it reaches ``AUTO_BUY_S`` (what compiling costs); from
+        then on C++ does. Expressions evaluated once and cheaply, most of a pack on a small document, never
+        pay for a compilation; a scan that took cel-python longer, or a per-subject rule, moves to C++ on
+        its next evaluation. (Renting until the rent equals the price is never worse than twice the best
+        choice made knowing the future.) Decided before the expression is printed for C++: that costs too."""
+        self._env()
+        hit = self._local.programs.get(id(tree))
+        if hit is not None and hit[0] is tree:
+            return True  # compiled (or found unrunnable) already
+        spent: float = self._local.rent.get(id(tree), (None, 0.0))[1]
+        return spent >= AUTO_BUY_S
+
+    def spent(self, tree: Any, seconds: float) -> None:
+        """cel-python took ``seconds`` to evaluate ``tree`` (called by cel.py after a fallback)."""
+        if not self.auto:
+            return
+        self._env()
+        rent: dict[int, tuple[Any, float]] = self._local.rent
+        held = rent.get(id(tree))
+        if held is None or held[0] is not tree:
+            if len(rent) >= MAX_PROGRAMS:
+                rent.clear()
+            held = (tree, 0.0)
+        rent[id(tree)] = (tree, held[1] + seconds)
+
+    def _keep(self, value: Any) -> Any:
+        """``value`` is being returned to C++ by a function of ours: remembered until the evaluation ends."""
+        self._local.returned.append(value)
+        return value
+
+    def _kept(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *args: self._keep(fn(*args))
+
+    def _release(self) -> None:
+        """Give back the reference cel-expr-python keeps to each value our functions returned (it converts the
+        value at once and never uses the object again, see ``_LEAKED_REFERENCES``)."""
+        returned: list[Any] = self._local.returned
+        self._local.returned = []
+        if _LEAKED_REFERENCES == 1:
+            for value in returned:
+                _decref(value)
 
     def _input(self, name: str) -> Any:
         return self._local.inputs[name]
@@ -270,23 +326,32 @@ class NativeBackend:
         env = getattr(self._local, "env", None)
         if env is None:
             source = native.FunctionDecl(
-                "anops_input", [native.Overload("anops_input", _T.DYN, [_T.STRING], impl=self._input)]
+                "anops_input", [native.Overload("anops_input", _T.DYN, [_T.STRING], impl=self._kept(self._input))]
             )
             env = native.NewEnv(
                 variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
                 extensions=[ext_bindings.ExtBindings()],
-                functions=[*_declarations(self.bridge, self._plain_of), source, *self._lookups()],
+                functions=[
+                    *_declarations(self.bridge, self._plain_of, self._keep),
+                    source,
+                    *self._lookups(),
+                    _PROBE,
+                ],
             )
+            _measure_leak(env)
             self._local.env = env
             self._local.programs = {}
             self._local.document = None
+            self._local.rent = {}
+            self._local.returned = []
             self._local.facts = None
             self._local.containers = {}
         return env
 
     def _lookups(self) -> list[Any]:
         def decl(name: str, result: Any, params: list[list[Any]], impl: Callable[..., Any]) -> Any:
-            overloads = [native.Overload(f"{name}_{i}", result, p, impl=impl) for i, p in enumerate(params)]
+            kept = self._kept(impl)
+            overloads = [native.Overload(f"{name}_{i}", result, p, impl=kept) for i, p in enumerate(params)]
             return native.FunctionDecl(name, overloads)
 
         keyed = [[_T.STRING, _T.STRING], [_T.STRING, _T.INT]]
@@ -446,6 +511,34 @@ class NativeBackend:
         found = (found | {self._literal_orders.get(key_set, ())}) - {()}
         memo[keys] = order = found.pop() if len(found) == 1 else None
         return order
+
+
+# cel-expr-python 0.1.3 keeps one reference to every object a Python function implementation returns and
+# never releases it (it converts the value at once and does not use the object again): each value our
+# functions returned (inputs, look-ups into the fact document, glob/join results) stayed alive for the life of
+# the process, fact document parts with them — most of the ~0.6 MB a long-lived process grew per pack
+# evaluation. Measured once per process with a probe; only when the library keeps exactly one reference per
+# call (a fixed release keeps none) is it given back after each evaluation. (It also keeps the tuple of
+# arguments it builds for each call, with the arguments: that cannot be given back from here — the tuple is
+# not reachable — and is the remainder measured in benchmarks/cel_backends/growth.py.)
+_LEAKED_REFERENCES: int | None = None
+_PROBE_VALUE: list[Any] = []
+_PROBE = native.FunctionDecl("anops_probe", [native.Overload("anops_probe", _T.DYN, [], impl=lambda: _PROBE_VALUE)])
+
+
+def _measure_leak(env: Any) -> None:
+    global _LEAKED_REFERENCES  # noqa: PLW0603 - a property of the installed library, measured once
+    if _LEAKED_REFERENCES is None:
+        before = sys.getrefcount(_PROBE_VALUE)
+        env.compile("anops_probe()", disable_check=True).eval()
+        _LEAKED_REFERENCES = sys.getrefcount(_PROBE_VALUE) - before
+
+
+def _decref(value: Any) -> None:
+    # None is returned without a new reference in some calls (measured); an extra reference to None, True
+    # or False costs nothing, so they are left alone
+    if value is not None and value is not True and value is not False:
+        ctypes.pythonapi.Py_DecRef(ctypes.py_object(value))
 
 
 def _at(facts: Any, path: FactPath) -> Any:
