@@ -3,6 +3,7 @@ each policy under its own deadline; one policy's runtime error never aborts the 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -343,16 +344,26 @@ def evaluate_packs(
         raise InputError(f"fact document: {exc}") from None
     decisions: list[Decision] = []
     total, done = sum(len(pack.policies) for pack in packs), 0
-    for pack in packs:
-        for policy in pack.policies:
-            if progress is not None:
-                progress(ProgressEvent(EVALUATE, done, total, policy.id))
-            params = resolve_params(policy, param_overrides.get(policy.id, {}), where)
-            with tracing.span(f"anops.policy {policy.id}") as span:
-                found = evaluate_policy(policy, document, facts_cel, params, settings, pack.id)
-                tracing.record_policy(span, policy.id, pack.id, found)
-            decisions.extend(found)
-            done += 1
+    # The fact document lives through the evaluation: out of the cyclic collector's generations, or each
+    # full pass that the evaluation's allocations trigger walks all of it (~30% of the CPU time at 100,000
+    # TODOs). Never undo someone else's gc.freeze().
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        for pack in packs:
+            for policy in pack.policies:
+                if progress is not None:
+                    progress(ProgressEvent(EVALUATE, done, total, policy.id))
+                params = resolve_params(policy, param_overrides.get(policy.id, {}), where)
+                with tracing.span(f"anops.policy {policy.id}") as span:
+                    found = evaluate_policy(policy, document, facts_cel, params, settings, pack.id)
+                    tracing.record_policy(span, policy.id, pack.id, found)
+                decisions.extend(found)
+                done += 1
+    finally:
+        if freeze:
+            gc.unfreeze()
     if progress is not None:
         progress(ProgressEvent(EVALUATE, total, total, ""))
     return decisions
