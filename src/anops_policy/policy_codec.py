@@ -25,6 +25,10 @@ from anops_policy.model import Example, Expr, Level, Outcome, Param, Phase, Poli
 
 TOKEN_FIELDS = ("type", "value", "start_pos", "line", "column", "end_line", "end_column", "end_pos")
 _SCALARS = (str, int, float, bool, type(None))
+_POSITION_TYPES = frozenset({int, type(None)})
+_META_TYPES = frozenset({int, bool, type(None)})
+_WHERE_TYPES = frozenset({str, int})
+_INT = frozenset({int})
 
 
 class CodecError(ValueError):
@@ -55,7 +59,7 @@ class _TreeEncoder:
         self.metas: list[list[Any]] = []
         self.meta_keys: list[list[str]] = []
         self._data_index: dict[Any, int] = {}
-        self._meta_index: dict[tuple[Any, ...], int] = {}
+        self._meta_index: dict[tuple[tuple[Any, ...], ...], int] = {}
         self._keys_index: dict[tuple[str, ...], int] = {}
 
     def expr(self, expr: Expr | None) -> dict[str, Any] | None:
@@ -77,7 +81,10 @@ class _TreeEncoder:
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in reversed(node.children))
-        return {"source": expr.source, "where": list(expr.where), "tokens": tokens, "nodes": flat}
+        where = list(expr.where)
+        if type(expr.source) is not str or not _WHERE_TYPES.issuperset(map(type, where)):
+            raise CodecError("an expression's source or location is not plain text and numbers")
+        return {"source": expr.source, "where": where, "tokens": tokens, "nodes": flat}
 
     def _data(self, data: Any) -> int:
         encoded = _token_fields(data) if isinstance(data, lark.Token) else data
@@ -93,18 +100,18 @@ class _TreeEncoder:
     def _meta(self, meta: Meta | None) -> int:
         if meta is None:
             return -1
-        keys = tuple(vars(meta))
-        values = tuple(vars(meta).values())
-        if any(type(v) not in (int, bool, type(None)) for v in values):
-            raise CodecError("a syntax tree position is not an integer")
-        keys_at = self._keys_index.get(keys)
-        if keys_at is None:
-            keys_at = self._keys_index[keys] = len(self.meta_keys)
-            self.meta_keys.append(list(keys))
-        # bool and int are equal as dict keys (True == 1): the type is part of the key
-        key = (keys_at, *((type(v), v) for v in values))
+        fields = vars(meta)
+        keys, values = tuple(fields), tuple(fields.values())
+        # bool and int are equal as dict keys (True == 1): the types are part of the key
+        key = (keys, values, tuple(map(type, values)))
         index = self._meta_index.get(key)
         if index is None:
+            if not _META_TYPES.issuperset(key[2]) or any(type(k) is not str for k in keys):
+                raise CodecError("a syntax tree position is not an integer")
+            keys_at = self._keys_index.get(keys)
+            if keys_at is None:
+                keys_at = self._keys_index[keys] = len(self.meta_keys)
+                self.meta_keys.append(list(keys))
             index = self._meta_index[key] = len(self.metas)
             self.metas.append([keys_at, *values])
         return index
@@ -112,17 +119,15 @@ class _TreeEncoder:
 
 def _token_fields(token: lark.Token) -> list[Any]:
     fields = [getattr(token, name) for name in TOKEN_FIELDS]
-    if type(fields[0]) is not str or type(fields[1]) is not str or any(
-        type(v) not in (int, type(None)) for v in fields[2:]
-    ):
+    positions_ok = _POSITION_TYPES.issuperset(map(type, fields[2:]))
+    if type(fields[0]) is not str or type(fields[1]) is not str or not positions_ok:
         raise CodecError("a token is not made of a type, a string value and integer positions")
     return fields
 
 
 def encode_policy(policy: Policy) -> dict[str, Any]:
     """JSON data for ``policy`` (without ``file`` and ``digest``, which the cache key stands for)."""
-    enc = _TreeEncoder()
-    out = {
+    plain = {
         "id": policy.id,
         "title": policy.title,
         "description": policy.description,
@@ -130,21 +135,28 @@ def encode_policy(policy: Policy) -> dict[str, Any]:
         "severity": policy.severity,
         "phases": [[p.level.value, p.until.isoformat() if p.until else None] for p in policy.phases],
         "requires": list(policy.requires),
-        "params": [[p.name, p.type, plain_json(p.default), p.description] for p in policy.params],
+        "params": [[p.name, p.type, p.default, p.description] for p in policy.params],
+        "remediation": policy.remediation,
+        "references": list(policy.references),
+        "examples": [_encode_example(ex) for ex in policy.examples],
+        "tags": list(policy.tags),
+    }
+    # the trees are checked as they are encoded; walking their integer arrays again would double the cost
+    plain_json([plain, [v.name for v in policy.variables], [p for p in policy.message.parts if type(p) is not Expr]])
+    enc = _TreeEncoder()
+    return {
+        **plain,
         "for_each": enc.expr(policy.for_each),
         "subject_id": enc.expr(policy.subject_id),
         "applies_when": enc.expr(policy.applies_when),
         "variables": [[v.name, enc.expr(v.expr)] for v in policy.variables],
         "rule": enc.expr(policy.rule),
         "message": [part if isinstance(part, str) else enc.expr(part) for part in policy.message.parts],
-        "remediation": policy.remediation,
-        "references": list(policy.references),
-        "examples": [_encode_example(ex) for ex in policy.examples],
         "evidence": enc.expr(policy.evidence),
-        "tags": list(policy.tags),
+        "datas": enc.datas,
+        "meta_keys": enc.meta_keys,
+        "metas": enc.metas,
     }
-    out.update(datas=enc.datas, meta_keys=enc.meta_keys, metas=enc.metas)
-    return plain_json(out)  # type: ignore[no-any-return]
 
 
 def _encode_example(ex: Example) -> dict[str, Any]:
@@ -181,9 +193,6 @@ def _dict(value: Any) -> dict[str, Any]:
     return value
 
 
-_POSITION_TYPES = frozenset({int, type(None)})
-_META_TYPES = frozenset({int, bool, type(None)})
-_INT = frozenset({int})
 
 
 def _token(fields: Any) -> lark.Token:

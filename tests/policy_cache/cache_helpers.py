@@ -86,5 +86,21 @@ def json_report(proc: subprocess.CompletedProcess[str]) -> Any:
     return without_timings(json.loads(proc.stdout))
 
 
+def differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """The paths at which two JSON values differ (for a readable failure)."""
+    if type(a) is not type(b):
+        return [f"{where}: {a!r:.200} vs {b!r:.200}"]
+    if isinstance(a, dict):
+        out = [f"{where}/{k}: only on one side" for k in sorted(set(a) ^ set(b))]
+        for k in sorted(set(a) & set(b)):
+            out.extend(differences(a[k], b[k], f"{where}/{k}"))
+        return out
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return [f"{where}: {len(a)} vs {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [f"{where}: {a!r:.200} vs {b!r:.200}"]
+
+
 def entries(folder: Path) -> list[Path]:
     return sorted(folder.glob("*/*.json"))
