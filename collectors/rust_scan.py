@@ -111,11 +111,15 @@ class Scan:
 def shared_scan(memo: dict[str, Any], path: str, src: str, *, keep: bool = True) -> Scan:
     """``scan(src)`` once per file per run (``memo`` is the run's ``CollectContext.memo``): the rust and
     grpc collectors both scan the test files, and lexing is most of either's time. Scans are read-only
-    after they are made; only ``keep`` ones are kept, up to ``SCAN_MEMO_MAX_BYTES`` (estimated) in all."""
+    after they are made; only ``keep`` ones are kept, up to ``SCAN_MEMO_MAX_BYTES`` (estimated) in all.
+    A kept scan is handed out once and then forgotten: the second of the two collectors is its last
+    reader, so the memo is empty again once both ran (later collectors' peak memory never includes it)."""
     kept: dict[str, tuple[str, Scan]] = memo.setdefault("rust_scan.scans", {})
-    hit = kept.get(path)
-    if hit is not None and hit[0] == src:
-        return hit[1]
+    hit = kept.pop(path, None)
+    if hit is not None:
+        memo["rust_scan.kept_bytes"] -= len(hit[1].tokens) * SCAN_BYTES_PER_TOKEN
+        if hit[0] == src:
+            return hit[1]
     out = scan(src)
     size = memo.get("rust_scan.kept_bytes", 0)
     estimate = len(out.tokens) * SCAN_BYTES_PER_TOKEN

@@ -1,7 +1,8 @@
-"""The python, grpc and logging collectors share each Python file's parse through the run's memo: the
+"""The python, grpc and logging collectors share each Python file's parse through the run's memo (the
 python collector leaves per-module summaries for the other two, and the grpc collector's summaries are
-kept when it runs first. Whatever the order, every section must be exactly the one the collector makes
-on its own (its golden), on every case folder of the three collectors."""
+kept when it runs first), and the rust and grpc collectors share the scans of Rust test files. Whatever
+the order, every section must be exactly the one the collector makes on its own, on every case folder
+of these collectors."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from anops_policy.config import RepoConfig, load_config
 from anops_policy.gather import collect_facts
 
 HERE = Path(__file__).parent
-CASES = sorted(p for name in ("python", "grpc", "logging") for p in HERE.glob(f"{name}/cases/*") if p.is_dir())
-SHARING = ("python", "grpc", "logging")
-ORDERS = {"python-first": ["python", "grpc", "logging"], "grpc-first": ["grpc", "python", "logging"]}
+SHARING = ("python", "grpc", "logging", "rust")
+CASES = sorted(p for name in SHARING for p in HERE.glob(f"{name}/cases/*") if p.is_dir())
+ORDERS = {
+    "python-first": ["python", "grpc", "rust", "logging"],
+    "grpc-first": ["grpc", "rust", "python", "logging"],
+    "rust-first": ["rust", "grpc", "python", "logging"],
+}
 
 
 @pytest.mark.parametrize("order", list(ORDERS))
