@@ -8,7 +8,8 @@ Fact documents: the example repository's (``anops-policy facts examples/anops``)
 one run the C++ runtime answered and how many went to cel-python (and why), and that the decisions
 (outcome, message, explanation, evidence) are identical. Each run starts a fresh backend, as a CLI run does:
 the native times include compiling expressions for C++. ``--auto-buy-ms`` overrides auto's threshold (to
-measure where it should be).
+measure where it should be). ``--peak-rss`` adds each backend's peak RSS: a fresh child process per document
+and backend loads the document and evaluates the pack once.
 
     python benchmarks/cel_backends/run.py [--sizes 1000,10000] [--repeat 3]
 """
@@ -78,12 +79,34 @@ def run_once(backend: str, packs: list[Any], document: dict[str, Any], now: date
     return elapsed, [d.to_json() for d in decisions], cel.backend_stats()
 
 
+def child(backend: str, facts: str) -> int:
+    """Load ``facts``, evaluate the pack once on ``backend``, print the peak RSS (MB)."""
+    packs = [load_pack(builtin_pack_dir("production-readiness"))]
+    document = json.loads(Path(facts).read_text())
+    run_once(backend, packs, document, parse_timestamp(document["meta"]["now"]))
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            print(int(line.split()[1]) / 1024)
+    return 0
+
+
+def peak_rss(backend: str, facts: Path) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", backend, str(facts)], check=True, capture_output=True, text=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="generated documents, TODO counts (empty: none)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--auto-buy-ms", type=float, default=None, help="override cel_native.AUTO_BUY_S")
+    parser.add_argument("--peak-rss", action="store_true", help="also each backend's peak RSS (child processes)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(*args.child)
     from anops_policy import cel_native  # noqa: PLC0415 - needs the `fast` extra
 
     if args.auto_buy_ms is not None:
@@ -111,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                 reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items())) or "-"
                 return f"{s['native']} / {s['python']} ({reasons})"
 
+            rss = " | ".join(f"{peak_rss(b, path):.0f}" for b in BACKENDS) if args.peak_rss else "- | - | -"
             rows.append(
                 f"| {label} | {path.stat().st_size / 1e6:.1f} MB | {len(results['native'])} | {py:.2f} s "
-                f"| {nat:.2f} s | {auto:.2f} s | {py / nat:.1f}× | {py / auto:.1f}× "
+                f"| {nat:.2f} s | {auto:.2f} s | {py / nat:.1f}× | {py / auto:.1f}× | {rss} "
                 f"| {split(stats['native'])} | {split(stats['auto'])} | {'yes' if identical else 'NO'} |"
             )
             print(rows[-1], flush=True)
@@ -121,10 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         "| facts | size | decisions | python | native | auto | python / native | python / auto "
+        "| peak MB python | peak MB native | peak MB auto "
         "| native: C++ / cel-python evaluations (why) | auto: C++ / cel-python evaluations (why) "
         "| identical decisions |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\ncommand: python {' '.join(sys.argv)}")
     return 0 if all(r.endswith("| yes |") for r in rows) else 1

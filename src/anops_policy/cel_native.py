@@ -30,6 +30,7 @@ import logging
 import re
 import sys
 import threading
+import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -50,6 +51,7 @@ MAX_PLAIN_CACHE = 4096
 # auto: C++ takes an expression once cel-python has spent this long on it (NativeBackend._pays; compiling
 # one for C++ costs ~3 ms: benchmarks/cel_backends/crossover.py and README.md, "CEL backends")
 AUTO_BUY_S = 0.003
+AUTO_SAMPLES = 5  # C++ evaluations timed before auto compares them with cel-python's
 MAX_PROGRAMS = 4096
 _RUN_NAMES = frozenset({"facts", "now"})  # the same for a whole run: held in one C++ activation
 _IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
@@ -70,6 +72,18 @@ class Bridge:
     map_type: Callable[[dict[Any, Any]], Any]
     functions: Mapping[str, Callable[..., Any]]
     max_value_length: int = MAX_VALUE_LENGTH  # cel.py's bound on what '+' may build
+
+
+@dataclass
+class _Timing:
+    """``auto``'s record of one expression: what each runtime has cost it (see ``NativeBackend._pays``)."""
+
+    tree: Any
+    python_s: float = 0.0
+    python_n: int = 0
+    native_s: float = 0.0  # C++ evaluations after the first (which compiles)
+    native_n: int = 0
+    state: str = "renting"  # then "bought" (C++ compiles it next), then "compiled"
 
 
 @dataclass
@@ -181,8 +195,22 @@ class NativeBackend:
         The fact paths an expression reads whole are its own variables (see ``_data``); the per-evaluation
         names (params, subject, vars, a comprehension's variable for explanations) are bound by ``cel.bind``
         from ``anops_input()``. With ``auto``, an expression goes to C++ only where that pays (``_pays``)."""
-        if self.auto and not self._pays(tree):
-            return self._fallback("auto: cheaper in cel-python")
+        if not self.auto:
+            return self._evaluate(tree, activation)
+        record = self._record(tree)
+        if not self._pays(record):
+            return self._fallback("auto: faster in cel-python")
+        started = time.perf_counter()
+        value = self._evaluate(tree, activation)
+        if value is not FALLBACK:
+            if record.state == "bought":  # the first C++ evaluation compiles: not counted
+                record.state = "compiled"
+            else:
+                record.native_s += time.perf_counter() - started
+                record.native_n += 1
+        return value
+
+    def _evaluate(self, tree: Any, activation: Mapping[str, Any]) -> Any:
         entry = self._compiled(tree)
         if entry is None:
             return self._fallback("cannot run")
@@ -216,33 +244,38 @@ class NativeBackend:
         LOG.debug("cel: cel-python evaluates this expression (%s)", reason)
         return FALLBACK
 
-    def _pays(self, tree: Any) -> bool:
-        """``auto``: whether C++ should take ``tree`` now. Compiling an expression for C++ costs about as much
-        as a few cel-python evaluations of a small one (benchmarks/cel_backends/crossover.py), so cel-python
-        evaluates it until the time it has spent on it reaches ``AUTO_BUY_S`` (what compiling costs); from
-        then on C++ does. Expressions evaluated once and cheaply, most of a pack on a small document, never
-        pay for a compilation; a scan that took cel-python longer, or a per-subject rule, moves to C++ on
-        its next evaluation. (Renting until the rent equals the price is never worse than twice the best
-        choice made knowing the future.) Decided before the expression is printed for C++: that costs too."""
+    def _record(self, tree: Any) -> _Timing:
         self._env()
-        hit = self._local.programs.get(id(tree))
-        if hit is not None and hit[0] is tree:
-            return True  # compiled (or found unrunnable) already
-        spent: float = self._local.rent.get(id(tree), (None, 0.0))[1]
-        return spent >= AUTO_BUY_S
+        records: dict[int, _Timing] = self._local.rent
+        record = records.get(id(tree))
+        if record is None or record.tree is not tree:
+            if len(records) >= MAX_PROGRAMS:
+                records.clear()
+            record = records[id(tree)] = _Timing(tree)
+        return record
+
+    def _pays(self, record: _Timing) -> bool:
+        """``auto``: whether C++ should evaluate this expression now, from what it has cost so far.
+
+        Compiling an expression for C++ costs about as much as a few cel-python evaluations of a small one
+        (benchmarks/cel_backends/crossover.py), so cel-python evaluates it until the time it has spent on it
+        reaches ``AUTO_BUY_S``; then C++ takes it (renting until the rent equals the price is never worse than
+        twice the best choice made knowing the future). After ``AUTO_SAMPLES`` C++ evaluations the two
+        runtimes' mean times are compared and the faster one keeps the expression: on a cheap look-up, C++'s
+        conversions of inputs and results can cost more than cel-python's whole evaluation. Expressions
+        evaluated once and cheaply never pay for a compilation, nor for being printed for C++."""
+        if record.native_n >= AUTO_SAMPLES:
+            return record.native_s / record.native_n < record.python_s / max(record.python_n, 1)
+        if record.state == "renting" and record.python_s >= AUTO_BUY_S:
+            record.state = "bought"
+        return record.state != "renting"
 
     def spent(self, tree: Any, seconds: float) -> None:
         """cel-python took ``seconds`` to evaluate ``tree`` (called by cel.py after a fallback)."""
-        if not self.auto:
-            return
-        self._env()
-        rent: dict[int, tuple[Any, float]] = self._local.rent
-        held = rent.get(id(tree))
-        if held is None or held[0] is not tree:
-            if len(rent) >= MAX_PROGRAMS:
-                rent.clear()
-            held = (tree, 0.0)
-        rent[id(tree)] = (tree, held[1] + seconds)
+        if self.auto:
+            record = self._record(tree)
+            record.python_s += seconds
+            record.python_n += 1
 
     def _keep(self, value: Any) -> Any:
         """``value`` is being returned to C++ by a function of ours: remembered until the evaluation ends."""

@@ -16,7 +16,7 @@ from anops_policy.engine import EvalRequest, run_eval
 from anops_policy.loading import builtin_pack_dir, load_pack
 from anops_policy.testing import run_example
 
-from .backends import on_both, require_native
+from .backends import backend, on_both, require_native
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = load_pack(builtin_pack_dir("production-readiness"))
@@ -68,3 +68,5 @@ def test_the_example_repository_evaluates_identically(example_facts: Path) -> No
     assert native == python
     assert json.dumps(native) == json.dumps(python)
     assert stats["native"] > 0, stats
+    with backend("auto"):  # the default: C++ for the expressions where it pays, cel-python for the rest
+        assert json.dumps(evaluate()) == json.dumps(python)
