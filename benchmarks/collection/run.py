@@ -11,7 +11,8 @@ Runs, interleaved in each round so that they share the machine's load, REPEAT ti
   on every core (the default: collectors in worker processes) and with ``--jobs 1`` (one process),
 
 and prints the median wall time and CPU time (user+sys of the process and its children) of each, as a
-ratio to ripgrep's, and the peak RSS of the largest process (the parent or one worker). Each eval's
+ratio to ripgrep's, and the peak memory: RSS of the largest process (``wait4``) and the proportional set
+size (PSS) of all its processes together (sampled every 50 ms from /proc; shared pages count once). Each eval's
 collector statuses are printed: a collector that ended in ``error`` did less work, so its time is no
 result. Then it checks that every tool found what the generator planted
 (``TREE.expected.json``): ripgrep's per-file line counts (markers in comments and decoys in strings,
@@ -25,12 +26,12 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,25 +48,64 @@ class Timed:
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     peaks: list[float] = field(default_factory=list)  # MB, the largest process of the run
+    totals: list[float] = field(default_factory=list)  # MB, the process tree's summed PSS (sampled)
     ok_codes: tuple[int, ...] = (0,)
     stdout: bytes = b""
 
     def run(self) -> None:
         start = os.times()
         wall0 = _now()
-        proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = proc.communicate()
-        # communicate() reaped the child; its peak RSS (ru_maxrss, KB: the largest of the process and the
-        # descendants it waited for) comes from the children's rusage growing past the earlier maximum
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall = _now() - wall0
-        end = os.times()
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(self.argv, stdout=out, stderr=err)
+            sampler = TreeRss(proc.pid)
+            sampler.start()
+            # wait4: this run's own rusage (ru_maxrss: the largest process of its tree, KB), not the
+            # script's running maximum over every child so far
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            sampler.stop()
+            wall = _now() - wall0
+            end = os.times()
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
         if proc.returncode not in self.ok_codes:
-            sys.exit(f"{self.name}: exit {proc.returncode}\n{err.decode(errors='replace')[-2000:]}")
+            sys.exit(f"{self.name}: exit {proc.returncode}\n{stderr.decode(errors='replace')[-2000:]}")
         self.walls.append(wall)
         self.cpus.append((end.children_user - start.children_user) + (end.children_system - start.children_system))
         self.peaks.append(usage.ru_maxrss / 1024)
-        self.stdout = out
+        self.totals.append(sampler.peak / 1e6)
+        self.stdout = stdout
+
+
+class TreeRss(threading.Thread):
+    """Samples the summed memory (PSS) of a process and all its descendants every 50 ms (Linux /proc):
+    what a run with worker processes really takes, which the largest process alone understates."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, self._total(self.pid))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def _total(self, pid: int) -> int:
+        """Proportional set size (PSS) of the tree: pages a worker shares copy-on-write with its parent
+        count once in the sum, not once per process as plain RSS would."""
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            pss = next(int(row.split()[1]) for row in rollup.splitlines() if row.startswith("Pss:")) * 1024
+        except (OSError, IndexError, ValueError, StopIteration):  # exited between the reads
+            return 0
+        return pss + sum(self._total(int(child)) for child in children)
 
 
 def _now() -> float:
@@ -176,12 +216,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{subprocess.run([rg, '--version'], capture_output=True, text=True, check=False).stdout.splitlines()[0]}, "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print()
-    print("| what | runs | median wall s | × rg | median CPU s | × rg CPU | peak RSS MB (largest process) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| what | runs | median wall s | × rg | median CPU s | × rg CPU | peak RSS MB, largest process | "
+          "peak PSS MB, all processes |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for tool in tools:
         wall, cpu = statistics.median(tool.walls), statistics.median(tool.cpus)
         print(f"| `{tool.name}` | {len(tool.walls)} | {wall:.3f} | {wall / base_wall:.1f} | {cpu:.3f} | "
-              f"{cpu / base_cpu:.1f} | {max(tool.peaks):,.0f} |")
+              f"{cpu / base_cpu:.1f} | {max(tool.peaks):,.0f} | {max(tool.totals):,.0f} |")
     print()
     for name, found in statuses.items():
         print(f"{name}: {found}")

@@ -49,7 +49,8 @@ class CollectContext:
     skips: list[Skip] = field(default_factory=list)
     reads: int = 0  # files read through read_text/read_bytes (the collector's span reports it)
     # work shared by the run's collectors, keyed by the module that owns the entry (e.g. each Python
-    # file's syntax tree, parsed once for the python, grpc and logging collectors); one dict per run
+    # module's summary, made once for the python, grpc and logging collectors); one dict per run and
+    # process: with --jobs, collectors sharing an entry need one placement group (collect_parallel)
     memo: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,7 +123,7 @@ def run_collector(collector: Collector, ctx: CollectContext) -> CollectorRun:
         error = exc.reason + (f" ({exc.how_to_enable})" if exc.how_to_enable else "")
     except CollectorFailed as exc:
         status, error = "error", str(exc)
-    except Exception as exc:  # a collector bug must not abort the run; policies then decide `error`
+    except (Exception, SystemExit) as exc:  # a collector bug must not abort the run; policies then decide `error`
         status, error = "error", f"internal error in collector {collector.name}: {type(exc).__name__}: {exc}"
     if section is not None and status == "ok":
         limit = ctx.config.max_section_bytes or DEFAULT_MAX_SECTION_BYTES

@@ -11,13 +11,19 @@ contract exactly:
   grpc and logging collectors) form a *group* that is pinned to one worker, so each file is still
   parsed once; the most expensive ready collectors start first;
 * a worker that dies (killed, out of memory) costs only the collector it was running, which becomes an
-  ``error`` naming the exit; the others go on in a new worker;
+  ``error`` naming the exit; the others go on in a new worker (an idle worker's death costs nothing but
+  its group's shared work, which the next worker redoes);
 * workers ignore Ctrl-C (the parent stops them) and never touch the terminal: files read are reported
   back as counts for the progress line, start and end times for the collector's span.
 
 Workers are forked after the repository is listed, so they share the listing (copy-on-write) and the
 loaded code; nothing is pickled on the way in but the dependency sections a worker did not produce
-itself. Where ``fork`` is unavailable, the caller runs the collectors in process.
+itself, and file names a worker's listing skipped come back with each run. Only on Linux (``fork`` is
+unsafe on macOS, and a worker relies on ``PR_SET_PDEATHSIG``); elsewhere the caller collects in process.
+
+Not shared across workers: the rust and grpc collectors both scan Rust test files (``rust_scan``'s memo)
+but sit in different workers so that the rust collector runs beside the python one; the grpc collector
+rescans the Rust files under ``tests/`` it needs (a few percent of the rust collector's work).
 """
 
 from __future__ import annotations
@@ -28,16 +34,18 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from anops_policy import tracing
 from anops_policy.collect import CollectContext, Collector, CollectorRun
 from anops_policy.config import RepoConfig
 from anops_policy.progress import CountingRepo
-from anops_policy.repo import Repo
+from anops_policy.repo import Repo, Skip
 
 READS_REPORT_INTERVAL_S = 0.1  # how often a worker tells the parent how many files it read
 MAX_JOBS = 4  # the built-in collectors form ~3 independent chains; more workers only cost memory
@@ -61,6 +69,7 @@ class Finished:
     reads: int
     start_ns: int  # wall clock (time.time_ns) so that spans line up across processes
     end_ns: int
+    listing_skips: tuple[Skip, ...] = ()  # file names the worker's listing skipped (gitignored results globs)
 
 
 RunOne = Callable[[Collector, CollectContext], CollectorRun]
@@ -69,7 +78,7 @@ OnReads = Callable[[int], None]
 
 
 def available() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 def usable_cores() -> int:
@@ -79,17 +88,17 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_jobs(requested: int | None, file_count: int, collectors: int) -> int:
-    """Workers to use: ``requested`` when given (>= 1; 1 = in process), else one per usable core up to
-    MAX_JOBS, and 1 for small repositories (forking costs more than it saves there) or without fork."""
+def resolve_jobs(requested: int | None, file_count: Callable[[], int], collectors: int) -> int:
+    """Workers to use: ``requested`` when given (>= 1; 1 = in process; 0 or None = decide), else one per
+    usable core up to MAX_JOBS, but 1 for small repositories (forking costs more than it saves there),
+    for a single collector, or off Linux. ``file_count`` lists the repository only when it matters."""
+    if collectors < 2 or requested == 1 or not available():
+        return 1
     if requested is not None and requested >= 1:
-        wanted = requested
-    elif file_count < SMALL_REPO_FILES:
-        wanted = 1
-    else:
-        wanted = min(usable_cores(), MAX_JOBS)
-    wanted = min(wanted, collectors)
-    return wanted if wanted > 1 and available() else 1
+        return min(requested, collectors)
+    if file_count() < SMALL_REPO_FILES:
+        return 1
+    return max(1, min(usable_cores(), MAX_JOBS, collectors))
 
 
 # ---- worker side ----------------------------------------------------------------------------------
@@ -138,7 +147,11 @@ def _worker(
     run_one: RunOne,
     parent: int,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops its workers
+    # SIGINT arrives blocked (the parent forks with it blocked): ignore it before unblocking, so that
+    # Ctrl-C never interrupts a worker half-way into its loop; the parent handles it and stops workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    tracing.forked_worker()
     _die_with_parent(parent)
     try:
         _serve(conn, collectors, repo, config, now, run_one)
@@ -177,8 +190,9 @@ def _serve(
         counter.flush()
         if run.status == "ok" and run.section is not None:
             produced[name] = run.section
+        skipped = tuple(repo.listing_skips)
         try:
-            conn.send(("done", Finished(run, ctx.reads, start, end)))
+            conn.send(("done", Finished(run, ctx.reads, start, end, skipped)))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
             # a section that cannot be pickled: reported like any collector bug
             failed = CollectorRun(
@@ -191,7 +205,7 @@ def _serve(
                 None,
             )
             produced.pop(name, None)
-            conn.send(("done", Finished(failed, ctx.reads, start, end)))
+            conn.send(("done", Finished(failed, ctx.reads, start, end, skipped)))
         if memo:
             # kept syntax trees and scans live to the end: out of the cyclic collector's generations
             gc.freeze()
@@ -230,6 +244,7 @@ class ParallelCollection:
     ) -> None:
         self.ordered = list(ordered)
         self.by_name = {c.name: c for c in self.ordered}
+        self.position = {c.name: i for i, c in enumerate(self.ordered)}
         self.repo, self.config, self.now = repo, config, now
         self.jobs = jobs
         self.run_one = run_one
@@ -241,6 +256,7 @@ class ParallelCollection:
         self.workers: list[_Worker] = []
         self.pinned: dict[str, _Worker] = {}  # group -> the worker holding its memo
         self.waiting = [c.name for c in self.ordered]
+        self.freeze = gc.get_freeze_count() == 0  # never undo someone else's gc.freeze()
         self.runs: dict[str, CollectorRun] = {}
         self.sections: dict[str, Any] = {}
 
@@ -273,10 +289,20 @@ class ParallelCollection:
             name="anops-policy collector",
             daemon=True,
         )
-        process.start()
-        child.close()
         worker = _Worker(process, parent)
-        self.workers.append(worker)
+        self.workers.append(worker)  # before it exists: an interrupt from here on still stops it
+        if self.freeze and gc.get_freeze_count() == 0:
+            gc.freeze()  # the parent's objects stay out of the worker's collections: fewer pages copied
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        except BaseException:
+            self.workers.remove(worker)
+            parent.close()
+            raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            child.close()
         return worker
 
     def _dispatch(self) -> None:
@@ -307,12 +333,27 @@ class ParallelCollection:
             worker.groups.add(group)
         self.waiting.remove(name)
         worker.running = name
-        worker.conn.send((name, sent, local))
+        try:
+            if not worker.process.is_alive():
+                raise BrokenPipeError
+            worker.conn.send((name, sent, local))
+        except OSError:  # the worker died while idle: the collector goes back to the queue
+            worker.running = None
+            self.waiting.append(name)
+            self.waiting.sort(key=self.position.__getitem__)
+            self._lost(worker)
+            return
+        self._progress()
+
+    def _progress(self) -> None:
         if self.on_start is not None:
             self.on_start([w.running for w in self.workers if w.running], len(self.runs))
 
     # -- results ------------------------------------------------------------------------------------
     def _finish(self, name: str, worker: _Worker | None, finished: Finished) -> None:
+        for skip in finished.listing_skips:
+            if skip not in self.repo.listing_skips:
+                self.repo.listing_skips.append(skip)
         run = finished.run
         if self.on_finish is not None:
             run = self.on_finish(self.by_name[name], finished)
@@ -321,6 +362,7 @@ class ParallelCollection:
             self.sections[name] = run.section
             if worker is not None:
                 worker.produced.add(name)
+        self._progress()
 
     def _lost(self, worker: _Worker) -> None:
         """The worker died: its running collector is an error, its groups are free for another worker."""
@@ -334,16 +376,16 @@ class ParallelCollection:
         name, worker.running = worker.running, None
         if name is None:
             return
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-        if worker.crash:
-            how += f" ({worker.crash})"
+        if code is not None and code < 0:
+            how = f"was killed by signal {-code} (out of memory? --jobs 1 collects in one process)"
+        else:
+            how = f"exited with code {code}" + (f" ({worker.crash})" if worker.crash else "")
         run = CollectorRun(
             name,
             self.by_name[name].version,
             "error",
             0,
-            f"internal error in collector {name}: the worker process running it {how} "
-            "(out of memory? --jobs 1 collects in one process)",
+            f"internal error in collector {name}: the worker process running it {how}",
             (),
             None,
         )
@@ -356,12 +398,22 @@ class ParallelCollection:
                 self._dispatch()
                 busy = [w for w in self.workers if w.running is not None]
                 if not busy:
+                    if any(self._ready(n) for n in self.waiting):
+                        continue  # a worker died while idle: dispatch again
                     raise RuntimeError("collector schedule stalled: " + ", ".join(self.waiting))
-                for conn in wait([w.conn for w in busy]):
-                    worker = next(w for w in busy if w.conn is conn)
-                    self._receive(worker)
+                idle = [w for w in self.workers if w.running is None]
+                # busy workers report on their pipe; an idle worker is watched for dying (its group's work)
+                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in idle])
+                for worker in busy:
+                    if worker.conn in ready and worker in self.workers:
+                        self._receive(worker)
+                for worker in idle:
+                    if worker.process.sentinel in ready and worker in self.workers:
+                        self._lost(worker)
         finally:
             self._stop()
+            if self.freeze and gc.get_freeze_count():
+                gc.unfreeze()
         return [self.runs[c.name] for c in self.ordered]
 
     def _receive(self, worker: _Worker) -> None:

@@ -89,7 +89,8 @@ def collect_facts(
     jobs: int | None = None,
 ) -> dict[str, Any]:
     """The fact document for ``root``. ``jobs``: worker processes for the collectors (1 = in this
-    process; None = the config's ``collect.jobs``, else one per core for a repository of any size)."""
+    process; None or 0 = the config's ``collect.jobs``, else one per core, up to 4, for a repository of
+    300 files or more; see ``collect_parallel``). The document is the same for any ``jobs``."""
     available = dict(collectors) if collectors is not None else builtin_collectors()
     wanted = list(only) if only else list(available)
     for name in wanted:
@@ -104,9 +105,7 @@ def collect_facts(
         repo = CountingRepo(
             root, on_read=tracker.read, exclude=config.exclude, max_file_bytes=max_bytes, use_git=use_git
         )
-    workers = resolve_jobs(
-        jobs if jobs is not None else config.collect_jobs, len(repo.files()) if len(ordered) > 1 else 0, len(ordered)
-    )
+    workers = resolve_jobs(jobs if jobs else config.collect_jobs, lambda: len(repo.files()), len(ordered))
     if workers > 1:
         runs = ParallelCollection(
             ordered,

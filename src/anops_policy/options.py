@@ -53,8 +53,9 @@ jobs_option = click.option(
     "jobs",
     type=click.IntRange(0, 64),
     default=None,
-    help="Worker processes that run collectors side by side (1: one process; default: the config's "
-    "collect.jobs, else one per core up to 4 for repositories of 300 files or more).",
+    help="Worker processes that run collectors side by side: 1 collects in one process; 0 or absent uses "
+    "the config's collect.jobs, else one per core (up to 4) for repositories of 300 files or more. "
+    "The facts are the same either way.",
 )
 
 

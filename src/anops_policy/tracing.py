@@ -138,6 +138,10 @@ def configure(*, trace_file: Path | None = None, span_exporter: Any = None, metr
         _rt.state = telemetry
         if not _rt.atexit_registered:
             atexit.register(shutdown)  # a run that ends by sys.exit or an error still flushes
+            # a forked child (a collector worker) mutes the copy at once, before the SDK's reader thread,
+            # restarted by its own at-fork hook, can export the parent's metrics from it
+            if hasattr(os, "register_at_fork"):
+                os.register_at_fork(after_in_child=forked_worker)
             _rt.atexit_registered = True
     return True
 
@@ -165,6 +169,24 @@ def span(
     if state is None:
         return _NOOP
     return state.span(name, attributes, kind, carrier)
+
+
+def forked_worker() -> None:
+    """In a forked child (a parallel collection's worker; registered as an at-fork hook, and called
+    again by the worker): the child reports its work's times to the parent, which records the spans.
+    The SDK restarts the periodic metric reader in a forked child, which would export the parent's
+    copied metrics a second time: every exporter is muted, and tracing is off in this process from now
+    on (nothing is flushed: the parent does that)."""
+    state = _rt.state
+    _rt.state = None
+    if state is not None:
+        state.link.muted = True
+        for reader in state.readers:  # also a caller's own reader, whose exporter is not ours to mute
+            reader.collect = _collect_nothing
+
+
+def _collect_nothing(*_args: Any, **_kwargs: Any) -> None:
+    return None
 
 
 def past_span(name: str, start_ns: int, end_ns: int, attributes: Attributes | None = None) -> Span:
@@ -369,6 +391,7 @@ class Telemetry:
         self.meter_provider = meter_provider
         self.closers = closers
         self.link = link
+        self.readers: list[Any] = []  # metric readers (a periodic one restarts its thread in a forked child)
         self.kinds = {"internal": SpanKind.INTERNAL, "server": SpanKind.SERVER, "client": SpanKind.CLIENT}
         meter = meter_provider.get_meter("anops_policy")
         self.decisions = meter.create_counter("anops.decisions", "{decision}", "Decisions by policy and outcome")
@@ -422,7 +445,7 @@ class Telemetry:
             stream = _open_trace_file(trace_file)
             closers.append(stream.close)
             tracer_provider.add_span_processor(
-                SimpleSpanProcessor(ConsoleSpanExporter(out=stream, formatter=_json_line))
+                SimpleSpanProcessor(_muted(ConsoleSpanExporter(out=stream, formatter=_json_line), "spans", link))
             )
         for name in [] if sdk_disabled else _exporters(env, "TRACES"):
             if name == "otlp":
@@ -430,7 +453,8 @@ class Telemetry:
                 if exporter is not None:
                     tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
             elif name == "console":  # stdout carries the report: spans go to stderr
-                tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+                console = _muted(ConsoleSpanExporter(out=sys.stderr), "spans", link)
+                tracer_provider.add_span_processor(SimpleSpanProcessor(console))
             else:
                 _warn(f"exporter {name}", f"OTEL_TRACES_EXPORTER={name} is not supported (otlp, console, none)")
         for name in [] if sdk_disabled else _exporters(env, "METRICS"):
@@ -439,12 +463,15 @@ class Telemetry:
                 if exporter is not None:
                     readers.append(PeriodicExportingMetricReader(exporter))
             elif name == "console":
-                readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter(out=sys.stderr)))
+                console_metrics = _muted(ConsoleMetricExporter(out=sys.stderr), "metrics", link)
+                readers.append(PeriodicExportingMetricReader(console_metrics))
             else:
                 _warn(f"exporter {name}", f"OTEL_METRICS_EXPORTER={name} is not supported (otlp, console, none)")
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
         tracer = tracer_provider.get_tracer("anops_policy", __version__)
-        return cls(tracer_provider, tracer, meter_provider, closers, link)
+        telemetry = cls(tracer_provider, tracer, meter_provider, closers, link)
+        telemetry.readers = readers
+        return telemetry
 
     def span(
         self, name: str, attributes: Attributes | None, kind: SpanKindName, carrier: Mapping[str, str] | None
@@ -583,6 +610,7 @@ class _Link:
 
     failed = False  # the last export failed
     closing = False  # shutdown is flushing
+    muted = False  # a forked worker process: its copies of the parent's spans and metrics are not its own
 
 
 def _guarded(exporter: Any, what: str, link: _Link) -> Any:
@@ -593,6 +621,8 @@ def _guarded(exporter: Any, what: str, link: _Link) -> Any:
     inner = exporter.export
 
     def export(*args: Any, **kwargs: Any) -> Any:
+        if link.muted:
+            return _success(what)
         if link.closing and link.failed:
             return _failure(what)
         try:
@@ -614,6 +644,27 @@ def _guarded(exporter: Any, what: str, link: _Link) -> Any:
 
     exporter.export = export
     return exporter
+
+
+def _muted(exporter: Any, what: str, link: _Link) -> Any:
+    """Console and trace-file exporters: silent in a forked worker (see ``forked_worker``)."""
+    inner = exporter.export
+
+    def export(*args: Any, **kwargs: Any) -> Any:
+        return _success(what) if link.muted else inner(*args, **kwargs)
+
+    exporter.export = export
+    return exporter
+
+
+def _success(what: str) -> Any:
+    if what == "spans":
+        from opentelemetry.sdk.trace.export import SpanExportResult  # noqa: PLC0415
+
+        return SpanExportResult.SUCCESS
+    from opentelemetry.sdk.metrics.export import MetricExportResult  # noqa: PLC0415
+
+    return MetricExportResult.SUCCESS
 
 
 def _failure(what: str) -> Any:

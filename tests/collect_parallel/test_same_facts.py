@@ -6,14 +6,17 @@ a generated monorepo big enough for the default to pick workers. Spans and progr
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, PeriodicExportingMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anops_policy import tracing
@@ -79,9 +82,10 @@ def facts_cli(tree: Path, out: Path, *jobs: str) -> dict[str, Any]:
 
 
 def test_cli_default_uses_workers_on_a_monorepo_and_finds_the_same(monorepo: Path, tmp_path: Path) -> None:
-    default = facts_cli(monorepo, tmp_path / "default.json")
+    default = facts_cli(monorepo, tmp_path / "default.json")  # workers when the machine has 2+ cores
+    two = facts_cli(monorepo, tmp_path / "two.json", "--jobs", "2")  # workers on any machine
     one = facts_cli(monorepo, tmp_path / "one.json", "--jobs", "1")
-    assert comparable(default) == comparable(one)
+    assert comparable(default) == comparable(one) == comparable(two)
     statuses = Counter(run["status"] for run in one["meta"]["collectors"].values())
     assert statuses["ok"] >= 10, statuses  # a real collection, not a run of errors compared with itself
 
@@ -123,3 +127,57 @@ def test_progress_counts_every_collector_and_every_file_read() -> None:
     assert parallel[-1].done == parallel[-1].total == alone[-1].total
     assert parallel[-1].files == alone[-1].files > 0
     assert any(", " in e.current for e in parallel), "the line names the collectors running side by side"
+
+
+def test_file_names_a_worker_skips_reach_the_document(tmp_path: Path) -> None:
+    """A gitignored test report with an undecodable name is found by a worker's results glob; the skip
+    it records in the worker's listing must reach ``meta.skipped`` as it does in process."""
+    repo = tmp_path / "repo"
+    reports = repo / "build" / "reports"
+    reports.mkdir(parents=True)
+    (repo / ".gitignore").write_text("build/\n", encoding="utf-8")
+    (repo / "app.py").write_text("print('hi')\n", encoding="utf-8")
+    (reports / "junit-ok.xml").write_text('<testsuite name="s" tests="1"><testcase name="t"/></testsuite>\n')
+    # a name that is not UTF-8: written through the bytes API
+    fd = os.open(os.fsencode(reports) + b"/junit-\xff.xml", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b'<testsuite name="s" tests="0"/>\n')
+    os.close(fd)
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "x"]):
+        subprocess.run(["git", *command], cwd=repo, check=True, capture_output=True)
+    now = parse_now(NOW)
+    alone = collect_facts(repo, RepoConfig(), now=now, jobs=1)
+    side_by_side = collect_facts(repo, RepoConfig(), now=now, jobs=2)
+    assert alone["meta"].get("skipped") == [
+        {"path": "build/reports/junit-\\xff.xml", "reason": "file name is not valid UTF-8"}
+    ]
+    assert comparable(side_by_side) == comparable(alone)
+
+
+def test_workers_never_export_the_parents_telemetry(tmp_path: Path) -> None:
+    """The SDK restarts a periodic metric reader in a forked child; a worker must not export the
+    parent's copied metrics (a second, duplicate series). Every export comes from this process."""
+    log = tmp_path / "exports"
+
+    class PidExporter(MetricExporter):
+        def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(f"{os.getpid()}\n")
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 10_000) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            return None
+
+    tracing.shutdown()
+    assert tracing.configure(metric_reader=PeriodicExportingMetricReader(PidExporter(), export_interval_millis=50))
+    try:
+        with tracing.span("anops.collect before") as span:  # something to export, copied into the workers
+            tracing.record_collector(span, "before", "ok", files_read=1)
+        collect_facts(EXAMPLE, config_for(EXAMPLE), now=parse_now(NOW), jobs=2)
+        time.sleep(0.3)
+    finally:
+        tracing.shutdown()
+    exported_by = [int(line) for line in log.read_text(encoding="utf-8").split()]
+    assert exported_by and set(exported_by) == {os.getpid()}

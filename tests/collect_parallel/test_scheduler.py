@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from anops_policy import collect_parallel
 from anops_policy.collect import CollectContext, CollectorRun, run_collector
 from anops_policy.collect_parallel import Finished, ParallelCollection, Placement, resolve_jobs
 from anops_policy.config import RepoConfig
@@ -20,6 +21,17 @@ from anops_policy.progress import CountingRepo
 from anops_policy.repo import Repo
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def dead(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+class Escape(BaseException):
+    """Neither an Exception nor SystemExit: nothing in the collector framework catches it."""
 
 
 class Probe:
@@ -43,7 +55,14 @@ class Probe:
         if self.action == "exit":
             os._exit(7)
         if self.action == "systemexit":
-            raise SystemExit(5)  # not an Exception: run_collector lets it through
+            raise SystemExit(5)
+        if self.action == "escape":
+            raise Escape("left the collector")
+        if self.action == "kill-pinned":  # stands in for the OOM killer picking an idle worker
+            victim = int(ctx.facts["p"]["pid"])
+            os.kill(victim, signal.SIGKILL)
+            while not dead(victim):  # the kill has landed before this collector reports back
+                time.sleep(0.01)
         if self.action == "unpicklable":
             return {"pid": os.getpid(), "value": lambda: None}
         if self.action == "read":
@@ -114,20 +133,52 @@ def test_costliest_ready_collector_starts_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("action", "how"),
     [
-        ("kill", "was killed by signal 9"),
+        ("kill", "was killed by signal 9 (out of memory? --jobs 1 collects in one process)"),
         ("exit", "exited with code 7"),
-        ("systemexit", "exited with code 70 (SystemExit: 5)"),
+        ("escape", "exited with code 70 (Escape: left the collector)"),
     ],
 )
 def test_a_dying_worker_costs_only_its_collector(tmp_path: Path, action: str, how: str) -> None:
     groups = {"doomed": Placement(group="ast"), "sibling": Placement(group="ast")}
-    probes = [Probe("doomed", action=action), Probe("sibling", ("doomed",)), Probe("other"), Probe("after", ("doomed",))]
+    probes = [
+        Probe("doomed", action=action),
+        Probe("sibling", ("doomed",)),
+        Probe("other"),
+        Probe("after", ("doomed",)),
+    ]
     runs = schedule(tmp_path, probes, groups=groups)
     doomed = runs["doomed"]
     assert doomed.status == "error" and doomed.section is None
-    assert doomed.error is not None and how in doomed.error and "--jobs 1" in doomed.error
+    assert doomed.error is not None and how in doomed.error
     for name in ("sibling", "other", "after"):
         assert section(runs, name)["facts"] == {}, "dependents still run, without the lost section"
+
+
+def test_system_exit_in_a_collector_is_its_error_in_a_worker_as_in_process(tmp_path: Path) -> None:
+    probe = Probe("quits", action="systemexit")
+    in_process = run_collector(
+        probe, CollectContext(repo=Repo(tmp_path, use_git=False), config=RepoConfig(), now=NOW, facts={})
+    )
+    runs = schedule(tmp_path, [Probe("quits", action="systemexit"), Probe("next", ("quits",))])
+    assert runs["quits"].status == in_process.status == "error"
+    assert runs["quits"].error == in_process.error == "internal error in collector quits: SystemExit: 5"
+    assert section(runs, "next")["facts"] == {}
+
+
+def test_an_idle_worker_dying_costs_only_its_groups_shared_work(tmp_path: Path) -> None:
+    # p (group ast) finishes and its worker idles; k, in the other worker, kills it; g (group ast) then
+    # needs a worker for its group: a new one runs it, and the collection goes on
+    groups = {
+        "p": Placement(group="ast", cost=10),
+        "g": Placement(group="ast"),
+        "r": Placement(group="other"),
+        "k": Placement(group="other"),
+    }
+    probes = [Probe("p"), Probe("r", sleep=0.5), Probe("k", ("r", "p"), action="kill-pinned"), Probe("g", ("k",))]
+    runs = schedule(tmp_path, probes, groups=groups)
+    p, g = section(runs, "p"), section(runs, "g")
+    assert section(runs, "k")["pid"] != p["pid"]
+    assert g["pid"] != p["pid"] and "p" not in g["memo"], "a fresh worker, without the dead one's memo"
 
 
 def test_a_section_that_cannot_leave_the_worker_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -151,8 +202,11 @@ def test_reads_in_workers_reach_the_parent_and_spans_get_the_worker_times(tmp_pa
 
     before = time.time_ns()
     runs = schedule(
-        tmp_path, [Probe("a", action="read"), Probe("b", action="read")], repo=repo,
-        on_reads=counted.append, on_finish=on_finish,
+        tmp_path,
+        [Probe("a", action="read"), Probe("b", action="read")],
+        repo=repo,
+        on_reads=counted.append,
+        on_finish=on_finish,
     )
     assert sum(counted) == 80 and in_child == [], "the parent's callback is never called in a worker"
     assert sorted(f.reads for f in finished) == [40, 40]
@@ -169,20 +223,34 @@ def test_workers_are_gone_when_the_run_ends(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("requested", "files", "collectors", "expected"),
+    ("requested", "files", "cores", "collectors", "expected"),
     [
-        (1, 50_000, 14, 1),  # asked for one process
-        (3, 10, 14, 3),  # asked explicitly: even a small repository
-        (8, 10_000, 2, 2),  # never more workers than collectors
-        (None, 299, 14, 1),  # small repository: in process
-        (0, 299, 14, 1),  # 0 means "decide"
-        (2, 10_000, 1, 1),  # one collector: nothing to run side by side
+        (1, 50_000, 8, 14, 1),  # asked for one process
+        (3, 10, 8, 14, 3),  # asked explicitly: even a small repository, even beyond the cores
+        (8, 10_000, 8, 2, 2),  # never more workers than collectors
+        (None, 299, 8, 14, 1),  # small repository: in process
+        (0, 299, 8, 14, 1),  # 0 means "decide"
+        (None, 300, 8, 14, 4),  # big enough: one per core, up to 4
+        (None, 20_000, 2, 14, 2),
+        (None, 20_000, 1, 14, 1),  # one core: in process
+        (2, 10_000, 8, 1, 1),  # one collector: nothing to run side by side
     ],
 )
-def test_resolve_jobs(requested: int | None, files: int, collectors: int, expected: int) -> None:
-    assert resolve_jobs(requested, files, collectors) == expected
+def test_resolve_jobs(
+    monkeypatch: pytest.MonkeyPatch, requested: int | None, files: int, cores: int, collectors: int, expected: int
+) -> None:
+    monkeypatch.setattr(collect_parallel, "usable_cores", lambda: cores)
+    listed: list[bool] = []
+
+    def count() -> int:
+        listed.append(True)
+        return files
+
+    assert resolve_jobs(requested, count, collectors) == expected
+    if requested == 1 or collectors == 1:
+        assert not listed, "the repository is not listed when the answer does not depend on it"
 
 
-def test_resolve_jobs_uses_the_cores_for_a_big_repository() -> None:
-    wanted = min(len(os.sched_getaffinity(0)), 4)
-    assert resolve_jobs(None, 20_000, 14) == (wanted if wanted > 1 else 1)
+def test_no_workers_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect_parallel.sys, "platform", "darwin")  # fork is unsafe on macOS
+    assert resolve_jobs(4, lambda: 50_000, 14) == 1
