@@ -568,10 +568,25 @@ def _measure_leak(env: Any) -> None:
 
 
 def _decref(value: Any) -> None:
-    # None is returned without a new reference in some calls (measured); an extra reference to None, True
-    # or False costs nothing, so they are left alone
-    if value is not None and value is not True and value is not False:
+    # Not for a value holding None anywhere: the library drops a reference to each None inside a returned
+    # list or map that it never took (measured: None's count fell by ~25 per pack evaluation, and the process
+    # aborted at exit), so such a container must stay leaked to keep those counts whole. An extra reference
+    # to None, True or False costs nothing.
+    if value is not None and value is not True and value is not False and not _holds_none(value):
         ctypes.pythonapi.Py_DecRef(ctypes.py_object(value))
+
+
+def _holds_none(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None:
+            return True
+        if type(item) is dict:
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False
 
 
 def _at(facts: Any, path: FactPath) -> Any:
