@@ -241,7 +241,16 @@ def _dict_config(arg: ast.AST | None, scope: Scope, line: int) -> tuple[dict[str
     return level, fmt
 
 
+# Every call the scan reacts to has one of these words in its name or in the import that names it
+# (``logging.*``, structlog, loguru, handlers and formatters, ``setLevel``, JSON formatters, uvicorn),
+# and so does every logging config file name: a module without any of them has nothing to find.
+SCAN_WORDS = ("log", "formatter", "handler", "setlevel", "json", "uvicorn")
+
+
 def scan_module(module: ParsedModule) -> ModuleLogging:
+    lowered = module.text.lower() if module.text.isascii() else None  # (non-ASCII: names are NFKC-normalized)
+    if lowered is not None and not any(word in lowered for word in SCAN_WORDS):
+        return ModuleLogging()
     scope = Scope.of(module)
     imports: Imports = module.imports
     out = ModuleLogging()

@@ -288,6 +288,11 @@ def env_reads(module: ParsedModule) -> tuple[list[EnvRead], int]:
     """Literal-named environment reads, and how many reads use a computed name."""
     reads: list[EnvRead] = []
     dynamic = 0
+    text = module.text
+    # every read names os.environ or os.getenv in the source (the call, or the import of the name);
+    # non-ASCII sources are walked anyway (identifiers are NFKC-normalized)
+    if text.isascii() and "environ" not in text and "getenv" not in text:
+        return reads, dynamic
     imports = module.imports
     for node in module.nodes:
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
@@ -384,6 +389,9 @@ def exception_findings(module: ParsedModule) -> tuple[list[int], list[Handler]]:
     neither re-raises nor logs. ``contextlib.suppress`` of a broad type counts too."""
     bare: list[int] = []
     swallowed: list[Handler] = []
+    text = module.text
+    if text.isascii() and "except" not in text and "suppress" not in text:  # no handler, no suppress()
+        return bare, swallowed
     for node in module.nodes:
         if isinstance(node, ast.ExceptHandler):
             caught = None if node.type is None else short_source(node.type, 80)
