@@ -13,13 +13,11 @@ How the two runtimes' differences are closed:
 - Result maps come back in hash order: they are re-ordered to the one key order the fact document or the
   expressions' map literals use for that key set, else left to cel-python. uint, bytes and type results,
   and timestamps anywhere but ``now``, are left to cel-python too.
-- C++ converts a variable's whole value when it is first read from an activation (and keeps it while the
-  activation lives), so the fact document is never handed over whole: each fact path an expression reads
-  whole is a variable of its own (a *slot*, see ``cel_rewrite.py``), converted on first read and kept in one
-  activation per document; keyed look-ups into big maps (``by_path[subject]``, ``k in by_path``), ``has()``
-  and ``size()`` of fact paths are answered in Python from the document's JSON without copying it. The
-  activation of the previous document is released when the next one arrives. Per-evaluation names come in
-  through ``cel.bind`` and ``anops_input()``.
+- C++ converts a variable's whole value when it is first read from an activation, so the fact document is
+  never handed over whole: each fact path an expression reads whole is a variable of its own (a *slot*, see
+  ``cel_rewrite.py``); keyed look-ups into big maps (``by_path[subject]``, ``k in by_path``), ``has()`` and
+  ``size()`` of fact paths are answered in Python from the document's JSON without copying it. Every
+  evaluation has its own activation (see ``_data``), its names (params, subject, vars) among its variables.
 """
 
 from __future__ import annotations
@@ -51,7 +49,10 @@ MAX_PLAIN_CACHE = 4096
 # auto: C++ takes an expression once cel-python has spent this long on it (NativeBackend._pays; compiling
 # one for C++ costs ~3 ms: benchmarks/cel_backends/crossover.py and README.md, "CEL backends")
 AUTO_BUY_S = 0.003
-AUTO_SAMPLES = 5  # C++ evaluations timed before auto compares them with cel-python's
+AUTO_SAMPLES = 10  # C++ evaluations (the first compiles) timed before auto compares them with cel-python's
+# C++ keeps an expression only when its mean time is under this share of cel-python's: results come back as
+# new cel-python values and its conversions make garbage, costs paid outside the timed evaluation
+AUTO_MARGIN = 0.5
 MAX_PROGRAMS = 4096
 _RUN_NAMES = frozenset({"facts", "now"})  # the same for a whole run: held in one C++ activation
 _IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
@@ -81,9 +82,9 @@ class _Timing:
     tree: Any
     python_s: float = 0.0
     python_n: int = 0
-    native_s: float = 0.0  # C++ evaluations after the first (which compiles)
+    native_s: float = 0.0  # C++ evaluations, the first (which compiles) included
     native_n: int = 0
-    state: str = "renting"  # then "bought" (C++ compiles it next), then "compiled"
+    state: str = "renting"  # then "bought" (C++ compiles it at its next evaluation), then "compiled"
 
 
 @dataclass
@@ -192,9 +193,9 @@ class NativeBackend:
     def evaluate(self, tree: Any, activation: Mapping[str, Any]) -> Any:
         """The value of ``tree`` (cel-python's syntax tree) as a cel-python value, or ``FALLBACK``.
 
-        The fact paths an expression reads whole are its own variables (see ``_data``); the per-evaluation
-        names (params, subject, vars, a comprehension's variable for explanations) are bound by ``cel.bind``
-        from ``anops_input()``. With ``auto``, an expression goes to C++ only where that pays (``_pays``)."""
+        The fact paths an expression reads whole and the per-evaluation names (params, subject, vars, a
+        comprehension's variable for explanations) are the variables of one activation for this evaluation
+        (see ``_data``). With ``auto``, an expression goes to C++ only where that pays (``_pays``)."""
         if not self.auto:
             return self._evaluate(tree, activation)
         record = self._record(tree)
@@ -202,12 +203,10 @@ class NativeBackend:
             return self._fallback("auto: faster in cel-python")
         started = time.perf_counter()
         value = self._evaluate(tree, activation)
-        if value is not FALLBACK:
-            if record.state == "bought":  # the first C++ evaluation compiles: not counted
-                record.state = "compiled"
-            else:
-                record.native_s += time.perf_counter() - started
-                record.native_n += 1
+        if value is not FALLBACK:  # the first C++ evaluation includes compiling: C++ has to earn that back too
+            record.state = "compiled"
+            record.native_s += time.perf_counter() - started
+            record.native_n += 1
         return value
 
     def _evaluate(self, tree: Any, activation: Mapping[str, Any]) -> Any:
@@ -217,9 +216,10 @@ class NativeBackend:
         text, idents, programs, slots = entry
         names = tuple(sorted(n for n in activation if n not in _RUN_NAMES and n in idents))
         try:
-            program = programs.get(names) or self._wrap(tree, text, names, programs)
+            program = programs.get(()) or self._wrap(tree, text, names, programs)
             data = self._data(activation.get("facts"), activation.get("now"), slots)
-            self._local.inputs = {n: self._convert(n, activation[n]) for n in names}
+            # variables, not function results: cel-expr-python keeps what a function returns (_LEAKED_REFERENCES)
+            data.update((n, self._convert(n, activation[n])) for n in names)
         except Unsupported as exc:
             return self._fallback(str(exc) or "input value")
         try:
@@ -245,7 +245,7 @@ class NativeBackend:
         return FALLBACK
 
     def _record(self, tree: Any) -> _Timing:
-        self._env()
+        self._thread()
         records: dict[int, _Timing] = self._local.rent
         record = records.get(id(tree))
         if record is None or record.tree is not tree:
@@ -261,11 +261,12 @@ class NativeBackend:
         (benchmarks/cel_backends/crossover.py), so cel-python evaluates it until the time it has spent on it
         reaches ``AUTO_BUY_S``; then C++ takes it (renting until the rent equals the price is never worse than
         twice the best choice made knowing the future). After ``AUTO_SAMPLES`` C++ evaluations the two
-        runtimes' mean times are compared and the faster one keeps the expression: on a cheap look-up, C++'s
-        conversions of inputs and results can cost more than cel-python's whole evaluation. Expressions
-        evaluated once and cheaply never pay for a compilation, nor for being printed for C++."""
+        runtimes' mean times are compared and C++ keeps the expression only if it is clearly faster
+        (``AUTO_MARGIN``): on a cheap look-up, C++'s conversions of inputs and results can cost more than
+        cel-python's whole evaluation. Expressions evaluated once and cheaply never pay for a compilation,
+        nor for being printed for C++."""
         if record.native_n >= AUTO_SAMPLES:
-            return record.native_s / record.native_n < record.python_s / max(record.python_n, 1)
+            return record.native_s / record.native_n < AUTO_MARGIN * record.python_s / max(record.python_n, 1)
         if record.state == "renting" and record.python_s >= AUTO_BUY_S:
             record.state = "bought"
         return record.state != "renting"
@@ -293,9 +294,6 @@ class NativeBackend:
         if _LEAKED_REFERENCES == 1:
             for value in returned:
                 _decref(value)
-
-    def _input(self, name: str) -> Any:
-        return self._local.inputs[name]
 
     # look-ups into the fact document, answered from its JSON (see cel_rewrite.py); raising is a CEL error
     def _container(self, path: str) -> Any:
@@ -355,30 +353,32 @@ class NativeBackend:
             raise TypeError("size() of a scalar")
         return len(container)
 
-    def _env(self) -> Any:
-        env = getattr(self._local, "env", None)
-        if env is None:
-            source = native.FunctionDecl(
-                "anops_input", [native.Overload("anops_input", _T.DYN, [_T.STRING], impl=self._kept(self._input))]
-            )
-            env = native.NewEnv(
-                variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
-                extensions=[ext_bindings.ExtBindings()],
-                functions=[
-                    *_declarations(self.bridge, self._plain_of, self._keep),
-                    source,
-                    *self._lookups(),
-                    _PROBE,
-                ],
-            )
-            _measure_leak(env)
-            self._local.env = env
+    def _thread(self) -> None:
+        """This thread's state, made on first use (no C++ environment yet: auto may never need one)."""
+        if not hasattr(self._local, "programs"):
+            self._local.env = None
             self._local.programs = {}
             self._local.document = None
             self._local.rent = {}
             self._local.returned = []
             self._local.facts = None
             self._local.containers = {}
+
+    def _env(self) -> Any:
+        self._thread()
+        env = self._local.env
+        if env is None:
+            env = native.NewEnv(
+                variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
+                extensions=[ext_bindings.ExtBindings()],
+                functions=[
+                    *_declarations(self.bridge, self._plain_of, self._keep),
+                    *self._lookups(),
+                    _PROBE,
+                ],
+            )
+            _measure_leak(env)
+            self._local.env = env
         return env
 
     def _lookups(self) -> list[Any]:
@@ -452,17 +452,15 @@ class NativeBackend:
         return entry
 
     def _wrap(self, tree: Any, text: str, names: tuple[str, ...], programs: dict[tuple[str, ...], Any]) -> Any:
-        for name in names:
-            if not _IDENT.match(name):
-                raise Unsupported("input name")
-            text = f"cel.bind({name}, anops_input('{name}'), {text})"
+        if not all(_IDENT.match(name) for name in names):
+            raise Unsupported("input name")
         try:
             program = self._env().compile(text, disable_check=True)
         except (RuntimeError, ValueError) as exc:  # nesting limit 32, syntax C++ reads differently
             LOG.debug("cel: native runtime cannot compile %s (%s)", tree.data, exc)
             self._local.programs[id(tree)] = (tree, None)
             raise Unsupported("compile") from None
-        programs[names] = program
+        programs[()] = program  # the same for any names: they are variables
         return program
 
     # values
