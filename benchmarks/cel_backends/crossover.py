@@ -1,5 +1,5 @@
 """Where the C++ runtime starts to pay, per expression: the measurements behind ``auto``'s thresholds
-(``cel_native.AUTO_BUY_S``).
+(``cel_native_auto.AUTO_BUY_S``).
 
 1. A scan (``facts.items.all(...)``/``filter``, the shape of a policy over a fact list) of N elements, evaluated
    once from a fresh backend: cel-python against C++ including compiling the expression and converting the

@@ -101,16 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="generated documents, TODO counts (empty: none)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--auto-buy-ms", type=float, default=None, help="override cel_native.AUTO_BUY_S")
+    parser.add_argument("--auto-buy-ms", type=float, default=None, help="override cel_native_auto.AUTO_BUY_S")
     parser.add_argument("--peak-rss", action="store_true", help="also each backend's peak RSS (child processes)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(*args.child)
-    from anops_policy import cel_native  # noqa: PLC0415 - needs the `fast` extra
+    from anops_policy import cel_native_auto  # noqa: PLC0415 - auto's thresholds
 
     if args.auto_buy_ms is not None:
-        cel_native.AUTO_BUY_S = args.auto_buy_ms / 1000
+        cel_native_auto.AUTO_BUY_S = args.auto_buy_ms / 1000
     sizes = [int(s) for s in args.sizes.split(",") if s]
     packs = [load_pack(builtin_pack_dir("production-readiness"))]
     rows = []

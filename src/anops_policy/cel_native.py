@@ -38,6 +38,8 @@ from typing import Any
 from cel_expr_python import cel as native
 from cel_expr_python.ext import ext_bindings
 
+from anops_policy.cel_native_auto import Timing, pays
+from anops_policy.cel_native_facts import MISSING, LazyOrders, at, entry, has_field, has_key, size
 from anops_policy.cel_rewrite import MAX_VALUE_LENGTH, FactPath, Rewriter, Unsupported
 
 LOG = logging.getLogger("anops_policy.cel")
@@ -46,13 +48,6 @@ FALLBACK: Any = object()
 """Returned when cel-python must evaluate the expression."""
 
 MAX_PLAIN_CACHE = 4096
-# auto: C++ takes an expression once cel-python has spent this long on it (NativeBackend._pays; compiling
-# one for C++ costs ~3 ms: benchmarks/cel_backends/crossover.py and README.md, "CEL backends")
-AUTO_BUY_S = 0.003
-AUTO_SAMPLES = 10  # C++ evaluations (the first compiles) timed before auto compares them with cel-python's
-# C++ keeps an expression only when its mean time is under this share of cel-python's: results come back as
-# new cel-python values and its conversions make garbage, costs paid outside the timed evaluation
-AUTO_MARGIN = 0.5
 MAX_PROGRAMS = 4096
 _RUN_NAMES = frozenset({"facts", "now"})  # the same for a whole run: held in one C++ activation
 _IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
@@ -73,18 +68,6 @@ class Bridge:
     map_type: Callable[[dict[Any, Any]], Any]
     functions: Mapping[str, Callable[..., Any]]
     max_value_length: int = MAX_VALUE_LENGTH  # cel.py's bound on what '+' may build
-
-
-@dataclass
-class _Timing:
-    """``auto``'s record of one expression: what each runtime has cost it (see ``NativeBackend._pays``)."""
-
-    tree: Any
-    python_s: float = 0.0
-    python_n: int = 0
-    native_s: float = 0.0  # C++ evaluations, the first (which compiles) included
-    native_n: int = 0
-    state: str = "renting"  # then "bought" (C++ compiles it at its next evaluation), then "compiled"
 
 
 @dataclass
@@ -137,7 +120,6 @@ def _declarations(bridge: Bridge, plain: Callable[[Any], Any], keep: Callable[[A
 
 # rewritten source, identifiers, programs (by input names), fact paths read whole
 _Compiled = tuple[str, frozenset[str], dict[tuple[str, ...], Any], frozenset[FactPath]]
-_MISSING: Any = object()
 # documents whose key orders are kept: the current one and the one before (another thread's, in a server)
 MAX_DOCUMENTS = 2
 
@@ -150,7 +132,7 @@ class NativeBackend:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._plain: dict[int, tuple[weakref.ref[Any], Any]] = {}  # id(cel-python value) → (value, plain)
-        self._documents: list[tuple[Any, Any, _LazyOrders]] = []  # (cel-python value, plain, key orders)
+        self._documents: list[tuple[Any, Any, LazyOrders]] = []  # (cel-python value, plain, key orders)
         self._slot_names: dict[FactPath, str] = {}  # C++ variable of each fact path read whole
         self._literal_orders: dict[frozenset[str], tuple[str, ...] | None] = {}  # of map literals in expressions
         self._order_memo: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
@@ -162,7 +144,7 @@ class NativeBackend:
             if held is value:
                 return plain
         plain = self._plain_of(value)
-        self._documents = [*self._documents[1 - MAX_DOCUMENTS :], (value, plain, _LazyOrders())]
+        self._documents = [*self._documents[1 - MAX_DOCUMENTS :], (value, plain, LazyOrders())]
         self._order_memo = {}
         return plain
 
@@ -199,7 +181,7 @@ class NativeBackend:
         if not self.auto:
             return self._evaluate(tree, activation)
         record = self._record(tree)
-        if not self._pays(record):
+        if not pays(record):
             return self._fallback("auto: faster in cel-python")
         started = time.perf_counter()
         value = self._evaluate(tree, activation)
@@ -244,32 +226,15 @@ class NativeBackend:
         LOG.debug("cel: cel-python evaluates this expression (%s)", reason)
         return FALLBACK
 
-    def _record(self, tree: Any) -> _Timing:
+    def _record(self, tree: Any) -> Timing:
         self._thread()
-        records: dict[int, _Timing] = self._local.rent
+        records: dict[int, Timing] = self._local.rent
         record = records.get(id(tree))
         if record is None or record.tree is not tree:
             if len(records) >= MAX_PROGRAMS:
                 records.clear()
-            record = records[id(tree)] = _Timing(tree)
+            record = records[id(tree)] = Timing(tree)
         return record
-
-    def _pays(self, record: _Timing) -> bool:
-        """``auto``: whether C++ should evaluate this expression now, from what it has cost so far.
-
-        Compiling an expression for C++ costs about as much as a few cel-python evaluations of a small one
-        (benchmarks/cel_backends/crossover.py), so cel-python evaluates it until the time it has spent on it
-        reaches ``AUTO_BUY_S``; then C++ takes it (renting until the rent equals the price is never worse than
-        twice the best choice made knowing the future). After ``AUTO_SAMPLES`` C++ evaluations the two
-        runtimes' mean times are compared and C++ keeps the expression only if it is clearly faster
-        (``AUTO_MARGIN``): on a cheap look-up, C++'s conversions of inputs and results can cost more than
-        cel-python's whole evaluation. Expressions evaluated once and cheaply never pay for a compilation,
-        nor for being printed for C++."""
-        if record.native_n >= AUTO_SAMPLES:
-            return record.native_s / record.native_n < AUTO_MARGIN * record.python_s / max(record.python_n, 1)
-        if record.state == "renting" and record.python_s >= AUTO_BUY_S:
-            record.state = "bought"
-        return record.state != "renting"
 
     def spent(self, tree: Any, seconds: float) -> None:
         """cel-python took ``seconds`` to evaluate ``tree`` (called by cel.py after a fallback)."""
@@ -295,42 +260,15 @@ class NativeBackend:
             for value in returned:
                 _decref(value)
 
-    # look-ups into the fact document, answered from its JSON (see cel_rewrite.py); raising is a CEL error
+    # look-ups into the fact document, answered from its JSON (cel_native_facts.py); raising is a CEL error
     def _container(self, path: str) -> Any:
         found: dict[str, Any] = self._local.containers
-        value = found.get(path, _MISSING)
-        if value is _MISSING:
-            value = found[path] = _at(self._local.facts, tuple(path.split(".")) if path else ())
-        if value is _MISSING:
+        value = found.get(path, MISSING)
+        if value is MISSING:
+            value = found[path] = at(self._local.facts, tuple(path.split(".")) if path else ())
+        if value is MISSING:
             raise KeyError(f"no such key: {path}")
         return value
-
-    def _entry(self, path: str, key: Any) -> Any:
-        container = self._container(path)
-        if isinstance(container, dict) and self._kind(key) == "string" and key in container:
-            return self._to_plain(dict.__getitem__(container, key))
-        if isinstance(container, (list, tuple)) and self._kind(key) == "int" and 0 <= key < len(container):
-            return self._to_plain(container[key])
-        raise KeyError("no such key")
-
-    def _has_key(self, path: str, key: Any) -> bool:
-        container = self._container(path)
-        kind = self._kind(key)
-        if type(container) is dict and kind == "string":
-            return key in container  # JSON: every key is a string (a hash look-up, not a scan)
-        if isinstance(container, dict):
-            items: Any = dict.keys(container)
-        elif isinstance(container, (list, tuple)):
-            items = container
-        else:
-            raise TypeError("'in' needs a list or a map")
-        # as the rewriter's guard for `in`: a string found, else every element of the item's type
-        # (compared only with items of the key's type: cel-python's values raise on mixed comparisons)
-        if kind == "string" and any(self._kind(item) == kind and item == key for item in items):
-            return True
-        if kind in ("string", "int") and all(self._kind(item) == kind for item in items):
-            return any(item == key for item in items)
-        raise TypeError("'in' over elements of another type")
 
     def _kind(self, value: Any) -> str:
         """The CEL type of a key or element, as far as the look-ups need it (cel-python's bool and uint are
@@ -340,18 +278,6 @@ class NativeBackend:
         if isinstance(value, (bool, self.bridge.bool_type, self.bridge.uint_type)) or not isinstance(value, int):
             return "other"
         return "int"
-
-    def _has_field(self, path: str, field: str) -> bool:
-        container = self._container(path)
-        if not isinstance(container, dict):
-            raise TypeError("has() needs a map")
-        return field in container
-
-    def _size(self, path: str) -> int:
-        container = self._container(path)
-        if not isinstance(container, (dict, list, tuple, str, bytes)):
-            raise TypeError("size() of a scalar")
-        return len(container)
 
     def _thread(self) -> None:
         """This thread's state, made on first use (no C++ environment yet: auto may never need one)."""
@@ -389,10 +315,10 @@ class NativeBackend:
 
         keyed = [[_T.STRING, _T.STRING], [_T.STRING, _T.INT]]
         return [
-            decl("anops_entry", _T.DYN, keyed, self._entry),
-            decl("anops_has_key", _T.BOOL, keyed, self._has_key),
-            decl("anops_has_field", _T.BOOL, [[_T.STRING, _T.STRING]], self._has_field),
-            decl("anops_size", _T.INT, [[_T.STRING]], self._size),
+            decl("anops_entry", _T.DYN, keyed, lambda p, k: entry(self._container(p), k, self._kind, self._to_plain)),
+            decl("anops_has_key", _T.BOOL, keyed, lambda p, k: has_key(self._container(p), k, self._kind)),
+            decl("anops_has_field", _T.BOOL, [[_T.STRING, _T.STRING]], lambda p, f: has_field(self._container(p), f)),
+            decl("anops_size", _T.INT, [[_T.STRING]], lambda p: size(self._container(p))),
         ]
 
     def _data(self, facts: Any, now: Any, slots: frozenset[FactPath]) -> dict[str, Any]:
@@ -415,10 +341,10 @@ class NativeBackend:
             found: dict[str, Any] = self._local.containers
             for path in slots:
                 key = ".".join(path)
-                value = found.get(key, _MISSING)
-                if value is _MISSING:
-                    value = found[key] = _at(facts, path)
-                if value is not _MISSING:  # an unbound name is a CEL error, as the missing key is
+                value = found.get(key, MISSING)
+                if value is MISSING:
+                    value = found[key] = at(facts, path)
+                if value is not MISSING:  # an unbound name is a CEL error, as the missing key is
                     data[self._slot_names[path]] = self._to_plain(value)
         if now is not None:
             data["now"] = _timestamp(now)
@@ -585,57 +511,6 @@ def _holds_none(value: Any) -> bool:
         elif type(item) is list:
             stack.extend(item)
     return False
-
-
-def _at(facts: Any, path: FactPath) -> Any:
-    """The value at ``path`` in the fact document (its JSON where it is a lazily converted map), or
-    ``_MISSING`` when a step is not a map or lacks the key (CEL's select fails there too)."""
-    value = facts
-    for key in (None, *path):
-        raw = getattr(value, "raw", None)
-        if type(raw) is dict:
-            value = raw
-        if key is None:
-            continue
-        if not isinstance(value, dict) or key not in value:
-            return _MISSING
-        value = dict.__getitem__(value, key)
-    return value
-
-
-def _walk_orders(document: Any) -> dict[frozenset[str], tuple[str, ...] | None]:
-    """For each key set of a map in ``document``, its key order (None: two orders seen). The whole document,
-    once: only a full walk proves an order unique."""
-    orders: dict[frozenset[str], tuple[str, ...] | None] = {}
-    seen: set[tuple[str, ...]] = set()
-    stack: list[Any] = [document]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if type(item) is dict:
-            keys = tuple(item)
-            if keys not in seen:
-                seen.add(keys)
-                if len(keys) > 1 and orders.setdefault(frozenset(keys), keys) != keys:
-                    orders[frozenset(keys)] = None
-            item = item.values()
-        for value in item:
-            kind = type(value)
-            if kind is dict or kind is list:
-                push(value)
-    return orders
-
-
-class _LazyOrders:
-    """A document's key orders, walked on first use (most runs never return a map)."""
-
-    def __init__(self) -> None:
-        self.orders: dict[frozenset[str], tuple[str, ...] | None] | None = None
-
-    def __call__(self, document: Any) -> dict[frozenset[str], tuple[str, ...] | None]:
-        if self.orders is None:
-            self.orders = _walk_orders(document)
-        return self.orders
 
 
 _PLAIN_SCALARS = frozenset({type(None), bool, int, float, str, dt.datetime, dt.timedelta})
