@@ -29,7 +29,6 @@ import re
 import sys
 import threading
 import time
-import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,35 +38,19 @@ from cel_expr_python import cel as native
 from cel_expr_python.ext import ext_bindings
 
 from anops_policy.cel_native_auto import Timing, pays
-from anops_policy.cel_native_facts import MISSING, LazyOrders, at, entry, has_field, has_key, size
-from anops_policy.cel_rewrite import MAX_VALUE_LENGTH, FactPath, Rewriter, Unsupported
+from anops_policy.cel_native_facts import MISSING, at, entry, has_field, has_key, size
+from anops_policy.cel_native_values import Bridge, Values
+from anops_policy.cel_rewrite import FactPath, Rewriter, Unsupported
 
 LOG = logging.getLogger("anops_policy.cel")
 
 FALLBACK: Any = object()
 """Returned when cel-python must evaluate the expression."""
 
-MAX_PLAIN_CACHE = 4096
 MAX_PROGRAMS = 4096
-_RUN_NAMES = frozenset({"facts", "now"})  # the same for a whole run: held in one C++ activation
+_RUN_NAMES = frozenset({"facts", "now"})  # given to C++ by _data (facts as the slots an expression reads)
 _IDENT = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
 _T = native.Type
-
-
-@dataclass(frozen=True)
-class Bridge:
-    """What cel.py hands over, so that this module never imports cel-python: its converter from plain
-    Python, its bool and uint classes (subclasses of int) and its extra functions."""
-
-    to_cel: Callable[[Any], Any]
-    bool_type: type
-    uint_type: type
-    string_type: Callable[[str], Any]
-    int_type: Callable[[int], Any]  # for values already known to be 64-bit
-    list_type: Callable[[list[Any]], Any]
-    map_type: Callable[[dict[Any, Any]], Any]
-    functions: Mapping[str, Callable[..., Any]]
-    max_value_length: int = MAX_VALUE_LENGTH  # cel.py's bound on what '+' may build
 
 
 @dataclass
@@ -120,8 +103,6 @@ def _declarations(bridge: Bridge, plain: Callable[[Any], Any], keep: Callable[[A
 
 # rewritten source, identifiers, programs (by input names), fact paths read whole
 _Compiled = tuple[str, frozenset[str], dict[tuple[str, ...], Any], frozenset[FactPath]]
-# documents whose key orders are kept: the current one and the one before (another thread's, in a server)
-MAX_DOCUMENTS = 2
 
 
 class NativeBackend:
@@ -131,44 +112,12 @@ class NativeBackend:
         self.stats = Stats()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._plain: dict[int, tuple[weakref.ref[Any], Any]] = {}  # id(cel-python value) → (value, plain)
-        self._documents: list[tuple[Any, Any, LazyOrders]] = []  # (cel-python value, plain, key orders)
+        self.values = Values(bridge)
         self._slot_names: dict[FactPath, str] = {}  # C++ variable of each fact path read whole
-        self._literal_orders: dict[frozenset[str], tuple[str, ...] | None] = {}  # of map literals in expressions
-        self._order_memo: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
-
-    def _document(self, value: Any) -> Any:
-        """The plain form of ``facts`` (a lazily converted fact map's JSON, no copy), kept with its key orders
-        while it is in use."""
-        for held, plain, _ in self._documents:
-            if held is value:
-                return plain
-        plain = self._plain_of(value)
-        self._documents = [*self._documents[1 - MAX_DOCUMENTS :], (value, plain, LazyOrders())]
-        self._order_memo = {}
-        return plain
 
     def _slot_name(self, path: FactPath) -> str:
         with self._lock:
             return self._slot_names.setdefault(path, f"anops__f{len(self._slot_names) + 1}")
-
-    def remember_plain(self, value: Any, plain: Any) -> None:
-        """``value`` (a cel-python value) was converted from ``plain``: reuse it instead of converting back."""
-        if not isinstance(plain, (dict, list)):
-            return
-        key, cache = id(value), self._plain
-
-        def forget(ref: weakref.ref[Any]) -> None:
-            # the value is gone: so is its plain copy (held only for it). No lock: this runs inside the
-            # garbage collector, possibly while this thread holds it; dict.pop is atomic.
-            entry = cache.get(key)
-            if entry is not None and entry[0] is ref:
-                cache.pop(key, None)
-
-        with self._lock:
-            if len(cache) >= MAX_PLAIN_CACHE:
-                cache.pop(next(iter(cache)), None)
-            cache[key] = (weakref.ref(value, forget), plain)
 
     FALLBACK = FALLBACK
 
@@ -213,7 +162,7 @@ class NativeBackend:
         finally:
             self._release()
         try:
-            value = self._to_cel(result)
+            value = self.values.to_cel(result)
         except Unsupported as exc:
             return self._fallback(str(exc) or "result value")
         self.stats.native += 1
@@ -298,7 +247,7 @@ class NativeBackend:
                 variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
                 extensions=[ext_bindings.ExtBindings()],
                 functions=[
-                    *_declarations(self.bridge, self._plain_of, self._keep),
+                    *_declarations(self.bridge, self.values.plain_of, self._keep),
                     *self._lookups(),
                     _PROBE,
                 ],
@@ -315,7 +264,12 @@ class NativeBackend:
 
         keyed = [[_T.STRING, _T.STRING], [_T.STRING, _T.INT]]
         return [
-            decl("anops_entry", _T.DYN, keyed, lambda p, k: entry(self._container(p), k, self._kind, self._to_plain)),
+            decl(
+                "anops_entry",
+                _T.DYN,
+                keyed,
+                lambda p, k: entry(self._container(p), k, self._kind, self.values.to_plain),
+            ),
             decl("anops_has_key", _T.BOOL, keyed, lambda p, k: has_key(self._container(p), k, self._kind)),
             decl("anops_has_field", _T.BOOL, [[_T.STRING, _T.STRING]], lambda p, f: has_field(self._container(p), f)),
             decl("anops_size", _T.INT, [[_T.STRING]], lambda p: size(self._container(p))),
@@ -334,7 +288,7 @@ class NativeBackend:
         if self._local.facts is not facts:
             self._local.facts = facts
             self._local.containers = {}
-            self._local.document = None if facts is None else self._document(facts)
+            self._local.document = None if facts is None else self.values.document(facts)
         data: dict[str, Any] = {}
         if facts is not None:
             data["facts"] = self._local.document
@@ -345,7 +299,7 @@ class NativeBackend:
                 if value is MISSING:
                     value = found[key] = at(facts, path)
                 if value is not MISSING:  # an unbound name is a CEL error, as the missing key is
-                    data[self._slot_names[path]] = self._to_plain(value)
+                    data[self._slot_names[path]] = self.values.to_plain(value)
         if now is not None:
             data["now"] = _timestamp(now)
         return data
@@ -367,11 +321,7 @@ class NativeBackend:
         except Unsupported as exc:
             LOG.debug("cel: native runtime cannot express %s (%s)", tree.data, exc)
             entry = None
-        for keys in rewriter.map_orders:
-            seen = self._literal_orders.setdefault(frozenset(keys), keys)
-            if seen is not None and seen != keys:
-                self._literal_orders[frozenset(keys)] = None
-            self._order_memo = {}
+        self.values.note_literal_orders(rewriter.map_orders)
         if len(programs) >= MAX_PROGRAMS:
             programs.pop(next(iter(programs)))
         programs[id(tree)] = (tree, entry)
@@ -389,85 +339,8 @@ class NativeBackend:
         programs[()] = program  # the same for any names: they are variables
         return program
 
-    # values
     def _convert(self, name: str, value: Any) -> Any:
-        return self._to_plain(value)
-
-    def _to_plain(self, value: Any) -> Any:
-        hit = self._plain.get(id(value))
-        if hit is not None and hit[0]() is value:
-            return hit[1]
-        return self._plain_of(value)
-
-    def _plain_of(self, value: Any) -> Any:
-        bridge = self.bridge
-        if value is None or type(value) in (bool, int, float, str, dict, list):
-            return value  # exactly a builtin: raw JSON (a lazily converted map keeps its parts raw until read)
-        raw = getattr(value, "raw", None)
-        if type(raw) is dict:
-            return raw  # a lazily converted map: the JSON it was made from, not a copy
-        if isinstance(value, bridge.bool_type):
-            return bool(value)
-        if isinstance(value, bridge.uint_type):
-            raise Unsupported()  # plain Python cannot say uint to C++
-        for base in (str, float, int):  # cel-python's scalars subclass these; C++ accepts only the builtins
-            if isinstance(value, base):
-                return base(value)
-        if isinstance(value, dict):  # dict.items: a lazily converted map's raw parts stay raw
-            return {self._to_plain(k): self._to_plain(v) for k, v in dict.items(value)}
-        if isinstance(value, (list, tuple)):
-            return [self._to_plain(v) for v in value]
-        raise Unsupported()  # timestamps and durations pass only as `now` (C++ refuses them inside data)
-
-    def _to_cel(self, result: Any) -> Any:
-        kind = result.type().name()
-        if kind == "ERROR":
-            raise Unsupported("error value")
-        plain = result.plain_value()
-        if kind in ("BOOL", "INT", "DOUBLE", "STRING", "NULL", "TIMESTAMP", "DURATION"):
-            return self.bridge.to_cel(plain)
-        if not kind.startswith(("LIST", "MAP")):
-            raise Unsupported(f"{kind} result")
-        value = self._cel_of(plain)
-        self.remember_plain(value, plain)
-        return value
-
-    def _cel_of(self, value: Any) -> Any:
-        """A plain C++ result as cel-python's value, its maps in cel-python's key order."""
-        kind = type(value)
-        if kind is dict:
-            keys = tuple(value)
-            if len(keys) > 1:
-                order = self._key_order(keys)
-                if order is None:
-                    raise Unsupported("map key order")
-                keys = order
-            string = self.bridge.string_type
-            return self.bridge.map_type(
-                {string(k) if type(k) is str else self.bridge.to_cel(k): self._cel_of(value[k]) for k in keys}
-            )
-        if kind is list:
-            return self.bridge.list_type([self._cel_of(v) for v in value])
-        if kind is str:
-            return self.bridge.string_type(value)
-        if kind is int:
-            return self.bridge.int_type(value)
-        if kind not in _PLAIN_SCALARS:
-            raise Unsupported("result value")
-        return self.bridge.to_cel(value)
-
-    def _key_order(self, keys: tuple[Any, ...]) -> tuple[str, ...] | None:
-        """cel-python's order of these keys: the one the fact documents and the expressions' map literals use,
-        when there is exactly one. Snapshots (lists and memos are replaced, never changed) keep it exact
-        when threads evaluate different documents."""
-        memo, documents = self._order_memo, self._documents
-        if keys in memo:
-            return memo[keys]
-        key_set = frozenset(keys)
-        found = {_key_orders(plain).get(key_set, ()) for _, plain, _key_orders in documents}
-        found = (found | {self._literal_orders.get(key_set, ())}) - {()}
-        memo[keys] = order = found.pop() if len(found) == 1 else None
-        return order
+        return self.values.to_plain(value)
 
 
 # cel-expr-python 0.1.3 keeps one reference to every object a Python function implementation returns and
@@ -511,9 +384,6 @@ def _holds_none(value: Any) -> bool:
         elif type(item) is list:
             stack.extend(item)
     return False
-
-
-_PLAIN_SCALARS = frozenset({type(None), bool, int, float, str, dt.datetime, dt.timedelta})
 
 
 def _timestamp(value: Any) -> dt.datetime:
