@@ -635,8 +635,9 @@ _BACKEND = _Backend()
 
 
 def use_backend(name: str | None = None) -> str:
-    """Select ``auto`` (C++ when ``cel-expr-python`` is installed), ``native`` or ``python``; ``None`` reads
-    ``$ANOPS_CEL_BACKEND``. Returns the backend now in use: ``native`` or ``python``."""
+    """Select ``auto`` (when ``cel-expr-python`` is installed, C++ for the expressions where it measurably pays:
+    cel_native_auto.py), ``native`` (C++ for every expression it can run) or ``python``; ``None`` reads
+    ``$ANOPS_CEL_BACKEND``. Returns the seam now in use: ``native`` (auto included) or ``python``."""
     import os  # noqa: PLC0415 - read once, when the first expression is evaluated
 
     choice = (name or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
