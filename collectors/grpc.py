@@ -35,9 +35,9 @@ from typing import Any
 
 from anops_policy.collectors.grpc_python import GENERATED_PATH, module_checks
 from anops_policy.collectors.grpc_python import is_test_file as is_python_test_file
-from anops_policy.collectors.rust_asserts import calls, verifications
+from anops_policy.collectors.rust_asserts import test_file_checks_of
 from anops_policy.collectors.rust_lexer import IDENT, STR
-from anops_policy.collectors.rust_scan import Scan, shared_scan
+from anops_policy.collectors.rust_scan import scan
 
 from anops_policy.collect import CollectContext
 from anops_policy.repo import GitError
@@ -420,7 +420,7 @@ class GrpcCollector:
             wanted = ("include_proto", "OUT_DIR", "@generated")
             if not (is_build or any(w in text for w in wanted) or base[:-3] in by_package):
                 continue
-            sc = shared_scan(ctx.memo, path, text)
+            sc = scan(text)
             toks = sc.tokens
             idents = {t.text for t in toks if t.kind == IDENT}
             if is_build and idents & set(BUILD_CRATES):
@@ -796,12 +796,11 @@ def _rust_checks(ctx: CollectContext, files: list[str], generated: Callable[[str
         text = ctx.read_text(path)
         if text is None:
             continue
-        sc = shared_scan(ctx.memo, path, text)
-        found.extend((path, v) for v in verifications(sc, generated))
-        for fn in sc.fns:
-            if fn.is_test:
-                tests.setdefault(fn.name, set()).add(f"{path}::{fn.name}")
-        for name, who in _rust_callers(sc).items():
+        checks = test_file_checks_of(ctx.memo, path, text)
+        found.extend((path, v) for v in checks.verifications(generated))
+        for name in checks.tests:
+            tests.setdefault(name, set()).add(f"{path}::{name}")
+        for name, who in checks.callers.items():
             callers.setdefault(name, set()).update(who)
     out: list[dict[str, Any]] = []
     for path, v in found:
@@ -810,12 +809,4 @@ def _rust_checks(ctx: CollectContext, files: list[str], generated: Callable[[str
         out.append(
             {"path": path, "line": v.line, "kind": v.kind, "function": v.function, "evidence": v.evidence, "tests": ids}
         )
-    return out
-
-
-def _rust_callers(sc: Scan) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for fn in sc.fns:
-        for name in calls(sc, fn):
-            out.setdefault(name, set()).add(fn.name)
     return out

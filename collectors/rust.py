@@ -14,6 +14,7 @@ import posixpath
 from collections import Counter
 from typing import Any
 
+from anops_policy.collectors.rust_asserts import remember_test_file
 from anops_policy.collectors.rust_cli import (
     analyze_invocations,
     declared_subcommands,
@@ -31,7 +32,7 @@ from anops_policy.collectors.rust_manifest import (
     resolve_workspaces,
     targets,
 )
-from anops_policy.collectors.rust_scan import Scan, render, shared_scan, source_metrics
+from anops_policy.collectors.rust_scan import Scan, render, scan, source_metrics
 
 from anops_policy.collect import CollectContext
 from anops_policy.errors import NotConfigured
@@ -161,11 +162,11 @@ class _Scans:
     def get(self, path: str) -> Scan | None:
         if path not in self.cache:
             text = self.ctx.read_text(path)
-            # kept for the run only where the grpc collector looks again (files under a tests/ folder)
-            keep = "/tests/" in f"/{path}"
-            sc = shared_scan(self.ctx.memo, path, text, keep=keep) if text is not None else None
-            if sc is not None:
+            sc = scan(text) if text is not None else None
+            if sc is not None and text is not None:
                 self.problems.extend({"path": path, "line": line, "message": msg} for line, msg in sc.problems)
+                if "/tests/" in f"/{path}":  # the grpc collector reads these files' checks, not their scans
+                    remember_test_file(self.ctx.memo, path, text, sc)
             self.cache[path] = sc
         return self.cache[path]
 

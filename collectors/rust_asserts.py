@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from anops_policy.collectors.rust_lexer import IDENT, STR, Token
-from anops_policy.collectors.rust_scan import FnItem, Scan
+from anops_policy.collectors.rust_scan import FnItem, Scan, scan
 
 ASSERT_MACROS = ("assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq", "prop_assert")
 EXISTENCE_METHODS = ("exists", "is_file", "is_dir", "try_exists", "metadata")
@@ -99,53 +100,102 @@ def _negative(macro: str, args: list[Token]) -> bool:
     return macro.endswith("_eq") and any(t.kind == "num" and t.text == "0" for t in args)
 
 
-def verifications(sc: Scan, generated: Callable[[str], bool]) -> list[Verification]:
-    """Every artifact check in the functions of one test file. ``generated`` says whether a path
-    literal names generated code."""
-    out: list[Verification] = []
+# (kind, line, function, evidence); a generated_code_exists check carries the tuple of candidate
+# literals instead, and counts when one of them (the first, in order) names generated code
+Pending = tuple[str, int, str, str | tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class TestFileChecks:
+    """What the grpc collector needs of one Rust test file, independent of the repository's protos, so
+    the rust collector can leave it in the run's memo while it holds the file's scan (a scan takes ~50x
+    its source in memory, this a small fraction)."""
+
+    tests: tuple[str, ...]  # names of its #[test] functions
+    callers: dict[str, frozenset[str]]  # name → functions of the file calling it
+    pending: tuple[Pending, ...]
+
+    def verifications(self, generated: Callable[[str], bool]) -> list[Verification]:
+        """Every artifact check of the file, ``generated`` saying whether a literal names generated code;
+        one per (kind, line, function), the first found."""
+        seen: set[tuple[str, int, str]] = set()
+        unique: list[Verification] = []
+        for kind, line, function, found in self.pending:
+            evidence = next((lit for lit in found if generated(lit)), None) if isinstance(found, tuple) else found
+            if evidence is not None and (kind, line, function) not in seen:
+                seen.add((kind, line, function))
+                unique.append(Verification(kind, line, function, evidence))
+        return unique
+
+
+def test_file_checks(sc: Scan) -> TestFileChecks:
+    pending: list[Pending] = []
     for fn in sc.fns:
         if fn.body is None:
             continue
         lets = _let_literals(sc, fn.body)
         for macro, index, line, args in _macro_calls(sc, fn.body):
             flowed = _flowed([t.text for t in args if t.kind == IDENT], lets, index)
-            out.extend(_from_assert(fn, macro, line, args, flowed, generated))
-        out.extend(_from_statements(sc, fn, generated))
-    seen: set[tuple[str, int, str]] = set()
-    unique: list[Verification] = []
-    for v in out:
-        if (v.kind, v.line, v.function) not in seen:
-            seen.add((v.kind, v.line, v.function))
-            unique.append(v)
-    return unique
+            pending.extend(_from_assert(fn, macro, line, args, flowed))
+        pending.extend(_from_statements(sc, fn))
+    callers: dict[str, set[str]] = {}
+    for fn in sc.fns:
+        for name in calls(sc, fn):
+            callers.setdefault(name, set()).add(fn.name)
+    return TestFileChecks(
+        tests=tuple(fn.name for fn in sc.fns if fn.is_test),
+        callers={name: frozenset(who) for name, who in callers.items()},
+        pending=tuple(pending),
+    )
 
 
-def _from_assert(
-    fn: FnItem, macro: str, line: int, args: list[Token], flowed: list[str], generated: Callable[[str], bool]
-) -> list[Verification]:
-    out: list[Verification] = []
+def verifications(sc: Scan, generated: Callable[[str], bool]) -> list[Verification]:
+    """Every artifact check in the functions of one test file. ``generated`` says whether a path
+    literal names generated code."""
+    return test_file_checks(sc).verifications(generated)
+
+
+_MEMO_KEY = "rust_asserts.test_files"
+
+
+def remember_test_file(memo: dict[str, Any], path: str, src: str, sc: Scan) -> None:
+    """Called by the rust collector for each file under a ``tests/`` folder it scans (``memo`` is the
+    run's ``CollectContext.memo``): the grpc collector then scans none of them again."""
+    kept: dict[str, tuple[int, TestFileChecks]] = memo.setdefault(_MEMO_KEY, {})
+    kept[path] = (hash(src), test_file_checks(sc))
+
+
+def test_file_checks_of(memo: dict[str, Any], path: str, src: str) -> TestFileChecks:
+    """``path``'s checks (of exactly ``src``): the rust collector's when it ran first in this process,
+    else scanned here."""
+    hit = memo.get(_MEMO_KEY, {}).get(path)
+    if hit is not None and hit[0] == hash(src):
+        return cast(TestFileChecks, hit[1])
+    return test_file_checks(scan(src))
+
+
+def _from_assert(fn: FnItem, macro: str, line: int, args: list[Token], flowed: list[str]) -> list[Pending]:
+    out: list[Pending] = []
     idents = [t.text for t in args if t.kind == IDENT]
     literals = [t.text for t in args if t.kind == STR]
     if any(m in idents for m in EXISTENCE_METHODS) and not _negative(macro, args):
-        hit = next((lit for lit in [*literals, *flowed] if generated(lit)), None)
-        if hit is not None:
-            out.append(Verification("generated_code_exists", line, fn.name, hit))
+        out.append(("generated_code_exists", line, fn.name, (*literals, *flowed)))
     if _negative(macro, args):
         return out
     docker_ident = next((i for i in idents if any(d in i.lower() for d in _DOCKER)), None)
     if docker_ident is not None:
-        out.append(Verification("docker_call_log", line, fn.name, docker_ident))
+        out.append(("docker_call_log", line, fn.name, docker_ident))
     tag = next((lit for lit in literals if IMAGE_REF.match(lit) and "/" in lit), None)
     if tag is not None:
-        out.append(Verification("image_tag", line, fn.name, tag))
+        out.append(("image_tag", line, fn.name, tag))
     return out
 
 
-def _from_statements(sc: Scan, fn: FnItem, generated: Callable[[str], bool]) -> list[Verification]:
+def _from_statements(sc: Scan, fn: FnItem) -> list[Pending]:
     """Checks that are not assert macros: assert_fs's ``.assert(predicate::path::exists())`` on a
     generated path, and running ``docker image inspect`` / ``docker images``."""
     assert fn.body is not None
-    out: list[Verification] = []
+    out: list[Pending] = []
     for _, stmt in _statements(sc, fn.body):
         idents = [t.text for t in stmt if t.kind == IDENT]
         literals = [t.text for t in stmt if t.kind == STR]
@@ -153,16 +203,12 @@ def _from_statements(sc: Scan, fn: FnItem, generated: Callable[[str], bool]) -> 
             continue
         existence = any(m in idents for m in ("exists", "is_file", "is_dir"))
         if "predicate" in idents and "path" in idents and existence and "missing" not in idents:
-            hit = next((lit for lit in literals if generated(lit)), None)
-            if hit is not None:
-                out.append(Verification("generated_code_exists", stmt[0].line, fn.name, hit))
+            out.append(("generated_code_exists", stmt[0].line, fn.name, tuple(literals)))
         lowered = [lit.lower() for lit in literals]
         if any(lit in _DOCKER for lit in lowered) and ("inspect" in lowered or "images" in lowered):
-            out.append(
-                Verification("image_inspect", stmt[0].line, fn.name, "inspect" if "inspect" in lowered else "images")
-            )
+            out.append(("image_inspect", stmt[0].line, fn.name, "inspect" if "inspect" in lowered else "images"))
         elif any(lit.startswith(tuple(f"{d} image inspect" for d in _DOCKER)) for lit in lowered):
-            out.append(Verification("image_inspect", stmt[0].line, fn.name, "image inspect"))
+            out.append(("image_inspect", stmt[0].line, fn.name, "image inspect"))
     return out
 
 

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from anops_policy.collectors.rust_lexer import IDENT, NUM, PUNCT, STR, Token, lex
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
-# Scans kept for the run's later collectors, bounded by their estimated memory: a scan takes ~160 bytes
-# per token (~50x its source; measured with tracemalloc on the benchmark tree's test files), so the old
-# bound of 64 M characters of source could keep ~3 GB. Beyond the bound later collectors scan again.
-SCAN_MEMO_MAX_BYTES = 256 * 1024 * 1024
-SCAN_BYTES_PER_TOKEN = 160
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _FN_MODIFIERS = {"pub", "async", "unsafe", "const", "extern", "default"}
 # attribute paths that make a function a test (besides any path ending in `test`: #[test],
@@ -106,27 +100,6 @@ class Scan:
             if fn.body is not None and fn.body[0] <= index <= fn.body[1] and fn.body[0] > best_start:
                 best, best_start = fn, fn.body[0]
         return best
-
-
-def shared_scan(memo: dict[str, Any], path: str, src: str, *, keep: bool = True) -> Scan:
-    """``scan(src)`` once per file per run (``memo`` is the run's ``CollectContext.memo``): the rust and
-    grpc collectors both scan the test files, and lexing is most of either's time. Scans are read-only
-    after they are made; only ``keep`` ones are kept, up to ``SCAN_MEMO_MAX_BYTES`` (estimated) in all.
-    A kept scan is handed out once and then forgotten: the second of the two collectors is its last
-    reader, so the memo is empty again once both ran (later collectors' peak memory never includes it)."""
-    kept: dict[str, tuple[str, Scan]] = memo.setdefault("rust_scan.scans", {})
-    hit = kept.pop(path, None)
-    if hit is not None:
-        memo["rust_scan.kept_bytes"] -= len(hit[1].tokens) * SCAN_BYTES_PER_TOKEN
-        if hit[0] == src:
-            return hit[1]
-    out = scan(src)
-    size = memo.get("rust_scan.kept_bytes", 0)
-    estimate = len(out.tokens) * SCAN_BYTES_PER_TOKEN
-    if keep and hit is None and size + estimate <= SCAN_MEMO_MAX_BYTES:
-        kept[path] = (src, out)
-        memo["rust_scan.kept_bytes"] = size + estimate
-    return out
 
 
 def scan(src: str) -> Scan:

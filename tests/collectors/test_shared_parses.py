@@ -1,8 +1,8 @@
 """The python, grpc and logging collectors share each Python file's parse through the run's memo (the
 python collector leaves per-module summaries for the other two, and the grpc collector's summaries are
-kept when it runs first), and the rust and grpc collectors share the scans of Rust test files. Whatever
-the order, every section must be exactly the one the collector makes on its own, on every case folder
-of these collectors."""
+kept when it runs first), and the rust collector leaves each Rust test file's checks for the grpc
+collector. Whatever the order, every section must be exactly the one the collector makes on its own, on
+every case folder of these collectors."""
 
 from __future__ import annotations
 
