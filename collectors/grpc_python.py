@@ -54,7 +54,9 @@ class ModuleChecks:
     """One test module's checks, independent of the repository's protos."""
 
     tests: tuple[str, ...]  # names of its test functions
-    callers: dict[str, frozenset[str]]  # function name → functions calling it or taking it as a fixture
+    # function name → functions calling it or taking it as a fixture (tuples: the cyclic GC stops
+    # tracking a tuple of strings, never a set)
+    callers: dict[str, tuple[str, ...]]
     checks: tuple[Check, ...]
     # (function, line, candidates) of existence assertions: a generated_code_exists check when one of
     # the candidate strings (in order) names generated code
@@ -90,7 +92,7 @@ def summarise(tree: ast.Module, module_nodes: Sequence[ast.AST]) -> ModuleChecks
                         checks.append((fn.name, line, kind, evidence))
     return ModuleChecks(
         tests=tuple(fn.name for fn, _ in walked if fn.name.startswith("test")),
-        callers={name: frozenset(who) for name, who in _callers(walked).items()},
+        callers={name: tuple(who) for name, who in _callers(walked).items()},
         checks=tuple(checks),
         exists=tuple(exists),
     )
