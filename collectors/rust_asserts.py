@@ -157,7 +157,8 @@ def verifications(sc: Scan, generated: Callable[[str], bool]) -> list[Verificati
     return test_file_checks(sc).verifications(generated)
 
 
-_MEMO_KEY = "rust_asserts.test_files"
+MEMO_KEY = "rust_asserts.test_files"  # picklable entries: parallel collection ships them between workers
+_MEMO_KEY = MEMO_KEY
 
 
 def remember_test_file(memo: dict[str, Any], path: str, src: str, sc: Scan) -> None:

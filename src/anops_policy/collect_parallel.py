@@ -21,9 +21,10 @@ loaded code; nothing is pickled on the way in but the dependency sections a work
 itself, and file names a worker's listing skipped come back with each run. Only on Linux (``fork`` is
 unsafe on macOS, and a worker relies on ``PR_SET_PDEATHSIG``); elsewhere the caller collects in process.
 
-Not shared across workers: the rust and grpc collectors both scan Rust test files (``rust_scan``'s memo)
-but sit in different workers so that the rust collector runs beside the python one; the grpc collector
-rescans the Rust files under ``tests/`` it needs (a few percent of the rust collector's work).
+Work shared between collectors in different workers travels as data: the rust collector runs beside the
+python one, and the checks it leaves for each Rust test file (``Placement.memo_in``) are shipped to the
+grpc collector's worker, which waits for the rust collector (``Placement.after``) instead of scanning
+those files again.
 """
 
 from __future__ import annotations
@@ -55,10 +56,15 @@ SMALL_REPO_FILES = 300  # below this many listed files collection takes well und
 @dataclass(frozen=True)
 class Placement:
     """How the scheduler places one collector: ``group`` names the memo it shares (same group, same
-    worker), ``cost`` orders the first picks (higher starts earlier; relative, default 1)."""
+    worker), ``cost`` orders the first picks (higher starts earlier; relative, default 1). ``memo_in``
+    names memo entries (dicts of picklable values) the collector reuses when another collector made them
+    first, in any worker: they are shipped to it; ``after`` names collectors it waits for (without
+    reading their sections) so that those entries exist. Neither changes what it finds, only its time."""
 
     group: str | None = None
     cost: int = 1
+    memo_in: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class Finished:
     start_ns: int  # wall clock (time.time_ns) so that spans line up across processes
     end_ns: int
     listing_skips: tuple[Skip, ...] = ()  # file names the worker's listing skipped (gitignored results globs)
+    memo_out: dict[str, dict[Any, Any]] = field(default_factory=dict)  # new entries of shipped memo keys
 
 
 RunOne = Callable[[Collector, CollectContext], CollectorRun]
@@ -146,6 +153,7 @@ def _worker(
     now: Any,
     run_one: RunOne,
     parent: int,
+    shipped: frozenset[str],
 ) -> None:
     # SIGINT arrives blocked (the parent forks with it blocked): ignore it before unblocking, so that
     # Ctrl-C never interrupts a worker half-way into its loop; the parent handles it and stops workers
@@ -154,7 +162,7 @@ def _worker(
     tracing.forked_worker()
     _die_with_parent(parent)
     try:
-        _serve(conn, collectors, repo, config, now, run_one)
+        _serve(conn, collectors, repo, config, now, run_one, shipped)
     except (EOFError, OSError):  # the parent is gone or stopped listening: nothing left to report to
         pass
     except BaseException as exc:  # a failure outside any collector: tell the parent, never print a traceback
@@ -170,8 +178,10 @@ def _serve(
     config: RepoConfig,
     now: Any,
     run_one: RunOne,
+    shipped: frozenset[str],
 ) -> None:
     counter = _ReadCounter(conn)
+    known: dict[str, set[Any]] = {key: set() for key in shipped}  # entries the parent has or gave us
     if isinstance(repo, CountingRepo):
         repo.report_reads_to(counter)  # the parent's progress callback writes to its terminal, not ours
     memo: dict[str, Any] = {}
@@ -180,7 +190,12 @@ def _serve(
         message = conn.recv()
         if message is None:
             return
-        name, sent, local = message
+        name, sent, local, memo_in = message
+        for key, entries in memo_in.items():
+            mine = memo.setdefault(key, {})
+            for entry, value in entries.items():
+                mine.setdefault(entry, value)
+            known[key].update(entries)
         facts = dict(sent)
         facts.update((dep, produced[dep]) for dep in local if dep in produced)
         ctx = CollectContext(repo=repo, config=config, now=now, facts=facts, memo=memo)
@@ -191,8 +206,14 @@ def _serve(
         if run.status == "ok" and run.section is not None:
             produced[name] = run.section
         skipped = tuple(repo.listing_skips)
+        memo_out = {}
+        for key in shipped:
+            fresh = {entry: value for entry, value in memo.get(key, {}).items() if entry not in known[key]}
+            if fresh:
+                memo_out[key] = fresh
+                known[key].update(fresh)
         try:
-            conn.send(("done", Finished(run, ctx.reads, start, end, skipped)))
+            conn.send(("done", Finished(run, ctx.reads, start, end, skipped, memo_out)))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
             # a section that cannot be pickled: reported like any collector bug
             failed = CollectorRun(
@@ -205,7 +226,7 @@ def _serve(
                 None,
             )
             produced.pop(name, None)
-            conn.send(("done", Finished(failed, ctx.reads, start, end, skipped)))
+            conn.send(("done", Finished(failed, ctx.reads, start, end, skipped)))  # memo entries stay here
         if memo:
             # kept syntax trees and scans live to the end: out of the cyclic collector's generations
             gc.freeze()
@@ -220,6 +241,7 @@ class _Worker:
     conn: Connection
     groups: set[str] = field(default_factory=set)
     produced: set[str] = field(default_factory=set)
+    memo_seen: dict[str, set[Any]] = field(default_factory=dict)  # shipped memo entries it has
     running: str | None = None
     crash: str | None = None  # what a worker said before it exited abnormally
 
@@ -257,12 +279,15 @@ class ParallelCollection:
         self.pinned: dict[str, _Worker] = {}  # group -> the worker holding its memo
         self.waiting = [c.name for c in self.ordered]
         self.freeze = gc.get_freeze_count() == 0  # never undo someone else's gc.freeze()
+        self.shipped = frozenset(key for c in self.ordered for key in self.placement(c.name).memo_in)
+        self.shared_memo: dict[str, dict[Any, Any]] = {key: {} for key in self.shipped}
         self.runs: dict[str, CollectorRun] = {}
         self.sections: dict[str, Any] = {}
 
     # -- scheduling ---------------------------------------------------------------------------------
     def _ready(self, name: str) -> bool:
-        return all(dep in self.runs for dep in self.by_name[name].depends_on if dep in self.by_name)
+        waits = (*self.by_name[name].depends_on, *self.placement(name).after)
+        return all(dep in self.runs for dep in waits if dep in self.by_name)
 
     def _pick(self, worker: _Worker | None) -> str | None:
         """The ready collector ``worker`` (None: a new worker) should run next: its own groups' first,
@@ -285,7 +310,7 @@ class ParallelCollection:
         parent, child = self.context.Pipe(duplex=True)
         process = self.context.Process(
             target=_worker,
-            args=(child, self.by_name, self.repo, self.config, self.now, self.run_one, os.getpid()),
+            args=(child, self.by_name, self.repo, self.config, self.now, self.run_one, os.getpid(), self.shipped),
             name="anops-policy collector",
             daemon=True,
         )
@@ -327,6 +352,13 @@ class ParallelCollection:
         deps = [d for d in collector.depends_on if d in self.sections]
         sent = {d: self.sections[d] for d in deps if d not in worker.produced}
         local = [d for d in deps if d in worker.produced]
+        memo_in: dict[str, dict[Any, Any]] = {}
+        for key in self.placement(name).memo_in:
+            seen = worker.memo_seen.setdefault(key, set())
+            fresh = {entry: value for entry, value in self.shared_memo[key].items() if entry not in seen}
+            if fresh:
+                memo_in[key] = fresh
+                seen.update(fresh)
         group = self.placement(name).group
         if group:
             self.pinned.setdefault(group, worker)
@@ -336,7 +368,7 @@ class ParallelCollection:
         try:
             if not worker.process.is_alive():
                 raise BrokenPipeError
-            worker.conn.send((name, sent, local))
+            worker.conn.send((name, sent, local, memo_in))
         except OSError:  # the worker died while idle: the collector goes back to the queue
             worker.running = None
             self.waiting.append(name)
@@ -354,6 +386,11 @@ class ParallelCollection:
         for skip in finished.listing_skips:
             if skip not in self.repo.listing_skips:
                 self.repo.listing_skips.append(skip)
+        for key, entries in finished.memo_out.items():
+            for entry, value in entries.items():
+                self.shared_memo[key].setdefault(entry, value)
+            if worker is not None:
+                worker.memo_seen.setdefault(key, set()).update(entries)
         run = finished.run
         if self.on_finish is not None:
             run = self.on_finish(self.by_name[name], finished)

@@ -21,6 +21,7 @@ from anops_policy.progress import CountingRepo
 from anops_policy.repo import Repo
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
+SHARED = "probe.shared"  # a memo key whose entries may travel between workers
 
 
 def dead(pid: int) -> bool:
@@ -47,6 +48,9 @@ class Probe:
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
         seen_memo = sorted(ctx.memo)
+        shared = dict(ctx.memo.get(SHARED, {}))
+        if self.action == "share":
+            ctx.memo.setdefault(SHARED, {})[self.name] = os.getpid()
         ctx.memo[self.name] = True
         if self.sleep:
             time.sleep(self.sleep)
@@ -68,7 +72,13 @@ class Probe:
         if self.action == "read":
             for path in ctx.files():
                 ctx.read_text(path)
-        return {"pid": os.getpid(), "facts": {k: v.get("pid") for k, v in ctx.facts.items()}, "memo": seen_memo}
+        return {
+            "pid": os.getpid(),
+            "facts": {k: v.get("pid") for k, v in ctx.facts.items()},
+            "memo": seen_memo,
+            "shared": shared,
+            "at": time.time_ns(),
+        }
 
 
 def schedule(
@@ -120,6 +130,24 @@ def test_a_memo_group_runs_in_one_worker_and_shares_the_memo(tmp_path: Path) -> 
     assert p["pid"] == g["pid"] == log["pid"]
     assert "p" in g["memo"] and {"p", "g"} <= set(log["memo"]), "later group members see the earlier ones' work"
     assert section(runs, "r")["pid"] != p["pid"]
+
+
+def test_memo_entries_travel_to_the_worker_that_reuses_them(tmp_path: Path) -> None:
+    # r and s leave entries under SHARED in one worker; g, pinned with p to the other worker, reuses them:
+    # it waits for both (after, not depends_on: no sections) and gets the entries shipped, not its facts
+    groups = {
+        "p": Placement(group="ast", cost=10),
+        "g": Placement(group="ast", memo_in=(SHARED,), after=("r", "s")),
+        "r": Placement(group="other", cost=5),
+        "s": Placement(group="other"),
+    }
+    probes = [Probe("p"), Probe("r", action="share", sleep=0.3), Probe("s", action="share"), Probe("g")]
+    runs = schedule(tmp_path, probes, groups=groups)
+    p, r, s, g = (section(runs, n) for n in "prsg")
+    assert r["pid"] == s["pid"] != g["pid"] == p["pid"]
+    assert g["shared"] == {"r": r["pid"], "s": s["pid"]}
+    assert g["facts"] == {}, "after orders the run; it hands over no sections"
+    assert g["at"] > max(r["at"], s["at"])
 
 
 def test_costliest_ready_collector_starts_first(tmp_path: Path) -> None:
