@@ -11,7 +11,8 @@ from typing import Any
 
 from anops_policy import tracing
 from anops_policy.collect import CollectContext, Collector, CollectorRun, order_collectors, run_collector
-from anops_policy.collect_parallel import Finished, ParallelCollection, Placement, resolve_jobs
+from anops_policy.collect_parallel import ParallelCollection, Placement, resolve_jobs
+from anops_policy.collect_worker import Finished
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
 from anops_policy.facts import assemble, invalid_text, section_errors, unsafe_integer

@@ -62,6 +62,7 @@ def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
             return parent, [int(p) for p in pids]
         time.sleep(0.05)
     parent.kill()
+    parent.communicate(timeout=30)
     pytest.fail("the workers did not start")
 
 
@@ -87,5 +88,5 @@ def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
 def test_killed_parent_takes_its_workers_with_it(tmp_path: Path) -> None:
     parent, workers = start(tmp_path)
     os.kill(parent.pid, signal.SIGKILL)
-    parent.wait(timeout=30)
+    parent.communicate(timeout=30)  # reaps it and closes its stderr pipe
     assert wait_gone(workers) == []

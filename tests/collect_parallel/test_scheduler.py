@@ -15,7 +15,8 @@ import pytest
 
 from anops_policy import collect_parallel
 from anops_policy.collect import CollectContext, CollectorRun, run_collector
-from anops_policy.collect_parallel import Finished, ParallelCollection, Placement, resolve_jobs
+from anops_policy.collect_parallel import ParallelCollection, Placement, resolve_jobs
+from anops_policy.collect_worker import Finished
 from anops_policy.config import RepoConfig
 from anops_policy.progress import CountingRepo
 from anops_policy.repo import Repo

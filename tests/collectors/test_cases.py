@@ -23,15 +23,20 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CASES = sorted(p for p in HERE.glob("*/cases/*") if p.is_dir())
 
 
-def run_case(case: Path, tmp_path: Path) -> tuple[str, dict[str, Any]]:
-    collector = case.parent.parent.name
+def case_repo(case: Path, tmp_path: Path) -> tuple[Path, RepoConfig]:
+    """A copy of the case's repository (empty when it has none) and its config."""
     work = tmp_path / "repo"
     if (case / "repo").is_dir():
         shutil.copytree(case / "repo", work, symlinks=True)
     else:
         work.mkdir()
     config_file = case / "config.yaml"
-    config = load_config(config_file) if config_file.is_file() else RepoConfig()
+    return work, load_config(config_file) if config_file.is_file() else RepoConfig()
+
+
+def run_case(case: Path, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    collector = case.parent.parent.name
+    work, config = case_repo(case, tmp_path)
     document = collect_facts(work, config, now=NOW, only=[collector], use_git=False)
     return collector, document
 

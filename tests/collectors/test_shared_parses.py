@@ -6,13 +6,11 @@ every case folder of these collectors."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from test_cases import NOW
+from test_cases import NOW, case_repo
 
-from anops_policy.config import RepoConfig, load_config
 from anops_policy.gather import collect_facts
 
 HERE = Path(__file__).parent
@@ -28,13 +26,7 @@ ORDERS = {
 @pytest.mark.parametrize("order", list(ORDERS))
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.parent.name}/{c.name}" for c in CASES])
 def test_sections_do_not_depend_on_what_ran_before(case: Path, order: str, tmp_path: Path) -> None:
-    work = tmp_path / "repo"
-    if (case / "repo").is_dir():
-        shutil.copytree(case / "repo", work, symlinks=True)
-    else:
-        work.mkdir()
-    config_file = case / "config.yaml"
-    config = load_config(config_file) if config_file.is_file() else RepoConfig()
+    work, config = case_repo(case, tmp_path)
     together = collect_facts(work, config, now=NOW, only=ORDERS[order], use_git=False, jobs=1)
     for name in SHARING:
         alone = collect_facts(work, config, now=NOW, only=[name], use_git=False, jobs=1)
