@@ -657,7 +657,9 @@ def use_backend(name: str | None = None) -> str:
                     f"{BACKEND_ENV}=native, but cel-expr-python is not installed (pip install 'anops-policy[fast]')"
                 ) from None
         else:
-            bridge = cel_native.Bridge(
+            from anops_policy.cel_native_values import Bridge  # noqa: PLC0415 - with the optional backend
+
+            bridge = Bridge(
                 celpy.adapter.json_to_cel,
                 ct.BoolType,
                 ct.UintType,
