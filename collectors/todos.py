@@ -189,7 +189,7 @@ def _options(raw: Mapping[str, Any]) -> _Options:
     except re.error as exc:
         raise CollectorFailed(f"collect.options.todos.ticket_pattern is not a valid regex: {exc}") from None
     return _Options(
-        exclude=pathspec.PathSpec.from_lines("gitwildmatch", exclude) if exclude else None,
+        exclude=pathspec.PathSpec.from_lines("gitignore", exclude) if exclude else None,
         search=str(search),
         blame=blame,
         blame_budget_s=float(budget),
