@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import dockerfile
-
 # A parser directive is `# key=value` on one of the first lines; the first line that is anything else
 # (a comment, a blank line, an instruction) ends them, exactly as BuildKit does.
 _DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$")
@@ -87,6 +85,10 @@ def parse(text: str) -> list[Instruction]:
     if "\0" in text:
         # the Go parser stops silently at a NUL byte; a Dockerfile never contains one
         raise DockerfileSyntaxError("contains a NUL byte")
+    # imported on first use, never at start-up: loading the extension starts the Go runtime's threads,
+    # and a process with native threads must not fork (parallel collection forks its workers)
+    import dockerfile  # noqa: PLC0415
+
     try:
         commands = dockerfile.parse_string(text.lstrip("\ufeff"))
     except dockerfile.GoParseError as exc:

@@ -35,10 +35,12 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from anops_policy.collect import Collector, CollectorRun
@@ -69,7 +71,22 @@ OnReads = Callable[[int], None]
 
 
 def available() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Workers can be forked: Linux, and no native threads in this process. A thread Python does not
+    know of (a Go runtime, gRPC's core, a C++ pool) may hold a lock at the fork that nothing in the
+    child ever releases: the worker would hang in its first call into that library. Python's own
+    threads are fine (the interpreter, logging and OpenTelemetry re-initialise their locks at fork)."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return native_threads() == 0
+
+
+def native_threads() -> int:
+    """Threads of this process that Python did not start (0 when /proc cannot tell)."""
+    try:
+        os_threads = sum(1 for _ in Path(f"/proc/{os.getpid()}/task").iterdir())
+    except OSError:
+        return 0
+    return max(0, os_threads - threading.active_count())
 
 
 def usable_cores() -> int:

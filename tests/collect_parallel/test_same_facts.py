@@ -23,7 +23,6 @@ from anops_policy import tracing
 from anops_policy.config import RepoConfig
 from anops_policy.engine import EvalRequest, parse_now, resolve_config, run_eval
 from anops_policy.gather import collect_facts
-from anops_policy.progress import COLLECT, ProgressEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "anops"
@@ -54,12 +53,31 @@ def config_for(repo: Path) -> RepoConfig:
     return resolve_config(repo, None)
 
 
+# Run in a fresh interpreter: this test process may have loaded a library with native threads (the
+# Dockerfile parser's Go runtime), and then collect_facts rightly refuses to fork and collects in process.
+COMPARE = r"""
+import json, sys
+from anops_policy import collect_parallel
+from anops_policy.engine import parse_now, resolve_config
+from anops_policy.gather import collect_facts
+from pathlib import Path
+repo = Path(sys.argv[1])
+assert collect_parallel.available(), "workers cannot be forked here"
+config = resolve_config(repo, None)
+now = parse_now(sys.argv[2])
+alone = collect_facts(repo, config, now=now, jobs=1)
+side_by_side = collect_facts(repo, config, now=now, jobs=3)
+print(json.dumps([alone, side_by_side]))
+"""
+
+
 @pytest.mark.parametrize("repo", case_repos(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_workers_collect_the_same_document(repo: Path) -> None:
-    config = config_for(repo)
-    now = parse_now(NOW)
-    alone = collect_facts(repo, config, now=now, jobs=1)
-    side_by_side = collect_facts(repo, config, now=now, jobs=3)
+    done = subprocess.run(
+        [sys.executable, "-c", COMPARE, str(repo), NOW], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    alone, side_by_side = json.loads(done.stdout)
     assert comparable(side_by_side) == comparable(alone)
 
 
@@ -102,6 +120,8 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 def test_worker_collectors_get_their_spans_under_the_run(spans: InMemorySpanExporter) -> None:
+    # in this process workers may be refused (native threads loaded by earlier tests): the spans must be
+    # right either way; the CLI test below (a fresh process) checks them with workers
     report, _doc, _config, _packs = run_eval(EvalRequest(path=EXAMPLE, now=parse_now(NOW), jobs=2))
     finished = spans.get_finished_spans()
     root = next(s for s in finished if s.name == "anops.eval")
@@ -118,15 +138,30 @@ def test_worker_collectors_get_their_spans_under_the_run(spans: InMemorySpanExpo
 
 
 def test_progress_counts_every_collector_and_every_file_read() -> None:
-    def record(jobs: int) -> list[ProgressEvent]:
-        events: list[ProgressEvent] = []
-        collect_facts(EXAMPLE, config_for(EXAMPLE), now=parse_now(NOW), progress=events.append, jobs=jobs)
-        return [e for e in events if e.stage == COLLECT]
-
-    alone, parallel = record(1), record(2)
-    assert parallel[-1].done == parallel[-1].total == alone[-1].total
-    assert parallel[-1].files == alone[-1].files > 0
-    assert any(", " in e.current for e in parallel), "the line names the collectors running side by side"
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from anops_policy.engine import parse_now, resolve_config\n"
+        "from anops_policy.gather import collect_facts\n"
+        "from anops_policy.progress import COLLECT\n"
+        "repo = Path(sys.argv[1])\n"
+        "out = {}\n"
+        "for jobs in (2, 1):  # workers first: the in-process run loads the Go Dockerfile parser\n"
+        "    events = []\n"
+        "    collect_facts(repo, resolve_config(repo, None), now=parse_now(sys.argv[2]), progress=events.append,"
+        " jobs=jobs)\n"
+        "    out[jobs] = [[e.done, e.total, e.current, e.files] for e in events if e.stage == COLLECT]\n"
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(EXAMPLE), NOW], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)
+    parallel, alone = runs["2"], runs["1"]
+    assert parallel[-1][0] == parallel[-1][1] == alone[-1][1]
+    assert parallel[-1][3] == alone[-1][3] > 0, "files read in workers are all counted"
+    assert any(", " in event[2] for event in parallel), "the line names the collectors running side by side"
 
 
 def test_file_names_a_worker_skips_reach_the_document(tmp_path: Path) -> None:
@@ -181,3 +216,43 @@ def test_workers_never_export_the_parents_telemetry(tmp_path: Path) -> None:
         tracing.shutdown()
     exported_by = [int(line) for line in log.read_text(encoding="utf-8").split()]
     assert exported_by and set(exported_by) == {os.getpid()}
+
+
+def test_a_process_with_native_threads_collects_in_process() -> None:
+    """Loading BuildKit's Go parser starts the Go runtime's threads; forking then could hang a worker
+    on a lock one of them held. Such a process collects in one process, and the CLI never loads the
+    parser before it forks (the dockerfiles collector imports it in the worker that parses)."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from anops_policy import collect_parallel\n"
+        "from anops_policy.engine import parse_now\n"
+        "from anops_policy.config import RepoConfig\n"
+        "from anops_policy.gather import collect_facts\n"
+        "collect_facts(Path(sys.argv[1]), RepoConfig(), now=parse_now(sys.argv[2]), jobs=2)\n"
+        "print('dockerfile' in sys.modules, collect_parallel.resolve_jobs(2, lambda: 10**5, 14))\n"
+        "import dockerfile\n"
+        "time.sleep(0.2)\n"
+        "print(collect_parallel.native_threads() > 0, collect_parallel.resolve_jobs(2, lambda: 10**5, 14))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(EXAMPLE), NOW], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "2", "True", "1"]
+
+
+def test_worker_spans_in_a_trace_file(tmp_path: Path) -> None:
+    """A fresh ``facts --jobs 2 --trace-file``: every collector's span is a child of the run's span and
+    lies within it, with the files its worker read."""
+    trace = tmp_path / "trace.jsonl"
+    facts_cli(EXAMPLE, tmp_path / "facts.json", "--jobs", "2", "--trace-file", str(trace))
+    spans = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    root = next(s for s in spans if s["name"] == "anops.facts")
+    collects = [s for s in spans if s["name"].startswith("anops.collect ")]
+    assert len(collects) >= 10
+    for span in collects:
+        assert span["parent_span_id"] == root["span_id"]
+        assert root["start_time_unix_nano"] <= span["start_time_unix_nano"] <= span["end_time_unix_nano"]
+        assert span["end_time_unix_nano"] <= root["end_time_unix_nano"]
+    assert sum(int(s["attributes"].get("anops.collector.files_read", 0)) for s in collects) > 0

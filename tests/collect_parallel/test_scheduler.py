@@ -269,6 +269,7 @@ def test_resolve_jobs(
     monkeypatch: pytest.MonkeyPatch, requested: int | None, files: int, cores: int, collectors: int, expected: int
 ) -> None:
     monkeypatch.setattr(collect_parallel, "usable_cores", lambda: cores)
+    monkeypatch.setattr(collect_parallel, "native_threads", lambda: 0)  # whatever this test process loaded
     listed: list[bool] = []
 
     def count() -> int:
@@ -278,6 +279,11 @@ def test_resolve_jobs(
     assert resolve_jobs(requested, count, collectors) == expected
     if requested == 1 or collectors == 1:
         assert not listed, "the repository is not listed when the answer does not depend on it"
+
+
+def test_no_workers_beside_native_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect_parallel, "native_threads", lambda: 3)  # e.g. a Go runtime's
+    assert resolve_jobs(4, lambda: 50_000, 14) == 1
 
 
 def test_no_workers_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
