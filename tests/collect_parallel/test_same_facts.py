@@ -53,6 +53,13 @@ def config_for(repo: Path) -> RepoConfig:
     return resolve_config(repo, None)
 
 
+def fresh_python(code: str, *args: str) -> str:
+    """Run ``code`` in a new interpreter (no native threads loaded, so workers can be forked); its stdout."""
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 # Run in a fresh interpreter: this test process may have loaded a library with native threads (the
 # Dockerfile parser's Go runtime), and then collect_facts rightly refuses to fork and collects in process.
 COMPARE = r"""
@@ -73,11 +80,7 @@ print(json.dumps([alone, side_by_side]))
 
 @pytest.mark.parametrize("repo", case_repos(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_workers_collect_the_same_document(repo: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", COMPARE, str(repo), NOW], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    alone, side_by_side = json.loads(done.stdout)
+    alone, side_by_side = json.loads(fresh_python(COMPARE, str(repo), NOW))
     assert comparable(side_by_side) == comparable(alone)
 
 
@@ -153,11 +156,7 @@ def test_progress_counts_every_collector_and_every_file_read() -> None:
         "    out[jobs] = [[e.done, e.total, e.current, e.files] for e in events if e.stage == COLLECT]\n"
         "print(json.dumps(out))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(EXAMPLE), NOW], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    runs = json.loads(done.stdout)
+    runs = json.loads(fresh_python(code, str(EXAMPLE), NOW))
     parallel, alone = runs["2"], runs["1"]
     assert parallel[-1][0] == parallel[-1][1] == alone[-1][1]
     assert parallel[-1][3] == alone[-1][3] > 0, "files read in workers are all counted"
@@ -235,11 +234,7 @@ def test_a_process_with_native_threads_collects_in_process() -> None:
         "time.sleep(0.2)\n"
         "print(collect_parallel.native_threads() > 0, collect_parallel.resolve_jobs(2, lambda: 10**5, 14))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(EXAMPLE), NOW], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "2", "True", "1"]
+    assert fresh_python(code, str(EXAMPLE), NOW).split() == ["False", "2", "True", "1"]
 
 
 def test_worker_spans_in_a_trace_file(tmp_path: Path) -> None:
