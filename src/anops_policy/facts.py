@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -75,37 +75,41 @@ def assemble(
 JSON_SAFE_INT = 2**53 - 1
 
 
-def unsafe_integer(value: Any, path: str) -> str | None:
-    """The path of the first integer outside the interoperable JSON range, or None."""
+def _nodes(value: Any, path: str) -> Iterator[tuple[Any, str]]:
+    """Every value inside ``value`` (itself included) with its path (``a.b[2]``), depth first."""
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         item, where = stack.pop()
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > JSON_SAFE_INT:
-            return where
+        yield item, where
         if isinstance(item, dict):
             stack.extend((v, f"{where}.{k}") for k, v in item.items())
         elif isinstance(item, list):
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+
+
+def unsafe_integer(value: Any, path: str) -> str | None:
+    """The path of the first integer outside the interoperable JSON range, or None."""
+    for item, where in _nodes(value, path):
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > JSON_SAFE_INT:
+            return where
     return None
 
 
 def invalid_text(value: Any, path: str) -> str | None:
     """The path of the first string (or key) holding a lone surrogate (JSON's and YAML's ``\\ud800``
     escapes), or None: such text has no UTF-8 form, so the document would have no digest."""
-    stack: list[tuple[Any, str]] = [(value, path)]
-    while stack:
-        item, where = stack.pop()
-        keys = [k for k in item if isinstance(k, str)] if isinstance(item, dict) else []
-        texts = [item] if isinstance(item, str) else keys
+    for item, where in _nodes(value, path):
+        if isinstance(item, str):
+            texts = [item]
+        elif isinstance(item, dict):
+            texts = [k for k in item if isinstance(k, str)]
+        else:
+            continue
         for text in texts:
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 return where
-        if isinstance(item, dict):
-            stack.extend((v, f"{where}.{k}") for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
     return None
 
 

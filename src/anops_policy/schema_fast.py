@@ -43,39 +43,32 @@ def plain_json(value: Any) -> bool:
     return True
 
 
-@cache
-def _section_validator(name: str) -> Any:
-    """The Rust validator for fact section ``name``, or None when unavailable (not installed, or it
-    cannot build this schema)."""
+def _rust_validator(ref: str) -> Any:
+    """A Rust validator for ``{"$ref": ref}`` over every project and fact schema, or None when
+    ``jsonschema_rs`` is not installed or cannot compile the schemas (jsonschema then decides alone)."""
     try:
-        import jsonschema_rs  # noqa: PLC0415 - optional, and only collection needs it
+        import jsonschema_rs  # noqa: PLC0415 - optional, and only collection and fact files need it
     except ImportError:
         return None
     try:
         resources = [(BASE_URI + f"{n}.schema.json", load_schema(n)) for n in schema_names()]
         resources += [(BASE_URI + f"facts/{n}.schema.json", load_fact_fragment(n)) for n in fact_fragment_names()]
         registry = jsonschema_rs.Registry(resources)
-        schema = {"$ref": f"{BASE_URI}facts/{name}.schema.json"}
-        return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
+        return jsonschema_rs.Draft202012Validator({"$ref": ref}, registry=registry, validate_formats=False)
     except Exception:  # a schema it cannot compile: jsonschema decides alone
         return None
 
 
 @cache
+def _section_validator(name: str) -> Any:
+    """The Rust validator for fact section ``name``, or None when unavailable."""
+    return _rust_validator(f"{BASE_URI}facts/{name}.schema.json")
+
+
+@cache
 def _document_validator() -> Any:
     """The Rust validator for a whole fact document (``eval --facts``), or None when unavailable."""
-    if _section_validator("todos") is None:  # not installed, or the fact schemas do not compile
-        return None
-    import jsonschema_rs  # noqa: PLC0415 - optional, and only fact files need it
-
-    try:
-        resources = [(BASE_URI + f"{n}.schema.json", load_schema(n)) for n in schema_names()]
-        resources += [(BASE_URI + f"facts/{n}.schema.json", load_fact_fragment(n)) for n in fact_fragment_names()]
-        registry = jsonschema_rs.Registry(resources)
-        schema = {"$ref": f"{BASE_URI}fact-document.schema.json"}
-        return jsonschema_rs.Draft202012Validator(schema, registry=registry, validate_formats=False)
-    except Exception:  # a schema it cannot compile: jsonschema decides alone
-        return None
+    return _rust_validator(f"{BASE_URI}fact-document.schema.json")
 
 
 def document_valid(document: Any) -> bool:
