@@ -1,25 +1,24 @@
-"""Built-in collectors, one module per fact key, listed explicitly (no import-time discovery)."""
+"""Built-in collectors, one package per family (or one module for a small one), listed explicitly in
+``BUILTIN`` (no import-time discovery). Collectors may import collection, syntax and the shared leaves only."""
 
 from __future__ import annotations
 
 from anops_policy.collectors.ci import CiCollector
-from anops_policy.collectors.coverage import CoverageCollector
-from anops_policy.collectors.dockerfiles import DockerfilesCollector
+from anops_policy.collectors.docker import DockerfilesCollector, ImagesCollector
 from anops_policy.collectors.docs import DocsCollector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.grpc import GrpcCollector
-from anops_policy.collectors.images import ImagesCollector
 from anops_policy.collectors.layout import LayoutCollector
 from anops_policy.collectors.logging import LoggingCollector
 from anops_policy.collectors.python import PythonCollector
+from anops_policy.collectors.results import CoverageCollector, TestsCollector
 from anops_policy.collectors.rust import RustCollector
-from anops_policy.collectors.rust_asserts import MEMO_KEY as RUST_TEST_CHECKS
+from anops_policy.collectors.rust.asserts import MEMO_KEY as RUST_TEST_CHECKS
 from anops_policy.collectors.signoff import SignoffCollector
-from anops_policy.collectors.tests import TestsCollector
-from anops_policy.collectors.todos import TodosCollector
+from anops_policy.collectors.source import TodosCollector
 
-from anops_policy.collect import Collector
-from anops_policy.collect_parallel import Placement
+from anops_policy.collection.collector import Collector
+from anops_policy.collection.parallel import Placement
 
 BUILTIN: dict[str, Collector] = {
     "ci": CiCollector(),

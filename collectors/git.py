@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from anops_policy.collect import CollectContext
+from anops_policy.collection.collector import CollectContext
+from anops_policy.collection.repo import GitError
 from anops_policy.errors import CollectorFailed, NotConfigured
-from anops_policy.repo import GitError
 
 STATE_DIR = ".anops-policy/"
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collect import CollectContext
+from anops_policy.collection.collector import CollectContext
 
 DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
 # Under an e2e folder, only test code counts (fixtures, data and docs are not end-to-end tests).

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collect import CollectContext
-from anops_policy.decision_log import event_hash, load_public_key, read_events, resolve_log_path, signature_ok
+from anops_policy.audit.decision_log import event_hash, load_public_key, read_events, resolve_log_path, signature_ok
+from anops_policy.collection.collector import CollectContext
 from anops_policy.errors import CollectorFailed
 
 MAX_LOG_BYTES = 512 * 1024 * 1024

@@ -24,16 +24,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy import cel, log_store
-from anops_policy.check import Names, check_tree, infer
+from anops_policy.audit import store as log_store
+from anops_policy.audit.decision_log import head_path, objects_dir, read_events
+from anops_policy.audit.verify import VerifyOptions, repair_log, verify_log
+from anops_policy.cel import evaluator as cel
+from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
-from anops_policy.decision_log import head_path, objects_dir, read_events
 from anops_policy.errors import AnopsError
-from anops_policy.gather import collect_facts
-from anops_policy.loading import load_policies
-from anops_policy.log_verify import VerifyOptions, repair_log, verify_log
-from anops_policy.schema_nav import fact_root
-from anops_policy.testing import test_policy
+from anops_policy.evaluation.examples import test_policy
+from anops_policy.policy.check import Names, check_tree, infer
+from anops_policy.policy.loading import load_policies
+from anops_policy.policy.schema_nav import fact_root
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 # the decision-log target's input is the log, then (optionally) the head file, then a stored object
@@ -313,7 +314,7 @@ _service: list[Any] = []
 
 def _grpc_service() -> tuple[Any, _InProcessPool]:
     if not _service:
-        from anops_policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+        from anops_policy.policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
         from anops_policy.server.service import Limits, PolicyService  # noqa: PLC0415
 
         packs = [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 
 NOW = cel.timestamp(datetime(2026, 11, 26, tzinfo=UTC))
 SCAN = "facts.items.filter(t, !has(t.owner) && t.path.startsWith('src/')).map(t, t.path + ':' + string(t.line))"

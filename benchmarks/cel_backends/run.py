@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy import cel
-from anops_policy.engine import parse_timestamp
-from anops_policy.evaluate import RunSettings, evaluate_packs
-from anops_policy.loading import builtin_pack_dir, load_pack
+from anops_policy.cel import evaluator as cel
+from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs
+from anops_policy.pipeline.run import parse_timestamp
+from anops_policy.policy.loading import builtin_pack_dir, load_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return child(*args.child)
-    from anops_policy import cel_native_auto  # noqa: PLC0415 - auto's thresholds
+    from anops_policy.cel import native_auto as cel_native_auto  # noqa: PLC0415 - auto's thresholds
 
     if args.auto_buy_ms is not None:
         cel_native_auto.AUTO_BUY_S = args.auto_buy_ms / 1000

@@ -1,4 +1,4 @@
-"""Error blow-up in ``all()``: the guarded engine (anops_policy.cel) against cel-python's own
+"""Error blow-up in ``all()``: the guarded engine (anops_policy.cel.evaluator) against cel-python's own
 ``logical_and`` (the unguarded original), side by side in one run.
 
 Each measurement runs in a fresh subprocess (peak RSS is per process). Usage:
@@ -17,7 +17,7 @@ import time
 CHILD = r"""
 import json, resource, sys, time
 mode, n = sys.argv[1], int(sys.argv[2])
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 if mode == "unguarded":
     import celpy.celtypes as ct, celpy.evaluation as ev
     ct.logical_and, ct.logical_or = cel._original_and, cel._original_or

@@ -3,8 +3,8 @@
 For each generated fact document (``benchmarks/generate_facts.py``), in this one process and interleaved
 (so machine noise hits all three alike):
 
-  pack   ``anops_policy.evaluate.evaluate_packs`` — what ``anops-policy eval --facts FILE`` runs after reading
-         the file: every policy of the built-in pack with its explanations, evidence and messages, on the
+  pack   ``anops_policy.evaluation.evaluate.evaluate_packs`` — what ``anops-policy eval --facts FILE`` runs after
+         reading the file: every policy of the built-in pack with its explanations, evidence and messages, on the
          default CEL backend (Google's C++ runtime when ``cel-expr-python`` is installed, else cel-python)
   pack-python  the same with ``ANOPS_CEL_BACKEND=python`` (cel-python only)
   celpy  ``plain_cel.CHECKS`` — one cel-python expression per policy, the whole document converted with
@@ -44,9 +44,9 @@ Results = dict[str, Any]  # policy id -> None (not applicable) | bool | {subject
 
 
 def pack_engine(deadline: float, backend: str) -> Callable[[dict[str, Any]], Results]:
-    from anops_policy import cel  # noqa: PLC0415 - a peak-RSS child loads only its engine
-    from anops_policy.evaluate import RunSettings, evaluate_packs  # noqa: PLC0415 - a peak-RSS child loads only its engine
-    from anops_policy.loading import load_pack, resolve_pack_ref  # noqa: PLC0415 - a peak-RSS child loads only its engine
+    from anops_policy.cel import evaluator as cel  # noqa: PLC0415 - a peak-RSS child loads only its engine
+    from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs  # noqa: PLC0415 - a peak-RSS child loads only its engine
+    from anops_policy.policy.loading import load_pack, resolve_pack_ref  # noqa: PLC0415 - a peak-RSS child loads only its engine
 
     pack = load_pack(resolve_pack_ref("builtin:production-readiness", Path()))
     settings = RunSettings(now=NOW, deadline_s=deadline)

@@ -39,7 +39,7 @@ HEAVY = (
 PROBE = """
 import sys
 sys.argv = ["anops-policy", *sys.argv[1:]]
-from anops_policy.cli import main
+from anops_policy.cli.main import main
 try:
     main()
 except SystemExit:

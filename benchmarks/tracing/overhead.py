@@ -22,8 +22,8 @@ from pathlib import Path
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anops_policy import tracing
-from anops_policy.engine import EvalRequest, parse_now, run_eval
+from anops_policy.pipeline.run import EvalRequest, parse_now, run_eval
+from anops_policy.telemetry import tracing
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "anops"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from anops_policy.cli import main
+from anops_policy.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -14,10 +14,11 @@ from typing import Any
 import jsonschema
 import rfc8785
 
-from anops_policy import __version__, schema_fast
-from anops_policy.collect import CollectorRun
+from anops_policy import __version__
+from anops_policy.collection import schema_fast
+from anops_policy.collection.collector import CollectorRun
+from anops_policy.collection.repo import Skip
 from anops_policy.errors import InputError
-from anops_policy.repo import Skip
 from anops_policy.validation import load_schema, registry
 
 API_VERSION = "anops.dev/facts/v1"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from audit_helpers import NOW, ROOT, commit_all, events, invoke
 
-from anops_policy.audit_report import render_html, render_run_html, trend_svg
+from anops_policy.outputs.audit_report import render_html, render_run_html, trend_svg
 
 ARTIFACTS = ROOT / "test-artifacts"
 WAIVER = """

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from audit_helpers import NOW, Tiny, anops, events, invoke
 
-from anops_policy.log_verify import verify_log
+from anops_policy.audit.verify import verify_log
 
 WORKERS = 8
 RUNS = 50
@@ -22,7 +22,7 @@ RUNS = 50
 WORKER = """
 import sys, time
 from pathlib import Path
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 go, runs, args = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 while not go.exists():
     time.sleep(0.001)

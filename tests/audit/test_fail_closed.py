@@ -7,7 +7,7 @@ import json
 
 from audit_helpers import Tiny, anops, events, invoke
 
-from anops_policy.decision_log import head_path
+from anops_policy.audit.decision_log import head_path
 
 
 def test_unwritable_log_exits_3_before_reporting(tiny: Tiny) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from audit_helpers import NOW, Tiny, events, invoke, write_key
 
-from anops_policy import log_store
-from anops_policy.decision_log import (
+from anops_policy.audit import store as log_store
+from anops_policy.audit.decision_log import (
     DecisionLog,
     canonical,
     event_hash,
@@ -21,9 +21,9 @@ from anops_policy.decision_log import (
     read_head,
     sha256,
 )
-from anops_policy.engine import EvalRequest, run_eval
+from anops_policy.audit.verify import VerifyOptions, verify_log
 from anops_policy.facts import digest_of
-from anops_policy.log_verify import VerifyOptions, verify_log
+from anops_policy.pipeline.run import EvalRequest, run_eval
 from anops_policy.validation import validator
 
 

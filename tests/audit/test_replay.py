@@ -9,9 +9,9 @@ from pathlib import Path
 
 from audit_helpers import Tiny, events, invoke
 
-from anops_policy import log_store
-from anops_policy.decision_log import objects_dir
-from anops_policy.replay import compare, replay
+from anops_policy.audit import store as log_store
+from anops_policy.audit.decision_log import objects_dir
+from anops_policy.audit.replay import compare, replay
 
 
 def test_exact_replay_after_the_tree_changed(tiny: Tiny) -> None:

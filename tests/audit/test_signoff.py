@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from audit_helpers import ROOT, Tiny, anops, commit_all, events, invoke, write_key
 
-from anops_policy.decision_log import canonical, event_hash, head_path
+from anops_policy.audit.decision_log import canonical, event_hash, head_path
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from audit_helpers import Tiny, invoke, write_key
 
-from anops_policy.decision_log import canonical, event_hash, head_message, head_path, load_signer
-from anops_policy.log_store import object_path
+from anops_policy.audit.decision_log import canonical, event_hash, head_message, head_path, load_signer
+from anops_policy.audit.store import object_path
 
 RECORDS = 6
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from audit_helpers import Tiny, commit_all, events, git
 
-from anops_policy.trusted_config import diff_config
+from anops_policy.audit.trusted_config import diff_config
 
 SELF_WAIVER = """\
 waivers:

@@ -11,9 +11,9 @@ from audit_helpers import Tiny, events
 
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.model import Decision, Level, Outcome
+from anops_policy.evaluation.waivers import apply_waivers, parse_waivers
+from anops_policy.policy.model import Decision, Level, Outcome
 from anops_policy.validation import validator
-from anops_policy.waivers import apply_waivers, parse_waivers
 
 WAIVER = """\
 waivers:

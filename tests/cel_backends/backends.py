@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 
 T = TypeVar("T")
 

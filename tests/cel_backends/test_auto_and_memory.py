@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 
 from .backends import backend, require_native
 

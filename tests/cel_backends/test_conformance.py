@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 
 from .backends import backend, decode, describe, plain, require_native
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 from anops_policy.yamlsafe import load_yaml
 
 from .backends import backend, describe, on_both, require_native

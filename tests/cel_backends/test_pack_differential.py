@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from anops_policy.engine import EvalRequest, run_eval
-from anops_policy.loading import builtin_pack_dir, load_pack
-from anops_policy.testing import run_example
+from anops_policy.evaluation.examples import run_example
+from anops_policy.pipeline.run import EvalRequest, run_eval
+from anops_policy.policy.loading import builtin_pack_dir, load_pack
 
 from .backends import backend, on_both, require_native
 
@@ -46,7 +46,7 @@ def test_the_pack_examples_run_mostly_native() -> None:
 @pytest.fixture(scope="module")
 def example_facts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example repository's facts, collected once (collection does not involve CEL)."""
-    from anops_policy.engine import gather, required_sections, resolve_config, resolve_packs  # noqa: PLC0415
+    from anops_policy.pipeline.run import gather, required_sections, resolve_config, resolve_packs  # noqa: PLC0415
 
     path = ROOT / "examples" / "anops"
     config = resolve_config(path, None)

@@ -17,10 +17,10 @@ SCRIPT = r"""
 import os, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from anops_policy.collect import run_collector
-from anops_policy.collect_parallel import ParallelCollection, Placement
+from anops_policy.collection.collector import run_collector
+from anops_policy.collection.parallel import ParallelCollection, Placement
 from anops_policy.config import RepoConfig
-from anops_policy.repo import Repo
+from anops_policy.collection.repo import Repo
 
 out = Path(sys.argv[1])
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from anops_policy import collect_parallel
-from anops_policy.collect import CollectContext, CollectorRun, run_collector
-from anops_policy.collect_parallel import ParallelCollection, Placement, resolve_jobs
-from anops_policy.collect_worker import Finished
+from anops_policy.collection import parallel as collect_parallel
+from anops_policy.collection.collector import CollectContext, CollectorRun, run_collector
+from anops_policy.collection.parallel import ParallelCollection, Placement, resolve_jobs
+from anops_policy.collection.repo import Repo
+from anops_policy.collection.worker import Finished
 from anops_policy.config import RepoConfig
-from anops_policy.progress import CountingRepo
-from anops_policy.repo import Repo
+from anops_policy.telemetry.progress import CountingRepo
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 SHARED = "probe.shared"  # a memo key whose entries may travel between workers

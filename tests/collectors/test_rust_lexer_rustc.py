@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from anops_policy.collectors.rust_lexer import CHAR, IDENT, LIFETIME, STR, lex
+from anops_policy.collectors.rust.lexer import CHAR, IDENT, LIFETIME, STR, lex
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 
-from anops_policy.collectors.todos import find_tags
+from anops_policy.collectors.source import find_tags
 
 PATTERN = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")
 PIECES = ["TODO", "FIXME", "XXX", "HACK", "X", "TODOS", "_", "é", "٣", " ", "\n", "a", "1", "-", "#", "//"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 
 pytestmark = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(), reason="interval timers are main-thread only"

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from anops_policy import cel
+from anops_policy.cel import evaluator as cel
 
 # (path, pattern, matches)
 CASES: list[tuple[str, str, bool]] = [

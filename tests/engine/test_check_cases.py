@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 
 CASES = sorted(p for p in (Path(__file__).parent / "check_cases").iterdir() if p.is_dir())
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 from anops_policy.errors import PolicyLoadError
-from anops_policy.loading import load_policies
+from anops_policy.policy.loading import load_policies
 
 POLICY = """\
 id: p

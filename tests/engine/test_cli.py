@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 from anops_policy.validation import validator
 
 ROOT = Path(__file__).resolve().parents[2]

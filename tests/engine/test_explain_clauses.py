@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 from anops_policy.facts import digest_of
 from anops_policy.validation import validator
 

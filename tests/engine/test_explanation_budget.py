@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from anops_policy import cel, evaluate
-from anops_policy.loading import load_pack
-from anops_policy.model import Outcome
+from anops_policy.cel import evaluator as cel
+from anops_policy.evaluation import evaluate
+from anops_policy.policy.loading import load_pack
+from anops_policy.policy.model import Outcome
 
 PACK = 'id: budget\nversion: 1.0.0\ntitle: t\nsections: [S]\nitems:\n  - {id: "b.1", title: t, section: S}\n'
 POLICY = """\

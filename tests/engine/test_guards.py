@@ -96,7 +96,7 @@ def record():
     with open("/proc/self/status") as status, open(hwm_file, "w") as out:
         out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
 atexit.register(record)
-from anops_policy.cli import main
+from anops_policy.cli.main import main
 main(sys.argv[1:])
 """
 

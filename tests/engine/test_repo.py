@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anops_policy.repo import Repo, Skip
+from anops_policy.collection.repo import Repo, Skip
 
 
 def git(cwd: Path, *args: str) -> None:

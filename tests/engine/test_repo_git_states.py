@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from anops_policy.repo import Repo
+from anops_policy.collection.repo import Repo
 
 
 def git(repo: Path, *args: str) -> None:

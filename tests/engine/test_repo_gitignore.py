@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from anops_policy.repo import Repo
+from anops_policy.collection.repo import Repo
 
 # (id, {path: content} — a path ending in "@" is a symlink to the content; "" for a file is fine,
 #  expected listing). The .gitignore files are part of the tree and of the listing when not ignored.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from anops_policy.repo import Repo, Skip
+from anops_policy.collection.repo import Repo, Skip
 
 BAD_FILE = b"lat\xe9.py"
 BAD_DIR = b"d\xff"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 
 NOW = "2026-11-26T12:00:00Z"
 PACK_YAML = """\

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from anops_policy.baseline import Baseline, _failures, apply_baseline, baseline_states
-from anops_policy.evaluate import fingerprint
-from anops_policy.model import Decision, Level, Outcome
-from anops_policy.report import Report
+from anops_policy.evaluation.baseline import Baseline, _failures, apply_baseline, baseline_states
+from anops_policy.evaluation.evaluate import fingerprint
+from anops_policy.evaluation.report import Report
+from anops_policy.policy.model import Decision, Level, Outcome
 from anops_policy.validation import validator
 
 NOW = "2026-11-26T12:00:00Z"

@@ -14,10 +14,17 @@ from typing import Any
 
 import pytest
 
+from anops_policy.collection.gather import collect_facts
 from anops_policy.config import load_config
-from anops_policy.engine import EvalRequest, run_eval
-from anops_policy.gather import collect_facts
-from anops_policy.progress import COLLECT, EVALUATE, ProgressEvent, TerminalProgress, render, terminal_progress
+from anops_policy.pipeline.run import EvalRequest, run_eval
+from anops_policy.telemetry.progress import (
+    COLLECT,
+    EVALUATE,
+    ProgressEvent,
+    TerminalProgress,
+    render,
+    terminal_progress,
+)
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "anops"

@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import CliRunner
 from pack_helpers import EXAMPLE, copy_example, evaluate, ready_example
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 
 # Every failing decision of the before state: (policy, subject). Reviewed against examples/README.md's gap
 # table; a new policy or a changed collector that moves this set must be reviewed the same way.

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from pack_helpers import Evaluation, copy_example, edit, evaluate
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 
 Key = tuple[str, str | None]
 

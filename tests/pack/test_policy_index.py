@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from pack_helpers import ROOT
 
-from anops_policy import policy_index
-from anops_policy.loading import load_pack
+from anops_policy.policy import index as policy_index
+from anops_policy.policy.loading import load_pack
 
 README = ROOT / "README.md"
 
 
 def test_readme_index_is_current() -> None:
     assert policy_index.main(["--check", "--readme", str(README)]) == 0, (
-        "README.md's policy index is stale: run `python -m anops_policy.policy_index`"
+        "README.md's policy index is stale: run `python -m anops_policy.policy.index`"
     )
 
 

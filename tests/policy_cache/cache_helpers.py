@@ -13,7 +13,7 @@ from typing import Any
 
 import lark
 
-from anops_policy.model import Expr, Policy
+from anops_policy.policy.model import Expr, Policy
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policies"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from anops_policy import policy_cache
+from anops_policy.policy import cache as policy_cache
 
 
 @pytest.fixture

@@ -15,8 +15,10 @@ import pytest
 from cache_helpers import PACK, ROOT, differences, entries, json_report, policy_differences, run
 from click.testing import CliRunner
 
-from anops_policy import cel, loading, policy_cache
-from anops_policy.cli import cli
+from anops_policy.cel import evaluator as cel
+from anops_policy.cli.main import cli
+from anops_policy.policy import cache as policy_cache
+from anops_policy.policy import loading
 
 POLICY_FILES = policy_cache.policy_files(PACK)
 CHECK_CASES = sorted(p for p in (ROOT / "tests" / "engine" / "check_cases").iterdir() if p.is_dir())
@@ -82,7 +84,7 @@ PROBE = textwrap.dedent(
     """
     import json, sys
     sys.argv = ["anops-policy", *sys.argv[1:]]
-    from anops_policy.cli import main
+    from anops_policy.cli.main import main
     try:
         main()
     except SystemExit:
@@ -90,7 +92,7 @@ PROBE = textwrap.dedent(
     parser = sys.modules.get("celpy.celparser")
     print(json.dumps({
         "modules": sorted(
-            m for m in ("celpy", "lark", "yaml", "jsonschema", "anops_policy.loading") if m in sys.modules
+            m for m in ("celpy", "lark", "yaml", "jsonschema", "anops_policy.policy.loading") if m in sys.modules
         ),
         "parser_built": parser is not None and parser.CELParser.CEL_PARSER is not None,
     }), file=sys.stderr)

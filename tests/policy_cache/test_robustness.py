@@ -17,9 +17,11 @@ import pytest
 from cache_helpers import PACK, entries, policy_differences, run
 from click.testing import CliRunner
 
-from anops_policy import cel, loading, policy_cache
-from anops_policy.cli import cli
-from anops_policy.model import Policy
+from anops_policy.cel import evaluator as cel
+from anops_policy.cli.main import cli
+from anops_policy.policy import cache as policy_cache
+from anops_policy.policy import loading
+from anops_policy.policy.model import Policy
 
 FILE = PACK / "no-todos-in-release-files.yaml"
 OTHER = PACK / "tests-passed.yaml"

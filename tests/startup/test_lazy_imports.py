@@ -17,7 +17,7 @@ FORBIDDEN = ("grpc", "google.protobuf", "docker", "opentelemetry")
 PROBE = """
 import json, sys
 sys.argv = ["anops-policy", *sys.argv[1:]]
-from anops_policy.cli import main
+from anops_policy.cli.main import main
 try:
     main()
 except SystemExit as exc:
@@ -46,4 +46,4 @@ def test_the_probe_sees_imports() -> None:
     # the same probe does see the docker SDK once the images collector is imported (the check can fail)
     code, modules = loaded_after("facts", "--only", "git", str(ROOT / "examples" / "anops"))
     assert code in (0, None)
-    assert "anops_policy.collectors.images" in modules
+    assert "anops_policy.collectors.docker.images" in modules

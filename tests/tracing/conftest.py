@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anops_policy import tracing
+from anops_policy.telemetry import tracing
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "anops"

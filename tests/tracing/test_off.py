@@ -7,15 +7,15 @@ import os
 
 import pytest
 
-from anops_policy import tracing
+from anops_policy.telemetry import tracing
 
 from .conftest import EXAMPLE, NOW, clean_env, run_python
 
 PROBE = """
 import json, sys
 from pathlib import Path
-from anops_policy.cli import main
-from anops_policy.engine import EvalRequest, parse_now, run_eval
+from anops_policy.cli.main import main
+from anops_policy.pipeline.run import EvalRequest, parse_now, run_eval
 
 report, *_ = run_eval(EvalRequest(path=Path(sys.argv[1]), now=parse_now(sys.argv[2])))
 assert report.trace_id is None and "trace_id" not in report.to_json()

@@ -140,7 +140,7 @@ def test_an_error_exit_still_flushes_the_spans(receiver: tuple[Receiver, int], t
 
 
 TRACE_ONE_SPAN = """
-from anops_policy import tracing
+from anops_policy.telemetry import tracing
 tracing.configure()
 with tracing.span("anops.eval"):
     pass

@@ -9,7 +9,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from anops_policy.cli import cli
+from anops_policy.cli.main import cli
 
 from .conftest import EXAMPLE, NOW
 

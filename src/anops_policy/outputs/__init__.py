@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from anops_policy.evaluation.report import Report
 from anops_policy.outputs.github import GithubFormatter
 from anops_policy.outputs.html import HtmlFormatter
 from anops_policy.outputs.json_report import JsonFormatter
@@ -11,7 +12,6 @@ from anops_policy.outputs.junit import JunitFormatter
 from anops_policy.outputs.markdown import MarkdownFormatter
 from anops_policy.outputs.sarif import SarifFormatter
 from anops_policy.outputs.text import TextFormatter
-from anops_policy.report import Report
 
 
 class Formatter(Protocol):

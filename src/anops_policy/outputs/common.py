@@ -6,8 +6,8 @@ import json
 import posixpath
 from typing import Any
 
-from anops_policy.model import Decision, Outcome, Policy
-from anops_policy.report import Report
+from anops_policy.evaluation.report import Report
+from anops_policy.policy.model import Decision, Outcome, Policy
 
 FAILING = (Outcome.FAIL, Outcome.ERROR)
 MAX_LISTED = 5

@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from anops_policy.model import Decision, Outcome
+from anops_policy.evaluation.report import Report
 from anops_policy.outputs.common import repo_path, where, why_lines
 from anops_policy.outputs.markdown import MarkdownFormatter
-from anops_policy.report import Report
+from anops_policy.policy.model import Decision, Outcome
 
 MAX_SUMMARY_BYTES = 1024 * 1024  # GitHub rejects a step summary over 1 MiB
 

@@ -8,7 +8,7 @@ import json
 from html import escape
 from typing import Any
 
-from anops_policy.report import Report
+from anops_policy.evaluation.report import Report
 
 STATUS = {"satisfied": ("✓", "ok"), "failed": ("✗", "bad"), "error": ("!", "err"), "no_decision": ("?", "none")}
 OUTCOME = {"pass": ("✓", "ok"), "fail": ("✗", "bad"), "error": ("!", "err"), "not_applicable": ("–", "none"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from anops_policy.report import Report
+from anops_policy.evaluation.report import Report
 
 
 class JsonFormatter:

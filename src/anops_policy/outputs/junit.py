@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from anops_policy.baseline import baseline_states
-from anops_policy.model import Decision, Outcome
+from anops_policy.evaluation.baseline import baseline_states
+from anops_policy.evaluation.report import Report
 from anops_policy.outputs.common import detail_text, level_text
-from anops_policy.report import Report
+from anops_policy.policy.model import Decision, Outcome
 
 # XML 1.0 cannot carry most control characters; a message quoting a binary file must not break the report.
 _XML_BAD = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)], "\ufffd")

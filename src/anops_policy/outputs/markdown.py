@@ -7,10 +7,10 @@ from __future__ import annotations
 import html
 import re
 
-from anops_policy.baseline import baseline_states
-from anops_policy.model import Decision, Outcome
+from anops_policy.evaluation.baseline import baseline_states
+from anops_policy.evaluation.report import Report
 from anops_policy.outputs.common import level_text, where, why_lines
-from anops_policy.report import Report
+from anops_policy.policy.model import Decision, Outcome
 
 MAX_DETAILED = 200  # the GitHub step summary holds 1 MiB; a few hundred explained failures fit
 _SPECIAL = re.compile(r"([\\`*_\[\]|<>#~])")

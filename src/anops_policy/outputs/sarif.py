@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any
 
 from anops_policy import __version__
-from anops_policy.baseline import baseline_states
-from anops_policy.model import Decision, Level, Outcome, Policy
+from anops_policy.evaluation.baseline import baseline_states
+from anops_policy.evaluation.report import Report
 from anops_policy.outputs.common import config_location, policies_by_id, repo_path, why_lines
-from anops_policy.report import Report
+from anops_policy.policy.model import Decision, Level, Outcome, Policy
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

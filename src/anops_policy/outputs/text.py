@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
-from anops_policy.model import Decision, Outcome
+from anops_policy.evaluation.report import ItemResult, Report
 from anops_policy.outputs.common import clause_lines
-from anops_policy.report import ItemResult, Report
+from anops_policy.policy.model import Decision, Outcome
 
 MARKS = {
     Outcome.PASS: "✓",

@@ -18,13 +18,13 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from anops_policy import tracing
 from anops_policy.errors import ConfigError
-from anops_policy.model import Pack
+from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.service import SERVICE_NAME, Limits, PolicyService
 from anops_policy.server.telemetry import RpcTelemetry
 from anops_policy.server.workers import WorkerPool
+from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
 # room for the request's other fields on top of the facts limit, so that an oversized fact document
@@ -61,7 +61,7 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     # installed before the workers start, so that a signal during start-up is a clean stop too
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     if settings.decision_log is not None:
-        from anops_policy.decision_log import DecisionLog  # noqa: PLC0415
+        from anops_policy.audit.decision_log import DecisionLog  # noqa: PLC0415
 
         DecisionLog(settings.decision_log).prepare()  # a log that cannot be written stops the start (exit 3)
     pool = WorkerPool(

@@ -16,12 +16,12 @@ from typing import Any
 
 import grpc
 
-from anops_policy import tracing
 from anops_policy.config import RepoConfig
 from anops_policy.errors import EXIT_INTERNAL, AnopsError, InputError
-from anops_policy.model import Decision, Expr, Level, Outcome, Pack, Param, Phase, Policy, Template
-from anops_policy.report import Report
+from anops_policy.evaluation.report import Report
+from anops_policy.policy.model import Decision, Expr, Level, Outcome, Pack, Param, Phase, Policy, Template
 from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.telemetry import tracing
 
 CALL_TIMEOUT_S = 600.0  # the server bounds an evaluation itself; this only stops waiting on a lost server
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
@@ -54,7 +54,7 @@ def policy_from_info(info: policy_pb2.PolicyInfo) -> Policy:
 
 
 def pack_from_info(info: policy_pb2.PackInfo) -> Pack:
-    from anops_policy.model import ChecklistItem  # noqa: PLC0415
+    from anops_policy.policy.model import ChecklistItem  # noqa: PLC0415
 
     return Pack(
         id=info.id, version=info.version, title=info.title, sections=tuple(info.sections),
@@ -90,7 +90,7 @@ def report_from_json(data: dict[str, Any], packs: Sequence[Pack]) -> Report:
 
 def pack_ids(config: RepoConfig, policies: Sequence[Path]) -> list[str]:
     """The ids of the packs a local run would load (the server is asked for them by id, never by path)."""
-    from anops_policy.loading import resolve_pack_ref  # noqa: PLC0415
+    from anops_policy.policy.loading import resolve_pack_ref  # noqa: PLC0415
     from anops_policy.yamlsafe import load_yaml_file  # noqa: PLC0415
 
     if policies:

@@ -17,10 +17,10 @@ from typing import Any
 
 from anops_policy.config import RepoConfig, config_from_data
 from anops_policy.errors import AnopsError
-from anops_policy.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
+from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
+from anops_policy.evaluation.report import Report
 from anops_policy.facts import digest_of, document_errors, iso, parse_timestamp
-from anops_policy.model import Level, Pack, Policy
-from anops_policy.report import Report
+from anops_policy.policy.model import Level, Pack, Policy
 from anops_policy.validation import suggest
 
 
@@ -167,7 +167,7 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
     if not math.isfinite(deadline) or deadline <= 0:  # NaN passes the schema's bounds and breaks the timer
         raise BadRequest(f"policy_deadline_s: {deadline} is not a positive number of seconds")
     settings = RunSettings(now=now, fail_on=fail_on, deadline_s=min(deadline, max_policy_deadline_s))
-    from anops_policy import waivers  # noqa: PLC0415
+    from anops_policy.evaluation import waivers  # noqa: PLC0415
 
     try:
         decisions = evaluate_packs(packs, document, overrides, settings, where=config.file or "config")
@@ -198,8 +198,8 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
 
 def record(log_path: Path, judgement: Judgement) -> str:
     """Append the evaluation to the server's decision log (fail closed: LogWriteError); its decision id."""
-    from anops_policy.decision_log import DecisionLog  # noqa: PLC0415
-    from anops_policy.log_events import record_eval  # noqa: PLC0415
+    from anops_policy.audit.decision_log import DecisionLog  # noqa: PLC0415
+    from anops_policy.audit.events import record_eval  # noqa: PLC0415
 
     event = record_eval(
         DecisionLog(log_path), judgement.report, judgement.document, judgement.config, judgement.packs,

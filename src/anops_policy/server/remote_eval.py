@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anops_policy import tracing
 from anops_policy.config import RepoConfig
-from anops_policy.engine import EvalRequest, gather, parse_now, repo_prefix, required_sections, resolve_config
+from anops_policy.evaluation.report import Report
 from anops_policy.facts import iso, load_fact_file, parse_timestamp
-from anops_policy.model import Pack
-from anops_policy.report import Report
+from anops_policy.pipeline.run import EvalRequest, gather, parse_now, repo_prefix, required_sections, resolve_config
+from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2
 from anops_policy.server.client import PolicyClient, pack_ids, report_from_json
+from anops_policy.telemetry import tracing
 
 
 def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
@@ -28,8 +28,9 @@ def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, An
 
 
 def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
-    from anops_policy import log_events, trusted_config  # noqa: PLC0415
-    from anops_policy.baseline import apply_baseline, load_baseline  # noqa: PLC0415
+    from anops_policy.audit import events as log_events  # noqa: PLC0415
+    from anops_policy.audit import trusted_config  # noqa: PLC0415
+    from anops_policy.evaluation.baseline import apply_baseline, load_baseline  # noqa: PLC0415
 
     trusted = None
     if request.trusted_config:

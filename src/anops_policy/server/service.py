@@ -14,11 +14,11 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 
-from anops_policy import tracing
-from anops_policy.model import Pack
+from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.judge import BadRequest, Job, pack_metadata, parse_json
 from anops_policy.server.workers import EvaluationCancelled, EvaluationTimeout, WorkerFailed, WorkerPool
+from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
 SERVICE_NAME = "anops.policy.v1.PolicyService"

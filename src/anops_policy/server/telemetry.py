@@ -1,5 +1,5 @@
 """A server interceptor that gives every RPC a span (continuing the caller's trace from its
-``traceparent`` metadata) and records its status code and latency, through ``anops_policy.tracing``."""
+``traceparent`` metadata) and records its status code and latency, through ``anops_policy.telemetry.tracing``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-from anops_policy import tracing
+from anops_policy.telemetry import tracing
 
 
 class RpcTelemetry(grpc.ServerInterceptor):  # type: ignore[misc]

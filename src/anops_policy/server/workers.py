@@ -27,7 +27,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from anops_policy.model import Pack
+from anops_policy.policy.model import Pack
 from anops_policy.server.judge import BadRequest, Job, Judged, judge, record, summarize
 
 log = logging.getLogger("anops_policy.server")

@@ -1,0 +1,573 @@
+"""What a crate's integration tests do with its command-line interface.
+
+* Invocations: ``Command::cargo_bin(…)``, ``cargo_bin_cmd!(…)``, ``Command::new(cargo_bin!(…))``,
+  ``Command::new(env!("CARGO_BIN_EXE_…"))``, ``Command::new("<bin>")``, and helper functions that build
+  such a command (``fn ao() -> Command``, ``fn run(args: &[&str])``, methods like ``ws.ao()``), followed
+  through method chains and ``let`` bindings to the string literals given to ``.arg(…)``/``.args([…])``.
+* The subcommand of an invocation: the first argument that is a subcommand the crate declares with
+  clap (derive or builder), or, when none is declared, the first argument that is not a flag.
+* Mocked external commands: ``PATH`` overridden for the command or the process, and fake executables
+  written by the tests (a ``#!`` script, ``set_permissions(…from_mode(0o7…))``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from anops_policy.collectors.rust.lexer import IDENT, NUM, STR, Token
+from anops_policy.collectors.rust.scan import FnItem, Scan, attr_path
+
+_MAX_BUILDER_DEPTH = 4
+_LIST_ADAPTERS = {"iter", "into_iter", "to_vec", "clone", "as_slice", "copied", "cloned", "to_owned"}
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A builder's argument list that comes from its parameter ``index``."""
+
+    index: int
+
+
+Arg = str | None | Forward  # a literal, a dynamic value (None), or a forwarded parameter
+
+
+@dataclass
+class Chain:
+    line: int
+    target: str  # crate_bin | external | unknown
+    program: str | None
+    args: list[Arg]
+    via: str | None = None  # the helper function it went through
+
+
+@dataclass
+class Invocation:
+    path: str
+    line: int
+    test: str
+    target: str
+    program: str | None
+    args: list[str | None]
+    subcommand: str | None
+    via: str | None
+
+
+@dataclass
+class _Fn:
+    path: str
+    sc: Scan
+    fn: FnItem
+    owner: str | None  # the `impl` type a method belongs to
+
+
+@dataclass
+class CliTests:
+    """Invocations found in a crate's integration tests, keyed by (path, test function line)."""
+
+    by_test: dict[tuple[str, int], list[Invocation]] = field(default_factory=dict)
+
+
+# ---- split helpers --------------------------------------------------------------------------------------
+
+
+def _split_top(toks: list[Token]) -> list[list[Token]]:
+    parts: list[list[Token]] = []
+    depth = 0
+    current: list[Token] = []
+    for t in toks:
+        if t.kind == "punct" and t.text in "([{":
+            depth += 1
+        elif t.kind == "punct" and t.text in ")]}":
+            depth -= 1
+        if t.is_punct(",") and depth == 0:
+            parts.append(current)
+            current = []
+        else:
+            current.append(t)
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _strip_refs(toks: list[Token]) -> list[Token]:
+    i = 0
+    while i < len(toks) and (toks[i].is_punct("&") or toks[i].is_ident("mut")):
+        i += 1
+    return toks[i:]
+
+
+def _literal(toks: list[Token]) -> str | None:
+    """A single string literal (``"x"``, ``&"x"``, ``"x".to_string()``, ``String::from("x")``)."""
+    toks = _strip_refs(toks)
+    if len(toks) >= 1 and toks[0].kind == STR and toks[0].prefix in ("", "r"):
+        rest = toks[1:]
+        if not rest or (len(rest) == 4 and rest[0].is_punct(".") and rest[1].text in ("to_string", "to_owned", "into")):
+            return toks[0].text
+    if len(toks) == 6 and toks[0].is_ident("String") and toks[2].text == "from" and toks[4].kind == STR:
+        return toks[4].text
+    return None
+
+
+def _list_args(toks: list[Token], params: list[str]) -> list[Arg]:
+    """The arguments of ``.args(…)``: an array/slice/vec of literals, a split literal, or a parameter."""
+    toks = _strip_refs(toks)
+    if len(toks) >= 2 and toks[0].is_ident("vec") and toks[1].is_punct("!"):
+        toks = toks[2:]
+    if toks and toks[0].is_punct("[") and toks[-1].is_punct("]"):
+        return [_single_arg(part, params) for part in _split_top(toks[1:-1])]
+    if (
+        toks
+        and toks[0].kind == STR
+        and len(toks) >= 4
+        and toks[1].is_punct(".")
+        and toks[2].text in ("split_whitespace", "split")
+    ):
+        return list(toks[0].text.split())
+    if toks and toks[0].kind == IDENT and toks[0].text in params:
+        rest = [t.text for t in toks[1:] if t.kind == IDENT]
+        if all(r in _LIST_ADAPTERS for r in rest):
+            return [Forward(params.index(toks[0].text))]
+    return [None]
+
+
+def _single_arg(toks: list[Token], params: list[str]) -> Arg:
+    lit = _literal(toks)
+    if lit is not None:
+        return lit
+    stripped = _strip_refs(toks)
+    if len(stripped) == 1 and stripped[0].kind == IDENT and stripped[0].text in params:
+        return Forward(params.index(stripped[0].text))
+    return None
+
+
+# ---- roots ----------------------------------------------------------------------------------------------
+
+
+def _bin_from(toks: list[Token]) -> str | None:
+    for t in toks:
+        if t.kind == STR:
+            return t.text.removeprefix("CARGO_BIN_EXE_")
+    return None
+
+
+def _root_at(toks: list[Token], match: dict[int, int], i: int, bins: set[str]) -> tuple[int, Chain] | None:
+    """A command constructor starting at ``i``: (index of its last token, the chain it starts)."""
+    t = toks[i]
+    n = len(toks)
+    if t.kind != IDENT:
+        return None
+    if t.text == "cargo_bin_cmd" and i + 2 < n and toks[i + 1].is_punct("!") and (i + 2) in match:
+        close = match[i + 2]
+        return close, Chain(t.line, "crate_bin", _bin_from(toks[i + 3 : close]), [])
+    if not (t.text.endswith("Command") or t.text == "Cmd") or i + 3 >= n or not toks[i + 1].is_punct("::"):
+        return None
+    method = toks[i + 2].text
+    if not toks[i + 3].is_punct("(") or (i + 3) not in match:
+        return None
+    close = match[i + 3]
+    inner = toks[i + 4 : close]
+    if method == "cargo_bin":
+        return close, Chain(t.line, "crate_bin", _bin_from(inner), [])
+    if method in ("main_binary", "cargo_example"):
+        return close, Chain(t.line, "crate_bin", None, [])
+    if method != "new":
+        return None
+    texts = [x.text for x in inner]
+    if "cargo_bin" in texts or any(x.kind == STR and x.text.startswith("CARGO_BIN_EXE_") for x in inner):
+        return close, Chain(t.line, "crate_bin", _bin_from(inner), [])
+    lit = _literal(inner)
+    if lit is not None:
+        base = lit.rsplit("/", 1)[-1]
+        return close, Chain(t.line, "crate_bin" if base in bins else "external", lit, [])
+    return close, Chain(t.line, "unknown", None, [])
+
+
+# ---- the analysis ---------------------------------------------------------------------------------------
+
+
+class _Analyzer:
+    def __init__(self, files: dict[str, Scan], bins: set[str]) -> None:
+        self.files = files
+        self.bins = bins
+        self.fns: list[_Fn] = []
+        for path, sc in sorted(files.items()):
+            owners = _impl_owners(sc)
+            for fn in sc.fns:
+                owner = next((name for a, b, name in owners if a <= fn.index <= b), None)
+                self.fns.append(_Fn(path, sc, fn, owner))
+        self.builders: dict[str, list[_Fn]] = {}
+        self._builder_ids: set[int] = set()
+        self._templates: dict[int, list[Chain]] = {}
+        self._find_builders()
+
+    def _find_builders(self) -> None:
+        """Functions (not tests) whose body starts a command for the crate's binary, directly or through
+        another such function, found to a fixed point."""
+        changed = True
+        while changed:
+            changed = False
+            for f in self.fns:
+                if f.fn.is_test or f.fn.body is None or id(f) in self._builder_ids:
+                    continue
+                chains = self._chains(f, depth=_MAX_BUILDER_DEPTH)
+                if any(c.target != "external" for c in chains):
+                    self.builders.setdefault(f.fn.name, []).append(f)
+                    self._builder_ids.add(id(f))
+                    self._templates.clear()
+                    changed = True
+
+    def templates(self, f: _Fn, depth: int) -> list[Chain]:
+        key = id(f)
+        if key not in self._templates:
+            self._templates[key] = [c for c in self._chains(f, depth) if c.target != "external"]
+        return self._templates[key]
+
+    def _builder_at(self, f: _Fn, i: int) -> tuple[_Fn, int] | None:
+        """A call of a builder at token ``i`` of ``f``'s file: (the builder, index of its ``(``)."""
+        toks = f.sc.tokens
+        t = toks[i]
+        if t.kind != IDENT or t.text not in self.builders or i + 1 >= len(toks) or not toks[i + 1].is_punct("("):
+            return None
+        prev = toks[i - 1] if i > 0 else None
+        if prev is not None and prev.is_ident("fn"):
+            return None
+        qualifier = toks[i - 2].text if prev is not None and prev.is_punct("::") and i >= 2 else None
+        for b in self.builders[t.text]:
+            if b is f:
+                continue
+            if qualifier is not None:
+                if (
+                    qualifier == b.owner
+                    or (qualifier == "Self" and f.owner == b.owner)
+                    or (b.owner is None and qualifier not in ("Self",))
+                ):
+                    return b, i + 1
+            elif prev is not None and prev.is_punct("."):
+                if b.owner is not None:
+                    return b, i + 1
+            elif b.owner is None:
+                return b, i + 1
+        return None
+
+    def _chains(self, f: _Fn, depth: int) -> list[Chain]:
+        """Every command chain in ``f``'s body, with ``let`` bindings followed."""
+        assert f.fn.body is not None
+        toks, match = f.sc.tokens, f.sc.match
+        start, end = f.fn.body
+        params = f.fn.params
+        chains: list[Chain] = []
+        bound: dict[str, Chain] = {}
+        i = start + 1
+        while i < end:
+            found = _root_at(toks, match, i, self.bins)
+            new: list[Chain] = []
+            if found is not None:
+                last, chain = found
+                new = [chain]
+            else:
+                call = self._builder_at(f, i) if depth > 0 else None
+                if call is None:
+                    var = toks[i].text if toks[i].kind == IDENT and toks[i].text in bound else None
+                    if var is not None and i + 1 < end and toks[i + 1].is_punct("."):
+                        i = self._follow(toks, match, i + 1, end=end, chain=bound[var], params=params)
+                        continue
+                    i += 1
+                    continue
+                builder, paren = call
+                last = match.get(paren, paren)
+                call_args = _split_top(toks[paren + 1 : last])
+                for template in self.templates(builder, depth - 1):
+                    args: list[Arg] = []
+                    for a in template.args:
+                        if isinstance(a, Forward):
+                            given = call_args[a.index] if a.index < len(call_args) else []
+                            args.extend(_list_args(given, params) if given else [None])
+                        else:
+                            args.append(a)
+                    new.append(Chain(toks[i].line, template.target, template.program, args, builder.fn.name))
+                if not new:
+                    i = last + 1
+                    continue
+            binding = _let_name(toks, i)
+            after = self._follow(toks, match, last + 1, end=end, chain=new[-1], params=params)
+            if binding is not None:
+                bound[binding] = new[-1]
+            chains.extend(new)
+            i = max(after, last + 1)
+        return chains
+
+    def _follow(
+        self, toks: list[Token], match: dict[int, int], i: int, *, end: int, chain: Chain, params: list[str]
+    ) -> int:
+        """Follow ``.method(…)`` calls from ``i`` (at a ``.``), adding ``.arg``/``.args`` to ``chain``."""
+        while i < end:
+            if toks[i].is_punct("?"):
+                i += 1
+                continue
+            if not (toks[i].is_punct(".") and i + 1 < end and toks[i + 1].kind == IDENT):
+                break
+            name = toks[i + 1].text
+            if i + 2 < end and toks[i + 2].is_punct("(") and (i + 2) in match:
+                close = match[i + 2]
+                inner = toks[i + 3 : close]
+                if name == "arg":
+                    chain.args.append(_single_arg(inner, params))
+                elif name == "args":
+                    chain.args.extend(_list_args(inner, params))
+                i = close + 1
+            else:
+                i += 2
+        return i
+
+
+def _let_name(toks: list[Token], i: int) -> str | None:
+    """``let [mut] NAME [: T] = <here>`` → NAME (``<here>`` may be a method call on a receiver path)."""
+    j = i - 1
+    while j >= 1 and (toks[j].is_punct(".") or toks[j].is_punct("::")) and toks[j - 1].kind == IDENT:
+        j -= 2
+    if j < 0 or not toks[j].is_punct("="):
+        return None
+    j -= 1
+    while j >= 0 and not toks[j].is_ident("let") and not toks[j].is_punct(";") and not toks[j].is_punct("{"):
+        j -= 1
+    if j < 0 or not toks[j].is_ident("let"):
+        return None
+    k = j + 1
+    if k < len(toks) and toks[k].is_ident("mut"):
+        k += 1
+    return toks[k].text if k < len(toks) and toks[k].kind == IDENT else None
+
+
+def _impl_owners(sc: Scan) -> list[tuple[int, int, str]]:
+    """Token ranges of ``impl … Type {…}`` blocks and the type each implements for."""
+    toks, match = sc.tokens, sc.match
+    out: list[tuple[int, int, str]] = []
+    for i, t in enumerate(toks):
+        if not t.is_ident("impl"):
+            continue
+        j = i + 1
+        name: str | None = None
+        while j < len(toks) and not toks[j].is_punct("{") and not toks[j].is_punct(";"):
+            if toks[j].is_ident("for"):
+                name = None
+            elif toks[j].kind == IDENT and toks[j].text not in ("where", "dyn", "mut") and name is None:
+                name = toks[j].text
+            j += 1
+        if j < len(toks) and toks[j].is_punct("{") and j in match and name is not None:
+            out.append((j, match[j], name))
+    return out
+
+
+def subcommand_of(args: list[str | None], declared: dict[str, str]) -> str | None:
+    """The subcommand an argument list selects: the first argument that is a declared subcommand or
+    alias (``declared`` maps both to the subcommand's name), or, when the crate declares none, the first
+    argument that is not a flag."""
+    for a in args:
+        if a is None:
+            if not declared:
+                return None
+            continue
+        if a == "--":
+            return None
+        if a.startswith("-"):
+            continue
+        if not declared:
+            return a
+        if a in declared:
+            return declared[a]
+    return None
+
+
+def analyze_invocations(
+    files: dict[str, Scan], test_files: set[str], bins: set[str], declared: dict[str, str]
+) -> CliTests:
+    """Invocations per test function of the files in ``test_files``; ``files`` also holds helper modules."""
+    analyzer = _Analyzer(files, bins)
+    out = CliTests()
+    for f in analyzer.fns:
+        if f.path not in test_files or not f.fn.is_test or f.fn.body is None:
+            continue
+        found: list[Invocation] = []
+        for chain in analyzer._chains(f, depth=_MAX_BUILDER_DEPTH):
+            args = [a if isinstance(a, str) else None for a in chain.args]
+            found.append(
+                Invocation(
+                    path=f.path,
+                    line=chain.line,
+                    test=f.fn.name,
+                    target=chain.target,
+                    program=chain.program,
+                    args=args,
+                    subcommand=subcommand_of(args, declared) if chain.target != "external" else None,
+                    via=chain.via,
+                )
+            )
+        out.by_test[(f.path, f.fn.line)] = found
+    return out
+
+
+# ---- declared subcommands (clap) ------------------------------------------------------------------------
+
+
+def _kebab(name: str) -> str:
+    out = ""
+    for n, ch in enumerate(name):
+        if (
+            ch.isupper()
+            and n > 0
+            and (
+                name[n - 1].islower()
+                or name[n - 1].isdigit()
+                or (n + 1 < len(name) and name[n + 1].islower() and name[n - 1].isupper())
+            )
+        ):
+            out += "-"
+        out += ch.lower()
+    return out.replace("_", "-")
+
+
+@dataclass
+class Declared:
+    name: str
+    line: int
+    aliases: list[str]
+
+
+def declared_subcommands(sc: Scan) -> list[Declared]:
+    """Subcommands a file declares with clap or structopt: variants of an enum deriving ``Subcommand``
+    (or ``StructOpt``/``Parser``) in kebab-case, honouring ``name = "…"`` and ``alias``/``aliases``/
+    ``visible_alias(es)``, and builder-style ``.subcommand(Command::new("…"))`` /
+    ``SubCommand::with_name("…")``. A ``flatten``ed, ``skip``ped or ``external_subcommand`` variant is
+    not a subcommand itself."""
+    toks, match = sc.tokens, sc.match
+    out: list[Declared] = []
+    for i, t in enumerate(toks):
+        if t.is_ident("enum") and i + 2 < len(toks) and toks[i + 1].kind == IDENT:
+            j = i + 2
+            while j < len(toks) and not toks[j].is_punct("{"):
+                j += 1
+            if j >= len(toks) or j not in match or not _derives_subcommand(toks, match, i):
+                continue
+            out.extend(_variants(toks, match, j))
+        elif (
+            t.kind == IDENT
+            and t.text in ("subcommand", "subcommands")
+            and i > 0
+            and toks[i - 1].is_punct(".")
+            and i + 1 < len(toks)
+            and toks[i + 1].is_punct("(")
+            and (i + 1) in match
+        ):
+            inner = toks[i + 2 : match[i + 1]]
+            for k in range(len(inner) - 4):
+                if (
+                    inner[k].kind == IDENT
+                    and inner[k].text in ("Command", "App", "SubCommand")
+                    and inner[k + 1].is_punct("::")
+                    and inner[k + 2].text in ("new", "with_name")
+                    and inner[k + 3].is_punct("(")
+                    and inner[k + 4].kind == STR
+                ):
+                    out.append(Declared(inner[k + 4].text, inner[k + 4].line, []))
+                elif (
+                    out
+                    and inner[k].is_punct(".")
+                    and inner[k + 1].kind == IDENT
+                    and inner[k + 1].text in ("alias", "visible_alias", "aliases", "visible_aliases")
+                    and inner[k + 2].is_punct("(")
+                ):
+                    # builder aliases belong to the `Command::new` they follow
+                    stop = next((m for m in range(k + 3, len(inner)) if inner[m].is_punct(")")), len(inner))
+                    out[-1].aliases = sorted(
+                        {*out[-1].aliases, *(x.text for x in inner[k + 3 : stop] if x.kind == STR)}
+                    )
+    return out
+
+
+def _derives_subcommand(toks: list[Token], match: dict[int, int], enum_index: int) -> bool:
+    j = enum_index - 1
+    if j >= 0 and toks[j].is_punct(")") and j in match:  # pub(crate)
+        j = match[j] - 1
+    if j >= 0 and toks[j].is_ident("pub"):
+        j -= 1
+    while j >= 0 and toks[j].is_punct("]") and j in match:
+        open_ = match[j]
+        inner = toks[open_ + 1 : j]
+        if attr_path(inner) == "derive" and any(
+            x.kind == IDENT and x.text in ("Subcommand", "StructOpt", "Parser") for x in inner
+        ):
+            return True
+        j = open_ - 2
+    return False
+
+
+def _variants(toks: list[Token], match: dict[int, int], open_: int) -> list[Declared]:
+    out: list[Declared] = []
+    close = match[open_]
+    j = open_ + 1
+    rename: str | None = None
+    aliases: list[str] = []
+    skip = False
+    while j < close:
+        t = toks[j]
+        if t.is_punct("#") and j + 1 < close and toks[j + 1].is_punct("[") and (j + 1) in match:
+            end = match[j + 1]
+            inner = toks[j + 2 : end]
+            if attr_path(inner) in ("command", "clap", "structopt"):
+                idents = [x.text for x in inner if x.kind == IDENT]
+                if any(k in idents for k in ("flatten", "external_subcommand", "skip")):
+                    skip = True
+                for k in range(len(inner) - 2):
+                    if not (inner[k].kind == IDENT and inner[k + 1].is_punct("=")):
+                        continue
+                    key = inner[k].text
+                    if key == "name" and inner[k + 2].kind == STR:
+                        rename = inner[k + 2].text
+                    elif key in ("alias", "visible_alias") and inner[k + 2].kind == STR:
+                        aliases.append(inner[k + 2].text)
+                    elif key in ("aliases", "visible_aliases") and inner[k + 2].is_punct("["):
+                        stop = match.get(j + 2 + k + 2, k + 2)
+                        aliases.extend(x.text for x in toks[j + 2 + k + 3 : stop] if x.kind == STR)
+            j = end + 1
+            continue
+        if t.kind == IDENT:
+            if not skip:
+                out.append(Declared(rename or _kebab(t.text), t.line, sorted(set(aliases))))
+            rename, aliases, skip = None, [], False
+            j += 1
+            while j < close and not toks[j].is_punct(","):  # skip the variant's fields
+                if toks[j].kind == "punct" and toks[j].text in "({" and j in match:
+                    j = match[j]
+                j += 1
+        j += 1
+    return out
+
+
+# ---- mocking of external commands -----------------------------------------------------------------------
+
+
+def mocking_evidence(sc: Scan) -> list[tuple[int, str]]:
+    """(line, kind) of ``PATH`` overrides (``path_override``) and fake executables written by a test
+    (``fake_executable``: an executable mode set on a file, e.g. ``from_mode(0o755)``, and the ``#!/…``
+    script literals written next to it). A ``#!`` literal alone is data (a parser's test input), not a fake
+    executable."""
+    toks, match = sc.tokens, sc.match
+    out: list[tuple[int, str]] = []
+    scripts: list[int] = []
+    for i, t in enumerate(toks):
+        if t.kind == IDENT and t.text in ("env", "envs", "set_var") and i + 1 < len(toks) and toks[i + 1].is_punct("("):
+            inner = toks[i + 2 : match.get(i + 1, i + 1)]
+            if any(x.kind == STR and x.text == "PATH" for x in inner):
+                out.append((t.line, "path_override"))
+        elif t.kind == STR and t.text.startswith("#!/"):
+            scripts.append(t.line)
+        elif (
+            t.kind == IDENT and t.text in ("from_mode", "set_mode") and i + 2 < len(toks) and toks[i + 1].is_punct("(")
+        ):
+            mode = toks[i + 2].text
+            # an executable bit for the owner: 0o7xx, 0o5xx, 0o3xx, 0o1xx
+            if toks[i + 2].kind == NUM and mode.startswith("0o") and mode[2:].lstrip("0")[:1] in ("1", "3", "5", "7"):
+                out.append((t.line, "fake_executable"))
+    if out:
+        out.extend((line, "fake_executable") for line in scripts)
+    return sorted(set(out))

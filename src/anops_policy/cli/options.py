@@ -1,0 +1,82 @@
+"""Options shared by several commands (one definition each, so they read and behave the same)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Repository config to use instead of PATH/anops-policy.yaml.",
+)
+policies_option = click.option(
+    "--policies",
+    "policies",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="A pack folder (pack.yaml + policy files) to evaluate instead of the config's packs. Repeatable.",
+)
+now_option = click.option(
+    "--now",
+    "now",
+    metavar="TIMESTAMP",
+    help="Pin the run's time (ISO date or timestamp) so ages, staleness and waiver expiry are reproducible.",
+)
+
+
+def _start_tracing(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """OpenTelemetry for this command when OTEL_* variables or --trace-file ask for it, flushed when the
+    command ends (also on errors); otherwise nothing is imported and a caller's own setup is kept."""
+    from anops_policy.telemetry import tracing  # noqa: PLC0415
+
+    if tracing.wanted(value) and tracing.configure(trace_file=value):
+        ctx.call_on_close(tracing.shutdown)
+
+
+trace_file_option = click.option(
+    "--trace-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    callback=_start_tracing,
+    expose_value=False,
+    help="Write the run's OpenTelemetry spans to FILE as JSON lines (OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT).",
+)
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    "jobs",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Worker processes that run collectors side by side: 1 collects in one process; 0 or absent uses "
+    "the config's collect.jobs, else one per core (up to 4) for repositories of 300 files or more. "
+    "The facts are the same either way.",
+)
+
+
+def _cache_switch(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    from anops_policy.policy import cache as policy_cache  # noqa: PLC0415
+
+    policy_cache.configure(False if value else None)  # set on every run: in-process callers reuse the module
+
+
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    callback=_cache_switch,
+    expose_value=False,
+    help="Compile every policy afresh instead of reusing the compiled-policy cache (also: ANOPS_POLICY_CACHE=off).",
+)
+path_argument = click.argument("path", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
+
+
+def verbosity_options(func: F) -> F:
+    func = click.option("-q", "--quiet", "quiet", count=True, help="Print less (summary and failures only).")(func)
+    return click.option(
+        "-v", "--verbose", "verbose", count=True, help="Print more (passing decisions, skipped files)."
+    )(func)

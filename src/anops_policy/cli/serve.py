@@ -1,0 +1,148 @@
+"""``anops-policy serve`` and the ``eval --server`` hook. gRPC is imported only when one of them runs, so
+every other command (and ``--version``) starts without it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from anops_policy.cli.options import config_option, policies_option
+
+DEFAULT_LISTEN = "127.0.0.1:50051"
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@click.command("serve")
+@click.option(
+    "--listen",
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to listen on (port 0 picks a free port; the log line 'serving … on HOST:PORT' names it).",
+)
+@policies_option
+@config_option
+@click.option(
+    "--max-workers",
+    "max_workers",
+    type=click.IntRange(min=1, max=256),
+    default=None,
+    help="Evaluation worker processes, i.e. evaluations running at once (default: the number of CPUs).",
+)
+@click.option(
+    "--max-message-bytes",
+    "max_message_bytes",
+    type=click.IntRange(min=1024),
+    default=DEFAULT_MAX_MESSAGE_BYTES,
+    show_default=True,
+    help="Largest fact document a request may carry.",
+)
+@click.option(
+    "--max-evaluation-seconds",
+    "max_evaluation_s",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=120.0,
+    show_default=True,
+    help="Bound on one evaluation, whatever deadline the client sets (the evaluation is then stopped).",
+)
+@click.option(
+    "--max-jobs-per-worker",
+    "max_jobs",
+    type=click.IntRange(min=0),
+    default=250,
+    show_default=True,
+    help="Replace a worker process after this many evaluations (bounds memory a library keeps; 0: never).",
+)
+@click.option(
+    "--decision-log",
+    "decision_log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Append every evaluation to this decision log (hash-chained; its id is in each response).",
+)
+@click.option(
+    "--trace-file",
+    "trace_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a span per RPC to FILE as JSON lines (OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT).",
+)
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(min=0, max=3600),
+    default=30.0,
+    show_default=True,
+    help="On SIGTERM/SIGINT, seconds running calls get to finish (health reports NOT_SERVING meanwhile).",
+)
+def serve_cmd(
+    listen: str,
+    policies: tuple[Path, ...],
+    config_file: Path | None,
+    max_workers: int | None,
+    max_message_bytes: int,
+    max_evaluation_s: float,
+    max_jobs: int,
+    decision_log: Path | None,
+    trace_file: Path | None,
+    grace_s: float,
+) -> None:
+    """Serve policy decisions over gRPC (anops.policy.v1.PolicyService, grpc.health.v1, reflection).
+
+    The packs (--policies, else the config's packs, else the built-in pack) are loaded and statically
+    checked once, at start: a pack with a problem stops the server before it listens (exit 2). Clients
+    send fact documents; the server never reads a file or path a client names.
+
+    \b
+    Examples:
+      anops-policy serve
+      anops-policy serve --listen 0.0.0.0:50051 --policies ./my-pack --max-workers 4
+      anops-policy eval --server 127.0.0.1:50051       (a client: collect here, judge there)
+    """
+    from anops_policy.config import RepoConfig, load_config  # noqa: PLC0415
+    from anops_policy.errors import ConfigError  # noqa: PLC0415
+    from anops_policy.pipeline.run import resolve_packs  # noqa: PLC0415
+
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"serve --config {config_file}: no such file")
+    config = load_config(config_file) if config_file is not None else RepoConfig()
+    packs = resolve_packs(config, policies)
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise click.BadParameter(f"'{listen}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--listen")
+
+    from anops_policy.server.app import ServeSettings, serve  # noqa: PLC0415
+    from anops_policy.server.service import Limits  # noqa: PLC0415
+
+    workers = max_workers or os.cpu_count() or 1
+    limits = Limits(
+        max_message_bytes=max_message_bytes, max_evaluation_s=max_evaluation_s, max_policy_deadline_s=max_evaluation_s
+    )
+    # threads only wait for workers, so there are more of them: health checks and listings stay answered
+    # while every worker is busy
+    settings = ServeSettings(
+        listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
+        decision_log=decision_log.resolve() if decision_log else None, trace_file=trace_file,
+        max_jobs_per_worker=max_jobs,
+    )
+    sys.exit(serve(packs, settings))
+
+
+def remote_eval(request: Any, server: str) -> Any:
+    """``eval --server``: the engine's ``run_eval`` result, judged by ``server``."""
+    host, sep, port = server.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise click.BadParameter(f"'{server}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--server")
+    if request.decision_log is not None or request.signing_key is not None:
+        # refused rather than ignored: a user asking for a local record must not believe one was written
+        raise click.UsageError(
+            "--decision-log and --signing-key do not apply with --server: the server keeps the decision log "
+            "(anops-policy serve --decision-log FILE)"
+        )
+    from anops_policy.server.remote_eval import remote_eval as run  # noqa: PLC0415
+
+    return run(request, server)

@@ -1,0 +1,3 @@
+"""Policies x facts -> explained decisions: evaluate, explain, waivers, baseline, the report, examples.
+
+May import policy, cel, telemetry and the shared leaves."""
