@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from anops_policy.collection.collector import CollectContext
-from anops_policy.collection.repo import GitError
+from anops_policy.collection.git import GitError
 from anops_policy.errors import CollectorFailed, NotConfigured
 
 STATE_DIR = ".anops-policy/"

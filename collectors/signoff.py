@@ -1,5 +1,6 @@
 """``signoff``: the engineer sign-offs recorded in the decision log, and whether the current commit has
-a valid one. The only collector that reads the log (``.anops-policy/`` is invisible to the others).
+a valid one. The only collector that reads the log (``.anops-policy/`` is invisible to the others), through
+the run's ``DecisionLogReader`` (supplied by ``audit``; collectors never import it).
 
 A sign-off is valid when its own hash matches its content, it is bound (``decision_hash``) to an eval
 event of the same log whose hash matches too and which evaluated the same commit, and, when the config
@@ -11,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from anops_policy.audit.decision_log import event_hash, load_public_key, read_events, resolve_log_path, signature_ok
 from anops_policy.collection.collector import CollectContext
+from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.errors import CollectorFailed
 
 MAX_LOG_BYTES = 512 * 1024 * 1024
@@ -25,18 +26,21 @@ class SignoffCollector:
     depends_on: tuple[str, ...] = ("git",)
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:
+        reader = ctx.log_reader
+        if reader is None:
+            raise CollectorFailed("no decision-log reader was supplied to this run (an API caller must pass one)")
         root = ctx.repo.root
-        log = resolve_log_path(root, ctx.config.decision_log, None)
+        log = reader.log_path(root, ctx.config.decision_log)
         options = ctx.options("signoff")
         if options.get("log"):
-            log = resolve_log_path(root, str(options["log"]), None)
+            log = reader.log_path(root, str(options["log"]))
         configured = options.get("public_key") or []
         public_keys = []
         for name in [configured] if isinstance(configured, str) else configured:
             key_file = Path(str(name))
             key_file = key_file if key_file.is_absolute() else root / key_file
             try:
-                public_keys.append(load_public_key(key_file.read_bytes(), str(name)))
+                public_keys.append(reader.public_key(key_file.read_bytes(), str(name)))
             except OSError as exc:
                 raise CollectorFailed(f"collect.options.signoff.public_key {key_file}: {exc.strerror or exc}") from None
         commit = (ctx.facts.get("git") or {}).get("commit")
@@ -48,14 +52,14 @@ class SignoffCollector:
         evals: dict[str, dict[str, Any]] = {}
         signoffs: list[dict[str, Any]] = []
         latest_for_commit = None
-        for event in read_events(log):
+        for event in reader.events(log):
             kind = event.get("kind")
             if kind == "eval":
                 evals[str(event.get("decision_id"))] = event
                 if _evaluated_commit(event) == commit:
                     latest_for_commit = _text(event.get("decision_id"))
             elif kind == "signoff":
-                signoffs.append(_judge(event, evals, tuple(public_keys)))
+                signoffs.append(_judge(reader, event, evals, tuple(public_keys)))
         return _section(shown, True, commit, signoffs, latest_for_commit)
 
 
@@ -77,17 +81,19 @@ def _evaluated_commit(event: dict[str, Any]) -> Any:
     return repo.get("commit") if isinstance(repo, dict) else None
 
 
-def _hash_of(event: dict[str, Any]) -> str | None:
+def _hash_of(reader: DecisionLogReader, event: dict[str, Any]) -> str | None:
     try:
-        return event_hash(event)
+        return reader.event_hash(event)
     except ValueError:  # a lone surrogate or an integer beyond 2^53: no canonical form, so no valid hash
         return None
 
 
-def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_keys: tuple[Any, ...]) -> dict[str, Any]:
+def _judge(
+    reader: DecisionLogReader, event: dict[str, Any], evals: dict[str, dict[str, Any]], public_keys: tuple[Any, ...]
+) -> dict[str, Any]:
     target = evals.get(str(event.get("decision_id")))
     problem = None
-    own, bound = _hash_of(event), _hash_of(target) if target is not None else None
+    own, bound = _hash_of(reader, event), _hash_of(reader, target) if target is not None else None
     if own is None or own != event.get("hash"):
         problem = "the sign-off record does not match its hash"
     elif target is None:
@@ -96,7 +102,7 @@ def _judge(event: dict[str, Any], evals: dict[str, dict[str, Any]], public_keys:
         problem = "bound to an evaluation whose record does not match the bound hash"
     elif _evaluated_commit(target) != event.get("commit"):
         problem = "the sign-off's commit differs from the evaluated commit"
-    elif public_keys and not signature_ok(public_keys, event.get("signature"), str(event["hash"]).encode()):
+    elif public_keys and not reader.signature_ok(public_keys, event.get("signature"), str(event["hash"]).encode()):
         problem = "missing or bad signature for the configured public key"
     commit = event.get("commit")
     return {

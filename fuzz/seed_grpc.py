@@ -17,8 +17,8 @@ sys.path.insert(0, str(HERE))
 
 import targets  # noqa: E402
 
-from anops_policy.collection.gather import collect_facts  # noqa: E402
 from anops_policy.config import config_from_data  # noqa: E402
+from anops_policy.pipeline.collect import collect_facts  # noqa: E402
 from anops_policy.server import policy_pb2  # noqa: E402
 
 WAIVER = {

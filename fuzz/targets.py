@@ -28,10 +28,12 @@ from anops_policy.audit import store as log_store
 from anops_policy.audit.decision_log import head_path, objects_dir, read_events
 from anops_policy.audit.verify import VerifyOptions, repair_log, verify_log
 from anops_policy.cel import evaluator as cel
-from anops_policy.collection.gather import collect_facts
+from anops_policy.cel.deadline import DeadlineExceeded, deadline
+from anops_policy.cel.values import timestamp, to_cel
 from anops_policy.config import RepoConfig
 from anops_policy.errors import AnopsError
 from anops_policy.evaluation.examples import test_policy
+from anops_policy.pipeline.collect import collect_facts
 from anops_policy.policy.check import Names, check_tree, infer
 from anops_policy.policy.loading import load_policies
 from anops_policy.policy.schema_nav import fact_root
@@ -199,16 +201,16 @@ def cel_check(data: bytes) -> None:
         return
     infer(compiled.tree, scope)
     activation = {
-        "facts": cel.to_cel(FACTS_SAMPLE),
-        "params": cel.to_cel({"max_markers": 0, "threshold": 0.5}),
-        "vars": cel.to_cel({"found": []}),
-        "now": cel.timestamp(NOW),
-        "subject": cel.to_cel("a.rs"),
+        "facts": to_cel(FACTS_SAMPLE),
+        "params": to_cel({"max_markers": 0, "threshold": 0.5}),
+        "vars": to_cel({"found": []}),
+        "now": timestamp(NOW),
+        "subject": to_cel("a.rs"),
     }
     try:
-        with cel.deadline(2.0):
+        with deadline(2.0):
             cel.evaluate(compiled.tree, activation)
-    except (cel.CelRuntimeError, cel.DeadlineExceeded):
+    except (cel.CelRuntimeError, DeadlineExceeded):
         return
 
 

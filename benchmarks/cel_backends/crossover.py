@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.backend import use_backend
+from anops_policy.cel.values import timestamp, to_cel, to_cel_lazy
 
-NOW = cel.timestamp(datetime(2026, 11, 26, tzinfo=UTC))
+NOW = timestamp(datetime(2026, 11, 26, tzinfo=UTC))
 SCAN = "facts.items.filter(t, !has(t.owner) && t.path.startsWith('src/')).map(t, t.path + ':' + string(t.line))"
 LOOKUP = "subject in facts.by_path ? facts.by_path[subject].count > params.max : false"
 
@@ -34,12 +36,12 @@ def items(n: int) -> list[dict[str, Any]]:
 
 
 def timed(backend: str, source: str, facts: dict[str, Any], subjects: list[str]) -> float:
-    cel.use_backend(backend)  # a fresh backend: nothing compiled yet
+    use_backend(backend)  # a fresh backend: nothing compiled yet
     tree = cel.compile_expr(source).tree
-    base = {"facts": cel.to_cel_lazy(facts), "params": cel.to_cel({"max": 0}), "now": NOW}
+    base = {"facts": to_cel_lazy(facts), "params": to_cel({"max": 0}), "now": NOW}
     start = time.perf_counter()
     for subject in subjects:
-        cel.evaluate(tree, {**base, "subject": cel.to_cel(subject)})
+        cel.evaluate(tree, {**base, "subject": to_cel(subject)})
     return time.perf_counter() - start
 
 
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in (1, 2, 5, 10, 20, 50, 200):
         subjects = [f"src/f{i % 120}.py" for i in range(k)]
         print(f"| {k:,} | {cell(LOOKUP, {'by_path': by_path}, subjects, args.repeat)} |", flush=True)
-    cel.use_backend(None)
+    use_backend(None)
     print(f"\ncommand: python {' '.join(sys.argv)}")
     return 0
 

@@ -47,11 +47,11 @@ def child(mode: str, facts: Path, evaluations: int) -> list[float]:
             program.eval(data=data)
             samples.append(rss_mb())
         return samples
-    from anops_policy.cel import evaluator as cel  # noqa: PLC0415 - each child loads only its backend
+    from anops_policy.cel.backend import use_backend  # noqa: PLC0415 - each child loads only its backend
     from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs  # noqa: PLC0415
     from anops_policy.policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
 
-    cel.use_backend(mode)
+    use_backend(mode)
     packs = [load_pack(builtin_pack_dir("production-readiness"))]
     text = facts.read_text()
     for _ in range(evaluations):

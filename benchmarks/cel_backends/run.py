@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.cel import evaluator as cel
+from anops_policy.cel.backend import backend_stats, use_backend
 from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs
 from anops_policy.pipeline.run import parse_timestamp
 from anops_policy.policy.loading import builtin_pack_dir, load_pack
@@ -72,11 +72,11 @@ BACKENDS = ("python", "native", "auto")
 
 
 def run_once(backend: str, packs: list[Any], document: dict[str, Any], now: datetime) -> tuple[float, Any, Any]:
-    cel.use_backend(backend)
+    use_backend(backend)
     start = time.perf_counter()
     decisions = evaluate_packs(packs, document, {}, RunSettings(now=now, deadline_s=600.0))
     elapsed = time.perf_counter() - start
-    return elapsed, [d.to_json() for d in decisions], cel.backend_stats()
+    return elapsed, [d.to_json() for d in decisions], backend_stats()
 
 
 def child(backend: str, facts: str) -> int:
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {split(stats['native'])} | {split(stats['auto'])} | {'yes' if identical else 'NO'} |"
             )
             print(rows[-1], flush=True)
-    cel.use_backend(None)
+    use_backend(None)
     print()
     print(
         "| facts | size | decisions | python | native | auto | python / native | python / auto "

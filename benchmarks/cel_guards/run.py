@@ -18,12 +18,14 @@ CHILD = r"""
 import json, resource, sys, time
 mode, n = sys.argv[1], int(sys.argv[2])
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.celpy_patches import ORIGINAL_AND, ORIGINAL_OR
+from anops_policy.cel.values import to_cel
 if mode == "unguarded":
     import celpy.celtypes as ct, celpy.evaluation as ev
-    ct.logical_and, ct.logical_or = cel._original_and, cel._original_or
-    ev.base_functions["_&&_"], ev.base_functions["_||_"] = cel._original_and, cel._original_or
+    ct.logical_and, ct.logical_or = ORIGINAL_AND, ORIGINAL_OR
+    ev.base_functions["_&&_"], ev.base_functions["_||_"] = ORIGINAL_AND, ORIGINAL_OR
 tree = cel.compile_expr('facts.items.all(t, t.owner != "")').tree
-facts = cel.to_cel({"items": [{"path": "a.py", "line": i} for i in range(n)]})
+facts = to_cel({"items": [{"path": "a.py", "line": i} for i in range(n)]})
 start = time.perf_counter()
 try:
     cel.evaluate(tree, {"facts": facts})

@@ -44,7 +44,7 @@ Results = dict[str, Any]  # policy id -> None (not applicable) | bool | {subject
 
 
 def pack_engine(deadline: float, backend: str) -> Callable[[dict[str, Any]], Results]:
-    from anops_policy.cel import evaluator as cel  # noqa: PLC0415 - a peak-RSS child loads only its engine
+    from anops_policy.cel.backend import use_backend  # noqa: PLC0415 - a peak-RSS child loads only its engine
     from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs  # noqa: PLC0415 - a peak-RSS child loads only its engine
     from anops_policy.policy.loading import load_pack, resolve_pack_ref  # noqa: PLC0415 - a peak-RSS child loads only its engine
 
@@ -52,7 +52,7 @@ def pack_engine(deadline: float, backend: str) -> Callable[[dict[str, Any]], Res
     settings = RunSettings(now=NOW, deadline_s=deadline)
 
     def run(document: dict[str, Any]) -> Results:
-        cel.use_backend(backend)
+        use_backend(backend)
         out: Results = {p.id: None for p in pack.policies}
         for d in evaluate_packs([pack], document, {}, settings):
             if d.outcome.value == "not_applicable":

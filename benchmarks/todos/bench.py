@@ -25,9 +25,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.collection.repo import Repo
 from anops_policy.config import config_from_data
+from anops_policy.pipeline.collect import collect_facts
 
 TEMPLATES = {
     "py": ("# {m}: tune the batch size\n", 'label = "{m}: not a comment"\n', "def f{i}(x):\n    return x + {i}\n"),

@@ -22,7 +22,9 @@ from pathlib import Path
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anops_policy.pipeline.run import EvalRequest, parse_now, run_eval
+from anops_policy.evaluation.telemetry import record_decisions
+from anops_policy.facts import parse_now
+from anops_policy.pipeline.run import EvalRequest, run_eval
 from anops_policy.telemetry import tracing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +79,7 @@ def hook_cost(calls: int) -> tuple[float, float]:
     start = time.perf_counter()
     for _ in range(calls):
         with tracing.span("anops.policy x") as span:
-            tracing.record_policy(span, "x", "p", decisions)  # type: ignore[arg-type]
+            record_decisions(span, "x", "p", decisions)  # type: ignore[arg-type]
     hooked = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(calls):
@@ -127,7 +129,7 @@ def main() -> None:
         print(f"| {name} | {median * 1000:.1f} | {median / base:.3f} |")
     hooked, bare = hook_cost(200_000)
     sites = hook_sites()
-    print(f"\noff-path hook (span + record_policy): {hooked:.0f} ns per call, empty loop {bare:.0f} ns")
+    print(f"\noff-path hook (span + record_decisions): {hooked:.0f} ns per call, empty loop {bare:.0f} ns")
     print(
         f"{sites} hook sites per eval: {sites * (hooked - bare) / 1000:.1f} µs per eval while off "
         f"({sites * (hooked - bare) / 1e9 / base:.5%} of the off median) — the cost of a build without hooks"

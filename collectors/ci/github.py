@@ -13,29 +13,14 @@ import posixpath
 import re
 from typing import Any
 
-from anops_policy.collectors.ci.commands import (
-    Detection,
-    FileResult,
-    Found,
-    LocalCall,
-    Mode,
-    Reason,
-    RunSite,
-    ScriptReport,
-    Src,
-    analyze,
-    annotate,
-    as_text,
-    chunk,
-    error_entry,
-    join_path,
-    mapping,
-    mark_line,
-    mode_for_shell,
-    redact,
-    text_list,
-    truncate,
-)
+from anops_policy.collectors.ci.analysis import Found, ScriptReport, analyze, join_path
+from anops_policy.collectors.ci.masking import Reason
+from anops_policy.collectors.ci.records import FileResult, LocalCall, RunSite, error_entry
+from anops_policy.collectors.ci.redaction import redact
+from anops_policy.collectors.ci.shell_modes import Mode, mode_for_shell
+from anops_policy.collectors.ci.tool_table import Detection
+from anops_policy.collectors.ci.values import as_text, chunk, mapping, text_list, truncate
+from anops_policy.collectors.ci.yaml_source import Src, annotate, mark_line
 
 from anops_policy.yamlsafe import Marks, load_yaml
 

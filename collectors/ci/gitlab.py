@@ -17,25 +17,14 @@ from typing import Any
 
 import pathspec
 import yaml
-from anops_policy.collectors.ci.commands import (
-    FileResult,
-    Mode,
-    Reason,
-    RunSite,
-    ScriptReport,
-    Src,
-    analyze,
-    annotate,
-    as_text,
-    error_entry,
-    mapping,
-    mark_line,
-    redact,
-    sequence,
-    text_list,
-    truncate,
-)
+from anops_policy.collectors.ci.analysis import ScriptReport, analyze
 from anops_policy.collectors.ci.github import file_entry, job_record
+from anops_policy.collectors.ci.masking import Reason
+from anops_policy.collectors.ci.records import FileResult, RunSite, error_entry
+from anops_policy.collectors.ci.redaction import redact
+from anops_policy.collectors.ci.shell_modes import Mode
+from anops_policy.collectors.ci.values import as_text, mapping, sequence, text_list, truncate
+from anops_policy.collectors.ci.yaml_source import Src, annotate, mark_line
 
 from anops_policy.errors import ConfigError
 from anops_policy.yamlsafe import Marks, load_yaml

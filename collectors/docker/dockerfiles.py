@@ -14,14 +14,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from anops_policy.collectors.docker.analysis import (
-    Analysis,
-    analyse,
-    build_tools,
-    effective,
-    final_chain,
-    user_facts,
-)
+from anops_policy.collectors.docker.analysis import Analysis, build_tools, effective, final_chain, user_facts
+from anops_policy.collectors.docker.instructions import analyse
 from anops_policy.collectors.docker.problems import find_problems
 from anops_policy.collectors.docker.syntax import DockerfileSyntaxError, parse, read_directives
 

@@ -29,8 +29,10 @@ from anops_policy.collectors.python.services import (
     service_folder,
     servicer_bases,
 )
+from anops_policy.collectors.python.signals import Signals
+from anops_policy.collectors.python.suite import TestSuite
 from anops_policy.collectors.python.summary import PathRefs, SourceSummary
-from anops_policy.collectors.python.tests import Func, Signals, TestModule, TestSuite, analyse_test_module
+from anops_policy.collectors.python.tests import Func, TestModule, analyse_test_module
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.errors import NotConfigured

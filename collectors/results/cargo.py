@@ -16,19 +16,9 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from anops_policy.collectors.results.junit import (
-    MAX_MESSAGE_CHARS,
-    PANIC,
-    Case,
-    PathMapper,
-    ResultFile,
-    Suite,
-    count,
-    disagreement,
-    first_line,
-    normalise,
-    rust_panic_summary,
-)
+from anops_policy.collectors.results.messages import MAX_MESSAGE_CHARS, PANIC, first_line, rust_panic_summary
+from anops_policy.collectors.results.model import Case, ResultFile, Suite, count, disagreement
+from anops_policy.collectors.results.paths import PathMapper, normalise
 
 RUNNING = re.compile(r"^\s*Running (?P<what>.+?)\s*$")
 DOC_TESTS = re.compile(r"^\s*Doc-tests (?P<crate>\S+)\s*$")

@@ -22,15 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from anops_policy.collectors.results.junit import (
-    PathMapper,
-    ResultFileError,
-    local,
-    parse_float,
-    parse_int,
-    parse_xml,
-    select_result_files,
-)
+from anops_policy.collectors.results.model import ResultFileError
+from anops_policy.collectors.results.paths import PathMapper
+from anops_policy.collectors.results.safe_xml import local, parse_float, parse_int, parse_xml
+from anops_policy.collectors.results.selection import select_result_files
 
 from anops_policy.collection.collector import CollectContext
 

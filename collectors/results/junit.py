@@ -1,7 +1,5 @@
-"""JUnit-style XML test results, from any of the common producers, into one model (``ResultFile`` →
-``Suite`` → ``Case``); plus the two pieces the ``tests`` and ``coverage`` collectors share: safe XML
-parsing and mapping the paths a tool wrote (absolute CI paths, paths relative to a sub-project) onto
-repository paths.
+"""JUnit-style XML test results, from any of the common producers, into the one result model (``ResultFile``
+→ ``Suite`` → ``Case``, in ``model``).
 
 Dialects differ in small ways that matter for facts:
 
@@ -19,31 +17,23 @@ Dialects differ in small ways that matter for facts:
 
 from __future__ import annotations
 
-import math
-import posixpath
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
+from anops_policy.collectors.results.messages import MAX_MESSAGE_CHARS, first_line, rust_panic_summary
+from anops_policy.collectors.results.model import (
+    STATUS_RANK,
+    Case,
+    ResultFile,
+    ResultFileError,
+    Suite,
+    count,
+    disagreement,
+)
+from anops_policy.collectors.results.paths import PathMapper
+from anops_policy.collectors.results.safe_xml import local, parse_float, parse_int
 
-from anops_policy.collection.collector import CollectContext
-from anops_policy.errors import CollectorFailed, NotConfigured
-
-MAX_MESSAGE_CHARS = 500
 MAX_TYPE_CHARS = 200
-COUNT_KEYS = ("tests", "passed", "failed", "errors", "skipped", "collection_errors", "flaky")
-STATUS_COUNT_KEY = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
-# declared attribute -> recount key
-DECLARED_KEY = {
-    "tests": "tests", "failures": "failed", "errors": "errors", "skipped": "skipped", "passed": "passed"
-}
-STATUS_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}  # worst wins when one must be chosen
 
 # Pseudo test cases that stand for "this file/suite never ran", by producer convention.
 PYTEST_COLLECTION_MESSAGE = "collection failure"
@@ -54,221 +44,6 @@ GO_RUN_MARKERS = ("=== RUN", "=== PAUSE", "=== CONT", "=== NAME", "--- FAIL:", "
 SOURCE_EXTENSIONS = (".py", ".java", ".kt", ".scala", ".groovy")
 
 
-class ResultFileError(Exception):
-    """A result file that cannot be read as what it claims to be (the message is the reason)."""
-
-
-# ---- safe XML ---------------------------------------------------------------------------------------
-def parse_xml(data: bytes) -> Element:
-    """Parse untrusted XML: no entity declarations (billion laughs), no external entities or DTD
-    fetches. A DOCTYPE without entities (old Cobertura, JaCoCo) is allowed."""
-    try:
-        root: Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        name = getattr(exc, "name", None) or getattr(exc, "value", None) or "?"
-        raise ResultFileError(
-            f"XML declares entity '{name}' ({type(exc).__name__}): refused, nothing expanded or fetched"
-        ) from None
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (None, None))
-        reason = _strip_position(str(exc))
-        raise ResultFileError(f"malformed XML at line {line}, column {column}: {reason}") from None
-    except (ValueError, LookupError, RecursionError) as exc:  # an unknown encoding declaration is a LookupError
-        raise ResultFileError(f"unreadable XML: {exc}") from None
-    return root
-
-
-def _strip_position(message: str) -> str:
-    return re.sub(r":? line \d+, column \d+$", "", message)
-
-
-def local(tag: Any) -> str:
-    """Tag without its ``{namespace}``; comments and processing instructions have no string tag."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
-
-
-def first_line(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> str:
-    for raw in (text or "").splitlines():
-        line = raw.strip()
-        if line:
-            return line[:limit]
-    return ""
-
-
-def parse_float(value: str | None) -> float | None:
-    """``time`` attributes: plain floats, but old Surefire wrote locale thousands separators (1,234.5)."""
-    if value is None:
-        return None
-    try:
-        out = float(value.replace(",", "").strip())
-    except ValueError:
-        return None
-    return out if math.isfinite(out) else None
-
-
-def parse_int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        number = parse_float(value)
-        return int(number) if number is not None and number.is_integer() else None
-
-
-# ---- paths ------------------------------------------------------------------------------------------
-class PathMapper:
-    """Map a path written by a test or coverage tool onto a repository path (one of ``files``).
-
-    Tools write paths relative to where they ran (a sub-project), or absolute paths on the CI machine
-    (``/home/runner/work/app/app/svc/x.py``). A path maps when, after joining it to each candidate base
-    directory, it is a repository file, lies under the evaluated root, or shares a whole-component
-    suffix with exactly one repository file (the path ends with the file, or the file ends with the
-    path), longer than any other such match. Ambiguous or foreign paths (site-packages, the Rust
-    standard library) map to None.
-    """
-
-    def __init__(self, files: Iterable[str], root: Path) -> None:
-        self.files = set(files)
-        self.root = root.as_posix().rstrip("/")
-        self._by_base: dict[str, list[str]] = defaultdict(list)
-        for path in self.files:
-            self._by_base[path.rsplit("/", 1)[-1]].append(path)
-        self._cache: dict[tuple[str, tuple[str, ...]], str | None] = {}
-
-    def map(self, raw: str, bases: Sequence[str] = ()) -> str | None:
-        key = (raw, tuple(bases))
-        if key not in self._cache:
-            self._cache[key] = self._map(raw, bases)
-        return self._cache[key]
-
-    def exists(self, path: str) -> bool:
-        return path in self.files
-
-    def _map(self, raw: str, bases: Sequence[str]) -> str | None:
-        path = normalise(raw)
-        if not path:
-            return None
-        candidates = [] if is_absolute(path) else [normalise(f"{b}/{path}") for b in bases if b]
-        candidates.append(path)
-        for cand in candidates:
-            rel = self._relative(cand)
-            if rel is not None and rel in self.files:
-                return rel
-        for cand in candidates:
-            found = self._by_suffix(cand)
-            if found is not None:
-                return found
-        return None
-
-    def _relative(self, path: str) -> str | None:
-        if not is_absolute(path):
-            return path
-        lead = self.root + "/"
-        return path[len(lead):] if path.startswith(lead) else None
-
-    def _by_suffix(self, path: str) -> str | None:
-        """The repository file that ends with ``path`` (a path relative to a sub-project or source root)
-        or that ``path`` ends with (an absolute path from another machine); the longest such match
-        wins, and a tie is ambiguous."""
-        parts = [p for p in path.split("/") if p not in ("", ".")]
-        if not parts:
-            return None
-        best: list[str] = []
-        best_len = 0
-        for option in self._by_base.get(parts[-1], ()):
-            option_parts = option.split("/")
-            shared = _common_suffix(parts, option_parts)
-            if shared not in (len(parts), len(option_parts)):
-                continue
-            if shared > best_len:
-                best, best_len = [option], shared
-            elif shared == best_len:
-                best.append(option)
-        return best[0] if len(best) == 1 else None
-
-
-def _common_suffix(a: list[str], b: list[str]) -> int:
-    n = 0
-    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
-        n += 1
-    return n
-
-
-def normalise(raw: str) -> str:
-    path = raw.strip().replace("\\", "/")
-    if path.startswith("file://"):
-        path = path[len("file://"):]
-    absolute = is_absolute(path)
-    path = posixpath.normpath(path) if path else ""
-    if path == ".":
-        return ""
-    while path.startswith("./"):
-        path = path[2:]
-    if not absolute:
-        path = path.lstrip("/")
-    return path
-
-
-def is_absolute(path: str) -> bool:
-    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:/", path))
-
-
-# ---- model ------------------------------------------------------------------------------------------
-@dataclass
-class Case:
-    name: str
-    classname: str
-    status: str  # passed | failed | error | skipped
-    time: float | None = None
-    file: str | None = None  # repository path of the test's source, when known
-    line: int | None = None
-    message: str = ""
-    type: str = ""
-    collection_error: bool = False
-    flaky: bool = False
-
-
-@dataclass
-class Suite:
-    name: str
-    cases: list[Case] = field(default_factory=list)
-    time: float | None = None
-    declared: dict[str, int] | None = None  # the element's own totals when they disagree with a recount
-    harness: bool = False  # an automatic cargo harness (unit tests of a target, doc-tests): may be empty
-
-
-@dataclass
-class ResultFile:
-    path: str
-    format: str  # junit | cargo-human | cargo-json
-    producer: str
-    suites: list[Suite] = field(default_factory=list)
-    declared: dict[str, int] | None = None
-    build_failed: bool = False
-
-
-def count(cases: Iterable[Case]) -> dict[str, int]:
-    out = dict.fromkeys(COUNT_KEYS, 0)
-    for case in cases:
-        out["tests"] += 1
-        out[STATUS_COUNT_KEY[case.status]] += 1
-        out["collection_errors"] += case.collection_error
-        out["flaky"] += case.flaky
-    return out
-
-
-def disagreement(declared: dict[str, int], recount: dict[str, int]) -> dict[str, int] | None:
-    """The declared totals when any declared figure differs from the recount, else None."""
-    for key, value in declared.items():
-        if recount.get(DECLARED_KEY[key]) != value:
-            return dict(sorted(declared.items()))
-    return None
-
-
-# ---- JUnit XML --------------------------------------------------------------------------------------
 def is_coverage_root(root: Element) -> str | None:
     """A reason to leave the file to the coverage collector, when it is a coverage report."""
     tag = local(root.tag)
@@ -480,24 +255,7 @@ def _message(outcome: Element, case_name: str) -> str:
     return lines[0][:MAX_MESSAGE_CHARS]
 
 
-PANIC = re.compile(r"^thread '(?P<name>[^']*)'(?: \(\d+\))? panicked at (?P<rest>.*)$")
 LOCATION_ONLY = re.compile(r"^\S+:\d+(?::\d+)?:?$")
-
-
-def rust_panic_summary(lines: Sequence[str]) -> str:
-    """``thread 'x' panicked at src/lib.rs:16:18:`` + the next line (Rust >= 1.73), or the one-line
-    ``panicked at 'msg', src/lib.rs:16:5`` of older Rust, as ``panicked at <where>: <message>``."""
-    stripped = [line.strip() for line in lines]
-    for index, line in enumerate(stripped):
-        m = PANIC.match(line)
-        if m is None:
-            continue
-        rest = m["rest"].strip()
-        if rest.endswith(":"):
-            follow = next((nxt for nxt in stripped[index + 1:] if nxt), "")
-            return f"panicked at {rest} {follow}".strip()[:MAX_MESSAGE_CHARS]
-        return f"panicked at {rest}"[:MAX_MESSAGE_CHARS]
-    return ""
 
 
 def _path_like(name: str) -> bool:
@@ -513,65 +271,3 @@ def _last_error_line(text: str | None) -> str:
         if line:
             return re.sub(r"^E\s+", "", line)[:MAX_MESSAGE_CHARS]
     return ""
-
-
-# ---- configuration shared by the tests and coverage collectors ------------------------------------------
-def result_globs(
-    config_results: list[str] | None, options: Any, defaults: Sequence[str]
-) -> tuple[list[str], str]:
-    """The globs to read and where they came from: ``collect.options.<collector>.globs``, else the config's
-    ``collect.results``, else the defaults."""
-    own = options.get("globs") if hasattr(options, "get") else None
-    if own is not None:
-        if not isinstance(own, list) or not all(isinstance(g, str) for g in own):
-            raise ValueError("globs must be a list of strings")
-        return list(own), "options"
-    if config_results is not None:
-        return list(config_results), "config"
-    return list(defaults), "default"
-
-
-# Dependency trees the default globs skip (an explicit glob may still name them): installed packages ship
-# their own test data and coverage files, never ours.
-DEPENDENCY_DIRS = frozenset({"node_modules", ".venv", "venv", "site-packages", "dist-packages"})
-
-
-@dataclass(frozen=True)
-class ResultSelection:
-    """The result files a collector reads, and the limits it reads them with."""
-
-    globs: list[str]
-    source: str
-    paths: list[str]
-    max_bytes: int
-    max_files: int
-
-
-def _positive_int(options: Any, key: str, default: int) -> int:
-    value = options.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{key} must be a positive integer")
-    return value
-
-
-def select_result_files(
-    ctx: CollectContext, name: str, defaults: Sequence[str], what: str, *, max_bytes: int, max_files: int
-) -> ResultSelection:
-    """Globs (options, else ``collect.results``, else defaults) and matching files for the ``tests`` and
-    ``coverage`` collectors. Result files are build outputs: the globs bypass ``.gitignore``."""
-    options = ctx.options(name)
-    try:
-        globs, source = result_globs(ctx.config.results, options, defaults)
-        byte_limit = _positive_int(options, "max_file_bytes", max_bytes)
-        file_limit = _positive_int(options, "max_files", max_files)
-    except ValueError as exc:
-        raise CollectorFailed(f"collect.options.{name}: {exc}") from None
-    if not globs:
-        raise NotConfigured(
-            f"collect.results is an empty list, so no {what} are read",
-            "list their globs under collect.results, or drop the key to use the defaults",
-        )
-    paths = ctx.glob(globs, include_ignored=True)
-    if source == "default":
-        paths = [p for p in paths if not DEPENDENCY_DIRS.intersection(p.split("/")[:-1])]
-    return ResultSelection(globs, source, paths, byte_limit, file_limit)

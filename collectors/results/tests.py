@@ -15,20 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from anops_policy.collectors.results.cargo import looks_like_cargo, parse_cargo
-from anops_policy.collectors.results.junit import (
-    STATUS_RANK,
-    Case,
-    PathMapper,
-    ResultFile,
-    ResultFileError,
-    Suite,
-    count,
-    is_coverage_root,
-    local,
-    parse_junit,
-    parse_xml,
-    select_result_files,
-)
+from anops_policy.collectors.results.junit import is_coverage_root, parse_junit
+from anops_policy.collectors.results.model import STATUS_RANK, Case, ResultFile, ResultFileError, Suite, count
+from anops_policy.collectors.results.paths import PathMapper
+from anops_policy.collectors.results.safe_xml import local, parse_xml
+from anops_policy.collectors.results.selection import select_result_files
 
 from anops_policy.collection.collector import CollectContext
 

@@ -2,10 +2,10 @@
 run, unit-test counts, and per non-test source file the console output, panics, logging and error
 handling a production-readiness policy asks about.
 
-Manifests are parsed with ``tomllib`` (``rust_manifest``); sources are scanned lexically
-(``rust_lexer``/``rust_scan``), so comments, nested block comments, strings and raw strings never
+Manifests are parsed with ``tomllib`` (``manifest``); sources are scanned lexically
+(``lexer``/``scan``/``metrics``), so comments, nested block comments, strings and raw strings never
 match; integration tests are followed through helper functions to the subcommands they invoke
-(``rust_cli``). Everything is pre-aggregated per crate (counts, ``by_path`` maps, booleans) and per file.
+(``integration``/``cli``). Everything is pre-aggregated per crate (counts, ``by_path`` maps, booleans) and per file.
 """
 
 from __future__ import annotations
@@ -14,14 +14,8 @@ import posixpath
 from collections import Counter
 from typing import Any
 
-from anops_policy.collectors.rust.asserts import remember_test_file
-from anops_policy.collectors.rust.cli import (
-    analyze_invocations,
-    declared_subcommands,
-    mocking_evidence,
-)
+from anops_policy.collectors.rust.integration import integration_tests
 from anops_policy.collectors.rust.manifest import (
-    Dependency,
     Manifest,
     ManifestError,
     Target,
@@ -32,7 +26,11 @@ from anops_policy.collectors.rust.manifest import (
     resolve_workspaces,
     targets,
 )
-from anops_policy.collectors.rust.scan import Scan, render, scan, source_metrics
+from anops_policy.collectors.rust.manifest_facts import dep_fact, dep_map, str_or_none, targets_fact
+from anops_policy.collectors.rust.metrics import source_metrics
+from anops_policy.collectors.rust.modules import Scans, mod_candidates, module_closure, owners
+from anops_policy.collectors.rust.scan import render
+from anops_policy.collectors.rust.subcommands import declared_subcommands
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.errors import NotConfigured
@@ -54,20 +52,6 @@ LOGGING_CRATES = (
     "tracing-log",
 )
 ERROR_CRATES = ("anyhow", "thiserror", "eyre", "color-eyre", "snafu", "miette")
-CLI_TEST_CRATES = (
-    "assert_cmd",
-    "assert_fs",
-    "predicates",
-    "trycmd",
-    "snapbox",
-    "escargot",
-    "rexpect",
-    "insta",
-)
-# Integration tests listed per crate, in target order (each target's ``test_count`` counts them all): a
-# decision cites at most 50 locations and the pack's policies cite the first target's tests. Listing all
-# of a monorepo's tests (160,000 on the 20,000-file benchmark tree) made the section ~22 MB.
-LISTED_TESTS = 50
 CONSOLE_KEYS = {
     "println": "println_count",
     "print": "println_count",
@@ -108,8 +92,8 @@ class RustCollector:
         member_of = {m: root for root, ws in workspaces.items() for m in ws.members}
         crate_dirs = sorted(d for d, m in manifests.items() if m.package is not None)
         file_set = set(files)
-        owner = _owners(files, crate_dirs)
-        scans = _Scans(ctx, problems)
+        owner = owners(files, crate_dirs)
+        scans = Scans(ctx, problems)
         crates: dict[str, Any] = {}
         file_facts: dict[str, Any] = {}
         for directory in crate_dirs:
@@ -158,72 +142,8 @@ class RustCollector:
         }
 
 
-class _Scans:
-    """Each file read and scanned once; unreadable files are skipped (recorded by ``ctx``)."""
-
-    def __init__(self, ctx: CollectContext, problems: list[dict[str, Any]]) -> None:
-        self.ctx = ctx
-        self.problems = problems
-        self.cache: dict[str, Scan | None] = {}
-
-    def get(self, path: str) -> Scan | None:
-        if path not in self.cache:
-            text = self.ctx.read_text(path)
-            sc = scan(text) if text is not None else None
-            if sc is not None and text is not None:
-                self.problems.extend({"path": path, "line": line, "message": msg} for line, msg in sc.problems)
-                if "/tests/" in f"/{path}":  # the grpc collector reads these files' checks, not their scans
-                    remember_test_file(self.ctx.memo, path, text, sc)
-            self.cache[path] = sc
-        return self.cache[path]
-
-
-def _owners(files: list[str], crate_dirs: list[str]) -> dict[str, str]:
-    """Each ``.rs`` file → the innermost crate directory containing it."""
-    ordered = sorted(crate_dirs, key=len, reverse=True)
-    out: dict[str, str] = {}
-    for f in files:
-        if not f.endswith(".rs"):
-            continue
-        for d in ordered:
-            if d == "." or f.startswith(d + "/"):
-                out[f] = d
-                break
-    return out
-
-
-def _mod_candidates(file: str, name: str, is_root: bool) -> list[str]:
-    directory = posixpath.dirname(file)
-    base_name = posixpath.basename(file)
-    if is_root or base_name in ("mod.rs", "main.rs", "lib.rs"):
-        base = directory
-    else:
-        base = posixpath.join(directory, base_name[:-3])
-    return [posixpath.join(base, f"{name}.rs"), posixpath.join(base, name, "mod.rs")]
-
-
-def _module_closure(roots: list[str], files: set[str], scans: _Scans) -> set[str]:
-    """The files reachable from ``roots`` through ``mod name;`` declarations."""
-    seen: set[str] = set()
-    stack = [(r, True) for r in roots if r in files]
-    while stack:
-        path, is_root = stack.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        sc = scans.get(path)
-        if sc is None:
-            continue
-        for name in sc.mods:
-            for candidate in _mod_candidates(path, name, is_root):
-                if candidate in files:
-                    stack.append((candidate, False))
-                    break
-    return seen
-
-
 def _crate(
-    man: Manifest, ws: Workspace | None, crate_files: set[str], scans: _Scans, file_facts: dict[str, Any]
+    man: Manifest, ws: Workspace | None, crate_files: set[str], scans: Scans, file_facts: dict[str, Any]
 ) -> dict[str, Any]:
     pkg = man.package or {}
     name = str(pkg.get("name", posixpath.basename(man.dir)))
@@ -236,7 +156,7 @@ def _crate(
     # source files: src/ plus lib/bin roots elsewhere, minus test-only modules
     src_prefix = (man.dir + "/src/") if man.dir != "." else "src/"
     # src/bin/ holds only bin targets: a file there that no bin target reaches is never built
-    built = _module_closure([t.path for t in tgts if t.kind in ("lib", "bin")], crate_files, scans)
+    built = module_closure([t.path for t in tgts if t.kind in ("lib", "bin")], crate_files, scans)
     source = {
         f for f in crate_files if f.startswith(src_prefix) and (not f.startswith(src_prefix + "bin/") or f in built)
     }
@@ -250,9 +170,9 @@ def _crate(
         if sc.whole_file_test:
             test_only.add(f)
         for mod in sc.external_test_mods:
-            for cand in _mod_candidates(f, mod, f in roots):
+            for cand in mod_candidates(f, mod, f in roots):
                 if cand in crate_files:
-                    test_only |= _module_closure([cand], crate_files, scans)
+                    test_only |= module_closure([cand], crate_files, scans)
                     break
     non_test_sources = sorted(f for f in source if f not in test_only and scans.get(f) is not None)
 
@@ -323,7 +243,7 @@ def _crate(
     declared_names = {a: d["name"] for d in declared for a in d["aliases"]}
     declared_names.update({d["name"]: d["name"] for d in declared})
 
-    tests = _integration_tests(
+    tests = integration_tests(
         man, test_targets, crate_files, scans, bins={t.name for t in bins}, declared=declared_names
     )
     tests.update(
@@ -343,18 +263,18 @@ def _crate(
         "path": man.dir,
         "manifest": man.path,
         "line": man.lines.get(("package",)),
-        "version": _str_or_none(inherited_field(man, ws, "version")),
-        "edition": _str_or_none(inherited_field(man, ws, "edition")) or "2015",
+        "version": str_or_none(inherited_field(man, ws, "version")),
+        "edition": str_or_none(inherited_field(man, ws, "edition")) or "2015",
         "workspace": ws.root if ws is not None else None,
-        "targets": _targets_fact(man, tgts),
+        "targets": targets_fact(man, tgts),
         "bin_names": sorted(t.name for t in bins),
         "has_bin": bool(bins),
         "has_lib": any(t.kind == "lib" for t in tgts),
-        "dependencies": _dep_map(deps, "normal"),
-        "dev_dependencies": _dep_map(deps, "dev"),
-        "build_dependencies": _dep_map(deps, "build"),
+        "dependencies": dep_map(deps, "normal"),
+        "dev_dependencies": dep_map(deps, "dev"),
+        "build_dependencies": dep_map(deps, "build"),
         "dependency_details": [
-            _dep_fact(man, d) for d in sorted(deps, key=lambda d: (d.kind, d.target or "", d.name, d.key))
+            dep_fact(man, d) for d in sorted(deps, key=lambda d: (d.kind, d.target or "", d.name, d.key))
         ],
         "declared_subcommands": sorted(declared, key=lambda d: (d["path"], d["line"], d["name"])),
         "source_files": non_test_sources,
@@ -379,58 +299,7 @@ def _crate(
     }
 
 
-def _str_or_none(value: Any) -> str | None:
-    return str(value) if isinstance(value, str | int | float) else None
-
-
-def _dep_map(deps: list[Dependency], kind: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for d in sorted(deps, key=lambda d: (d.target is not None, d.target or "")):
-        if d.kind == kind:
-            out.setdefault(d.name, d.spec)
-    return dict(sorted(out.items()))
-
-
-def _dep_fact(man: Manifest, d: Dependency) -> dict[str, Any]:
-    return {
-        "name": d.name,
-        "key": d.key,
-        "kind": d.kind,
-        "version": d.version,
-        "spec": d.spec,
-        "source": d.source,
-        "dep_path": d.path,
-        "git": d.git,
-        "optional": d.optional,
-        "inherited": d.inherited,
-        "target": d.target,
-        "path": man.path,
-        "line": d.line,
-    }
-
-
-def _target_fact(man: Manifest, t: Target) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": t.name, "kind": t.kind, "path": t.path, "declared": t.declared}
-    out["manifest_line"] = t.line
-    return out
-
-
-def _targets_fact(man: Manifest, tgts: list[Target]) -> dict[str, Any]:
-    lib = next((t for t in tgts if t.kind == "lib"), None)
-    build = next((t for t in tgts if t.kind == "custom-build"), None)
-    return {
-        "lib": _target_fact(man, lib) if lib else None,
-        "bins": [_target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "bin"), key=lambda t: t.name)],
-        "tests": [_target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "test"), key=lambda t: t.name)],
-        "examples": [
-            _target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "example"), key=lambda t: t.name)
-        ],
-        "benches": [_target_fact(man, t) for t in sorted((t for t in tgts if t.kind == "bench"), key=lambda t: t.name)],
-        "build_script": build.path if build else None,
-    }
-
-
-def _mains(bins: list[Target], scans: _Scans) -> list[dict[str, Any]]:
+def _mains(bins: list[Target], scans: Scans) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for t in sorted(bins, key=lambda t: t.name):
         sc = scans.get(t.path) if t.path else None
@@ -448,94 +317,3 @@ def _mains(bins: list[Target], scans: _Scans) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _integration_tests(
-    man: Manifest,
-    test_targets: list[Target],
-    crate_files: set[str],
-    scans: _Scans,
-    *,
-    bins: set[str],
-    declared: dict[str, str],
-) -> dict[str, Any]:
-    tests_prefix = (man.dir + "/tests/") if man.dir != "." else "tests/"
-    helper_files = {f for f in crate_files if f.startswith(tests_prefix)}
-    target_files: dict[str, set[str]] = {}
-    for t in test_targets:
-        target_files[t.name] = _module_closure([t.path], crate_files, scans)
-    all_test_files = set().union(*target_files.values()) if target_files else set()
-    scanned = {f: sc for f in sorted(helper_files | all_test_files) if (sc := scans.get(f)) is not None}
-    cli = analyze_invocations(scanned, all_test_files, bins, declared)
-    integration: list[dict[str, Any]] = []
-    by_command: dict[str, list[dict[str, Any]]] = {}
-    test_count = 0
-    room = LISTED_TESTS  # listed tests left for the crate's later targets
-    for t in sorted(test_targets, key=lambda t: t.name):
-        fns: list[dict[str, Any]] = []
-        for f in sorted(target_files[t.name]):
-            sc = scanned.get(f)
-            if sc is None:
-                continue
-            for fn in sc.fns:
-                if not fn.is_test:
-                    continue
-                invocations = cli.by_test.get((f, fn.line), [])
-                commands = sorted({i.subcommand for i in invocations if i.subcommand is not None})
-                for cmd in commands:
-                    by_command.setdefault(cmd, []).append(
-                        {"path": f, "line": fn.line, "test": fn.name, "target": t.name}
-                    )
-                fns.append(
-                    {
-                        "name": fn.name,
-                        "path": f,
-                        "line": fn.line,
-                        "ignored": fn.ignored,
-                        "invoked_commands": commands,
-                        "invocations": [
-                            {
-                                "path": i.path,
-                                "line": i.line,
-                                "target": i.target,
-                                "program": i.program,
-                                "args": i.args,
-                                "subcommand": i.subcommand,
-                                "via": i.via,
-                            }
-                            for i in invocations
-                        ],
-                    }
-                )
-        test_count += len(fns)
-        listed = fns[:room]
-        room -= len(listed)
-        integration.append(
-            {
-                "name": t.name,
-                "path": t.path,
-                "declared": t.declared,
-                "manifest_line": t.line,
-                "harness": t.harness,
-                "files": sorted(target_files[t.name]),
-                "test_count": len(fns),
-                "tests": listed,
-            }
-        )
-    idents: set[str] = set()
-    mocking: list[dict[str, Any]] = []
-    for f, sc in scanned.items():
-        idents.update(tok.text for tok in sc.tokens if tok.kind == "ident")
-        mocking.extend({"path": f, "line": line, "kind": kind} for line, kind in mocking_evidence(sc))
-    return {
-        "integration": integration,
-        "integration_test_count": test_count,
-        "invoked_commands": sorted(by_command),
-        "by_command": dict(sorted(by_command.items())),
-        "uses_assert_cmd": "assert_cmd" in idents or "cargo_bin_cmd" in idents,
-        "uses_assert_fs": "assert_fs" in idents,
-        "uses_predicates": "predicates" in idents or "predicate" in idents,
-        "libraries": sorted(c for c in CLI_TEST_CRATES if c in idents),
-        "mocks_external_commands": bool(mocking),
-        "mocking": sorted(mocking, key=lambda m: (m["path"], m["line"], m["kind"])),
-    }

@@ -1,15 +1,15 @@
 """Structure on top of the Rust token stream: bracket matching, functions with their attributes,
-``#[cfg(test)]`` regions, ``use`` aliases and path expressions, and the per-file source metrics the
-``rust`` collector reports (console output, panics, error context, log macros, logger initialisation).
+``#[cfg(test)]`` regions and ``mod`` declarations (``Scan``, one per file), and tokens rendered back to text.
 
-Everything works on tokens from ``rust_lexer``, so comments and literals can never match."""
+Everything works on tokens from ``lexer``, so comments and literals can never match; ``use`` aliases come
+from ``uses`` and the per-file source metrics from ``metrics``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from anops_policy.collectors.rust.lexer import IDENT, NUM, PUNCT, STR, Token, lex
+from anops_policy.collectors.rust.uses import use_aliases
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
@@ -17,40 +17,6 @@ _FN_MODIFIERS = {"pub", "async", "unsafe", "const", "extern", "default"}
 # attribute paths that make a function a test (besides any path ending in `test`: #[test],
 # #[tokio::test], #[test_log::test], #[sqlx::test], …)
 _TEST_ATTRS = {"rstest", "test_case", "wasm_bindgen_test", "quickcheck", "test_with"}
-
-CONSOLE_MACROS = ("println", "eprintln", "print", "eprint", "dbg")
-PANIC_MACROS = ("panic", "todo", "unimplemented")
-LOG_MACROS = ("trace", "debug", "info", "warn", "error", "event")
-CONTEXT_METHODS = ("context", "with_context", "wrap_err", "wrap_err_with")
-# (expanded path prefix, library): a call through any of these initialises a logger or subscriber
-LOGGER_INITS = (
-    ("env_logger::init", "env_logger"),
-    ("env_logger::try_init", "env_logger"),
-    ("env_logger::Builder", "env_logger"),
-    ("env_logger::builder", "env_logger"),
-    ("pretty_env_logger::", "pretty_env_logger"),
-    ("tracing_subscriber::fmt", "tracing_subscriber"),
-    ("tracing_subscriber::registry", "tracing_subscriber"),
-    ("tracing_subscriber::FmtSubscriber", "tracing_subscriber"),
-    ("tracing_subscriber::Registry", "tracing_subscriber"),
-    ("tracing::subscriber::set_global_default", "tracing"),
-    ("tracing::subscriber::with_default", "tracing"),
-    ("simple_logger::", "simple_logger"),
-    ("simplelog::TermLogger", "simplelog"),
-    ("simplelog::SimpleLogger", "simplelog"),
-    ("simplelog::CombinedLogger", "simplelog"),
-    ("simplelog::WriteLogger", "simplelog"),
-    ("log4rs::init", "log4rs"),
-    ("fern::Dispatch", "fern"),
-    ("flexi_logger::Logger", "flexi_logger"),
-    ("stderrlog::new", "stderrlog"),
-    ("syslog::init", "syslog"),
-    ("systemd_journal_logger::", "systemd_journal_logger"),
-    ("log::set_logger", "log"),
-    ("log::set_boxed_logger", "log"),
-    ("tracing_log::LogTracer", "tracing_log"),
-    ("console_subscriber::init", "console_subscriber"),
-)
 
 
 @dataclass
@@ -121,7 +87,7 @@ def scan(src: str) -> Scan:
         cfg_test_modules=cfg_mods,
         external_test_mods=external,
         mods=_mod_decls(toks),
-        uses=_uses(toks),
+        uses=use_aliases(toks),
         problems=list(lexed.problems),
     )
 
@@ -335,173 +301,6 @@ def _param_names(toks: list[Token]) -> list[str]:
         else:
             current.append(t)
     return names
-
-
-# ---- use declarations and paths -------------------------------------------------------------------------
-
-
-def _uses(toks: list[Token]) -> dict[str, str]:
-    """``use`` aliases: the name in scope → the full path.
-
-    ``use a::b::{c, d as e}`` gives c → a::b::c and e → a::b::d."""
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(toks):
-        if toks[i].is_ident("use") and (i == 0 or not toks[i - 1].is_punct("::")):
-            end = i + 1
-            while end < len(toks) and not toks[end].is_punct(";"):
-                end += 1
-            _use_tree(toks[i + 1 : end], [], out)
-            i = end
-        i += 1
-    return out
-
-
-_MAX_USE_DEPTH = 16  # nested `use a::{b::{…}}` groups followed; deeper ones (never seen in real code) are ignored
-
-
-def _use_tree(toks: list[Token], prefix: list[str], out: dict[str, str], depth: int = 0) -> None:
-    if depth > _MAX_USE_DEPTH:
-        return
-    parts = list(prefix)
-    i = 0
-    while i < len(toks):
-        t = toks[i]
-        if t.kind == IDENT and t.text != "as":
-            parts.append(t.text)
-        elif t.is_punct("{"):
-            level, start = 0, i + 1
-            for j in range(i, len(toks)):
-                if toks[j].is_punct("{"):
-                    level += 1
-                elif toks[j].is_punct("}"):
-                    level -= 1
-                    if level == 0:
-                        _use_group(toks[start:j], parts, out, depth + 1)
-                        return
-            return
-        elif t.is_ident("as") and i + 1 < len(toks):
-            out[toks[i + 1].text] = "::".join(p for p in parts if p not in ("crate", "self", "super"))
-            return
-        i += 1
-    clean = [p for p in parts if p not in ("crate", "self", "super")]
-    if clean:
-        out[clean[-1]] = "::".join(clean)
-
-
-def _use_group(toks: list[Token], prefix: list[str], out: dict[str, str], depth: int) -> None:
-    level, start = 0, 0
-    for j, t in enumerate([*toks, Token(PUNCT, ",", 0)]):
-        if t.is_punct("{"):
-            level += 1
-        elif t.is_punct("}"):
-            level -= 1
-        elif t.is_punct(",") and level == 0:
-            if j > start:
-                _use_tree(toks[start:j], prefix, out, depth)
-            start = j + 1
-
-
-def paths(sc: Scan) -> Iterator[tuple[int, str]]:
-    """Every path expression outside ``use`` declarations: (token index of its start, expanded path).
-    The first segment is expanded through the file's ``use`` aliases."""
-    toks = sc.tokens
-    i = 0
-    n = len(toks)
-    while i < n:
-        t = toks[i]
-        if t.is_ident("use"):
-            while i < n and not toks[i].is_punct(";"):
-                i += 1
-            continue
-        if t.kind == IDENT and not (i > 0 and toks[i - 1].is_punct("::")):
-            segs = [t.text]
-            j = i + 1
-            while j + 1 < n and toks[j].is_punct("::") and toks[j + 1].kind == IDENT:
-                segs.append(toks[j + 1].text)
-                j += 2
-            while segs and segs[0] in ("crate", "self", "super") and len(segs) > 1:
-                segs = segs[1:]
-            head = sc.uses.get(segs[0])
-            if head is not None:
-                segs = [*head.split("::"), *segs[1:]]
-            yield i, "::".join(segs)
-            i = j
-            continue
-        i += 1
-
-
-# ---- per-file source metrics ----------------------------------------------------------------------------
-
-
-@dataclass
-class SourceMetrics:
-    console_output: list[dict[str, object]]
-    panics: list[dict[str, object]]
-    context_count: int
-    log_macro_count: int
-    logger_inits: list[dict[str, object]]
-    unit_test_count: int
-    ignored_unit_test_count: int
-    cfg_test_modules: int
-
-
-_INTERESTING = frozenset((*CONSOLE_MACROS, *PANIC_MACROS, *LOG_MACROS, *CONTEXT_METHODS, "unwrap", "expect"))
-_LOGGER_ROOTS = frozenset(prefix.split("::")[0] for prefix, _ in LOGGER_INITS)
-
-
-def source_metrics(sc: Scan) -> SourceMetrics:
-    """What a non-test source file does outside its ``#[cfg(test)]`` items."""
-    toks = sc.tokens
-    in_test = sc.test_mask()
-    console: list[dict[str, object]] = []
-    panics: list[dict[str, object]] = []
-    context = 0
-    logs = 0
-    n = len(toks)
-    for i, t in enumerate(toks):
-        if t.kind != IDENT or t.text not in _INTERESTING or in_test[i] or i + 1 >= n:
-            continue
-        nxt = toks[i + 1]
-        if nxt.kind == PUNCT and nxt.text == "!":
-            if t.text in CONSOLE_MACROS:
-                console.append({"line": t.line, "macro": t.text})
-            elif t.text in PANIC_MACROS:
-                panics.append({"line": t.line, "kind": t.text})
-            elif t.text in LOG_MACROS:
-                logs += 1
-            continue
-        if i == 0 or not toks[i - 1].is_punct(".") or not nxt.is_punct("("):
-            continue
-        if t.text == "unwrap" and i + 2 < n and toks[i + 2].is_punct(")"):
-            panics.append({"line": t.line, "kind": "unwrap"})
-        elif t.text == "expect":
-            panics.append({"line": t.line, "kind": "expect"})
-        elif t.text in CONTEXT_METHODS:
-            context += 1
-    inits: list[dict[str, object]] = []
-    seen_lines: set[int] = set()
-    roots = _LOGGER_ROOTS | {alias for alias, full in sc.uses.items() if full.split("::")[0] in _LOGGER_ROOTS}
-    if any(t.kind == IDENT and t.text in roots for t in toks):
-        for index, path in paths(sc):
-            if in_test[index] or path.split("::")[0] not in _LOGGER_ROOTS:
-                continue
-            for prefix, library in LOGGER_INITS:
-                if path.startswith(prefix) and toks[index].line not in seen_lines:
-                    seen_lines.add(toks[index].line)
-                    inits.append({"line": toks[index].line, "library": library})
-                    break
-    tests = [f for f in sc.fns if f.is_test]
-    return SourceMetrics(
-        console_output=console,
-        panics=panics,
-        context_count=context,
-        log_macro_count=logs,
-        logger_inits=inits,
-        unit_test_count=len(tests),
-        ignored_unit_test_count=sum(f.ignored for f in tests),
-        cfg_test_modules=sc.cfg_test_modules + (1 if sc.whole_file_test else 0),
-    )
 
 
 def render(toks: list[Token]) -> str:

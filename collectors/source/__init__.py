@@ -31,15 +31,11 @@ from typing import Any
 
 import pathspec
 from anops_policy.collectors.source.blame import add_ages, chunks
-from anops_policy.collectors.source.comment_lexer import (
-    comment_spans,
-    language_for,
-    language_from_shebang,
-    name_has_dot,
-)
+from anops_policy.collectors.source.comment_lexer import comment_spans
+from anops_policy.collectors.source.languages import language_for, language_from_shebang, name_has_dot
 
 from anops_policy.collection.collector import CollectContext
-from anops_policy.collection.repo import GitError
+from anops_policy.collection.git import GitError
 from anops_policy.errors import CollectorFailed
 from anops_policy.validation import suggest
 

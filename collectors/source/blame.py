@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anops_policy.collection.collector import CollectContext
-from anops_policy.collection.repo import Git, GitError
+from anops_policy.collection.git import Git, GitError
 
 BLAME_WORKERS = 4
 UNCOMMITTED = -1

@@ -1,12 +1,13 @@
-"""The fact document: assembling it from collector runs, its digest, validating it, and reading it back."""
+"""The fact document's contract, shared by every stage: its digest, validating it (whole or one section),
+the values JSON cannot carry, reading a saved one back, and a collector's status in it."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,8 @@ from typing import Any
 import jsonschema
 import rfc8785
 
-from anops_policy import __version__
-from anops_policy.collection import schema_fast
-from anops_policy.collection.collector import CollectorRun
-from anops_policy.collection.repo import Skip
-from anops_policy.errors import InputError
+from anops_policy import schema_fast
+from anops_policy.errors import ConfigError, InputError
 from anops_policy.validation import load_schema, registry
 
 API_VERSION = "anops.dev/facts/v1"
@@ -41,35 +39,6 @@ def digest_of(document: Mapping[str, Any]) -> str:
             status.pop("duration_ms", None)
         doc["meta"] = meta
     return "sha256:" + hashlib.sha256(rfc8785.dumps(doc)).hexdigest()
-
-
-def assemble(
-    runs: Iterable[CollectorRun],
-    *,
-    repo_meta: Mapping[str, Any],
-    now: datetime,
-    generated_at: datetime,
-    listing_skips: Iterable[Skip] = (),
-) -> dict[str, Any]:
-    collectors: dict[str, Any] = {}
-    document: dict[str, Any] = {"apiVersion": API_VERSION, "meta": {}}
-    for run in sorted(runs, key=lambda r: r.name):
-        collectors[run.name] = run.meta()
-        if run.status == "ok" and run.section is not None:
-            document[run.name] = run.section
-    document["meta"] = {
-        "repo": dict(repo_meta),
-        "generated_at": iso(generated_at),
-        "now": iso(now),
-        "tool": {"name": "anops-policy", "version": __version__},
-        "collectors": collectors,
-        "digest": "",
-    }
-    skipped = sorted({(s.path, s.reason) for s in listing_skips})
-    if skipped:
-        document["meta"]["skipped"] = [{"path": path, "reason": reason} for path, reason in skipped[:200]]
-    document["meta"]["digest"] = digest_of(document)
-    return document
 
 
 # RFC 8785 (the digest's canonical form) and every JSON reader agree on integers only within ±(2**53 - 1)
@@ -176,6 +145,21 @@ def load_fact_file(path: Path) -> dict[str, Any]:
             "the document was changed after it was collected — collect it again with `anops-policy facts`"
         )
     return data
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: an ISO date or timestamp (UTC when no offset is given); default the current time."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--now '{text}': expected an ISO date (2026-11-26) or timestamp (2026-11-26T10:00:00Z)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from anops_policy.cel import evaluator as cel
+from anops_policy.cel.backend import backend_stats, use_backend
 
 T = TypeVar("T")
 
@@ -22,11 +22,11 @@ def require_native() -> None:
 
 @contextmanager
 def backend(name: str) -> Iterator[None]:
-    assert cel.use_backend(name) == ("native" if name == "auto" else name)  # auto runs through the native seam
+    assert use_backend(name) == ("native" if name == "auto" else name)  # auto runs through the native seam
     try:
         yield
     finally:
-        cel.use_backend(None)
+        use_backend(None)
 
 
 def on_both(run: Callable[[], T]) -> tuple[T, T, dict[str, Any]]:
@@ -35,7 +35,7 @@ def on_both(run: Callable[[], T]) -> tuple[T, T, dict[str, Any]]:
         python = run()
     with backend("native"):
         native = run()
-        stats = cel.backend_stats()
+        stats = backend_stats()
     return python, native, stats
 
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.backend import backend_stats
+from anops_policy.cel.values import timestamp, to_cel, to_cel_lazy
 
 from .backends import backend, require_native
 
@@ -16,15 +18,15 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def _evaluate(tree: Any, facts: Any, subject: str = "") -> Any:
-    activation = {"facts": facts, "now": cel.timestamp(NOW), "subject": cel.to_cel(subject)}
+    activation = {"facts": facts, "now": timestamp(NOW), "subject": to_cel(subject)}
     return cel.evaluate(tree, activation)
 
 
 def test_auto_leaves_a_cheap_one_off_expression_to_cel_python() -> None:
     require_native()
     with backend("auto"):
-        _evaluate(cel.compile_expr("facts.n + 1").tree, cel.to_cel_lazy({"n": 1}))
-        stats = cel.backend_stats()
+        _evaluate(cel.compile_expr("facts.n + 1").tree, to_cel_lazy({"n": 1}))
+        stats = backend_stats()
     assert (stats["native"], stats["python"]) == (0, 1), stats
     assert stats["reasons"] == {"auto: faster in cel-python": 1}
 
@@ -34,13 +36,13 @@ def test_auto_moves_an_expression_cel_python_is_slow_on_to_cpp_with_the_same_ans
     tree = cel.compile_expr(
         "facts.items.filter(t, t.path.startsWith(subject) && t.line % 3 == 0).map(t, t.path + ':' + string(t.line))"
     ).tree
-    facts = cel.to_cel_lazy({"items": [{"path": f"src/m{i % 7}/f{i}.py", "line": i} for i in range(400)]})
+    facts = to_cel_lazy({"items": [{"path": f"src/m{i % 7}/f{i}.py", "line": i} for i in range(400)]})
     subjects = [f"src/m{i % 7}/" for i in range(20)]
     with backend("python"):
         expected = [list(_evaluate(tree, facts, s)) for s in subjects]
     with backend("auto"):
         found = [list(_evaluate(tree, facts, s)) for s in subjects]
-        stats = cel.backend_stats()
+        stats = backend_stats()
     assert found == expected
     assert stats["python"] >= 1, stats  # cel-python first, until its time reaches a compilation's cost
     assert stats["native"] > 10 * stats["python"], stats  # then C++, and it stays: clearly faster here
@@ -51,13 +53,13 @@ def test_values_handed_to_cpp_are_not_kept_after_the_evaluation() -> None:
     it back, so a fact document is freed after its evaluations (a long-lived server grew by every one)."""
     require_native()
     entry = {"count": 1, "paths": ["a", "b"]}
-    facts = cel.to_cel_lazy({"by_path": {"a.py": entry}})
+    facts = to_cel_lazy({"by_path": {"a.py": entry}})
     tree = cel.compile_expr("facts.by_path['a.py'].paths.size() == 2 && size(facts.by_path['a.py'].paths) > 1").tree
     with backend("native"):
         assert _evaluate(tree, facts)
         before = sys.getrefcount(entry)
         for _ in range(50):
             assert _evaluate(tree, facts)
-        stats = cel.backend_stats()
+        stats = backend_stats()
     assert stats["native"] == 51, stats
     assert sys.getrefcount(entry) == before

@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.backend import backend_stats
+from anops_policy.cel.deadline import DeadlineExceeded, deadline
+from anops_policy.cel.values import to_cel
 
 from .backends import backend, decode, describe, plain, require_native
 
@@ -30,13 +33,13 @@ def run(case: dict[str, Any]) -> tuple[str, Any]:
         compiled = cel.compile_expr(case["expr"])
     except cel.CelSyntaxError as exc:
         return ("syntax", exc.message)
-    activation = {name: cel.to_cel(plain(value)) for name, value in case.get("bindings", {}).items()}
+    activation = {name: to_cel(plain(value)) for name, value in case.get("bindings", {}).items()}
     try:
-        with cel.deadline(30.0):  # only a guard against a hang: a shared CI machine can be very slow
+        with deadline(30.0):  # only a guard against a hang: a shared CI machine can be very slow
             return ("value", describe(cel.evaluate(compiled.tree, activation)))
     except cel.CelRuntimeError as exc:
         return ("error", str(exc))
-    except cel.DeadlineExceeded:
+    except DeadlineExceeded:
         return ("timeout", None)
 
 
@@ -58,7 +61,7 @@ def test_conformance_cases_cel_python_passes_agree_on_native(suite: str) -> None
             for c in passed
             if (got := run(c)) != expected[c["id"]]
         ]
-        stats = cel.backend_stats()
+        stats = backend_stats()
     assert not differences, "\n".join(differences)
     # not vacuous: values cel-python gets right were computed by the C++ runtime, not by the fallback
     # (a native error always falls back, so a suite of expected errors is decided by cel-python)

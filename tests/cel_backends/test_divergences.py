@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.backend import backend_stats
+from anops_policy.cel.deadline import deadline
+from anops_policy.cel.values import timestamp, to_cel, to_cel_lazy
 from anops_policy.yamlsafe import load_yaml
 
 from .backends import backend, describe, on_both, require_native
@@ -40,12 +43,12 @@ def run(case: dict[str, Any], lazy: bool = False) -> tuple[str, Any]:
     activation = {
         # converted whole (as `anops-policy test` does) or on demand (as `eval` does: the C++ backend then
         # reads the JSON itself)
-        "facts": cel.to_cel_lazy(facts) if lazy else cel.to_cel(facts),
-        "params": cel.to_cel(case.get("params", {})),
-        "now": cel.timestamp(NOW),
+        "facts": to_cel_lazy(facts) if lazy else to_cel(facts),
+        "params": to_cel(case.get("params", {})),
+        "now": timestamp(NOW),
     }
     try:
-        with cel.deadline(20.0):
+        with deadline(20.0):
             return ("value", describe(cel.evaluate(tree, activation)))
     except cel.CelRuntimeError as exc:
         return ("error", str(exc))
@@ -65,4 +68,4 @@ def test_forcing_cel_python_bypasses_the_native_runtime() -> None:
     require_native()
     with backend("python"):
         assert run(CASES[0])[0] == "error"
-        assert cel.backend_stats() == {"backend": "python"}
+        assert backend_stats() == {"backend": "python"}

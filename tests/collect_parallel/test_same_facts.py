@@ -19,9 +19,10 @@ import pytest
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, PeriodicExportingMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
-from anops_policy.pipeline.run import EvalRequest, parse_now, resolve_config, run_eval
+from anops_policy.facts import parse_now
+from anops_policy.pipeline.collect import collect_facts
+from anops_policy.pipeline.run import EvalRequest, resolve_config, run_eval
 from anops_policy.telemetry import tracing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,8 +66,9 @@ def fresh_python(code: str, *args: str) -> str:
 COMPARE = r"""
 import json, sys
 from anops_policy.collection import parallel as collect_parallel
-from anops_policy.pipeline.run import parse_now, resolve_config
-from anops_policy.collection.gather import collect_facts
+from anops_policy.facts import parse_now
+from anops_policy.pipeline.run import resolve_config
+from anops_policy.pipeline.collect import collect_facts
 from pathlib import Path
 repo = Path(sys.argv[1])
 assert collect_parallel.available(), "workers cannot be forked here"
@@ -144,8 +146,9 @@ def test_progress_counts_every_collector_and_every_file_read() -> None:
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from anops_policy.pipeline.run import parse_now, resolve_config\n"
-        "from anops_policy.collection.gather import collect_facts\n"
+        "from anops_policy.facts import parse_now\n"
+        "from anops_policy.pipeline.run import resolve_config\n"
+        "from anops_policy.pipeline.collect import collect_facts\n"
         "from anops_policy.telemetry.progress import COLLECT\n"
         "repo = Path(sys.argv[1])\n"
         "out = {}\n"
@@ -224,10 +227,10 @@ def test_a_process_with_native_threads_collects_in_process() -> None:
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from anops_policy import collect_parallel\n"
-        "from anops_policy.pipeline.run import parse_now\n"
+        "from anops_policy.collection import parallel as collect_parallel\n"
+        "from anops_policy.facts import parse_now\n"
         "from anops_policy.config import RepoConfig\n"
-        "from anops_policy.collection.gather import collect_facts\n"
+        "from anops_policy.pipeline.collect import collect_facts\n"
         "collect_facts(Path(sys.argv[1]), RepoConfig(), now=parse_now(sys.argv[2]), jobs=2)\n"
         "print('dockerfile' in sys.modules, collect_parallel.resolve_jobs(2, lambda: 10**5, 14))\n"
         "import dockerfile\n"

@@ -15,11 +15,11 @@ import pytest
 
 from anops_policy.collection import parallel as collect_parallel
 from anops_policy.collection.collector import CollectContext, CollectorRun, run_collector
+from anops_policy.collection.counting import CountingRepo
 from anops_policy.collection.parallel import ParallelCollection, Placement, resolve_jobs
 from anops_policy.collection.repo import Repo
 from anops_policy.collection.worker import Finished
 from anops_policy.config import RepoConfig
-from anops_policy.telemetry.progress import CountingRepo
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 SHARED = "probe.shared"  # a memo key whose entries may travel between workers

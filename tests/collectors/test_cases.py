@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig, load_config
 from anops_policy.facts import section_errors
+from anops_policy.pipeline.collect import collect_facts
 
 HERE = Path(__file__).parent
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

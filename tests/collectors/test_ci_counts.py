@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig, load_config
+from anops_policy.pipeline.collect import collect_facts
 
 CASES = Path(__file__).parent / "ci" / "cases"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

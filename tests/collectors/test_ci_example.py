@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import load_config
 from anops_policy.facts import section_errors
+from anops_policy.pipeline.collect import collect_facts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

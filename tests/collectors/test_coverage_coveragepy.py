@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 pytest.importorskip("coverage", reason="coverage.py is a test dependency: pip install coverage")
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import find_config, load_config
+from anops_policy.pipeline.collect import collect_facts
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig, find_config, load_config
+from anops_policy.pipeline.collect import collect_facts
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HERE = Path(__file__).parent

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig, load_config
+from anops_policy.pipeline.collect import collect_facts
 
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = ROOT / "examples" / "anops"

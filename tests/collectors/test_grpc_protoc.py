@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("grpc_tools") is None, reason="grpcio-tools is not installed: no protoc to compare with"

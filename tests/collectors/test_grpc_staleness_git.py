@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import config_from_data
+from anops_policy.pipeline.collect import collect_facts
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

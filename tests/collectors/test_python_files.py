@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
 from anops_policy.facts import section_errors
+from anops_policy.pipeline.collect import collect_facts
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 APP = """\

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import load_config
 from anops_policy.facts import document_errors
+from anops_policy.pipeline.collect import collect_facts
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "anops"

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from junitparser import JUnitXml
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig, load_config
+from anops_policy.pipeline.collect import collect_facts
 
 HERE = Path(__file__).parent
 REPO_ROOT = HERE.parent.parent

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
 from anops_policy.facts import section_errors
+from anops_policy.pipeline.collect import collect_facts
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""The Rust validator shortcut (``anops_policy.collection.schema_fast``) never accepts a section that ``jsonschema``
+"""The Rust validator shortcut (``anops_policy.schema_fast``) never accepts a section that ``jsonschema``
 rejects: on every collector golden and on seeded random breakages of each (a key removed, a value of the
 wrong type, an unknown property, a list made a tuple), whenever the shortcut says *valid*, ``jsonschema``
 agrees; and on the goldens themselves both say *valid*."""
@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from anops_policy.collection import schema_fast
+from anops_policy import schema_fast
 from anops_policy.validation import registry
 
 HERE = Path(__file__).parent
@@ -103,8 +103,8 @@ def test_document_shortcut_agrees_with_jsonschema() -> None:
     seeded breakages of them: never valid where ``jsonschema`` says invalid."""
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    from anops_policy.collection.gather import collect_facts  # noqa: PLC0415
     from anops_policy.config import find_config, load_config  # noqa: PLC0415
+    from anops_policy.pipeline.collect import collect_facts  # noqa: PLC0415
 
     root = HERE.parents[1] / "examples" / "anops"
     config = load_config(find_config(root))

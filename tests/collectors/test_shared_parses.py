@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_cases import NOW, case_repo
 
-from anops_policy.collection.gather import collect_facts
+from anops_policy.pipeline.collect import collect_facts
 
 HERE = Path(__file__).parent
 SHARING = ("python", "grpc", "logging", "rust")

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from anops_policy.collectors.source import blame as todos_blame
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 Ages = dict[tuple[str, int], Any]
@@ -105,7 +105,7 @@ def test_shortcut_equals_blame(history: Path, monkeypatch: pytest.MonkeyPatch, w
 
 
 def test_shortcut_takes_only_files_blame_would_date_to_their_adding_commit(history: Path) -> None:
-    from anops_policy.collection.repo import Git  # noqa: PLC0415
+    from anops_policy.collection.git import Git  # noqa: PLC0415
 
     found = Git.discover(history)
     assert found is not None

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 HERE = Path(__file__).parent
 EXAMPLE = HERE.parents[1] / "examples" / "anops"

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import config_from_data
+from anops_policy.pipeline.collect import collect_facts
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in (HERE / "todos" / "cases").iterdir() if (p / "repo").is_dir())

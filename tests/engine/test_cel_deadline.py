@@ -1,4 +1,4 @@
-"""``cel.deadline`` counts CPU time on the process's one ``ITIMER_PROF`` timer: an outer timer (an enclosing
+"""``deadline`` counts CPU time on the process's one ``ITIMER_PROF`` timer: an outer timer (an enclosing
 deadline) keeps running, fires on time, and is re-armed with what is left of it on exit; sleeping (a
 descheduled process) does not use the budget up, and a harness's SIGALRM timer is never touched."""
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from anops_policy.cel import evaluator as cel
+from anops_policy.cel.deadline import DeadlineExceeded, deadline
 
 pytestmark = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(), reason="interval timers are main-thread only"
@@ -55,7 +55,7 @@ def test_an_outer_timer_and_its_handler_survive(delay: float, interval: float, s
     outer = Recorder()
     signal.signal(signal.SIGPROF, outer)
     signal.setitimer(signal.ITIMER_PROF, delay, interval)
-    with cel.deadline(seconds):
+    with deadline(seconds):
         burn(0.05)
     left, every = signal.getitimer(signal.ITIMER_PROF)
     assert delay - 0.5 < left <= delay - 0.04
@@ -71,8 +71,8 @@ NESTED = [(0.0, 2.0), (2.0, 0.0), (0.1, 2.0)]
 @pytest.mark.parametrize(("inside", "after"), NESTED)
 def test_an_inner_deadline_does_not_cancel_the_outer_one(inside: float, after: float) -> None:
     start = time.process_time()
-    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.3):
-        with cel.deadline(10):
+    with pytest.raises(DeadlineExceeded), deadline(0.3):
+        with deadline(10):
             burn(inside)
         burn(after)
     assert 0.25 < time.process_time() - start < 1.5
@@ -84,7 +84,7 @@ def test_an_outer_expiry_inside_reaches_its_handler_and_the_deadline_still_holds
     signal.signal(signal.SIGPROF, outer)
     signal.setitimer(signal.ITIMER_PROF, 0.1)
     start = time.process_time()
-    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.4):
+    with pytest.raises(DeadlineExceeded), deadline(0.4):
         burn(3)
     assert 0.35 < time.process_time() - start < 2
     assert len(outer.fired) == 1 and 0.05 < outer.fired[0] < 0.35
@@ -94,9 +94,9 @@ def test_an_outer_expiry_inside_reaches_its_handler_and_the_deadline_still_holds
 
 def test_without_an_outer_timer_nothing_is_left_armed() -> None:
     previous = signal.getsignal(signal.SIGPROF)
-    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.1):
+    with pytest.raises(DeadlineExceeded), deadline(0.1):
         burn(2)
-    with cel.deadline(0.5):
+    with deadline(0.5):
         pass
     assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGPROF) == previous
@@ -105,7 +105,7 @@ def test_without_an_outer_timer_nothing_is_left_armed() -> None:
 def test_waiting_does_not_use_the_budget_and_sigalrm_is_left_alone() -> None:
     """A descheduled evaluation (a loaded CI runner) must not turn into a deadline error."""
     alarm = signal.getitimer(signal.ITIMER_REAL)
-    with cel.deadline(0.2):
+    with deadline(0.2):
         time.sleep(0.5)
     assert signal.getitimer(signal.ITIMER_REAL) == alarm
 
@@ -115,11 +115,11 @@ def test_a_lost_deadline_exception_is_raised_again() -> None:
     lookup); the deadline must fire again rather than let evaluation run unbounded."""
     swallowed = 0
     start = time.process_time()
-    with pytest.raises(cel.DeadlineExceeded), cel.deadline(0.1):
+    with pytest.raises(DeadlineExceeded), deadline(0.1):
         while time.process_time() - start < 5:
             try:
                 burn(5)
-            except cel.DeadlineExceeded:
+            except DeadlineExceeded:
                 if swallowed:
                     raise
                 swallowed += 1  # lose the first one, as such C code would

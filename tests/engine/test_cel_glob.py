@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.values import to_cel
 
 # (path, pattern, matches)
 CASES: list[tuple[str, str, bool]] = [
@@ -66,7 +67,7 @@ CASES: list[tuple[str, str, bool]] = [
 
 def glob(path: str, pattern: str) -> bool:
     compiled = cel.compile_expr("glob(p, q)")
-    return bool(cel.evaluate(compiled.tree, {"p": cel.to_cel(path), "q": cel.to_cel(pattern)}))
+    return bool(cel.evaluate(compiled.tree, {"p": to_cel(path), "q": to_cel(pattern)}))
 
 
 def _oracles(path: str, pattern: str) -> list[tuple[str, bool]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from anops_policy.cel import evaluator as cel
+from anops_policy.cel.values import to_cel
 from anops_policy.evaluation import evaluate
 from anops_policy.policy.loading import load_pack
 from anops_policy.policy.model import Outcome
@@ -51,7 +51,7 @@ def test_explanation_out_of_time_keeps_the_failure(tmp_path: Path, monkeypatch: 
         "todos": {"items": [{"path": "a.py", "line": 3, "tag": "TODO", "text": "x"}]},
     }
     settings = evaluate.RunSettings(now=datetime(2026, 11, 26, tzinfo=UTC), deadline_s=0.2)
-    [decision] = evaluate.evaluate_policy(pack.policies[0], document, cel.to_cel(document), {}, settings)
+    [decision] = evaluate.evaluate_policy(pack.policies[0], document, to_cel(document), {}, settings)
     assert decision.outcome == Outcome.FAIL
     assert decision.message == "1 markers"
     assert "did not finish within 0.2 s" in decision.explanation["truncated"]

@@ -14,9 +14,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 UNITS = {"": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "s": 1}
 # limits the issue requires to be documented (a row may not silently disappear)
 REQUIRED = {
-    "repo.DEFAULT_MAX_FILE_BYTES", "yamlsafe.MAX_DEPTH", "yamlsafe.MAX_ALIASES", "yamlsafe.MAX_EXPANDED_NODES",
-    "evaluate.DEFAULT_DEADLINE_S", "evaluate.DEFAULT_MAX_DECISIONS", "facts.MAX_FACT_FILE_BYTES",
-    "explain.MAX_ELEMENTS", "explain.MAX_STRING", "collect.DEFAULT_MAX_SECTION_BYTES", "check.MAX_TREE_DEPTH",
+    "collection.repo.DEFAULT_MAX_FILE_BYTES", "yamlsafe.MAX_DEPTH", "yamlsafe.MAX_ALIASES",
+    "yamlsafe.MAX_EXPANDED_NODES", "evaluation.evaluate.DEFAULT_DEADLINE_S",
+    "evaluation.evaluate.DEFAULT_MAX_DECISIONS",
+    "facts.MAX_FACT_FILE_BYTES", "evaluation.explain.MAX_ELEMENTS", "evaluation.explain.MAX_STRING",
+    "collection.collector.DEFAULT_MAX_SECTION_BYTES", "policy.check.MAX_TREE_DEPTH",
 }
 
 
@@ -29,18 +31,16 @@ def limit_rows() -> list[tuple[str, str, list[str]]]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 4 or cells[0] in ("limit", "---"):
             continue
-        rows.append((cells[0], cells[1], re.findall(r"`([a-z_]+\.[A-Z_]+)`", cells[3])))
+        rows.append((cells[0], cells[1], re.findall(r"`([a-z_.]+\.[A-Z_]+)`", cells[3])))
     return rows
 
 
 def constant(name: str) -> Any:
-    module, attr = name.split(".")
-    for package in ("anops_policy", "anops_policy.collectors"):
-        try:
-            return getattr(importlib.import_module(f"{package}.{module}"), attr)
-        except (ModuleNotFoundError, AttributeError):
-            continue
-    raise AssertionError(f"README names {name}, which the code does not define")
+    module, _, attr = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(f"anops_policy.{module}"), attr)
+    except (ModuleNotFoundError, AttributeError):
+        raise AssertionError(f"README names {name}, which the code does not define") from None
 
 
 def parse_value(cell: str) -> float:

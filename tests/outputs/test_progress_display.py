@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import load_config
+from anops_policy.pipeline.collect import collect_facts
 from anops_policy.pipeline.run import EvalRequest, run_eval
 from anops_policy.telemetry.progress import (
     COLLECT,

@@ -15,7 +15,8 @@ PROBE = """
 import json, sys
 from pathlib import Path
 from anops_policy.cli.main import main
-from anops_policy.pipeline.run import EvalRequest, parse_now, run_eval
+from anops_policy.facts import parse_now
+from anops_policy.pipeline.run import EvalRequest, run_eval
 
 report, *_ = run_eval(EvalRequest(path=Path(sys.argv[1]), now=parse_now(sys.argv[2])))
 assert report.trace_id is None and "trace_id" not in report.to_json()

@@ -13,7 +13,8 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anops_policy.pipeline.run import EvalRequest, parse_now, run_eval
+from anops_policy.facts import parse_now
+from anops_policy.pipeline.run import EvalRequest, run_eval
 from anops_policy.telemetry import tracing
 from anops_policy.validation import validator
 

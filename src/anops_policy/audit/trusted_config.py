@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collection.repo import Git
+from anops_policy.collection.git import Git
 from anops_policy.config import CONFIG_NAMES, RepoConfig, config_from_data, find_config, load_config
 from anops_policy.errors import ConfigError
 from anops_policy.yamlsafe import MAX_BYTES, load_yaml

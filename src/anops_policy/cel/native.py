@@ -6,7 +6,7 @@ cel-python (``FALLBACK``), so a fallback never changes an outcome, and an error'
 How the two runtimes' differences are closed:
 
 - Mixed-type relations, ``in``, index keys, ``filter``/``map`` over maps (hash order) or over long lists
-  (quadratic in C++ 0.1.3): guarded in the C++ source printed from cel-python's tree (``cel_rewrite.py``).
+  (quadratic in C++ 0.1.3): guarded in the C++ source printed from cel-python's tree (``cel/rewrite.py``).
 - The 10,000-iteration comprehension budget and the nesting limit of 32: a runtime or compile failure hands
   that expression to cel-python for the rest of the process.
 - Custom functions (glob, lowerAscii, …) are cel.py's own implementations, so results and errors agree.
@@ -15,7 +15,7 @@ How the two runtimes' differences are closed:
   and timestamps anywhere but ``now``, are left to cel-python too.
 - C++ converts a variable's whole value when it is first read from an activation, so the fact document is
   never handed over whole: each fact path an expression reads whole is a variable of its own (a *slot*, see
-  ``cel_rewrite.py``); keyed look-ups into big maps (``by_path[subject]``, ``k in by_path``), ``has()`` and
+  ``cel/rewrite.py``); keyed look-ups into big maps (``by_path[subject]``, ``k in by_path``), ``has()`` and
   ``size()`` of fact paths are answered in Python from the document's JSON without copying it. Every
   evaluation has its own activation (see ``_data``), its names (params, subject, vars) among its variables.
 """
@@ -209,7 +209,7 @@ class NativeBackend:
             for value in returned:
                 _decref(value)
 
-    # look-ups into the fact document, answered from its JSON (cel_native_facts.py); raising is a CEL error
+    # look-ups into the fact document, answered from its JSON (cel/native_facts.py); raising is a CEL error
     def _container(self, path: str) -> Any:
         found: dict[str, Any] = self._local.containers
         value = found.get(path, MISSING)

@@ -1,5 +1,5 @@
 """``auto``'s choice between the C++ runtime and cel-python for one expression, from measured times (used by
-``cel_native.py``; the measurements behind the constants: benchmarks/cel_backends/crossover.py and
+``cel/native.py``; the measurements behind the constants: benchmarks/cel_backends/crossover.py and
 benchmarks/README.md, "CEL backends")."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Reading the fact document for the C++ backend (``cel_native.py``) without copying it: the value at a fact
-path, and the look-ups ``cel_rewrite.py`` prints as calls (``facts.a.b[k]``, ``k in facts.a.b``,
+"""Reading the fact document for the C++ backend (``cel/native.py``) without copying it: the value at a fact
+path, and the look-ups ``cel/rewrite.py`` prints as calls (``facts.a.b[k]``, ``k in facts.a.b``,
 ``has(facts.a.b)``, ``size(facts.a.b)``). Each gives exactly what C++ would answer on the converted value, or
 raises (a CEL error: it decides nothing, or hands the expression to cel-python). No cel-expr-python import."""
 

@@ -1,4 +1,4 @@
-"""Values between cel-python and the C++ runtime for ``cel_native.py``: plain Python for C++ (a lazily converted
+"""Values between cel-python and the C++ runtime for ``cel/native.py``: plain Python for C++ (a lazily converted
 fact map's own JSON, never a copy), and C++ results as cel-python values with cel-python's map key order. No
 cel-python or cel-expr-python import: cel.py hands over what is needed in a ``Bridge``."""
 

@@ -1,4 +1,4 @@
-"""Printing cel-python's syntax tree as C++ CEL source with type guards (used by ``cel_native.py``).
+"""Printing cel-python's syntax tree as C++ CEL source with type guards (used by ``cel/native.py``).
 
 The C++ runtime answers ``1 == 1.0``, ``1 < 1.5``, ``'a' == 1`` (false) and ``1.0 in [1]``; cel-python errors on
 mixed types. Every relation whose operand types are not statically equal is printed so that operands of

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from anops_policy.collection.repo import Git, Repo, Skip
+from anops_policy.collection.git import Git
+from anops_policy.collection.log_reader import DecisionLogReader
+from anops_policy.collection.repo import Repo, Skip
 from anops_policy.config import RepoConfig
 from anops_policy.errors import CollectorFailed, NotConfigured
 
@@ -52,6 +54,8 @@ class CollectContext:
     # module's summary, made once for the python, grpc and logging collectors); one dict per run and
     # process: with --jobs, collectors sharing an entry need one placement group (collect_parallel)
     memo: dict[str, Any] = field(default_factory=dict)
+    # the decision log, for the signoff collector (supplied by audit at run time; None: not available)
+    log_reader: DecisionLogReader | None = None
 
     @property
     def git(self) -> Git | None:

@@ -4,33 +4,28 @@ section against its schema (a non-conforming section is a collector error: fail 
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from anops_policy.collection.assemble import assemble
 from anops_policy.collection.collector import CollectContext, Collector, CollectorRun, order_collectors, run_collector
+from anops_policy.collection.counting import CountingRepo
+from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.collection.parallel import ParallelCollection, Placement, resolve_jobs
 from anops_policy.collection.repo import DEFAULT_MAX_FILE_BYTES, Repo
 from anops_policy.collection.worker import Finished
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.facts import assemble, invalid_text, section_errors, unsafe_integer
+from anops_policy.facts import invalid_text, section_errors, unsafe_integer
 from anops_policy.telemetry import tracing
-from anops_policy.telemetry.progress import CollectProgress, CountingRepo, ProgressCallback
+from anops_policy.telemetry.progress import CollectProgress, ProgressCallback
 from anops_policy.validation import suggest
 
 
-def placement(name: str) -> Placement:
-    from anops_policy.collectors import PLACEMENT  # noqa: PLC0415
-
-    return PLACEMENT.get(name, Placement())
-
-
-def builtin_collectors() -> dict[str, Collector]:
-    from anops_policy.collectors import BUILTIN  # noqa: PLC0415 - keeps `import anops_policy` light
-
-    return dict(BUILTIN)
+def _anywhere(_name: str) -> Placement:
+    return Placement()
 
 
 def checked_run(collector: Collector, ctx: CollectContext) -> CollectorRun:
@@ -78,21 +73,25 @@ def _recorded(collector: Collector, finished: Finished) -> CollectorRun:
     return run
 
 
-def collect_facts(
+def gather_facts(
     root: Path,
     config: RepoConfig,
+    collectors: Mapping[str, Collector],
     *,
     now: datetime,
     only: Sequence[str] | None = None,
-    collectors: Mapping[str, Collector] | None = None,
+    placement: Callable[[str], Placement] = _anywhere,
+    log_reader: DecisionLogReader | None = None,
     use_git: bool = True,
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
 ) -> dict[str, Any]:
-    """The fact document for ``root``. ``jobs``: worker processes for the collectors (1 = in this
-    process; None or 0 = the config's ``collect.jobs``, else one per core, up to 4, for a repository of
-    300 files or more; see ``collect_parallel``). The document is the same for any ``jobs``."""
-    available = dict(collectors) if collectors is not None else builtin_collectors()
+    """The fact document for ``root`` from ``collectors`` (by fact key). ``placement``: where the parallel
+    scheduler puts each collector; ``log_reader``: the decision log for the signoff collector. ``jobs``:
+    worker processes for the collectors (1 = in this process; None or 0 = the config's ``collect.jobs``,
+    else one per core, up to 4, for a repository of 300 files or more; see ``collection.parallel``). The
+    document is the same for any ``jobs``."""
+    available = dict(collectors)
     wanted = list(only) if only else list(available)
     for name in wanted:
         if name not in available:
@@ -119,9 +118,10 @@ def collect_facts(
             on_start=tracker.running if tracker is not None else None,
             on_reads=tracker.reads if tracker is not None else None,
             on_finish=_recorded,
+            log_reader=log_reader,
         ).run()
     else:
-        runs = _collect_in_process(ordered, repo, config, now, tracker)
+        runs = _collect_in_process(ordered, repo, config, now, tracker, log_reader)
     if tracker is not None:
         tracker.finish()
     git_section = next((r.section for r in runs if r.name == "git" and r.section is not None), {})
@@ -139,7 +139,12 @@ def collect_facts(
 
 
 def _collect_in_process(
-    ordered: Sequence[Collector], repo: Repo, config: RepoConfig, now: datetime, tracker: CollectProgress | None
+    ordered: Sequence[Collector],
+    repo: Repo,
+    config: RepoConfig,
+    now: datetime,
+    tracker: CollectProgress | None,
+    log_reader: DecisionLogReader | None,
 ) -> list[CollectorRun]:
     sections: dict[str, Any] = {}
     runs: list[CollectorRun] = []
@@ -151,7 +156,7 @@ def _collect_in_process(
                 tracker.start(index, collector.name)
             # exactly the sections it depends on, as in a worker process (see collect_parallel)
             facts = {dep: sections[dep] for dep in collector.depends_on if dep in sections}
-            ctx = CollectContext(repo=repo, config=config, now=now, facts=facts, memo=memo)
+            ctx = CollectContext(repo=repo, config=config, now=now, facts=facts, memo=memo, log_reader=log_reader)
             run = collect_one(collector, ctx)
             if run.status == "ok" and run.section is not None:
                 sections[run.name] = run.section

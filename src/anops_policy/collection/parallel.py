@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.collection.collector import Collector, CollectorRun
+from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.collection.repo import Repo
 from anops_policy.collection.worker import Finished, RunOne, WorkerSetup, worker_main
 from anops_policy.config import RepoConfig
@@ -140,6 +141,7 @@ class ParallelCollection:
         on_start: OnStart | None = None,
         on_reads: OnReads | None = None,
         on_finish: Callable[[Collector, Finished], CollectorRun] | None = None,
+        log_reader: DecisionLogReader | None = None,
     ) -> None:
         self.ordered = list(ordered)
         self.by_name = {c.name: c for c in self.ordered}
@@ -148,6 +150,7 @@ class ParallelCollection:
         self.jobs = jobs
         self.run_one = run_one
         self.placement = placement
+        self.log_reader = log_reader
         self.on_start = on_start
         self.on_reads = on_reads
         self.on_finish = on_finish
@@ -185,7 +188,9 @@ class ParallelCollection:
 
     def _spawn(self) -> _Worker:
         parent, child = self.context.Pipe(duplex=True)
-        setup = WorkerSetup(self.by_name, self.repo, self.config, self.now, self.run_one, self.shipped)
+        setup = WorkerSetup(
+            self.by_name, self.repo, self.config, self.now, self.run_one, self.shipped, self.log_reader
+        )
         process = self.context.Process(
             target=worker_main,
             args=(child, setup, os.getpid()),

@@ -15,14 +15,13 @@ gets the same guarantees:
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
+from anops_policy.collection.git import Git, GitError
+from anops_policy.collection.gitignore import GitIgnoreFile, gitignored, pattern_spec
 
 DEFAULT_EXCLUDES = (
     ".git/",
@@ -46,292 +45,12 @@ _FILE_MODES = (b"100644", b"100755", b"120000")
 # Directories a result-file glob never enters: VCS internals and our own state.
 ALWAYS_EXCLUDED = (".git/", ".anops-policy/")
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
-GIT_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
 class Skip:
     path: str
     reason: str
-
-
-class GitError(Exception):
-    pass
-
-
-class Git:
-    """The git repository that contains the evaluated directory (read-only commands only)."""
-
-    def __init__(self, toplevel: Path, prefix: str) -> None:
-        self.toplevel = toplevel
-        # the evaluated directory relative to the top level, POSIX, "" when it is the top level
-        self.prefix = prefix
-
-    @classmethod
-    def discover(cls, root: Path) -> Git | None:
-        try:
-            out = subprocess.run(
-                ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                capture_output=True,
-                text=True,
-                timeout=GIT_TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if out.returncode != 0:
-            return None
-        top = Path(out.stdout.strip()).resolve()
-        try:
-            prefix = root.resolve().relative_to(top).as_posix()
-        except ValueError:
-            return None
-        return cls(top, "" if prefix == "." else prefix)
-
-    def run(self, *args: str, timeout: float = GIT_TIMEOUT_S, check: bool = True) -> str:
-        """Run ``git ARGS`` at the top level and return stdout (raises ``GitError``)."""
-        try:
-            out = subprocess.run(
-                ["git", "-c", "core.quotepath=off", "-C", str(self.toplevel), *args],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-                encoding="utf-8",
-                errors="replace",
-            )
-        except subprocess.TimeoutExpired:
-            raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
-        except OSError as exc:
-            raise GitError(f"git unavailable: {exc}") from None
-        if check and out.returncode != 0:
-            raise GitError(f"git {' '.join(args[:2])} failed: {out.stderr.strip()[:300]}")
-        return out.stdout
-
-    def run_bytes(self, *args: str, timeout: float = GIT_TIMEOUT_S, check: bool = True) -> bytes:
-        """``run`` without decoding: stdout as git wrote it (file names are bytes, not always UTF-8)."""
-        try:
-            out = subprocess.run(
-                ["git", "-c", "core.quotepath=off", "-C", str(self.toplevel), *args],
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
-        except OSError as exc:
-            raise GitError(f"git unavailable: {exc}") from None
-        if check and out.returncode != 0:
-            stderr = out.stderr.decode("utf-8", errors="replace")
-            raise GitError(f"git {' '.join(args[:2])} failed: {stderr.strip()[:300]}")
-        return out.stdout
-
-    def to_repo_path(self, top_relative: str) -> str | None:
-        """Top-level-relative path → evaluated-directory-relative path (None when outside it)."""
-        if not self.prefix:
-            return top_relative
-        lead = self.prefix + "/"
-        return top_relative[len(lead) :] if top_relative.startswith(lead) else None
-
-    def to_top_path(self, repo_path: str) -> str:
-        return f"{self.prefix}/{repo_path}" if self.prefix else repo_path
-
-
-def _spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
-    # git's own wildmatch/gitignore rules (`**`, anchoring, directory-only patterns)
-    lines = list(patterns)
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
-        spec.match_file("probe")
-    except ValueError:  # a malformed pattern: the caller reports it
-        raise
-    except Exception:  # google-re2, when installed, refuses sets past its memory budget (~2,500 globs)
-        spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
-    return spec
-
-
-# ---- .gitignore without git: git's own rules (gitignore(5), wildmatch.c) -------------------------------
-
-_POSIX_CLASSES = {
-    "alnum": "a-zA-Z0-9",
-    "alpha": "a-zA-Z",
-    "blank": " \\t",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": "!-/:-@\\[-`{-~",
-    "space": " \\t\\n\\r\\f\\v",
-    "upper": "A-Z",
-    "xdigit": "0-9A-Fa-f",
-}
-
-
-def _wild_class(pattern: str, start: int) -> tuple[str, int] | None:
-    """The regex for the wildmatch bracket expression at ``pattern[start] == "["`` and the index after
-    it; None when it is malformed (git then matches nothing with the whole pattern)."""
-    i = start + 1
-    negated = i < len(pattern) and pattern[i] in "!^"
-    if negated:
-        i += 1
-    members: list[str] = []
-    previous: str | None = None  # the last single character (a range's low end)
-    first = True
-    while True:
-        if i >= len(pattern):
-            return None
-        char = pattern[i]
-        if char == "]" and not first:
-            break
-        first = False
-        if char == "\\":
-            i += 1
-            if i >= len(pattern):
-                return None
-            previous = pattern[i]
-            members.append(re.escape(previous))
-            i += 1
-        elif char == "-" and previous is not None and i + 1 < len(pattern) and pattern[i + 1] != "]":
-            i += 1
-            high = pattern[i]
-            if high == "\\":
-                i += 1
-                if i >= len(pattern):
-                    return None
-                high = pattern[i]
-            if previous <= high:
-                members.append(f"{re.escape(previous)}-{re.escape(high)}")
-            previous = None
-            i += 1
-        elif char == "[" and pattern.startswith(":", i + 1):
-            close = pattern.find("]", i + 2)
-            if close == -1:
-                return None
-            if pattern[close - 1] != ":" or close - 1 < i + 2:  # not a [:class:]: a literal "["
-                previous = char
-                members.append(re.escape(char))
-                i += 1
-                continue
-            name = pattern[i + 2 : close - 1]
-            if name not in _POSIX_CLASSES:
-                return None
-            members.append(_POSIX_CLASSES[name])
-            previous = None
-            i = close + 1
-        else:
-            previous = char
-            members.append(re.escape(char))
-            i += 1
-    chars = "".join(members)
-    return (f"[^/{chars}]" if negated else f"(?!/)[{chars}]"), i + 1
-
-
-def _wildmatch_regex(pattern: str) -> re.Pattern[str]:
-    """git's wildmatch with WM_PATHNAME as a regex: ``*``, ``?`` and classes stay inside a directory,
-    ``**`` between slashes (or at an end) spans directories, a backslash quotes the next character."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            if i + 1 >= len(pattern):
-                return re.compile("(?!)")  # a trailing backslash: the pattern is invalid, matches nothing
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-        elif char == "*":
-            end = i
-            while end < len(pattern) and pattern[end] == "*":
-                end += 1
-            spans = end - i >= 2 and (i == 0 or pattern[i - 1] == "/") and (end == len(pattern) or pattern[end] == "/")
-            if spans and end == len(pattern):
-                out.append(".*")
-                i = end
-            elif spans:
-                out.append("(?:.*/)?")  # `**/`: zero or more directories
-                i = end + 1
-            else:
-                out.append("[^/]*")
-                i = end
-        elif char == "?":
-            out.append("[^/]")
-            i += 1
-        elif char == "[":
-            bracket = _wild_class(pattern, i)
-            if bracket is None:
-                return re.compile("(?!)")
-            out.append(bracket[0])
-            i = bracket[1]
-        else:
-            out.append(re.escape(char))
-            i += 1
-    return re.compile("(?s:" + "".join(out) + r")\Z")
-
-
-def _strip_trailing_spaces(line: str) -> str:
-    """Trailing spaces are dropped unless quoted with a backslash (gitignore(5))."""
-    end = len(line)
-    while end > 0 and line[end - 1] == " ":
-        backslashes = 0
-        while end - 2 - backslashes >= 0 and line[end - 2 - backslashes] == "\\":
-            backslashes += 1
-        if backslashes % 2:
-            break
-        end -= 1
-    return line[:end]
-
-
-@dataclass(frozen=True)
-class _IgnoreRule:
-    regex: re.Pattern[str]
-    negated: bool
-    directory_only: bool
-    basename_only: bool  # no slash in the pattern: it matches a name at any depth
-
-
-class _GitIgnoreFile:
-    """The patterns of one ``.gitignore``; paths are relative to the directory that holds it."""
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self.rules: list[_IgnoreRule] = []
-        for raw in lines:
-            line = _strip_trailing_spaces(raw)
-            if not line or line.startswith("#"):
-                continue
-            negated = line.startswith("!")
-            if negated:
-                line = line[1:]
-            directory_only = line.endswith("/")
-            if directory_only:
-                line = line.rstrip("/")
-            if not line:
-                continue
-            basename_only = "/" not in line
-            self.rules.append(_IgnoreRule(_wildmatch_regex(line.lstrip("/")), negated, directory_only, basename_only))
-
-    def decide(self, rel: str, is_dir: bool) -> bool | None:
-        """True: ignored, False: re-included by a negation, None: no pattern matches. The last
-        matching pattern wins."""
-        for rule in reversed(self.rules):
-            if rule.directory_only and not is_dir:
-                continue
-            if rule.regex.match(rel.rsplit("/", 1)[-1] if rule.basename_only else rel):
-                return not rule.negated
-        return None
-
-
-def _gitignored(rel: str, is_dir: bool, ignores: Mapping[str, _GitIgnoreFile]) -> bool:
-    """Whether ``.gitignore`` files (by the directory holding them, "" for the root) ignore ``rel``: the
-    deepest file with a matching pattern decides. The caller checks the parent directories first: git
-    never re-includes anything inside an ignored directory."""
-    parts = rel.split("/")
-    for depth in range(len(parts) - 1, -1, -1):
-        spec = ignores.get("/".join(parts[:depth]))
-        if spec is not None:
-            decision = spec.decide("/".join(parts[depth:]), is_dir)
-            if decision is not None:
-                return decision
-    return False
 
 
 def _utf8(name: str) -> bool:
@@ -368,7 +87,7 @@ class Repo:
         self.root = root.resolve()
         self.max_file_bytes = max_file_bytes
         self.git = Git.discover(self.root) if use_git else None
-        self._exclude = _spec([*DEFAULT_EXCLUDES, *exclude])
+        self._exclude = pattern_spec([*DEFAULT_EXCLUDES, *exclude])
         self._extra_exclude = bool(exclude)
         # tracked files git listed as unchanged regular files or symlinks (see _git_files)
         self._vouched: set[str] = set()
@@ -402,7 +121,7 @@ class Repo:
     def glob(self, patterns: Sequence[str], *, include_ignored: bool = False) -> list[str]:
         """Files matching gitwildmatch ``patterns``. ``include_ignored`` bypasses ``.gitignore`` and the
         default excludes (test results are untracked build output) but never leaves the root."""
-        spec = _spec(patterns)
+        spec = pattern_spec(patterns)
         if include_ignored:
             if self._all_files is None:
                 paths, self._all_undecodable = self._walk(honour_gitignore=False)
@@ -474,8 +193,8 @@ class Repo:
         followed (as git does)."""
         found: list[str] = []
         undecodable: list[str] = []
-        ignores: dict[str, _GitIgnoreFile] = {}
-        excluded = self._exclude if honour_gitignore else _spec(ALWAYS_EXCLUDED)
+        ignores: dict[str, GitIgnoreFile] = {}
+        excluded = self._exclude if honour_gitignore else pattern_spec(ALWAYS_EXCLUDED)
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             here = Path(dirpath)
             rel_dir = here.relative_to(self.root).as_posix()
@@ -483,7 +202,7 @@ class Repo:
             if honour_gitignore and ".gitignore" in filenames and not (here / ".gitignore").is_symlink():
                 text = self._read_small(here / ".gitignore")
                 if text is not None:
-                    ignores[_probe(rel_dir)] = _GitIgnoreFile(text.splitlines())
+                    ignores[_probe(rel_dir)] = GitIgnoreFile(text.splitlines())
             entries = [(name, not (here / name).is_symlink()) for name in dirnames]
             entries += [(name, False) for name in filenames]
             descend: list[str] = []
@@ -492,7 +211,7 @@ class Repo:
                 probe = _probe(rel)
                 if excluded.match_file(probe + "/" if is_dir else probe):
                     continue
-                if honour_gitignore and _gitignored(probe, is_dir, ignores):
+                if honour_gitignore and gitignored(probe, is_dir, ignores):
                     continue
                 if is_dir:
                     descend.append(name)

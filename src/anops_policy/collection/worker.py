@@ -23,10 +23,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from anops_policy.collection.collector import CollectContext, Collector, CollectorRun
+from anops_policy.collection.counting import CountingRepo
+from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.collection.repo import Repo, Skip
 from anops_policy.config import RepoConfig
 from anops_policy.telemetry import tracing
-from anops_policy.telemetry.progress import CountingRepo
 
 READS_REPORT_INTERVAL_S = 0.1  # how often a worker tells the parent how many files it read
 
@@ -90,6 +91,7 @@ class WorkerSetup:
     now: Any
     run_one: RunOne
     shipped: frozenset[str]  # memo keys whose entries travel between workers
+    log_reader: DecisionLogReader | None = None
 
 
 def worker_main(conn: Connection, setup: WorkerSetup, parent: int) -> None:
@@ -129,7 +131,9 @@ def _serve(conn: Connection, setup: WorkerSetup) -> None:
             known[key].update(entries)
         facts = dict(sent)
         facts.update((dep, produced[dep]) for dep in local if dep in produced)
-        ctx = CollectContext(repo=repo, config=setup.config, now=setup.now, facts=facts, memo=memo)
+        ctx = CollectContext(
+            repo=repo, config=setup.config, now=setup.now, facts=facts, memo=memo, log_reader=setup.log_reader
+        )
         start = time.time_ns()
         run = setup.run_one(setup.collectors[name], ctx)
         end = time.time_ns()

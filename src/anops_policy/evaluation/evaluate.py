@@ -13,8 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.activation import vars_map
+from anops_policy.cel.deadline import DeadlineExceeded, deadline
+from anops_policy.cel.values import INT64, CelValueError, is_bool, timestamp, to_cel, to_cel_lazy, to_python
 from anops_policy.errors import ConfigError, InputError
 from anops_policy.evaluation.explain import brief, evidence_from, explain_failure, field, locations, shorten
+from anops_policy.evaluation.telemetry import record_decisions
 from anops_policy.facts import collector_status
 from anops_policy.policy.loading import _type_ok
 from anops_policy.policy.model import Decision, Level, Outcome, Pack, Policy, Template
@@ -57,7 +61,7 @@ def resolve_params(policy: Policy, overrides: Mapping[str, Any], where: str = "c
             raise ConfigError(
                 f"{where}: parameter '{name}' of policy '{policy.id}' must be a {param.type}, got {value!r}"
             )
-        if isinstance(value, int) and not isinstance(value, bool) and not cel.INT64[0] <= value <= cel.INT64[1]:
+        if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
             raise ConfigError(
                 f"{where}: parameter '{name}' of policy '{policy.id}' is outside the 64-bit integer range"
             )
@@ -88,8 +92,8 @@ class _Run:
         self.level = policy.level_on(settings.now.astimezone(UTC).date())
         self.base = {
             "facts": facts_cel,
-            "params": cel.to_cel(dict(params), path="params"),
-            "now": cel.timestamp(settings.now),
+            "params": to_cel(dict(params), path="params"),
+            "now": timestamp(settings.now),
         }
         # failures whose explanation is built after the outcomes (activation, variables, subject)
         self.to_explain: list[tuple[Decision, dict[str, Any], Mapping[str, Any], Any]] = []
@@ -132,15 +136,15 @@ class _Run:
         decisions: list[Decision] = []
         budget = self.settings.deadline_s
         try:
-            with cel.deadline(budget):
+            with deadline(budget):
                 subjects = self._subjects(decisions)
             if subjects:
                 budget = self._budget(len(subjects))
-                with cel.deadline(budget):
+                with deadline(budget):
                     for index, subject in enumerate(subjects):
                         activation = {**self.base, "subject": subject}
                         decisions.append(self._subject(activation, subject, index))
-        except cel.DeadlineExceeded:
+        except DeadlineExceeded:
             decisions.append(
                 self.decision(
                     Outcome.ERROR,
@@ -165,13 +169,13 @@ class _Run:
         pending = list(self.to_explain)
         self.to_explain.clear()
         try:
-            with cel.deadline(self._budget(len(pending))):
+            with deadline(self._budget(len(pending))):
                 while pending:
                     decision, activation, variables, subject = pending[0]
                     failed = explain_failure(self.policy.rule.tree, self.policy.rule.source, activation)
                     self._complete(decision, activation, failed, variables, subject)
                     pending.pop(0)
-        except cel.DeadlineExceeded:
+        except DeadlineExceeded:
             for decision, activation, variables, subject in pending:
                 self._complete(decision, activation, [], variables, subject, truncated=True)
 
@@ -230,16 +234,16 @@ class _Run:
             return None
         if self.policy.subject_id is not None:
             try:
-                return str(cel.to_python(cel.evaluate(self.policy.subject_id.tree, activation)))
+                return str(to_python(cel.evaluate(self.policy.subject_id.tree, activation)))
             except cel.CelRuntimeError:
                 return f"#{index}"
         if isinstance(subject, Mapping):  # read the naming fields only (a subject may be a big object)
             for key in ("name", "path", "id"):
-                value = cel.to_python(field(subject, key))
+                value = to_python(field(subject, key))
                 if isinstance(value, (str, int)):
                     return str(value)
             return f"#{index}"
-        plain = cel.to_python(subject)
+        plain = to_python(subject)
         return plain if isinstance(plain, str) else f"#{index}"
 
     def _subject(self, activation: dict[str, Any], subject: Any, index: int | None) -> Decision:
@@ -250,18 +254,18 @@ class _Run:
                 applies = cel.evaluate(policy.applies_when.tree, activation)
             except cel.CelRuntimeError as exc:
                 return self.decision(Outcome.ERROR, name, f"applies_when: {exc}")
-            if not cel.is_bool(applies):
+            if not is_bool(applies):
                 return self.decision(Outcome.ERROR, name, "applies_when must be a bool")
             if not applies:
                 return self.decision(Outcome.NOT_APPLICABLE, name, f"does not apply: {policy.applies_when.source}")
         variables: dict[str, Any] = {}
         for var in policy.variables:
-            activation["vars"] = cel.to_cel({}) if not variables else _vars_map(variables)
+            activation["vars"] = to_cel({}) if not variables else vars_map(variables)
             try:
                 variables[var.name] = cel.evaluate(var.expr.tree, activation)
             except cel.CelRuntimeError as exc:
                 return self.decision(Outcome.ERROR, name, f"variable '{var.name}': {exc}")
-        activation["vars"] = _vars_map(variables)
+        activation["vars"] = vars_map(variables)
         try:
             result = cel.evaluate(policy.rule.tree, activation)
         except cel.CelRuntimeError as exc:
@@ -271,7 +275,7 @@ class _Run:
                 f"rule: {exc}",
                 explanation={"variables": {k: brief(v) for k, v in variables.items()}},
             )
-        if not cel.is_bool(result):
+        if not is_bool(result):
             return self.decision(Outcome.ERROR, name, f"rule must be a bool, got {brief(result)!r}")
         if result:
             return self.decision(Outcome.PASS, name, policy.title)
@@ -295,12 +299,6 @@ class _Run:
         return evidence_from(failed, variables, subject)
 
 
-def _vars_map(variables: Mapping[str, Any]) -> Any:
-    import celpy.celtypes as ct  # noqa: PLC0415 - variables are already CEL values; wrap without conversion
-
-    return ct.MapType({ct.StringType(k): v for k, v in variables.items()})
-
-
 def render(template: Template, activation: Mapping[str, Any]) -> str:
     out: list[str] = []
     for part in template.parts:
@@ -315,7 +313,7 @@ def render(template: Template, activation: Mapping[str, Any]) -> str:
         if isinstance(value, (list, tuple, Mapping)):  # only what is shown is converted
             out.append(json.dumps(brief(value)))
             continue
-        plain = cel.to_python(value)
+        plain = to_python(value)
         out.append(plain if isinstance(plain, str) else json.dumps(shorten(plain)))
     return "".join(out)
 
@@ -340,8 +338,8 @@ def evaluate_packs(
     progress: ProgressCallback | None = None,
 ) -> list[Decision]:
     try:
-        facts_cel = cel.to_cel_lazy(document)  # converted on demand, shared by every policy (never mutated)
-    except cel.CelValueError as exc:
+        facts_cel = to_cel_lazy(document)  # converted on demand, shared by every policy (never mutated)
+    except CelValueError as exc:
         raise InputError(f"fact document: {exc}") from None
     decisions: list[Decision] = []
     total, done = sum(len(pack.policies) for pack in packs), 0
@@ -359,7 +357,7 @@ def evaluate_packs(
                 params = resolve_params(policy, param_overrides.get(policy.id, {}), where)
                 with tracing.span(f"anops.policy {policy.id}") as span:
                     found = evaluate_policy(policy, document, facts_cel, params, settings, pack.id)
-                    tracing.record_policy(span, policy.id, pack.id, found)
+                    record_decisions(span, policy.id, pack.id, found)
                 decisions.extend(found)
                 done += 1
     finally:

@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.activation import vars_map
+from anops_policy.cel.deadline import DeadlineExceeded, deadline
+from anops_policy.cel.values import CelValueError, is_bool, timestamp, to_cel
 from anops_policy.errors import ConfigError
 from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_policy, resolve_params
 from anops_policy.evaluation.explain import clauses, source_of
-from anops_policy.pipeline.run import parse_now
+from anops_policy.facts import parse_now
 from anops_policy.policy.model import Decision, Example, Outcome, Policy
 
 DEFAULT_EXAMPLE_NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,8 +75,8 @@ def run_example(policy: Policy, example: Example) -> ExampleResult:
     document = example_document(policy, example, now)
     params = resolve_params(policy, example.params, where=f"{policy.file} example '{example.name}'")
     try:
-        facts = cel.to_cel(document)
-    except cel.CelValueError as exc:
+        facts = to_cel(document)
+    except CelValueError as exc:
         raise ConfigError(f"{policy.file} example '{example.name}': {exc}") from None
     decisions = evaluate_policy(policy, document, facts, params, RunSettings(now=now))
     outcome = aggregate(decisions)
@@ -103,20 +106,20 @@ def clause_coverage(policy: Policy) -> list[dict[str, Any]]:
         except ConfigError:
             continue
         try:
-            base = {"facts": cel.to_cel(document), "params": cel.to_cel(params), "now": cel.timestamp(now)}
-        except cel.CelValueError:
+            base = {"facts": to_cel(document), "params": to_cel(params), "now": timestamp(now)}
+        except CelValueError:
             continue
         try:
-            with cel.deadline(DEFAULT_DEADLINE_S):  # the same bound an evaluation of the example has
+            with deadline(DEFAULT_DEADLINE_S):  # the same bound an evaluation of the example has
                 for activation in _activations(policy, base):
                     for index, part in enumerate(parts):
                         try:
                             value = cel.evaluate(part, activation)
                         except cel.CelRuntimeError:
                             continue
-                        if cel.is_bool(value):
+                        if is_bool(value):
                             seen[index].add(bool(value))
-        except cel.DeadlineExceeded:
+        except DeadlineExceeded:
             continue  # that example's evaluation reports the deadline as its error outcome
     return [
         {"clause": source_of(part, policy.rule.source), "true": True in s, "false": False in s, "combinator": kind}
@@ -145,19 +148,13 @@ def _activations(policy: Policy, base: dict[str, Any]) -> list[dict[str, Any]]:
         variables: dict[str, Any] = {}
         try:
             for var in policy.variables:
-                activation["vars"] = cel.to_cel({}) if not variables else _wrap(variables)
+                activation["vars"] = to_cel({}) if not variables else vars_map(variables)
                 variables[var.name] = cel.evaluate(var.expr.tree, activation)
         except cel.CelRuntimeError:
             continue
-        activation["vars"] = _wrap(variables) if variables else cel.to_cel({})
+        activation["vars"] = vars_map(variables) if variables else to_cel({})
         out.append(activation)
     return out
-
-
-def _wrap(variables: dict[str, Any]) -> Any:
-    from anops_policy.evaluation.evaluate import _vars_map  # noqa: PLC0415
-
-    return _vars_map(variables)
 
 
 def test_policy(policy: Policy, *, coverage: bool = False) -> PolicyResult:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import lark
-
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.tree import Tree
+from anops_policy.cel.values import is_bool, to_python
 
 MAX_ELEMENTS = 20
 MAX_SCAN = 20_000
@@ -39,8 +39,8 @@ def source_of(tree: Any, source: str) -> str:
 
 def _unwrap(tree: Any) -> Any:
     """Skip single-child wrappers (expr → conditionalor → … → member) and parentheses."""
-    while isinstance(tree, lark.Tree):
-        if (len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree)) or (
+    while isinstance(tree, Tree):
+        if (len(tree.children) == 1 and isinstance(tree.children[0], Tree)) or (
             tree.data == "paren_expr" and tree.children
         ):
             tree = tree.children[0]
@@ -52,14 +52,14 @@ def _unwrap(tree: Any) -> Any:
 def clauses(tree: Any) -> tuple[str, list[Any]]:
     """Top-level ``&&`` or ``||`` operands of a rule (``("single", [tree])`` when neither)."""
     node = _unwrap(tree)
-    if isinstance(node, lark.Tree) and node.data in ("conditionaland", "conditionalor") and len(node.children) == 2:
+    if isinstance(node, Tree) and node.data in ("conditionaland", "conditionalor") and len(node.children) == 2:
         kind = node.data
         out: list[Any] = []
         stack = [node]
         while stack:
             current = stack.pop()
             inner = _unwrap(current)
-            if isinstance(inner, lark.Tree) and inner.data == kind and len(inner.children) == 2:
+            if isinstance(inner, Tree) and inner.data == kind and len(inner.children) == 2:
                 stack.extend(reversed(inner.children))
             else:
                 out.append(current)
@@ -82,7 +82,7 @@ def shorten(value: Any) -> Any:
 
 
 def brief(value: Any) -> Any:
-    """``shorten(cel.to_python(value))`` for a CEL value, converting only what ``shorten`` keeps: a
+    """``shorten(to_python(value))`` for a CEL value, converting only what ``shorten`` keeps: a
     variable holding 2,000 Dockerfile problems is shown as its first 20, so only those 20 are converted
     (converting all of them cost more than evaluating the rule)."""
     if isinstance(value, (list, tuple)):
@@ -95,10 +95,10 @@ def brief(value: Any) -> Any:
         # read (and, for lazily converted facts, converted) only for the keys shown
         keys: dict[str, Any] = {}
         for key in value:
-            keys[str(cel.to_python(key))] = key
+            keys[str(to_python(key))] = key
         shown = list(keys.items())[: MAX_VALUE_ITEMS * 2]
         return {name: brief(value[key]) for name, key in shown}
-    return shorten(cel.to_python(value))
+    return shorten(to_python(value))
 
 
 def field(item: Mapping[str, Any], key: str) -> Any:
@@ -118,7 +118,7 @@ def location(item: Any) -> dict[str, Any]:
         return {}
     loc: dict[str, Any] = {"path": str(path)}
     line = field(item, "line")
-    if isinstance(line, int) and not isinstance(line, bool) and not cel.is_bool(line) and line >= 1:
+    if isinstance(line, int) and not isinstance(line, bool) and not is_bool(line) and line >= 1:
         loc["line"] = int(line)
     return loc
 
@@ -150,7 +150,7 @@ def _value(tree: Any, activation: Mapping[str, Any]) -> Any:
 
 def _macro(node: Any) -> tuple[str, Any, str, Any] | None:
     """``(name, target_tree, variable, predicate_tree)`` for ``target.all(v, p)`` and friends."""
-    if isinstance(node, lark.Tree) and node.data == "member_dot_arg" and len(node.children) == 3:
+    if isinstance(node, Tree) and node.data == "member_dot_arg" and len(node.children) == 3:
         name = str(node.children[1])
         args = node.children[2]
         if name in ("all", "exists", "exists_one") and len(args.children) == 2:
@@ -177,7 +177,7 @@ def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, An
         local = {**activation, var: item}
         try:
             result = cel.evaluate(predicate, local)
-            matched = cel.is_bool(result) and bool(result) == want
+            matched = is_bool(result) and bool(result) == want
             reason = None
         except cel.CelRuntimeError as exc:
             matched, reason = False, str(exc)
@@ -215,7 +215,7 @@ def _is_false(tree: Any, activation: Mapping[str, Any]) -> bool:
         value = cel.evaluate(tree, activation)
     except cel.CelRuntimeError:
         return False
-    return cel.is_bool(value) and not bool(value)
+    return is_bool(value) and not bool(value)
 
 
 def _size(tree: Any, activation: Mapping[str, Any]) -> int:
@@ -234,18 +234,18 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
     entry: dict[str, Any] = {"text": text}
     negated = False
     while (
-        isinstance(node, lark.Tree)
+        isinstance(node, Tree)
         and node.data == "unary"
         and len(node.children) == 2
-        and isinstance(node.children[0], lark.Tree)
+        and isinstance(node.children[0], Tree)
         and node.children[0].data == "unary_not"
     ):
         negated = not negated  # `!!x` is `x`
         node = _unwrap(node.children[1])
-    if isinstance(node, lark.Tree) and node.data == "relation" and len(node.children) == 2:
+    if isinstance(node, Tree) and node.data == "relation" and len(node.children) == 2:
         left_rel, right = node.children
-        op_name = left_rel.data if isinstance(left_rel, lark.Tree) else ""
-        if op_name in RELATIONS and isinstance(left_rel, lark.Tree) and left_rel.children:
+        op_name = left_rel.data if isinstance(left_rel, Tree) else ""
+        if op_name in RELATIONS and isinstance(left_rel, Tree) and left_rel.children:
             entry.update(
                 {
                     "left": _value(left_rel.children[0], activation),
@@ -295,7 +295,7 @@ def explain_failure(rule_tree: Any, source: str, activation: Mapping[str, Any]) 
             except cel.CelRuntimeError:
                 other_parts.append(part)
                 continue
-            if not cel.is_bool(value):
+            if not is_bool(value):
                 other_parts.append(part)
             elif not bool(value):
                 false_parts.append(part)

@@ -49,8 +49,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # set by baseline.apply_baseline: counts and fingerprints of new, unchanged and fixed failures
     baseline: dict[str, Any] | None = None
-    # set by the engine: what became of each waiver (waivers.py), and what the working-tree config
-    # changes relative to a --trusted-config (trusted_config.py)
+    # set by the engine: what became of each waiver (evaluation/waivers.py), and what the working-tree config
+    # changes relative to a --trusted-config (audit/trusted_config.py)
     waivers: list[dict[str, Any]] = field(default_factory=list)
     config_changes: list[dict[str, Any]] = field(default_factory=list)
     # the decision-log event this run appended (not in the JSON report: it differs from run to run)

@@ -4,39 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from anops_policy.collection.gather import collect_facts
-from anops_policy.collection.repo import Git
+from anops_policy.collection.git import Git
 from anops_policy.config import RepoConfig, check_paths_inside, find_config, load_config
 from anops_policy.errors import ConfigError
 from anops_policy.evaluation.baseline import apply_baseline, load_baseline
 from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, DEFAULT_MAX_DECISIONS, RunSettings, evaluate_packs
 from anops_policy.evaluation.report import Report
-from anops_policy.facts import iso, load_fact_file, parse_timestamp
+from anops_policy.evaluation.telemetry import record_eval
+from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
+from anops_policy.pipeline.collect import collect_facts
 from anops_policy.policy.loading import load_pack, resolve_pack_ref
 from anops_policy.policy.model import Level, Pack
 from anops_policy.telemetry import tracing
 from anops_policy.telemetry.progress import ProgressCallback
 
 ALWAYS_COLLECTED = ("git", "layout")
-
-
-def parse_now(text: str | None) -> datetime:
-    """``--now``: an ISO date or timestamp (UTC when no offset is given); default the current time."""
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"--now '{text}': expected an ISO date (2026-11-26) or timestamp (2026-11-26T10:00:00Z)"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -129,7 +115,7 @@ def run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig, 
         trace_id = request.trace_id or span.trace_id
         out = _run_eval(replace(request, trace_id=trace_id) if trace_id != request.trace_id else request)
         out[0].trace_id = trace_id
-        tracing.record_eval(span, out[0])
+        record_eval(span, out[0])
         return out
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from anops_policy.collection.gather import collect_facts
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.collect import collect_facts
 
 HEADER = """\
 # anops-policy.yaml — describes this repository to anops-policy (schema: `anops-policy schema config`).

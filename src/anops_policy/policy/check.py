@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import lark
-
-from anops_policy.cel.evaluator import BUILTIN_FUNCTIONS, EXTRA_FUNCTIONS, MACROS, TYPE_NAMES
+from anops_policy.cel.functions import BUILTIN_FUNCTIONS, EXTRA_FUNCTIONS, MACROS, TYPE_NAMES
+from anops_policy.cel.tree import Token, Tree
 from anops_policy.policy.schema_nav import (
     SchemaRef,
     element,
@@ -71,7 +70,7 @@ class Checker:
 
     # -- generic walk ----------------------------------------------------------------------------------
     def visit(self, node: Any) -> Type:
-        if not isinstance(node, lark.Tree):
+        if not isinstance(node, Tree):
             return None
         handler = getattr(self, f"v_{node.data}", None)
         if handler is not None:
@@ -89,7 +88,7 @@ class Checker:
         return last if len(node.children) == 1 else None
 
     # -- names ----------------------------------------------------------------------------------------
-    def v_ident(self, node: lark.Tree[Any]) -> Type:
+    def v_ident(self, node: Tree[Any]) -> Type:
         token = node.children[0]
         name = str(token)
         if name in self.scope:
@@ -100,7 +99,7 @@ class Checker:
         self.report(f"unknown identifier '{name}'{suggest(name, known)}", token)
         return None
 
-    def v_ident_arg(self, node: lark.Tree[Any]) -> Type:
+    def v_ident_arg(self, node: Tree[Any]) -> Type:
         token = node.children[0]
         name = str(token)
         args = node.children[1] if len(node.children) > 1 else None
@@ -110,15 +109,15 @@ class Checker:
             self.visit(args)
         return None
 
-    def v_dot_ident(self, node: lark.Tree[Any]) -> Type:
+    def v_dot_ident(self, node: Tree[Any]) -> Type:
         self.report("qualified names (leading '.') are not supported", node.children[0])
         return None
 
-    def v_dot_ident_arg(self, node: lark.Tree[Any]) -> Type:
+    def v_dot_ident_arg(self, node: Tree[Any]) -> Type:
         return self.v_dot_ident(node)
 
     # -- member access --------------------------------------------------------------------------------
-    def v_member_dot(self, node: lark.Tree[Any]) -> Type:
+    def v_member_dot(self, node: Tree[Any]) -> Type:
         chain = _dotted_chain(node)
         if chain is not None and isinstance(self.scope.get(str(chain[0])), SchemaRef):
             return self.select_path(chain)
@@ -174,7 +173,7 @@ class Checker:
                 self.report(f"unknown field '{base.path}.{name}'{suggest_path(base.path, name, result.known)}", token)
         return None
 
-    def v_member_index(self, node: lark.Tree[Any]) -> Type:
+    def v_member_index(self, node: Tree[Any]) -> Type:
         base = self.visit(node.children[0])
         index = string_index(node)
         if index is not None and base is not None:  # facts["todos"] is facts.todos
@@ -185,8 +184,8 @@ class Checker:
         return None
 
     # -- literals: a list or map is never the type of its one element ---------------------------------
-    def v_list_lit(self, node: lark.Tree[Any]) -> Type:
-        items = node.children[0].children if node.children and isinstance(node.children[0], lark.Tree) else []
+    def v_list_lit(self, node: Tree[Any]) -> Type:
+        items = node.children[0].children if node.children and isinstance(node.children[0], Tree) else []
         types = [self.visit(item) for item in items]
         first = types[0] if types else None
         if isinstance(first, SchemaRef) and all(
@@ -195,14 +194,14 @@ class Checker:
             return list_of(first)
         return None
 
-    def _visit_all(self, node: lark.Tree[Any]) -> Type:
+    def _visit_all(self, node: Tree[Any]) -> Type:
         for child in node.children:
             self.visit(child)
         return None
 
     v_map_lit = v_mapinits = v_exprlist = v_fieldinits = v_member_object = _visit_all
 
-    def v_member_dot_arg(self, node: lark.Tree[Any]) -> Type:
+    def v_member_dot_arg(self, node: Tree[Any]) -> Type:
         target_node, token = node.children[0], node.children[1]
         name = str(token)
         args = node.children[2] if len(node.children) > 2 else None
@@ -239,12 +238,12 @@ class Checker:
 _MISSING: Any = object()
 
 
-def string_index(node: lark.Tree[Any]) -> tuple[str, Any] | None:
+def string_index(node: Tree[Any]) -> tuple[str, Any] | None:
     """``(name, token)`` when the ``member_index`` node's index is a plain string literal (``x["name"]``)."""
     current: Any = node.children[1]
-    while isinstance(current, lark.Tree) and len(current.children) == 1:
+    while isinstance(current, Tree) and len(current.children) == 1:
         current = current.children[0]
-    if not isinstance(current, lark.Token) or current.type not in ("STRING_LIT", "MLSTRING_LIT"):
+    if not isinstance(current, Token) or current.type not in ("STRING_LIT", "MLSTRING_LIT"):
         return None
     text = str(current)
     text = text[1:] if text[:1] in ("r", "R") else text
@@ -258,18 +257,18 @@ def string_index(node: lark.Tree[Any]) -> tuple[str, Any] | None:
 
 def root_name(node: Any) -> str | None:
     """The identifier ``node`` is, through single-child ``member``/``primary`` wrappers; else None."""
-    while isinstance(node, lark.Tree) and node.data in ("member", "primary") and len(node.children) == 1:
+    while isinstance(node, Tree) and node.data in ("member", "primary") and len(node.children) == 1:
         node = node.children[0]
-    if isinstance(node, lark.Tree) and node.data == "ident":
+    if isinstance(node, Tree) and node.data == "ident":
         return str(node.children[0])
     return None
 
 
-def _dotted_chain(node: lark.Tree[Any]) -> list[Any] | None:
+def _dotted_chain(node: Tree[Any]) -> list[Any] | None:
     """``[root_token, seg1, seg2, ...]`` when ``node`` is a plain ``a.b.c`` chain, else None."""
     segments: list[Any] = []
     current: Any = node
-    while isinstance(current, lark.Tree):
+    while isinstance(current, Tree):
         if current.data == "member_dot":
             segments.append(current.children[1])
             current = current.children[0]
@@ -313,18 +312,18 @@ def suggest_path(path: str, name: str, known: tuple[str, ...]) -> str:
     return f"; known fields: {', '.join(known)}" if known and len(known) <= 12 else ""
 
 
-def tree_depth(tree: lark.Tree[Any]) -> int:
+def tree_depth(tree: Tree[Any]) -> int:
     deepest = 0
     stack: list[tuple[Any, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
-        if isinstance(node, lark.Tree):
+        if isinstance(node, Tree):
             stack.extend((child, depth + 1) for child in node.children)
     return deepest
 
 
-def check_tree(tree: lark.Tree[Any], scope: Mapping[str, Type]) -> list[Problem]:
+def check_tree(tree: Tree[Any], scope: Mapping[str, Type]) -> list[Problem]:
     depth = tree_depth(tree)
     if depth > MAX_TREE_DEPTH:
         return [
@@ -340,6 +339,6 @@ def check_tree(tree: lark.Tree[Any], scope: Mapping[str, Type]) -> list[Problem]
     return sorted(checker.problems, key=lambda p: (p.line, p.column))
 
 
-def infer(tree: lark.Tree[Any], scope: Mapping[str, Type]) -> Type:
+def infer(tree: Tree[Any], scope: Mapping[str, Type]) -> Type:
     """The type of an expression's value (for ``for_each`` subjects and variables); None when unknown."""
     return Checker(dict(scope)).visit(tree)

@@ -1,4 +1,4 @@
-"""Compiled policies to and from plain JSON data, for the compiled-policy cache (``policy_cache.py``).
+"""Compiled policies to and from plain JSON data, for the compiled-policy cache (``policy/cache.py``).
 
 Every field of a ``Policy`` is kept, and each CEL syntax tree exactly as the parser built it: node names,
 tokens with all their positions, and each node's position record (explanations cut clause text out of
@@ -18,9 +18,7 @@ import gc
 from datetime import date
 from typing import Any
 
-import lark
-from lark.tree import Meta
-
+from anops_policy.cel.tree import Meta, Token, Tree
 from anops_policy.policy.model import Example, Expr, Level, Outcome, Param, Phase, Policy, Template, Variable
 
 TOKEN_FIELDS = ("type", "value", "start_pos", "line", "column", "end_line", "end_column", "end_pos")
@@ -71,10 +69,10 @@ class _TreeEncoder:
         stack: list[tuple[Any, bool]] = [(expr.tree, False)]
         while stack:
             node, expanded = stack.pop()
-            if isinstance(node, lark.Token):
+            if isinstance(node, Token):
                 tokens.append(_token_fields(node))
                 flat.append(-len(tokens))
-            elif not isinstance(node, lark.Tree):
+            elif not isinstance(node, Tree):
                 raise CodecError(f"a syntax tree holds a {type(node).__name__}")
             elif expanded:
                 flat.extend((self._data(node.data), self._meta(node._meta), len(node.children)))
@@ -87,7 +85,7 @@ class _TreeEncoder:
         return {"source": expr.source, "where": where, "tokens": tokens, "nodes": flat}
 
     def _data(self, data: Any) -> int:
-        encoded = _token_fields(data) if isinstance(data, lark.Token) else data
+        encoded = _token_fields(data) if isinstance(data, Token) else data
         if type(encoded) is not str and type(encoded) is not list:
             raise CodecError("a syntax tree node name is neither a string nor a token")
         key = (type(data).__name__, *encoded) if isinstance(encoded, list) else ("str", encoded)
@@ -117,7 +115,7 @@ class _TreeEncoder:
         return index
 
 
-def _token_fields(token: lark.Token) -> list[Any]:
+def _token_fields(token: Token) -> list[Any]:
     fields = [getattr(token, name) for name in TOKEN_FIELDS]
     positions_ok = _POSITION_TYPES.issuperset(map(type, fields[2:]))
     if type(fields[0]) is not str or type(fields[1]) is not str or not positions_ok:
@@ -195,11 +193,11 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 
-def _token(fields: Any) -> lark.Token:
+def _token(fields: Any) -> Token:
     fields = _list(fields)
     if len(fields) != len(TOKEN_FIELDS) or not _POSITION_TYPES.issuperset(map(type, fields[2:])):
         raise CodecError("a token needs a type, a value and six positions")
-    return lark.Token(_str(fields[0]), _str(fields[1]), *fields[2:])
+    return Token(_str(fields[0]), _str(fields[1]), *fields[2:])
 
 
 class _TreeDecoder:
@@ -228,7 +226,7 @@ class _TreeDecoder:
         i, end = 0, len(flat)
         if not _INT.issuperset(map(type, flat)):
             raise CodecError("a tree item is not an integer")
-        datas, metas, tree = self.datas, self.metas, lark.Tree
+        datas, metas, tree = self.datas, self.metas, Tree
         while i < end:
             item = flat[i]
             if item < 0:
@@ -245,7 +243,7 @@ class _TreeDecoder:
                 children = []
             stack.append(tree(datas[item], children, None if meta_at == -1 else metas[meta_at]))
             i += 3
-        if len(stack) != 1 or not isinstance(stack[0], lark.Tree):
+        if len(stack) != 1 or not isinstance(stack[0], Tree):
             raise CodecError("a tree does not have exactly one root")
         where = tuple(w if type(w) is int else _str(w) for w in _list(data["where"]))
         return Expr(_str(data["source"]), stack[0], self.file, where)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.values import INT64
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.policy import cache as policy_cache
 from anops_policy.policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
@@ -70,7 +71,7 @@ def _out_of_range(value: Any) -> tuple[tuple[str | int, ...], int] | None:
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
     while stack:
         path, item = stack.pop()
-        if isinstance(item, int) and not isinstance(item, bool) and not cel.INT64[0] <= item <= cel.INT64[1]:
+        if isinstance(item, int) and not isinstance(item, bool) and not INT64[0] <= item <= INT64[1]:
             return path, item
         if isinstance(item, dict):
             stack.extend(((*path, str(k)), v) for k, v in reversed(item.items()))
@@ -265,7 +266,7 @@ class PolicyLoader:
         if bad is not None:
             self.problems.add(
                 self.marks.at((*where, *bad[0])),
-                f"{what}: integer {bad[1]} is outside CEL's 64-bit range ({cel.INT64[0]} to {cel.INT64[1]})",
+                f"{what}: integer {bad[1]} is outside CEL's 64-bit range ({INT64[0]} to {INT64[1]})",
             )
         return value
 

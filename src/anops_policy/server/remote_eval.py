@@ -8,8 +8,9 @@ from typing import Any
 
 from anops_policy.config import RepoConfig
 from anops_policy.evaluation.report import Report
-from anops_policy.facts import iso, load_fact_file, parse_timestamp
-from anops_policy.pipeline.run import EvalRequest, gather, parse_now, repo_prefix, required_sections, resolve_config
+from anops_policy.evaluation.telemetry import record_eval
+from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
+from anops_policy.pipeline.run import EvalRequest, gather, repo_prefix, required_sections, resolve_config
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2
 from anops_policy.server.client import PolicyClient, pack_ids, report_from_json
@@ -23,7 +24,7 @@ def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, An
     with tracing.span("anops.eval", {"anops.path": str(request.path), "anops.server": target}) as span:
         out = _remote_eval(request, target)
         out[0].trace_id = request.trace_id or span.trace_id
-        tracing.record_eval(span, out[0])
+        record_eval(span, out[0])
         return out
 
 

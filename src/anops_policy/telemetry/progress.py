@@ -13,10 +13,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
-
-from anops_policy.collection.repo import DEFAULT_MAX_FILE_BYTES, Repo, Skip
 
 COLLECT = "collect"
 EVALUATE = "evaluate"
@@ -119,20 +116,3 @@ class CollectProgress:
 
     def _emit(self) -> None:
         self.callback(ProgressEvent(COLLECT, self.done, self.total, self.current, self.files))
-
-
-class CountingRepo(Repo):
-    """A ``Repo`` that reports every file a collector reads (``read_text`` reads through ``read_bytes``)."""
-
-    def __init__(self, root: Path, *, on_read: Callable[[str], None], exclude: Sequence[str] = (),
-                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, use_git: bool = True) -> None:
-        super().__init__(root, exclude=exclude, max_file_bytes=max_file_bytes, use_git=use_git)
-        self._on_read = on_read
-
-    def report_reads_to(self, on_read: Callable[[str], None]) -> None:
-        """Send reads elsewhere (a worker process counts them and reports to its parent)."""
-        self._on_read = on_read
-
-    def read_bytes(self, rel: str, *, max_bytes: int | None = None) -> bytes | Skip:
-        self._on_read(rel)
-        return super().read_bytes(rel, max_bytes=max_bytes)

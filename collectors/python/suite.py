@@ -1,0 +1,187 @@
+"""Resolution across the repository's test modules: fixtures looked up like pytest does (same file, then
+``conftest.py`` upwards), autouse fixtures, teardown, and each test's signals with those it reaches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from anops_policy.collectors.python.signals import Signals
+from anops_policy.collectors.python.tests import Func, TestModule
+
+from anops_policy.syntax.python_ast import parent_dir
+
+# pytest-xunit module set-up and tear-down run around every test of their module
+MODULE_FIXTURES = (
+    "setup_module",
+    "setUpModule",
+    "setup_function",
+    "teardown_module",
+    "tearDownModule",
+    "teardown_function",
+)
+# plugin fixtures that start the application under test and stop it afterwards
+PLUGIN_SERVER_FIXTURES = frozenset(
+    {
+        "aiohttp_client",
+        "aiohttp_server",
+        "aiohttp_raw_server",
+        "live_server",
+        "grpc_server",
+        "grpc_stub",
+    }
+)
+# unittest/pytest-class set-up and tear-down run around every test of their class
+CLASS_FIXTURES = (
+    "setUp",
+    "asyncSetUp",
+    "setup_method",
+    "tearDown",
+    "asyncTearDown",
+    "teardown_method",
+    "setUpClass",
+    "tearDownClass",
+    "setup_class",
+    "teardown_class",
+)
+
+
+# ---- resolution across files --------------------------------------------------------------------------
+class TestSuite:
+    """All test modules of the repository, for fixture lookup through ``conftest.py`` files."""
+
+    def __init__(self, modules: Mapping[str, TestModule]) -> None:
+        self.modules = modules
+        self.conftests = {m.folder: m for m in modules.values() if m.path.rsplit("/", 1)[-1] == "conftest.py"}
+        self._closures: dict[tuple[str, str], Signals] = {}
+        self._chains: dict[str, list[TestModule]] = {}
+        self._autouse: dict[str, list[tuple[TestModule, Func]]] = {}
+        self._teardown: dict[tuple[str, str], bool] = {}
+
+    def scope_chain(self, module: TestModule) -> list[TestModule]:
+        if module.path not in self._chains:
+            self._chains[module.path] = self._scope_chain(module)
+        return self._chains[module.path]
+
+    def _scope_chain(self, module: TestModule) -> list[TestModule]:
+        chain = [module]
+        folder = module.folder
+        while True:
+            conftest = self.conftests.get(folder)
+            if conftest is not None and conftest is not module:
+                chain.append(conftest)
+            if folder == ".":
+                return chain
+            folder = parent_dir(folder)
+
+    def resolve_fixture(
+        self, module: TestModule, name: str, *, skip: Func | None = None
+    ) -> tuple[TestModule, Func] | None:
+        for candidate in self.scope_chain(module):
+            fixture = candidate.fixtures.get(name)
+            if fixture is not None and fixture is not skip:
+                return candidate, fixture
+        return None
+
+    def autouse(self, module: TestModule) -> list[tuple[TestModule, Func]]:
+        if module.path not in self._autouse:
+            self._autouse[module.path] = self._find_autouse(module)
+        return self._autouse[module.path]
+
+    def _find_autouse(self, module: TestModule) -> list[tuple[TestModule, Func]]:
+        seen: set[str] = set()
+        out = []
+        for candidate in self.scope_chain(module):
+            for name, fixture in candidate.fixtures.items():
+                if fixture.autouse and name not in seen:
+                    seen.add(name)
+                    out.append((candidate, fixture))
+        return out
+
+    def fixture_has_teardown(self, module: TestModule, func: Func, seen: set[tuple[str, str]] | None = None) -> bool:
+        """A fixture tears down itself, or through a fixture it depends on."""
+        key = (module.path, func.qualname)
+        if key in self._teardown:
+            return self._teardown[key]
+        seen = set() if seen is None else seen
+        if key in seen:
+            return False
+        seen.add(key)
+        result = func.yield_cleanup is not None or any(
+            line >= func.line and kind != "teardown_function" and self._within(func, line)
+            for kind, line in module.teardown
+        )
+        for name in func.params:
+            if result:
+                break
+            found = self.resolve_fixture(module, name, skip=func)
+            result = bool(found and self.fixture_has_teardown(*found, seen))
+        self._teardown[key] = result
+        return result
+
+    @staticmethod
+    def _within(func: Func, line: int) -> bool:
+        return func.line <= line <= func.end_line
+
+    def closure(self, module: TestModule, func: Func, stack: frozenset[tuple[str, str]] = frozenset()) -> Signals:
+        key = (module.path, func.qualname)
+        if key in self._closures:
+            return self._closures[key]
+        out = Signals()
+        out.merge(func.own, own_flags=True)
+        stack = stack | {key}
+        called = sorted(func.calls)
+        if func.is_test:
+            called += [name for name in MODULE_FIXTURES if name not in called]
+            if func.cls is not None:
+                called += [f"self.{name}" for name in CLASS_FIXTURES]
+        for name in called:
+            helper = (
+                module.helpers.get(name)
+                if not name.startswith("self.")
+                else module.methods.get(f"{func.cls}.{name.removeprefix('self.')}")
+            )
+            if helper is not None and helper.fixture_name is None and (module.path, helper.qualname) not in stack:
+                out.merge(self.closure(module, helper, stack))
+        deps = [*func.params, *func.usefixtures]
+        for name in deps:
+            found = self.resolve_fixture(module, name, skip=func)
+            if found and (found[0].path, found[1].qualname) not in stack:
+                out.merge(self.closure(*found, stack))
+            elif found is None and name in PLUGIN_SERVER_FIXTURES:
+                out.starts.add((func.line, f"fixture {name}"))
+                out.stops.add((func.line, f"fixture {name}"))
+        if func.is_test:
+            for found in self.autouse(module):
+                if (found[0].path, found[1].qualname) not in stack:
+                    out.merge(self.closure(*found, stack))
+        # a fixture/helper cycle (rare, and an error for pytest) cuts the walk; the result is cached anyway
+        self._closures[key] = out.compact()
+        return out
+
+    def test_fact(self, module: TestModule, func: Func) -> dict[str, Any]:
+        signals = self.closure(module, func)
+        return {
+            "name": func.qualname,
+            "path": module.path,
+            "line": func.line,
+            "markers": sorted(set(func.markers) | set(module.module_markers)),
+            "fixtures": sorted(set(func.params) | set(func.usefixtures)),
+            "signals": signals.fact(),
+            "negative_path": signals.negative_path(),
+        }
+
+    def file_has_teardown(self, module: TestModule) -> bool:
+        if module.teardown:
+            return True
+        for func in module.funcs:
+            if not func.is_test:
+                continue
+            for name in [*func.params, *func.usefixtures]:
+                found = self.resolve_fixture(module, name)
+                if found and self.fixture_has_teardown(*found):
+                    return True
+        return False
+
+    def starts(self, module: TestModule) -> list[tuple[int, str]]:
+        return sorted({s for f in module.funcs for s in f.own.starts})

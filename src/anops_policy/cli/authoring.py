@@ -1,0 +1,166 @@
+"""The commands for writing policies and configs: ``check`` and ``test`` a pack, ``explain`` a policy, print a
+``schema``, and ``init`` a starter ``anops-policy.yaml``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from anops_policy.cli.options import no_cache_option, path_argument, policies_option, verbosity_options
+from anops_policy.cli.output import write_output
+from anops_policy.errors import ConfigError
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@no_cache_option
+def check_cmd(paths: tuple[Path, ...]) -> None:
+    """Load and statically check policy files or folders (default: the built-in pack).
+
+    Checks the schema of each file, compiles every CEL expression and checks it against the fact
+    schema: unknown fields, functions, parameters and variables are errors with file:line:column.
+    Exits 2 on any problem.
+
+    \b
+    Examples:
+      anops-policy check policies/
+      anops-policy check my-pack/no-root-user.yaml
+    """
+    from anops_policy.policy import cache as policy_cache  # noqa: PLC0415 - a repeated check needs nothing else
+
+    def check() -> int:
+        from anops_policy.policy.loading import load_pack, load_policies  # noqa: PLC0415
+
+        policies = load_policies(targets)
+        for target in targets:
+            if target.is_dir() and (target / "pack.yaml").is_file():
+                load_pack(target)
+        return len(policies)
+
+    targets = list(paths) or [policy_cache.default_pack_folder()]
+    click.echo(f"ok: {policy_cache.checked(targets, check)} policies checked")
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--coverage", is_flag=True, help="Show which top-level rule clauses the examples saw both true and false."
+)
+@verbosity_options
+def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) -> None:
+    """Run every policy's examples; fail when an example's outcome differs from its `expect`, or a
+    policy lacks a passing and a failing example.
+
+    \b
+    Examples:
+      anops-policy test policies/
+      anops-policy test policies/no-todos-in-release-files.yaml --coverage
+    """
+    from anops_policy.evaluation.examples import test_policy  # noqa: PLC0415
+    from anops_policy.policy.loading import builtin_pack_dir, load_policies  # noqa: PLC0415
+
+    targets = list(paths) or [builtin_pack_dir("production-readiness")]
+    policies = load_policies(targets)
+    failed = examples = 0
+    for policy in policies:
+        result = test_policy(policy, coverage=coverage)
+        examples += len(result.examples)
+        mark = "✓" if result.ok else "✗"
+        if not result.ok:
+            failed += 1
+        if result.ok and quiet:
+            continue
+        click.echo(f"{mark} {policy.id} ({len(result.examples)} examples)")
+        for ex in result.examples:
+            if not ex.ok or verbose:
+                detail = f" — {ex.detail}" if ex.detail else ""
+                click.echo(f"    {'✓' if ex.ok else '✗'} {ex.example.name}: {ex.outcome.value}{detail}")
+        for problem in result.problems:
+            click.echo(f"    ✗ {problem}")
+        for clause in result.coverage:
+            seen = [w for w, flag in (("true", clause["true"]), ("false", clause["false"])) if flag]
+            gap = "" if len(seen) == 2 else "  ← not exercised both ways"
+            click.echo(f"    clause {clause['clause']}: seen {' and '.join(seen) or 'never'}{gap}")
+    click.echo(f"{len(policies) - failed} passed, {failed} failed ({examples} examples)")
+    sys.exit(1 if failed else 0)
+
+
+@click.command("explain")
+@click.argument("policy_id")
+@policies_option
+def explain_cmd(policy_id: str, policies: tuple[Path, ...]) -> None:
+    """Show a policy: what it checks, its parameters, rule, remediation and examples.
+
+    \b
+    Examples:
+      anops-policy explain no-todos-in-release-files
+    """
+    from anops_policy.policy.describe import describe  # noqa: PLC0415
+    from anops_policy.policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+    from anops_policy.validation import suggest  # noqa: PLC0415
+
+    packs = (
+        [load_pack(p) for p in policies]
+        if policies
+        else [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
+    )
+    found = {p.id: (pack, p) for pack in packs for p in pack.policies}
+    if policy_id not in found:
+        raise ConfigError(f"unknown policy '{policy_id}'{suggest(policy_id, found)}")
+    pack, policy = found[policy_id]
+    click.echo(describe(pack, policy), nl=False)
+
+
+@click.command("schema")
+@click.argument("name", required=False)
+def schema_cmd(name: str | None) -> None:
+    """Print one of the project's JSON Schemas (without NAME: list them).
+
+    \b
+    Examples:
+      anops-policy schema                 list: config, decision, fact-document, pack, policy, report
+      anops-policy schema policy > policy.schema.json
+      anops-policy schema facts/todos     one collector's section
+    """
+    from anops_policy.validation import fact_fragment_names, load_fact_fragment, load_schema, schema_names  # noqa: PLC0415
+
+    if not name:
+        for schema in schema_names():
+            click.echo(schema)
+        for fragment in fact_fragment_names():
+            click.echo(f"facts/{fragment}")
+        return
+    if name.startswith("facts/") and name[6:] in fact_fragment_names():
+        data: Any = load_fact_fragment(name[6:])
+    else:
+        data = load_schema(name)
+    click.echo(json.dumps(data, indent=2))
+
+
+@click.command("init")
+@path_argument
+@click.option("--force", is_flag=True, help="Overwrite an existing anops-policy.yaml.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the config instead of writing it.")
+def init_cmd(path: Path, force: bool, to_stdout: bool) -> None:
+    """Write a commented starter anops-policy.yaml for PATH from what discovery finds.
+
+    \b
+    Examples:
+      anops-policy init
+      anops-policy init services/ --stdout
+    """
+    from anops_policy.pipeline.starter import starter_config  # noqa: PLC0415
+
+    text = starter_config(path)
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    target = path / "anops-policy.yaml"
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; use --force to overwrite or --stdout to print")
+    write_output(target, text)
+    click.echo(f"wrote {target}")
