@@ -72,7 +72,8 @@ def test_show(history: Tiny) -> None:
     filtered = json.loads(invoke("audit", "show", "1", *log, "--outcome", "fail", "--format", "json").stdout)
     assert [d["subject"] for d in filtered["decisions"]] == ["src/build.rs"]
     text = invoke("audit", "show", "latest", *log).output
-    assert text.startswith("seq 3 · eval") and "1 of 2 checklist items satisfied · 0 blocking failures" in text
+    assert text.startswith("seq 3 · eval") and ("1 of 2 applicable checklist items satisfied"
+        " · 0 not applicable · 0 blocking failures") in text
     signoff = invoke("audit", "show", records[-1]["signoff_id"], *log).output
     assert f"signed off decision {records[2]['decision_id']}" in signoff and "by jane" in signoff
     missing = invoke("audit", "show", "99", *log)

@@ -53,7 +53,8 @@ def test_eval_record_content(tiny: Tiny) -> None:
     assert record["now"] == NOW
     assert record["packs"][0]["id"] == "tiny" and record["packs"][0]["digest"].startswith("sha256:")
     assert record["settings"] == {"fail_on": "soft", "deadline_s": 2.0, "baseline": None}
-    assert record["summary"]["line"] == "0 of 2 checklist items satisfied · 1 blocking failures"
+    assert record["summary"]["line"] == ("0 of 2 applicable checklist items satisfied"
+        " · 0 not applicable · 1 blocking failures")
     by_subject = {d["subject"]: d for d in record["decisions"]}
     failing = by_subject["src/build.rs"]
     assert failing["outcome"] == "fail" and failing["blocking"] is True

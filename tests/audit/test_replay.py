@@ -43,7 +43,8 @@ def test_replay_with_another_pack_shows_what_changed(tiny: Tiny, tmp_path: Path)
     assert "with the given pack: tiny 1.0.0" in result.output
     assert "~ no-todos [src/build.rs]: outcome: fail → pass" in result.output
     assert "~ no-todos [src/clean.rs]: enforcement: soft → hard" in result.output
-    assert "replayed: 1 of 2 checklist items satisfied · 0 blocking failures" in result.output
+    assert ("replayed: 1 of 2 applicable checklist items satisfied"
+        " · 0 not applicable · 0 blocking failures") in result.output
 
 
 def test_a_replay_that_differs_from_the_log_exits_1(tiny: Tiny) -> None:

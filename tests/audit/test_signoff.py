@@ -61,7 +61,8 @@ def test_signoff_flow(gitrepo: Tiny) -> None:
     clean_id = events(t.log)[-1]["decision_id"]
     assert f"sign off with: anops-policy signoff {t.repo} --decision {clean_id} --as <your name>" in clean.stderr
     data = report(clean.stdout)
-    assert data["summary"]["line"] == "1 of 2 checklist items satisfied · 0 blocking failures"
+    assert data["summary"]["line"] == ("1 of 2 applicable checklist items satisfied"
+        " · 0 not applicable · 0 blocking failures")
     again = report(t.eval("--format", "json").stdout)
     previous = events(t.log)[-2]["decision_id"]  # the earlier eval of this commit is named in the message
     assert signoff_decision(again)["message"] == (
@@ -78,7 +79,8 @@ def test_signoff_flow(gitrepo: Tiny) -> None:
     assert record["by"] == "jane@example.com" and record["override"] is None
 
     final = report(t.eval("--format", "json").stdout)
-    assert final["summary"]["line"] == "2 of 2 checklist items satisfied · 0 blocking failures"
+    assert final["summary"]["line"] == ("2 of 2 applicable checklist items satisfied"
+        " · 0 not applicable · 0 blocking failures")
     assert signoff_decision(final)["outcome"] == "pass"
 
     gate = invoke("audit", "verify", str(t.log), "--require-signoff", commit)
@@ -173,7 +175,7 @@ def test_signoff_through_the_real_entry_point(gitrepo: Tiny) -> None:
     signed = anops(*args)
     assert signed.returncode == 0, signed.stderr
     again = anops("eval", str(gitrepo.repo), "--policies", str(gitrepo.pack), "--now", "2026-11-26")
-    assert "2 of 2 checklist items satisfied" in again.stdout and "sign off with" not in again.stderr
+    assert "2 of 2 applicable checklist items satisfied" in again.stdout and "sign off with" not in again.stderr
 
 
 def test_ci_and_engineer_keys(gitrepo: Tiny, tmp_path: Path) -> None:

@@ -48,7 +48,8 @@ def test_valid_waiver_turns_a_soft_failure_into_waived(tiny: Tiny) -> None:
     assert build["waiver"]["status"] == "applied" and build["waiver"]["underlying_outcome"] == "fail"
     assert build["waiver"]["owner"] == "jane@example.com" and build["waiver"]["ticket"] == "ANOPS-142"
     assert build["waiver"]["config"].endswith("anops-policy.yaml:3:5")
-    assert report["summary"]["line"] == "1 of 2 checklist items satisfied · 0 blocking failures"
+    assert report["summary"]["line"] == ("1 of 2 applicable checklist items satisfied"
+        " · 0 not applicable · 0 blocking failures")
     assert report["waivers"][0]["status"] == "applied"
     assert list(validator("report").iter_errors(report)) == []
     [logged] = [d for d in events(tiny.log)[-1]["decisions"] if d["subject"] == "src/build.rs"]

@@ -89,7 +89,7 @@ def test_hostile_text_is_escaped_in_markdown(hostile: tuple[dict[str, str], dict
     markdown = outputs["markdown"]
     assert "<script>" not in markdown and "<b>markup</b>" not in markdown
     table = [line for line in markdown.splitlines() if line.startswith("| ")]
-    assert all(len(re.findall(r"(?<!\\)\|", row)) == 8 for row in table), "a pipe in text never adds a column"
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 9 for row in table), "a pipe in text never adds a column"
     sections = list(dict.fromkeys(item["section"] for item in report["items"]))
     assert len(table) == 2 + len(sections) + 1  # header and rule, one row per section, total
     failing = [d for d in report["decisions"] if d["outcome"] in ("fail", "error")]

@@ -70,7 +70,8 @@ def test_before_state_fails_every_item_with_file_and_line(tmp_path: Path) -> Non
     assert not [key for key, outcome in before.outcomes().items() if outcome == "error"]
     blocking = sum(1 for d in before.report["decisions"] if d["blocking"])
     assert blocking == len(BEFORE_FAILURES) - len(ADVISORY)
-    assert before.summary == f"0 of 17 checklist items satisfied · {blocking} blocking failures"
+    assert before.summary == (f"0 of 17 applicable checklist items satisfied"
+        f" · 0 not applicable · {blocking} blocking failures")
     assert before.text.rstrip().splitlines()[-1] == before.summary
 
     decisions = before.report["decisions"]
@@ -125,7 +126,7 @@ def test_before_state_explanations_point_at_the_gaps(tmp_path: Path) -> None:
 def test_ready_state_satisfies_all_but_the_sign_off(tmp_path: Path) -> None:
     ready = evaluate(ready_example(tmp_path / "ready"))
     assert ready.exit_code == 0, ready.text
-    assert ready.summary == "16 of 17 checklist items satisfied · 0 blocking failures"
+    assert ready.summary == "16 of 17 applicable checklist items satisfied · 0 not applicable · 0 blocking failures"
     not_passing = {key: outcome for key, outcome in ready.outcomes().items() if outcome not in ("pass",)}
     assert not_passing == {
         ("engineer-signed-off", None): "fail",
@@ -149,7 +150,7 @@ def test_sign_off_completes_the_checklist(tmp_path: Path) -> None:
     assert signed.exit_code == 0, signed.output
     after = evaluate(ready, log=True)
     assert after.exit_code == 0
-    assert after.summary == "17 of 17 checklist items satisfied · 0 blocking failures"
+    assert after.summary == "17 of 17 applicable checklist items satisfied · 0 not applicable · 0 blocking failures"
     assert after.decisions("engineer-signed-off")[0]["outcome"] == "pass"
 
 

@@ -70,7 +70,7 @@ def test_a_named_image_without_an_engine_is_an_error_that_blocks(tmp_path: Path)
     assert decision["outcome"] == "error" and decision["blocking"]
     assert "no container engine answers" in decision["message"]
     assert result.exit_code == 1
-    assert result.summary == "15 of 17 checklist items satisfied · 1 blocking failures"
+    assert result.summary == "15 of 17 applicable checklist items satisfied · 0 not applicable · 1 blocking failures"
 
 
 def test_an_image_archive_with_leftovers_fails_and_a_clean_one_passes(tmp_path: Path) -> None:
@@ -93,4 +93,4 @@ def test_an_image_archive_with_leftovers_fails_and_a_clean_one_passes(tmp_path: 
     (decision,) = clean.decisions(POLICY)
     assert decision["outcome"] == "pass", decision
     assert clean.exit_code == 0
-    assert clean.summary == "16 of 17 checklist items satisfied · 0 blocking failures"
+    assert clean.summary == "16 of 17 applicable checklist items satisfied · 0 not applicable · 0 blocking failures"

@@ -141,4 +141,4 @@ def test_sign_off_flips_only_the_sign_off(tmp_path: Path) -> None:
     assert signed.exit_code == 0, signed.output
     after = evaluate(repo, log=True)
     assert flips(before, after) == {("engineer-signed-off", None): ("fail", "pass")}
-    assert after.summary.startswith("1 of 17 checklist items satisfied")
+    assert after.summary.startswith("1 of 17 applicable checklist items satisfied")

@@ -44,6 +44,9 @@ def test_evaluate_gives_the_cli_decisions(stub: policy_pb2_grpc.PolicyServiceStu
     assert answer.exit_code == local.returncode == expected["exit_code"] == 1
     assert answer.summary == expected["summary"]["line"]
     assert answer.blocking_failures == expected["summary"]["blocking_failures"] > 0
+    assert (answer.items_total, answer.items_applicable, answer.items_satisfied) == (
+        expected["summary"]["items_total"], expected["summary"]["items_applicable"],
+        expected["summary"]["items_satisfied"])
     assert dict(answer.outcomes) == expected["summary"]["outcomes"]
     assert answer.facts_digest == json.loads(example_facts.read_text())["meta"]["digest"]
     assert [(p.id, p.digest) for p in answer.packs] == [(p["id"], p["digest"]) for p in expected["packs"]]

@@ -122,7 +122,10 @@ def eval_event(report: Report, document: Mapping[str, Any], config: RepoConfig, 
         "config": {"file": config.file, "digest": log_store.config_digest(config), **config_source},
         "settings": dict(settings),
         "collectors": {name: m.get("status") for name, m in sorted(report.collectors.items())},
-        "summary": {k: summary[k] for k in ("items_total", "items_satisfied", "blocking_failures", "outcomes", "line")},
+        "summary": {
+            k: summary[k]
+            for k in ("items_total", "items_applicable", "items_satisfied", "blocking_failures", "outcomes", "line")
+        },
         "items": [{"pack": i.pack, "id": i.id, "title": i.title, "section": i.section, "status": i.status}
                   for i in report.items],
         "decisions": [logged_decision(d) for d in report.decisions],

@@ -12,7 +12,9 @@ from anops_policy import __version__
 from anops_policy.errors import EXIT_BLOCKING, EXIT_OK
 from anops_policy.policy.model import Decision, Outcome, Pack
 
-SATISFYING = {Outcome.PASS, Outcome.WAIVED, Outcome.NOT_APPLICABLE}
+# An item is satisfied only by what was checked: a pass or a waived fail (never by not_applicable alone).
+SATISFYING = {Outcome.PASS, Outcome.WAIVED}
+UNSATISFYING = {Outcome.FAIL, Outcome.ERROR}
 OUTCOME_ORDER = {
     o: i for i, o in enumerate([Outcome.ERROR, Outcome.FAIL, Outcome.WAIVED, Outcome.PASS, Outcome.NOT_APPLICABLE])
 }
@@ -27,13 +29,22 @@ class ItemResult:
     decisions: list[Decision]
 
     @property
+    def applicable(self) -> bool:
+        """False when every decision was not_applicable: nothing checked the item (it counts apart)."""
+        return not self.decisions or any(d.outcome != Outcome.NOT_APPLICABLE for d in self.decisions)
+
+    @property
     def satisfied(self) -> bool:
-        return bool(self.decisions) and all(d.outcome in SATISFYING for d in self.decisions)
+        """At least one decision passed (or was waived) and none failed or errored."""
+        outcomes = {d.outcome for d in self.decisions}
+        return bool(outcomes & SATISFYING) and not outcomes & UNSATISFYING
 
     @property
     def status(self) -> str:
         if not self.decisions:
             return "no_decision"
+        if not self.applicable:
+            return "not_applicable"
         if any(d.outcome == Outcome.ERROR for d in self.decisions):
             return "error"
         return "satisfied" if self.satisfied else "failed"
@@ -82,15 +93,24 @@ class Report:
         return sum(1 for i in self.items if i.satisfied)
 
     @property
+    def applicable_count(self) -> int:
+        return sum(1 for i in self.items if i.applicable)
+
+    @property
+    def not_applicable_count(self) -> int:
+        return len(self.items) - self.applicable_count
+
+    @property
     def exit_code(self) -> int:
         if self.blocking or self.nothing_applied:
             return EXIT_BLOCKING
         return EXIT_OK
 
     def summary_line(self) -> str:
+        # always three parts: what was checked and satisfied, what nothing checked, what blocks
         line = (
-            f"{self.satisfied_count} of {len(self.items)} checklist items satisfied"
-            f" · {len(self.blocking)} blocking failures"
+            f"{self.satisfied_count} of {self.applicable_count} applicable checklist items satisfied"
+            f" · {self.not_applicable_count} not applicable · {len(self.blocking)} blocking failures"
         )
         if self.baseline is not None:
             counts = self.baseline["counts"]
@@ -110,6 +130,8 @@ class Report:
             "packs": [{"id": p.id, "version": p.version, "digest": p.digest, "source": p.source} for p in self.packs],
             "summary": {
                 "items_total": len(self.items),
+                "items_applicable": self.applicable_count,
+                "items_not_applicable": self.not_applicable_count,
                 "items_satisfied": self.satisfied_count,
                 "blocking_failures": len(self.blocking),
                 "outcomes": self.outcome_counts(),
@@ -124,6 +146,7 @@ class Report:
                     "section": i.section,
                     "status": i.status,
                     "satisfied": i.satisfied,
+                    "applicable": i.applicable,
                     "decisions": [index[id(d)] for d in i.decisions],
                 }
                 for i in self.items

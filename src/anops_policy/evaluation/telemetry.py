@@ -22,6 +22,7 @@ def record_eval(span_: tracing.Span, report: Report) -> None:
             "anops.decisions": len(report.decisions),
             "anops.blocking_failures": len(report.blocking),
             "anops.items_satisfied": report.satisfied_count,
+            "anops.items_applicable": report.applicable_count,
             "anops.items_total": len(report.items),
             "anops.exit_code": report.exit_code,
             **{f"anops.outcome.{k}": v for k, v in report.outcome_counts().items() if v},

@@ -43,14 +43,19 @@ def _time(value: Any) -> str:
     return text[:19].replace("T", " ") if text else ""
 
 
+def _applicable(summary: Mapping[str, Any]) -> Any:
+    """Items something checked (events written before items were counted apart name only the total)."""
+    return summary.get("items_applicable", summary.get("items_total"))
+
+
 def _rate(event: Mapping[str, Any]) -> float | None:
     summary = event.get("summary") or {}
-    total = summary.get("items_total") or 0
+    total = _applicable(summary) or 0
     return (summary.get("items_satisfied") or 0) / total if total else None
 
 
 def trend_svg(evals: Sequence[Mapping[str, Any]], width: int = 960, height: int = 240) -> str:
-    """Checklist items satisfied (%) per evaluation, oldest to newest, with blocking failures as bars."""
+    """Applicable checklist items satisfied (%) per evaluation, oldest to newest, with blocking failures as bars."""
     points = [(e, r) for e in evals if (r := _rate(e)) is not None]
     left, right, top, bottom, pad = 44, 16, 14, 34, 12
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -86,7 +91,7 @@ def trend_svg(evals: Sequence[Mapping[str, Any]], width: int = 960, height: int 
     out.append(f'<text x="{left}" y="{height - 10}">{_e(_time(first.get("time")))}</text>')
     out.append(f'<text x="{width - right}" y="{height - 10}" text-anchor="end">{_e(_time(last.get("time")))}</text>')
     out.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">{len(points)} evaluations · '
-               "line: checklist items satisfied · bars: blocking failures</text>")
+               "line: applicable checklist items satisfied · bars: blocking failures</text>")
     out.append("</svg>")
     return "".join(out)
 
@@ -240,10 +245,10 @@ def _evaluations(evals: Sequence[Mapping[str, Any]]) -> list[str]:
             f'<tr><td class="num">{_e(str(e.get("seq")))}</td><td>{_e(_time(e.get("time")))}</td>'
             f"<td>{_e((e.get('actor') or {}).get('name'))}</td>"
             f"<td><code>{_e(_short((e.get('repo') or {}).get('commit')))}</code></td>"
-            f'<td class="num">{_e(str(summary.get("items_satisfied")))} / {_e(str(summary.get("items_total")))}</td>'
+            f'<td class="num">{_e(str(summary.get("items_satisfied")))} / {_e(str(_applicable(summary)))}</td>'
             f'<td class="num {"bad" if blocking else "ok"}">{blocking}</td>'
             f"<td><code>{_e(e.get('decision_id'))}</code></td><td><code>{_e(_short(e.get('hash')))}</code></td></tr>")
     shown = f" (latest {MAX_ROWS})" if len(evals) > MAX_ROWS else ""
     return [f"<h2>Evaluations{shown}</h2>",
-            "<table><tr><th>seq</th><th>time</th><th>actor</th><th>commit</th><th>items</th><th>blocking</th>"
-            "<th>decision</th><th>hash</th></tr>" + "".join(rows) + "</table>"]
+            "<table><tr><th>seq</th><th>time</th><th>actor</th><th>commit</th><th>applicable items</th>"
+            "<th>blocking</th><th>decision</th><th>hash</th></tr>" + "".join(rows) + "</table>"]

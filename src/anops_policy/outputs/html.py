@@ -10,7 +10,8 @@ from typing import Any
 
 from anops_policy.evaluation.report import Report
 
-STATUS = {"satisfied": ("✓", "ok"), "failed": ("✗", "bad"), "error": ("!", "err"), "no_decision": ("?", "none")}
+STATUS = {"satisfied": ("✓", "ok"), "failed": ("✗", "bad"), "error": ("!", "err"), "not_applicable": ("–", "none"),
+          "no_decision": ("?", "none")}
 OUTCOME = {"pass": ("✓", "ok"), "fail": ("✗", "bad"), "error": ("!", "err"), "not_applicable": ("–", "none"),
            "waived": ("~", "warn")}
 CSS = """
@@ -85,9 +86,11 @@ def _meta_line(data: dict[str, Any]) -> str:
 
 def _cards(summary: dict[str, Any]) -> str:
     outcomes = summary.get("outcomes", {})
+    applicable = summary.get("items_applicable", summary.get("items_total", 0))
     cards = [
-        ("items satisfied", f"{summary.get('items_satisfied', 0)} / {summary.get('items_total', 0)}",
-         "ok" if summary.get("items_satisfied") == summary.get("items_total") else "bad"),
+        ("applicable items satisfied", f"{summary.get('items_satisfied', 0)} / {applicable}",
+         "ok" if summary.get("items_satisfied") == applicable else "bad"),
+        ("items not applicable", summary.get("items_not_applicable", 0), "none"),
         ("blocking failures", summary.get("blocking_failures", 0), "bad" if summary.get("blocking_failures") else "ok"),
     ]
     cards.extend((name.replace("_", " "), outcomes.get(name, 0), OUTCOME[name][1]) for name in OUTCOME)

@@ -50,6 +50,7 @@ class JunitFormatter:
                 "name": section, **{k: str(v) for k, v in counts.items()},
                 "time": "0", "timestamp": str(report.run.get("now", "")).removesuffix("Z"),
             })
+            _item_properties(suite, report, section)
             for decision in decisions:
                 _case(suite, report, decision, states.get(decision.fingerprint))
         for key, value in totals.items():
@@ -57,6 +58,25 @@ class JunitFormatter:
         root.set("time", "0")
         ET.indent(root, space="  ")
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _item_properties(suite: ET.Element, report: Report, section: str) -> None:
+    """The section's checklist items as properties: satisfied among the applicable ones, and those nothing
+    checked (every decision not_applicable), which a test count alone would hide among the skipped."""
+    items = [i for i in report.items if i.section == section]
+    if not items:
+        return
+    props = ET.SubElement(suite, "properties")
+    values = {
+        "anops.items": len(items),
+        "anops.items_applicable": sum(1 for i in items if i.applicable),
+        "anops.items_not_applicable": sum(1 for i in items if not i.applicable),
+        "anops.items_satisfied": sum(1 for i in items if i.satisfied),
+    }
+    for name, value in values.items():
+        ET.SubElement(props, "property", {"name": name, "value": str(value)})
+    for item in items:
+        ET.SubElement(props, "property", {"name": f"anops.item.{_clean(item.id)}", "value": item.status})
 
 
 def _counts(decisions: list[Decision]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from anops_policy.policy.model import Decision, Outcome
 
 MAX_DETAILED = 200  # the GitHub step summary holds 1 MiB; a few hundred explained failures fit
 _SPECIAL = re.compile(r"([\\`*_\[\]|<>#~])")
-MARKS = {"satisfied": "✅", "failed": "❌", "error": "⚠️", "no_decision": "❔"}
+MARKS = {"satisfied": "✅", "failed": "❌", "error": "⚠️", "not_applicable": "➖", "no_decision": "❔"}
 
 
 def text(value: str) -> str:
@@ -61,23 +61,24 @@ def _run_line(report: Report) -> str:
 def _table(report: Report) -> list[str]:
     rows: dict[str, list[int]] = {}
     for item in report.items:
-        row = rows.setdefault(item.section, [0, 0, 0, 0, 0, 0])
+        row = rows.setdefault(item.section, [0, 0, 0, 0, 0, 0, 0])
         row[0] += 1
         row[1] += item.status == "satisfied"
         row[2] += item.status == "failed"
         row[3] += item.status == "error"
-        row[4] += item.status == "no_decision"
-        row[5] += sum(1 for d in item.decisions if d.blocking)
+        row[4] += item.status == "not_applicable"
+        row[5] += item.status == "no_decision"
+        row[6] += sum(1 for d in item.decisions if d.blocking)
     lines = [
-        "| Section | Items | Satisfied | Failed | Error | No decision | Blocking failures |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Section | Items | Satisfied | Failed | Error | Not applicable | No decision | Blocking failures |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for section, row in rows.items():
         lines.append(f"| {text(section)} | " + " | ".join(str(v) for v in row) + " |")
-    totals = [sum(row[i] for row in rows.values()) for i in range(6)]
+    totals = [sum(row[i] for row in rows.values()) for i in range(7)]
     lines.append("| **Total** | " + " | ".join(f"**{v}**" for v in totals) + " |")
     lines.append("")
-    unsatisfied = [i for i in report.items if i.status != "satisfied"]
+    unsatisfied = [i for i in report.items if i.status not in ("satisfied", "not_applicable")]
     if unsatisfied:
         lines.append("<details><summary>Checklist items not satisfied</summary>")
         lines.append("")

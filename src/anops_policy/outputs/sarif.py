@@ -209,6 +209,12 @@ def _run_properties(report: Report) -> dict[str, Any]:
         "commit": report.run.get("commit"),
         "packs": [{"id": p.id, "version": p.version, "digest": p.digest} for p in report.packs],
         "outcomes": report.outcome_counts(),
+        "items": {
+            "total": len(report.items),
+            "applicable": report.applicable_count,
+            "notApplicable": report.not_applicable_count,
+            "satisfied": report.satisfied_count,
+        },
     }
     if report.baseline is not None:
         props["baseline"] = {"file": report.baseline["file"], **report.baseline["counts"]}

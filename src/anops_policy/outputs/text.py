@@ -17,7 +17,7 @@ MARKS = {
     Outcome.NOT_APPLICABLE: "–",
     Outcome.WAIVED: "~",
 }
-ITEM_MARKS = {"satisfied": "✓", "failed": "✗", "error": "!", "no_decision": "?"}
+ITEM_MARKS = {"satisfied": "✓", "failed": "✗", "error": "!", "not_applicable": "–", "no_decision": "?"}
 COLORS = {"✓": "green", "✗": "red", "!": "magenta", "–": "bright_black", "~": "yellow", "?": "yellow"}
 
 
@@ -64,8 +64,8 @@ class TextFormatter:
 
     @property
     def quiet(self) -> bool:
-        """``-q``: only what is not satisfied, its failing and erroring decisions (message and location),
-        then the summary."""
+        """``-q``: only what is not satisfied (nor not applicable), its failing and erroring decisions
+        (message and location), then the summary."""
         return self.verbosity < 0
 
     def render(self, report: Report) -> str:
@@ -76,7 +76,7 @@ class TextFormatter:
             out.append(_clean(f"anops-policy · {run.get('path', '.')} · {packs} · now {run.get('now')}"))
         section = None
         for item in report.items:
-            if self.quiet and item.status == "satisfied":
+            if self.quiet and item.status in ("satisfied", "not_applicable"):
                 continue
             if item.section != section:
                 section = item.section

@@ -64,6 +64,7 @@ class Judged:
     report_json: bytes
     exit_code: int
     items_total: int
+    items_applicable: int
     items_satisfied: int
     blocking_failures: int
     summary: str
@@ -215,6 +216,7 @@ def summarize(report: Report, decision_id: str = "") -> Judged:
         report_json=json.dumps(data, ensure_ascii=False).encode("utf-8"),
         exit_code=report.exit_code,
         items_total=len(report.items),
+        items_applicable=report.applicable_count,
         items_satisfied=report.satisfied_count,
         blocking_failures=len(report.blocking),
         summary=report.summary_line(),

@@ -34,7 +34,7 @@ class EvaluateRequest(_message.Message):
     def __init__(self, facts_json: _Optional[bytes] = ..., packs: _Optional[_Iterable[str]] = ..., policies: _Optional[_Iterable[str]] = ..., params_json: _Optional[bytes] = ..., config_json: _Optional[bytes] = ..., now: _Optional[str] = ..., fail_on: _Optional[str] = ..., policy_deadline_s: _Optional[float] = ..., display_path: _Optional[str] = ..., display_config: _Optional[str] = ..., repo_prefix: _Optional[str] = ...) -> None: ...
 
 class EvaluateResponse(_message.Message):
-    __slots__ = ("report_json", "exit_code", "items_total", "items_satisfied", "blocking_failures", "summary", "outcomes", "facts_digest", "packs", "decision_id")
+    __slots__ = ("report_json", "exit_code", "items_total", "items_satisfied", "blocking_failures", "summary", "outcomes", "facts_digest", "packs", "decision_id", "items_applicable")
     class OutcomesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +52,7 @@ class EvaluateResponse(_message.Message):
     FACTS_DIGEST_FIELD_NUMBER: _ClassVar[int]
     PACKS_FIELD_NUMBER: _ClassVar[int]
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_APPLICABLE_FIELD_NUMBER: _ClassVar[int]
     report_json: bytes
     exit_code: int
     items_total: int
@@ -62,7 +63,8 @@ class EvaluateResponse(_message.Message):
     facts_digest: str
     packs: _containers.RepeatedCompositeFieldContainer[PackRef]
     decision_id: str
-    def __init__(self, report_json: _Optional[bytes] = ..., exit_code: _Optional[int] = ..., items_total: _Optional[int] = ..., items_satisfied: _Optional[int] = ..., blocking_failures: _Optional[int] = ..., summary: _Optional[str] = ..., outcomes: _Optional[_Mapping[str, int]] = ..., facts_digest: _Optional[str] = ..., packs: _Optional[_Iterable[_Union[PackRef, _Mapping]]] = ..., decision_id: _Optional[str] = ...) -> None: ...
+    items_applicable: int
+    def __init__(self, report_json: _Optional[bytes] = ..., exit_code: _Optional[int] = ..., items_total: _Optional[int] = ..., items_satisfied: _Optional[int] = ..., blocking_failures: _Optional[int] = ..., summary: _Optional[str] = ..., outcomes: _Optional[_Mapping[str, int]] = ..., facts_digest: _Optional[str] = ..., packs: _Optional[_Iterable[_Union[PackRef, _Mapping]]] = ..., decision_id: _Optional[str] = ..., items_applicable: _Optional[int] = ...) -> None: ...
 
 class PackRef(_message.Message):
     __slots__ = ("id", "version", "digest", "source")

@@ -153,6 +153,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             report_json=judged.report_json,
             exit_code=judged.exit_code,
             items_total=judged.items_total,
+            items_applicable=judged.items_applicable,
             items_satisfied=judged.items_satisfied,
             blocking_failures=judged.blocking_failures,
             summary=judged.summary,
