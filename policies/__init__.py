@@ -1,0 +1,1 @@
+"""The built-in policy packs, one folder per pack (data, no code)."""

@@ -32,7 +32,7 @@ import compare
 from generate import generate, validate
 
 HERE = Path(__file__).resolve().parent
-PACK = HERE.parents[1] / "policies"
+PACK = HERE.parents[1] / "policies" / "production-readiness"
 SUBSET_POLICIES = (
     "dockerfiles-bake-in-no-secrets",
     "dockerfiles-install-nothing-unnecessary",

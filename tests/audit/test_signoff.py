@@ -17,7 +17,7 @@ from anops_policy.audit.decision_log import canonical, event_hash, head_path
 
 @pytest.fixture
 def gitrepo(tiny: Tiny) -> Tiny:
-    policy = (ROOT / "policies" / "engineer-signed-off.yaml").read_text()
+    policy = (ROOT / "policies" / "production-readiness" / "engineer-signed-off.yaml").read_text()
     (tiny.pack / "engineer-signed-off.yaml").write_text(policy.replace('checklist: "6.1"', 'checklist: "2"'))
     commit_all(tiny.repo, "first")
     return tiny

@@ -32,8 +32,8 @@ def test_fact_fragment_is_valid(name: str) -> None:
 
 
 SHIPPED = [
-    *[(p, "policy") for p in sorted((ROOT / "policies").glob("*.yaml")) if p.name != "pack.yaml"],
-    (ROOT / "policies" / "pack.yaml", "pack"),
+    *[(p, "policy") for p in sorted((ROOT / "policies").glob("*/*.yaml")) if p.name != "pack.yaml"],
+    *[(p, "pack") for p in sorted((ROOT / "policies").glob("*/pack.yaml"))],
     *[(p, "config") for p in sorted((ROOT / "examples").glob("*/anops-policy.yaml"))],
 ]
 

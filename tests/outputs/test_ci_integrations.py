@@ -118,14 +118,14 @@ def test_pre_commit_hooks_select_policy_files() -> None:
     def selected(path: str) -> bool:  # pre-commit's rule: files matches (search) and exclude does not
         return bool(files.search(path)) and not exclude.search(path)
 
-    assert selected("policies/no-todos-in-release-files.yaml")
+    assert selected("policies/production-readiness/no-todos-in-release-files.yaml")
     assert selected("platform/packs/security/no-root-user.yml")
-    assert not selected("policies/pack.yaml")
+    assert not selected("policies/production-readiness/pack.yaml")
     assert not selected("anops-policy.yaml") and not selected("src/policies.py")
     assert check["pass_filenames"] is True and check["entry"] == "anops-policy check"
     assert evaluate["pass_filenames"] is False and evaluate["entry"] == "anops-policy eval"
-    policy_files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "policies").iterdir() if selected(
-        str(p.relative_to(ROOT))))
+    pack = ROOT / "policies" / "production-readiness"
+    policy_files = sorted(str(p.relative_to(ROOT)) for p in pack.iterdir() if selected(str(p.relative_to(ROOT))))
     assert policy_files, "the built-in pack's policy files are selected"
     proc = subprocess.run([*check["entry"].split(), *policy_files], cwd=ROOT, capture_output=True, text=True,
                           timeout=600, check=False, env={**os.environ, "PATH": os.pathsep.join(

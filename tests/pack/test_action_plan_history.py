@@ -37,8 +37,8 @@ def only_the_plan_policy(tmp_path: Path) -> Path:
     """The pack with just this policy: each evaluation here judges the plan alone (and fast)."""
     pack = tmp_path / "pack"
     pack.mkdir()
-    shutil.copy(ROOT / "policies" / "pack.yaml", pack / "pack.yaml")
-    shutil.copy(ROOT / "policies" / f"{POLICY}.yaml", pack / f"{POLICY}.yaml")
+    shutil.copy(ROOT / "policies" / "production-readiness" / "pack.yaml", pack / "pack.yaml")
+    shutil.copy(ROOT / "policies" / "production-readiness" / f"{POLICY}.yaml", pack / f"{POLICY}.yaml")
     return pack
 
 

@@ -25,7 +25,7 @@ def test_index_lists_every_policy_file_with_its_metadata() -> None:
     block = policy_index.render(policy_index.builtin_pack())
     assert block.startswith(policy_index.BANNER)
     rows = [line for line in block.splitlines() if line.startswith("| [`")]
-    ids = sorted(p.stem for p in (ROOT / "policies").glob("*.yaml") if p.stem != "pack")
+    ids = sorted(p.stem for p in (ROOT / "policies" / "production-readiness").glob("*.yaml") if p.stem != "pack")
     assert sorted(row.split("`")[1] for row in rows) == ids
     no_todos = next(row for row in rows if "`no-todos-in-release-files`" in row)
     assert no_todos.endswith(
@@ -72,8 +72,8 @@ def test_bad_markers_are_a_usage_error(tmp_path: Path, text: str) -> None:
 def test_phased_enforcement_is_spelled_out(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
-    shutil.copy(ROOT / "policies" / "pack.yaml", pack / "pack.yaml")
-    source = (ROOT / "policies" / "tests-passed.yaml").read_text(encoding="utf-8")
+    shutil.copy(ROOT / "policies" / "production-readiness" / "pack.yaml", pack / "pack.yaml")
+    source = (ROOT / "policies" / "production-readiness" / "tests-passed.yaml").read_text(encoding="utf-8")
     phased = source.replace(
         "enforcement: soft\n", "enforcement: [{level: advisory, until: 2027-01-15}, {level: hard}]\n"
     )

@@ -16,7 +16,7 @@ import lark
 from anops_policy.policy.model import Expr, Policy
 
 ROOT = Path(__file__).resolve().parents[2]
-PACK = ROOT / "policies"
+PACK = ROOT / "policies" / "production-readiness"
 TOKEN_FIELDS = ("type", "value", "start_pos", "line", "column", "end_line", "end_column", "end_pos")
 
 

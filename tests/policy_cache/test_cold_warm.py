@@ -109,9 +109,9 @@ def _probe(*args: str) -> dict[str, object]:
 
 
 def test_warm_check_imports_no_parser_stack(cache: Path) -> None:
-    cold = _probe("check", "policies/")
+    cold = _probe("check", "policies/production-readiness/")
     assert "celpy" in cold["modules"] and cold["parser_built"] is True
-    warm = _probe("check", "policies/")
+    warm = _probe("check", "policies/production-readiness/")
     assert warm == {"modules": [], "parser_built": False}
 
 

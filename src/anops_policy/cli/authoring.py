@@ -13,6 +13,7 @@ import click
 from anops_policy.cli.options import no_cache_option, path_argument, policies_option, verbosity_options
 from anops_policy.cli.output import write_output
 from anops_policy.errors import ConfigError
+from anops_policy.policy.builtin import DEFAULT_PACK
 
 
 @click.command("check")
@@ -58,12 +59,12 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) 
     \b
     Examples:
       anops-policy test policies/
-      anops-policy test policies/no-todos-in-release-files.yaml --coverage
+      anops-policy test policies/production-readiness/no-todos-in-release-files.yaml --coverage
     """
     from anops_policy.evaluation.examples import test_policy  # noqa: PLC0415
     from anops_policy.policy.loading import builtin_pack_dir, load_policies  # noqa: PLC0415
 
-    targets = list(paths) or [builtin_pack_dir("production-readiness")]
+    targets = list(paths) or [builtin_pack_dir(DEFAULT_PACK)]
     policies = load_policies(targets)
     failed = examples = 0
     for policy in policies:
@@ -106,7 +107,7 @@ def explain_cmd(policy_id: str, policies: tuple[Path, ...]) -> None:
     packs = (
         [load_pack(p) for p in policies]
         if policies
-        else [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
+        else [load_pack(builtin_pack_dir(DEFAULT_PACK), f"builtin:{DEFAULT_PACK}")]
     )
     found = {p.id: (pack, p) for pack in packs for p in pack.policies}
     if policy_id not in found:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from anops_policy import __version__
+from anops_policy.policy.builtin import BUILTIN_PACKS, DEFAULT_PACK
 
 if TYPE_CHECKING:
     from anops_policy.policy.model import Policy
@@ -93,7 +94,7 @@ def cache_dir() -> Path | None:
 
 def default_pack_folder() -> Path:
     """The built-in pack's folder (``loading.builtin_pack_dir``) without importing the loading stack."""
-    return Path(str(resources.files("anops_policy.policies")))
+    return Path(str(resources.files(BUILTIN_PACKS[DEFAULT_PACK])))
 
 
 def policy_files(folder: Path) -> list[Path]:

@@ -15,6 +15,7 @@ from anops_policy.cel import evaluator as cel
 from anops_policy.cel.values import INT64
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.policy import cache as policy_cache
+from anops_policy.policy.builtin import BUILTIN_PACKS
 from anops_policy.policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
 from anops_policy.policy.model import (
     ChecklistItem,
@@ -34,7 +35,6 @@ from anops_policy.validation import suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 BUILTIN_PREFIX = "builtin:"
-BUILTIN_PACKS = {"production-readiness": "anops_policy.policies"}
 PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
     "number": (int, float),
