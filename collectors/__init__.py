@@ -6,6 +6,7 @@ from __future__ import annotations
 from anops_policy.collectors.ci import CiCollector
 from anops_policy.collectors.docker import DockerfilesCollector, ImagesCollector
 from anops_policy.collectors.docs import DocsCollector
+from anops_policy.collectors.files import FilesCollector
 from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.grpc import GrpcCollector
 from anops_policy.collectors.layout import LayoutCollector
@@ -25,6 +26,7 @@ BUILTIN: dict[str, Collector] = {
     "coverage": CoverageCollector(),
     "dockerfiles": DockerfilesCollector(),
     "docs": DocsCollector(),
+    "files": FilesCollector(),
     "git": GitCollector(),
     "grpc": GrpcCollector(),
     "images": ImagesCollector(),

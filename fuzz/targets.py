@@ -35,7 +35,7 @@ from anops_policy.errors import AnopsError
 from anops_policy.evaluation.examples import test_policy
 from anops_policy.pipeline.collect import collect_facts
 from anops_policy.policy.check import Names, check_tree, infer
-from anops_policy.policy.loading import load_policies
+from anops_policy.policy.packs import load_policies
 from anops_policy.policy.schema_nav import fact_root
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -316,7 +316,7 @@ _service: list[Any] = []
 
 def _grpc_service() -> tuple[Any, _InProcessPool]:
     if not _service:
-        from anops_policy.policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+        from anops_policy.policy.packs import builtin_pack_dir, load_pack  # noqa: PLC0415
         from anops_policy.server.service import Limits, PolicyService  # noqa: PLC0415
 
         packs = [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]

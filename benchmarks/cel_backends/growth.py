@@ -49,7 +49,7 @@ def child(mode: str, facts: Path, evaluations: int) -> list[float]:
         return samples
     from anops_policy.cel.backend import use_backend  # noqa: PLC0415 - each child loads only its backend
     from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs  # noqa: PLC0415
-    from anops_policy.policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+    from anops_policy.policy.packs import builtin_pack_dir, load_pack  # noqa: PLC0415
 
     use_backend(mode)
     packs = [load_pack(builtin_pack_dir("production-readiness"))]

@@ -30,7 +30,7 @@ from typing import Any
 from anops_policy.cel.backend import backend_stats, use_backend
 from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs
 from anops_policy.pipeline.run import parse_timestamp
-from anops_policy.policy.loading import builtin_pack_dir, load_pack
+from anops_policy.policy.packs import builtin_pack_dir, load_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -46,7 +46,7 @@ Results = dict[str, Any]  # policy id -> None (not applicable) | bool | {subject
 def pack_engine(deadline: float, backend: str) -> Callable[[dict[str, Any]], Results]:
     from anops_policy.cel.backend import use_backend  # noqa: PLC0415 - a peak-RSS child loads only its engine
     from anops_policy.evaluation.evaluate import RunSettings, evaluate_packs  # noqa: PLC0415 - a peak-RSS child loads only its engine
-    from anops_policy.policy.loading import load_pack, resolve_pack_ref  # noqa: PLC0415 - a peak-RSS child loads only its engine
+    from anops_policy.policy.packs import load_pack, resolve_pack_ref  # noqa: PLC0415 - a peak-RSS child loads only its engine
 
     pack = load_pack(resolve_pack_ref("builtin:production-readiness", Path()))
     settings = RunSettings(now=NOW, deadline_s=deadline)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from audit_helpers import Tiny, events, invoke
 
-from anops_policy.policy.loading import load_policies
+from anops_policy.policy.packs import load_policies
 
 PHASED = """\
   - {level: advisory, until: 2027-01-15}

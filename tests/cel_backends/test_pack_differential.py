@@ -14,7 +14,7 @@ import pytest
 
 from anops_policy.evaluation.examples import run_example
 from anops_policy.pipeline.run import EvalRequest, run_eval
-from anops_policy.policy.loading import builtin_pack_dir, load_pack
+from anops_policy.policy.packs import builtin_pack_dir, load_pack
 
 from .backends import backend, on_both, require_native
 

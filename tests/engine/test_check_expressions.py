@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from anops_policy.cli.main import cli
 from anops_policy.errors import PolicyLoadError
-from anops_policy.policy.loading import load_policies
+from anops_policy.policy.packs import load_policies
 
 POLICY = """\
 id: p

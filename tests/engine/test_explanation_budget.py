@@ -11,8 +11,8 @@ import pytest
 
 from anops_policy.cel.values import to_cel
 from anops_policy.evaluation import evaluate
-from anops_policy.policy.loading import load_pack
 from anops_policy.policy.model import Outcome
+from anops_policy.policy.packs import load_pack
 
 PACK = 'id: budget\nversion: 1.0.0\ntitle: t\nsections: [S]\nitems:\n  - {id: "b.1", title: t, section: S}\n'
 POLICY = """\

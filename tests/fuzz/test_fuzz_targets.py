@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from anops_policy.cel import evaluator as cel
 from anops_policy.policy.check import check_tree
-from anops_policy.policy.loading import load_policies
+from anops_policy.policy.packs import load_policies
 
 TARGETS = load_targets().TARGETS
 # celpy raises the recursion limit when its first environment is built; doing that before hypothesis

@@ -10,7 +10,7 @@ import pytest
 from pack_helpers import ROOT
 
 from anops_policy.policy import index as policy_index
-from anops_policy.policy.loading import load_pack
+from anops_policy.policy.packs import load_pack
 
 README = ROOT / "README.md"
 
@@ -22,10 +22,16 @@ def test_readme_index_is_current() -> None:
 
 
 def test_index_lists_every_policy_file_with_its_metadata() -> None:
-    block = policy_index.render(policy_index.builtin_pack())
+    packs = policy_index.builtin_packs()
+    block = policy_index.render(packs)
     assert block.startswith(policy_index.BANNER)
+    on_disk = sorted(p.name for p in (ROOT / "policies").iterdir() if (p / "pack.yaml").is_file())
+    assert sorted(p.id for p in packs) == on_disk
     rows = [line for line in block.splitlines() if line.startswith("| [`")]
-    ids = sorted(p.stem for p in (ROOT / "policies" / "production-readiness").glob("*.yaml") if p.stem != "pack")
+    ids = sorted(p.stem for p in (ROOT / "policies").glob("*/*.yaml") if p.stem != "pack")
+    for row in rows:  # every link points at the policy's file
+        link = row.split("](", 1)[1].split(")", 1)[0]
+        assert (ROOT / link).is_file(), link
     assert sorted(row.split("`")[1] for row in rows) == ids
     no_todos = next(row for row in rows if "`no-todos-in-release-files`" in row)
     assert no_todos.endswith(
@@ -33,10 +39,12 @@ def test_index_lists_every_policy_file_with_its_metadata() -> None:
     )
     signoff = next(row for row in rows if "`engineer-signed-off`" in row)
     assert signoff.endswith("| medium | advisory |")
-    # checklist order: the item column never goes back
-    items = [row.split(" | ")[2].split(" ")[0] for row in rows]
-    order = [item.id for item in policy_index.builtin_pack().items]
-    assert [order.index(i) for i in items] == sorted(order.index(i) for i in items)
+    # checklist order within each pack's table: the item column never goes back
+    for pack in packs:
+        own = [row for row in rows if f"policies/{pack.id}/" in row]
+        items = [row.split(" | ")[2].split(" ")[0] for row in own]
+        order = [item.id for item in pack.items]
+        assert [order.index(i) for i in items] == sorted(order.index(i) for i in items)
 
 
 def test_check_fails_on_a_stale_index_and_regeneration_touches_only_the_block(tmp_path: Path) -> None:
@@ -79,5 +87,5 @@ def test_phased_enforcement_is_spelled_out(tmp_path: Path) -> None:
     )
     assert phased != source
     (pack / "tests-passed.yaml").write_text(phased, encoding="utf-8")
-    block = policy_index.render(load_pack(pack))
+    block = policy_index.render([load_pack(pack)])
     assert "| high | advisory until 2027-01-15, then hard |" in block

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from anops_policy.cel import evaluator as cel
 from anops_policy.cli.main import cli
 from anops_policy.policy import cache as policy_cache
-from anops_policy.policy import loading
+from anops_policy.policy import loading, packs
 from anops_policy.policy.model import Policy
 
 FILE = PACK / "no-todos-in-release-files.yaml"
@@ -270,4 +270,4 @@ def test_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_the_default_pack_folder_is_the_builtin_pack() -> None:
-    assert policy_cache.default_pack_folder() == loading.builtin_pack_dir("production-readiness")
+    assert policy_cache.default_pack_folder() == packs.builtin_pack_dir("production-readiness")

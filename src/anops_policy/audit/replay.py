@@ -20,8 +20,8 @@ from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, RunSettings, ev
 from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.waivers import apply_waivers, parse_waivers
 from anops_policy.facts import digest_of, iso
-from anops_policy.policy.loading import load_pack, resolve_pack_ref
 from anops_policy.policy.model import Level, Pack
+from anops_policy.policy.packs import load_pack, resolve_pack_ref
 
 COMPARED = ("outcome", "blocking", "enforcement", "message", "fingerprint", "explanation")
 

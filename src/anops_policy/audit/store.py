@@ -18,8 +18,9 @@ from typing import Any
 from anops_policy.audit.decision_log import canonical, sha256, write_atomic
 from anops_policy.config import RepoConfig, config_from_data
 from anops_policy.errors import ConfigError, InputError
-from anops_policy.policy.loading import builtin_pack_dir, load_pack, policy_files
+from anops_policy.policy.loading import policy_files
 from anops_policy.policy.model import Pack
+from anops_policy.policy.packs import builtin_pack_dir, load_pack
 
 MAX_OBJECT_BYTES = 512 * 1024 * 1024
 

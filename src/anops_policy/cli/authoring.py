@@ -34,7 +34,7 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
     from anops_policy.policy import cache as policy_cache  # noqa: PLC0415 - a repeated check needs nothing else
 
     def check() -> int:
-        from anops_policy.policy.loading import load_pack, load_policies  # noqa: PLC0415
+        from anops_policy.policy.packs import load_pack, load_policies  # noqa: PLC0415
 
         policies = load_policies(targets)
         for target in targets:
@@ -62,7 +62,7 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) 
       anops-policy test policies/production-readiness/no-todos-in-release-files.yaml --coverage
     """
     from anops_policy.evaluation.examples import test_policy  # noqa: PLC0415
-    from anops_policy.policy.loading import builtin_pack_dir, load_policies  # noqa: PLC0415
+    from anops_policy.policy.packs import builtin_pack_dir, load_policies  # noqa: PLC0415
 
     targets = list(paths) or [builtin_pack_dir(DEFAULT_PACK)]
     policies = load_policies(targets)
@@ -101,7 +101,7 @@ def explain_cmd(policy_id: str, policies: tuple[Path, ...]) -> None:
       anops-policy explain no-todos-in-release-files
     """
     from anops_policy.policy.describe import describe  # noqa: PLC0415
-    from anops_policy.policy.loading import builtin_pack_dir, load_pack  # noqa: PLC0415
+    from anops_policy.policy.packs import builtin_pack_dir, load_pack  # noqa: PLC0415
     from anops_policy.validation import suggest  # noqa: PLC0415
 
     packs = (

@@ -12,9 +12,11 @@ import click
 
 from anops_policy.cli.options import (
     config_option,
+    input_option,
     jobs_option,
     no_cache_option,
     now_option,
+    pack_option,
     path_argument,
     policies_option,
     trace_file_option,
@@ -50,6 +52,8 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @path_argument
 @config_option
 @policies_option
+@pack_option
+@input_option
 @no_cache_option
 @click.option(
     "--facts",
@@ -136,6 +140,8 @@ def eval_cmd(
     path: Path,
     config_file: Path | None,
     policies: tuple[Path, ...],
+    pack_refs: tuple[str, ...],
+    input_specs: tuple[str, ...],
     facts_file: Path | None,
     fmt: str,
     outputs: tuple[str, ...],
@@ -161,6 +167,8 @@ def eval_cmd(
       anops-policy eval examples/anops
       anops-policy eval --now 2026-11-26 --output json=out/report.json
       anops-policy eval --facts facts.json --policies ./my-pack --format json
+      anops-policy eval --pack builtin:deployment-readiness     judge Kubernetes and compose manifests
+      anops-policy eval --pack ./my-pack --input k8s='deploy/**/*.yaml:yaml'   no config file needed
       anops-policy eval --fail-on hard          only hard policies block
       anops-policy eval --baseline main-report.json --output sarif=out/anops.sarif
       anops-policy eval --trusted-config origin/main --signing-key ci.pem   (audit trail)
@@ -169,6 +177,7 @@ def eval_cmd(
     from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
     from anops_policy.outputs.github import append_step_summary, in_github_actions  # noqa: PLC0415
     from anops_policy.outputs.text import TextFormatter  # noqa: PLC0415
+    from anops_policy.pipeline.inputs import parse_input_options  # noqa: PLC0415
     from anops_policy.pipeline.run import EvalRequest, run_eval  # noqa: PLC0415
     from anops_policy.telemetry.progress import terminal_progress  # noqa: PLC0415
 
@@ -178,6 +187,8 @@ def eval_cmd(
         path=path,
         config_file=config_file,
         policies=policies,
+        packs=pack_refs,
+        inputs=parse_input_options(input_specs),
         facts_file=facts_file,
         now=parse_now(now) if now else None,
         fail_on=Level(fail_on) if fail_on else None,
@@ -237,11 +248,15 @@ def eval_cmd(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to a file instead of stdout.",
 )
+@pack_option
+@input_option
 @jobs_option
 @trace_file_option
 def facts_cmd(
     path: Path,
     config_file: Path | None,
+    pack_refs: tuple[str, ...],
+    input_specs: tuple[str, ...],
     only: tuple[str, ...],
     now: str | None,
     output: Path | None,
@@ -255,12 +270,15 @@ def facts_cmd(
       anops-policy facts . --only todos --only git
       anops-policy facts . -o facts.json && anops-policy eval --facts facts.json
       anops-policy facts . --jobs 1            collect in one process
+      anops-policy facts . --pack builtin:deployment-readiness --only files   what that pack's policies see
     """
     from anops_policy.facts import parse_now  # noqa: PLC0415
-    from anops_policy.pipeline.run import gather, resolve_config  # noqa: PLC0415
+    from anops_policy.pipeline.inputs import parse_input_options, with_inputs  # noqa: PLC0415
+    from anops_policy.pipeline.run import gather, resolve_config, run_inputs  # noqa: PLC0415
     from anops_policy.telemetry import tracing  # noqa: PLC0415
 
     config = resolve_config(path, config_file)
+    config = with_inputs(config, run_inputs(config, pack_refs, parse_input_options(input_specs)))
     with tracing.span("anops.facts", {"anops.path": str(path)}):
         document = gather(path, config, parse_now(now), list(only) or None, jobs=jobs)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

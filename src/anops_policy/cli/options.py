@@ -23,6 +23,22 @@ policies_option = click.option(
     type=click.Path(path_type=Path, exists=True, file_okay=False),
     help="A pack folder (pack.yaml + policy files) to evaluate instead of the config's packs. Repeatable.",
 )
+pack_option = click.option(
+    "--pack",
+    "pack_refs",
+    multiple=True,
+    metavar="REF",
+    help="A pack to evaluate instead of the config's packs: builtin:NAME (builtin:production-readiness, "
+    "builtin:deployment-readiness) or a folder. Repeatable; combines with --policies.",
+)
+input_option = click.option(
+    "--input",
+    "input_specs",
+    multiple=True,
+    metavar="NAME=GLOB:PARSER",
+    help="Read structured files as facts.files.NAME, e.g. k8s=deploy/**/*.yaml:yaml (globs comma-separated; "
+    "parsers: yaml json jsonc json5 toml ini xml hcl2 dotenv properties dockerfile). Repeatable.",
+)
 now_option = click.option(
     "--now",
     "now",

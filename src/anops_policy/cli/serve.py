@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from anops_policy.cli.options import config_option, policies_option
+from anops_policy.cli.options import config_option, pack_option, policies_option
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -25,6 +25,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     help="Address to listen on (port 0 picks a free port; the log line 'serving … on HOST:PORT' names it).",
 )
 @policies_option
+@pack_option
 @config_option
 @click.option(
     "--max-workers",
@@ -82,6 +83,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 def serve_cmd(
     listen: str,
     policies: tuple[Path, ...],
+    pack_refs: tuple[str, ...],
     config_file: Path | None,
     max_workers: int | None,
     max_message_bytes: int,
@@ -110,7 +112,7 @@ def serve_cmd(
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"serve --config {config_file}: no such file")
     config = load_config(config_file) if config_file is not None else RepoConfig()
-    packs = resolve_packs(config, policies)
+    packs = resolve_packs(config, policies, pack_refs)
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise click.BadParameter(f"'{listen}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--listen")

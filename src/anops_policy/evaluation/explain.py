@@ -10,6 +10,7 @@ from typing import Any
 from anops_policy.cel import evaluator as cel
 from anops_policy.cel.tree import Tree
 from anops_policy.cel.values import is_bool, to_python
+from anops_policy.evaluation.positions import cite, element_location, element_site
 
 MAX_ELEMENTS = 20
 MAX_SCAN = 20_000
@@ -167,13 +168,15 @@ def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, An
         items = cel.evaluate(target, activation)
     except cel.CelRuntimeError as exc:
         return {"error": str(exc)}
-    if isinstance(items, Mapping):
+    keyed = isinstance(items, Mapping)  # a map's elements are its keys (and its pointer segments)
+    if keyed:
         items = list(items.keys())
     if not isinstance(items, (list, tuple)):
         return {"error": f"{type(items).__name__} is not a list or a map"}
     found: list[dict[str, Any]] = []
     count = 0
-    for item in items[:MAX_SCAN]:
+    site = element_site(target, var, predicate, activation)  # a list inside a structured-file document
+    for index, item in enumerate(items[:MAX_SCAN]):
         local = {**activation, var: item}
         try:
             result = cel.evaluate(predicate, local)
@@ -186,6 +189,8 @@ def _elements(target: Any, var: str, predicate: Any, activation: Mapping[str, An
         count += 1
         if len(found) < MAX_ELEMENTS:
             entry: dict[str, Any] = {"element": brief(item), **location(item)}
+            if "path" not in entry and site is not None:
+                entry.update(element_location(site, str(to_python(item)) if keyed else index))
             if reason:
                 entry["error"] = reason
             found.append(entry)
@@ -255,6 +260,7 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
             )
             if negated:
                 entry["negated"] = True
+            _cite(entry, tree, activation)
             return entry
     macro = _macro(node)
     if macro is not None:
@@ -278,7 +284,15 @@ def explain_clause(tree: Any, source: str, activation: Mapping[str, Any]) -> dic
             )
             return entry
     entry["value"] = _value(tree, activation)
+    _cite(entry, tree, activation)
     return entry
+
+
+def _cite(entry: dict[str, Any], tree: Any, activation: Mapping[str, Any]) -> None:
+    """``at``: where in a structured file the values the clause reads are (``facts.files`` documents)."""
+    at = cite(tree, activation)
+    if at:
+        entry["at"] = at[:MAX_ELEMENTS]
 
 
 def explain_failure(rule_tree: Any, source: str, activation: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -317,6 +331,8 @@ def evidence_from(
     for clause in explanation:
         for element in clause.get("failing", []):
             add(location(element))
+        for loc in clause.get("at", []):
+            add(location(loc))
     for value in variables.values():
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items[:MAX_ELEMENTS]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,9 @@ from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
 from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
 from anops_policy.pipeline.collect import collect_facts
-from anops_policy.policy.loading import load_pack, resolve_pack_ref
+from anops_policy.pipeline.inputs import config_input_names, merged_inputs, with_inputs
 from anops_policy.policy.model import Level, Pack
+from anops_policy.policy.packs import declared_inputs, load_pack, resolve_pack_ref
 from anops_policy.telemetry import tracing
 from anops_policy.telemetry.progress import ProgressCallback
 
@@ -43,6 +44,8 @@ class EvalRequest:
     trusted_config: str | None = None  # a git ref to read anops-policy.yaml from (not the working tree)
     trace_id: str | None = None
     jobs: int | None = None  # collector worker processes (None: the config's collect.jobs, else per core)
+    packs: Sequence[str] = ()  # --pack REF: replaces the config's packs
+    inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # --input NAME=GLOB:PARSER
 
 
 def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
@@ -58,16 +61,24 @@ def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
     return config
 
 
-def resolve_packs(config: RepoConfig, policies: Sequence[Path]) -> list[Pack]:
-    if policies:
-        packs = [load_pack(p) for p in policies]
-        where = "--policies"
+def resolve_packs(
+    config: RepoConfig, policies: Sequence[Path], refs: Sequence[str] = (), extra_inputs: Sequence[str] = ()
+) -> list[Pack]:
+    """The run's packs: ``--pack`` references and ``--policies`` folders when given (they replace the
+    config's ``packs:``), else the config's. Policies may read the inputs of their pack, of the config and
+    ``extra_inputs`` (``--input``)."""
+    inputs = [*config_input_names(config), *extra_inputs]
+    if policies or refs:
+        packs = [load_pack(resolve_pack_ref(ref, Path()), display=ref, extra_inputs=inputs) for ref in refs]
+        packs += [load_pack(p, extra_inputs=inputs) for p in policies]
+        where = "--pack/--policies"
     else:
         base = Path(config.file).parent if config.file else Path()
         packs = []
         for ref in config.packs:
             folder = resolve_pack_ref(ref, base)
-            packs.append(load_pack(folder, display=ref if ref.startswith("builtin:") else str(folder)))
+            display = ref if ref.startswith("builtin:") else str(folder)
+            packs.append(load_pack(folder, display=display, extra_inputs=inputs))
         where = f"config {config.where('packs')}: packs"
     seen: dict[str, str] = {}
     for pack in packs:
@@ -78,6 +89,16 @@ def resolve_packs(config: RepoConfig, policies: Sequence[Path]) -> list[Pack]:
             )
         seen[pack.id] = pack.source
     return packs
+
+
+def run_inputs(
+    config: RepoConfig, refs: Sequence[str], extra: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The inputs a run over ``refs`` (else the config's packs) would collect, read from the packs'
+    ``pack.yaml`` alone (``facts`` needs no policy compiled)."""
+    base = Path(config.file).parent if config.file and not refs else Path()
+    declared = [declared_inputs(resolve_pack_ref(ref, base)) for ref in (refs or config.packs)]
+    return merged_inputs(declared, config, extra)
 
 
 def required_sections(packs: Sequence[Pack]) -> list[str]:
@@ -135,17 +156,20 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         if request.record
         else None
     )
-    packs = resolve_packs(config, request.policies)
+    packs = resolve_packs(config, request.policies, request.packs, list(request.inputs))
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     if request.facts_file is not None:
         document = load_fact_file(request.facts_file)
         now = request.now or parse_timestamp(document["meta"]["now"])
     else:
         now = request.now or parse_now(None)
-        collect_config = log_events.config_for_collectors(config, request.decision_log)
-        document = gather(
-            request.path, collect_config, now, required_sections(packs), request.progress, jobs=request.jobs
+        collect_config = with_inputs(
+            log_events.config_for_collectors(config, request.decision_log),
+            merged_inputs([p.inputs for p in packs], config, request.inputs),
         )
+        # inputs given on the command line are collected even when no policy reads them (facts, reports)
+        sections = sorted({*required_sections(packs), *(["files"] if request.inputs else [])})
+        document = gather(request.path, collect_config, now, sections, request.progress, jobs=request.jobs)
     evaluation = config.raw.get("evaluation", {})
     fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
     deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))

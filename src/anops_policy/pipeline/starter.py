@@ -20,6 +20,12 @@ packs: [builtin:production-readiness]
 """
 
 FOOTER = """\
+# Add builtin:deployment-readiness to judge Kubernetes manifests and compose files (probes, limits, non-root,
+# pinned images). Structured files as facts (facts.files.<name>): a pack declares its own inputs; add or
+# override them here (parsers: yaml json jsonc json5 toml ini xml hcl2 dotenv properties dockerfile):
+# inputs:
+#   k8s: {files: ["deploy/**/*.yaml"]}            # narrow a pack's input to where the manifests are
+#   npm: {files: ["**/package.json"], parser: json, exclude: ["**/node_modules/**"]}
 # Per-policy parameter overrides (see `anops-policy explain POLICY`):
 # params:
 #   no-todos-in-release-files: {max_markers: 0}

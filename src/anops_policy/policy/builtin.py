@@ -5,4 +5,5 @@ from __future__ import annotations
 DEFAULT_PACK = "production-readiness"
 BUILTIN_PACKS = {
     "production-readiness": "anops_policy.policies.production_readiness",
+    "deployment-readiness": "anops_policy.policies.deployment_readiness",
 }

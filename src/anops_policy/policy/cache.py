@@ -93,7 +93,7 @@ def cache_dir() -> Path | None:
 
 
 def default_pack_folder() -> Path:
-    """The built-in pack's folder (``loading.builtin_pack_dir``) without importing the loading stack."""
+    """The built-in pack's folder (``packs.builtin_pack_dir``) without importing the loading stack."""
     return Path(str(resources.files(BUILTIN_PACKS[DEFAULT_PACK])))
 
 
@@ -300,16 +300,16 @@ class PolicySlot:
         _write("policy", self.key, data)
 
 
-def policy_slot(path: Path) -> PolicySlot | None:
+def policy_slot(path: Path, inputs: Sequence[str] = ()) -> PolicySlot | None:
     """The slot for a policy file, or None when the cache is off or the file cannot be read (loading
-    then reports that)."""
+    then reports that). ``inputs``: the input names declared around it (its static check depends on them)."""
     if cache_dir() is None:
         return None
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    key = _key("policy", [("name", os.fsencode(path.name)), ("bytes", data)])
+    key = _key("policy", [("name", os.fsencode(path.name)), ("bytes", data), ("inputs", "\0".join(inputs).encode())])
     return PolicySlot(key, "sha256:" + hashlib.sha256(data).hexdigest())
 
 

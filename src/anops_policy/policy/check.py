@@ -136,6 +136,9 @@ class Checker:
             if result.ok:
                 current = result.ref
                 continue
+            if current.path == "facts.files":
+                self.report(_unknown_input(str(token), result.known), token)
+                return None
             repaired = _repair(current, [str(t) for t in chain[index:]])
             if repaired and is_scalar(current) is None:
                 self.report(
@@ -236,6 +239,17 @@ class Checker:
 
 
 _MISSING: Any = object()
+
+
+def _unknown_input(name: str, declared: tuple[str, ...]) -> str:
+    """``facts.files.<name>`` for an input nobody declared: the nearest declared name, or how to declare one."""
+    if not declared:
+        return (
+            f"unknown input 'facts.files.{name}': no input is declared (declare it under `inputs:` in the pack's "
+            "pack.yaml or in anops-policy.yaml, or pass --input NAME=GLOB:PARSER)"
+        )
+    hint = suggest(name, declared) or f"; declared: {', '.join(declared)}"
+    return f"unknown input 'facts.files.{name}'{hint}"
 
 
 def string_index(node: Tree[Any]) -> tuple[str, Any] | None:

@@ -4,10 +4,9 @@ problem reported as ``file:line:column: message`` (all problems of a pack at onc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,12 @@ from anops_policy.cel import evaluator as cel
 from anops_policy.cel.values import INT64
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.policy import cache as policy_cache
-from anops_policy.policy.builtin import BUILTIN_PACKS
 from anops_policy.policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
 from anops_policy.policy.model import (
-    ChecklistItem,
     Example,
     Expr,
     Level,
     Outcome,
-    Pack,
     Param,
     Phase,
     Policy,
@@ -126,7 +122,10 @@ def parse_template(text: str) -> list[tuple[str, int] | tuple[None, str]]:
 
 
 class PolicyLoader:
-    def __init__(self, file: str, data: Mapping[str, Any], marks: Marks, problems: Problems) -> None:
+    def __init__(
+        self, file: str, data: Mapping[str, Any], marks: Marks, problems: Problems, inputs: Sequence[str] = ()
+    ) -> None:
+        self.inputs = tuple(inputs)
         self.file = file
         self.data = data
         self.marks = marks
@@ -183,7 +182,7 @@ class PolicyLoader:
                     self.marks.at(("requires", index)), f"unknown fact section '{name}'{suggest(name, sections)}"
                 )
         scope: dict[str, Any] = {
-            "facts": fact_root(),
+            "facts": fact_root(self.inputs),
             "params": Names("parameter", {p.name: None for p in params}),
             "vars": Names("variable", {}),
             "now": None,
@@ -356,9 +355,14 @@ class PolicyLoader:
         return out
 
 
-def load_policy_file(path: Path, problems: Problems, display: str | None = None) -> Policy | None:
+def load_policy_file(
+    path: Path, problems: Problems, display: str | None = None, inputs: Sequence[str] = ()
+) -> Policy | None:
+    """One policy file, statically checked; ``inputs``: the structured-file inputs declared by its pack (and
+    the config), the only names ``facts.files.<name>`` may use."""
     name = display or str(path)
-    slot = policy_cache.policy_slot(path)
+    inputs = tuple(sorted(set(inputs)))
+    slot = policy_cache.policy_slot(path, inputs)
     cached = slot.read(name) if slot is not None else None
     if cached is not None:
         return cached
@@ -376,7 +380,7 @@ def load_policy_file(path: Path, problems: Problems, display: str | None = None)
     except ConfigError as exc:
         problems.items.extend(str(exc).splitlines())
         return None
-    policy = PolicyLoader(name, data, marks, problems).load()
+    policy = PolicyLoader(name, data, marks, problems, inputs).load()
     if policy is None:
         return None
     digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
@@ -387,110 +391,3 @@ def load_policy_file(path: Path, problems: Problems, display: str | None = None)
 
 
 policy_files = policy_cache.policy_files
-
-
-def load_policies(paths: Iterable[Path]) -> list[Policy]:
-    """Load policy files and folders (``check``/``test``); duplicate ids across files are errors."""
-    problems = Problems()
-    policies: list[Policy] = []
-    for path in paths:
-        if path.is_dir():
-            files = policy_files(path)
-            if not files:
-                problems.add(str(path), "no policy files (*.yaml) in this folder")
-        elif path.is_file():
-            files = [path]
-        else:
-            problems.add(str(path), "no such file or folder")
-            files = []
-        for file in files:
-            policy = load_policy_file(file, problems)
-            if policy is not None:
-                policies.append(policy)
-    _check_duplicates(policies, problems)
-    problems.raise_if_any()
-    return policies
-
-
-def _check_duplicates(policies: list[Policy], problems: Problems) -> None:
-    seen: dict[str, str] = {}
-    for policy in policies:
-        if policy.id in seen:
-            problems.add(policy.file, f"duplicate policy id '{policy.id}' (also in {seen[policy.id]})")
-        seen.setdefault(policy.id, policy.file)
-
-
-def builtin_pack_dir(name: str) -> Path:
-    package = BUILTIN_PACKS.get(name)
-    if package is None:
-        raise ConfigError(
-            f"unknown built-in pack '{name}'{suggest(name, BUILTIN_PACKS)}; known: {', '.join(BUILTIN_PACKS)}"
-        )
-    return Path(str(resources.files(package)))
-
-
-def resolve_pack_ref(ref: str, base: Path) -> Path:
-    if ref.startswith(BUILTIN_PREFIX):
-        return builtin_pack_dir(ref[len(BUILTIN_PREFIX) :])
-    path = Path(ref)
-    return path if path.is_absolute() else base / path
-
-
-def load_pack(folder: Path, display: str | None = None) -> Pack:
-    """A folder of policies with a ``pack.yaml`` (or, without one, an implicit pack whose items are the
-    distinct ``checklist`` values of its policies)."""
-    name = display or str(folder)
-    if not folder.is_dir():
-        raise ConfigError(f"load pack {name}: no such folder")
-    problems = Problems()
-    pack_file = folder / "pack.yaml"
-    meta: dict[str, Any] | None = None
-    marks: Marks | None = None
-    if pack_file.is_file():
-        meta, marks = load_yaml_file(str(pack_file), f"{name}/pack.yaml")
-        validate(meta, "pack", marks, f"{name}/pack.yaml", what="load pack")
-    policies: list[Policy] = []
-    for file in policy_files(folder):
-        policy = load_policy_file(file, problems, f"{name}/{file.name}")
-        if policy is not None:
-            policies.append(policy)
-    _check_duplicates(policies, problems)
-    if meta is None:
-        ids = sorted({p.checklist for p in policies})
-        items = tuple(ChecklistItem(i, i, "Checklist") for i in ids)
-        meta = {"id": folder.name, "version": "0.0.0", "title": folder.name, "sections": ["Checklist"]}
-    else:
-        items = tuple(ChecklistItem(str(i["id"]), i["title"], i["section"]) for i in meta["items"])
-        assert marks is not None
-        known_sections = set(meta["sections"])
-        for index, item in enumerate(meta["items"]):
-            if item["section"] not in known_sections:
-                problems.add(
-                    marks.at(("items", index, "section")),
-                    f"section '{item['section']}' is not in 'sections'{suggest(item['section'], known_sections)}",
-                )
-        item_ids = [i.id for i in items]
-        if len(set(item_ids)) != len(item_ids):
-            problems.add(marks.at(("items",)), "duplicate checklist item ids")
-        for policy in policies:
-            if policy.checklist not in item_ids:
-                problems.add(
-                    policy.file,
-                    f"checklist '{policy.checklist}' is not an item of pack '{meta['id']}'"
-                    + suggest(policy.checklist, item_ids),
-                )
-    problems.raise_if_any()
-    digest = hashlib.sha256()
-    for file in [pack_file, *policy_files(folder)]:
-        if file.is_file():
-            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    return Pack(
-        id=meta["id"],
-        version=str(meta["version"]),
-        title=meta["title"],
-        sections=tuple(meta["sections"]),
-        items=items,
-        policies=tuple(sorted(policies, key=lambda p: p.id)),
-        source=name,
-        digest="sha256:" + digest.hexdigest(),
-    )

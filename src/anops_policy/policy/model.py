@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -126,6 +127,8 @@ class Pack:
     policies: tuple[Policy, ...]
     source: str
     digest: str
+    # structured-file inputs the pack declares (pack.yaml `inputs:`): name -> {files, parser, ...}
+    inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

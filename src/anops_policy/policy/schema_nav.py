@@ -148,11 +148,23 @@ def is_scalar(ref: SchemaRef) -> str | None:
 
 
 @cache
-def fact_root() -> SchemaRef:
+@cache
+def fact_root(inputs: tuple[str, ...] = ()) -> SchemaRef:
+    """The fact document as a policy sees it: ``facts.files`` holds exactly the declared ``inputs``, so that
+    ``facts.files.k8z`` is an unknown field (did you mean ``k8s``?) like any other typo."""
     uri = BASE_URI + "fact-document.schema.json"
     resolver = registry().resolver(base_uri=uri)
     resolved = resolver.lookup(uri)
-    return SchemaRef(resolved.contents, resolved.resolver, "facts")
+    document = dict(resolved.contents)
+    document["properties"] = {
+        **document["properties"],
+        "files": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: {"$ref": "facts/files.schema.json#/$defs/input"} for name in inputs},
+        },
+    }
+    return SchemaRef(document, resolved.resolver, "facts")
 
 
 def section_names() -> list[str]:

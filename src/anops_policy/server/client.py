@@ -90,7 +90,7 @@ def report_from_json(data: dict[str, Any], packs: Sequence[Pack]) -> Report:
 
 def pack_ids(config: RepoConfig, policies: Sequence[Path]) -> list[str]:
     """The ids of the packs a local run would load (the server is asked for them by id, never by path)."""
-    from anops_policy.policy.loading import resolve_pack_ref  # noqa: PLC0415
+    from anops_policy.policy.packs import resolve_pack_ref  # noqa: PLC0415
     from anops_policy.yamlsafe import load_yaml_file  # noqa: PLC0415
 
     if policies:

@@ -1,0 +1,1 @@
+"""The built-in "deployment-readiness" pack (data: pack.yaml and one <id>.yaml per policy)."""

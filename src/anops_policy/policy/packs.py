@@ -1,0 +1,144 @@
+"""Packs and sets of policy files: loading a pack folder (its ``pack.yaml``, checklist items and declared
+inputs, then every policy checked against them), the built-in packs, and pack references."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from anops_policy.errors import ConfigError
+from anops_policy.policy.builtin import BUILTIN_PACKS
+from anops_policy.policy.loading import BUILTIN_PREFIX, Problems, load_policy_file, policy_files
+from anops_policy.policy.model import ChecklistItem, Pack, Policy
+from anops_policy.validation import suggest, validate
+from anops_policy.yamlsafe import Marks, load_yaml_file
+
+
+def load_policies(paths: Iterable[Path], extra_inputs: Iterable[str] = ()) -> list[Policy]:
+    """Load policy files and folders (``check``/``test``); duplicate ids across files are errors. Each
+    policy is checked against the inputs its folder's ``pack.yaml`` declares (plus ``extra_inputs``)."""
+    problems = Problems()
+    policies: list[Policy] = []
+    for path in paths:
+        if path.is_dir():
+            files = policy_files(path)
+            if not files:
+                problems.add(str(path), "no policy files (*.yaml) in this folder")
+        elif path.is_file():
+            files = [path]
+        else:
+            problems.add(str(path), "no such file or folder")
+            files = []
+        folder = path if path.is_dir() else path.parent
+        inputs = [*declared_inputs(folder), *extra_inputs]
+        for file in files:
+            policy = load_policy_file(file, problems, inputs=inputs)
+            if policy is not None:
+                policies.append(policy)
+    _check_duplicates(policies, problems)
+    problems.raise_if_any()
+    return policies
+
+
+def _check_duplicates(policies: list[Policy], problems: Problems) -> None:
+    seen: dict[str, str] = {}
+    for policy in policies:
+        if policy.id in seen:
+            problems.add(policy.file, f"duplicate policy id '{policy.id}' (also in {seen[policy.id]})")
+        seen.setdefault(policy.id, policy.file)
+
+
+def builtin_pack_dir(name: str) -> Path:
+    package = BUILTIN_PACKS.get(name)
+    if package is None:
+        raise ConfigError(
+            f"unknown built-in pack '{name}'{suggest(name, BUILTIN_PACKS)}; known: {', '.join(BUILTIN_PACKS)}"
+        )
+    return Path(str(resources.files(package)))
+
+
+def resolve_pack_ref(ref: str, base: Path) -> Path:
+    if ref.startswith(BUILTIN_PREFIX):
+        return builtin_pack_dir(ref[len(BUILTIN_PREFIX) :])
+    path = Path(ref)
+    return path if path.is_absolute() else base / path
+
+
+def declared_inputs(folder: Path) -> dict[str, dict[str, Any]]:
+    """The ``inputs:`` of ``folder/pack.yaml`` (empty without one; a broken pack.yaml is reported by
+    ``load_pack``, and its policies are then checked as declaring none)."""
+    pack_file = folder / "pack.yaml"
+    if not pack_file.is_file():
+        return {}
+    try:
+        meta, _ = load_yaml_file(str(pack_file), str(pack_file))
+    except ConfigError:
+        return {}
+    inputs = meta.get("inputs") if isinstance(meta, dict) else None
+    return {str(k): dict(v) for k, v in inputs.items() if isinstance(v, dict)} if isinstance(inputs, dict) else {}
+
+
+def load_pack(folder: Path, display: str | None = None, extra_inputs: Iterable[str] = ()) -> Pack:
+    """A folder of policies with a ``pack.yaml`` (or, without one, an implicit pack whose items are the
+    distinct ``checklist`` values of its policies). ``extra_inputs``: input names the repository's config
+    declares besides the pack's own (``facts.files.<name>`` may read them too)."""
+    name = display or str(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"load pack {name}: no such folder")
+    problems = Problems()
+    pack_file = folder / "pack.yaml"
+    meta: dict[str, Any] | None = None
+    marks: Marks | None = None
+    if pack_file.is_file():
+        meta, marks = load_yaml_file(str(pack_file), f"{name}/pack.yaml")
+        validate(meta, "pack", marks, f"{name}/pack.yaml", what="load pack")
+    inputs = {str(k): dict(v) for k, v in (meta or {}).get("inputs", {}).items()}
+    policies: list[Policy] = []
+    for file in policy_files(folder):
+        policy = load_policy_file(file, problems, f"{name}/{file.name}", [*inputs, *extra_inputs])
+        if policy is not None:
+            policies.append(policy)
+    _check_duplicates(policies, problems)
+    if meta is None:
+        ids = sorted({p.checklist for p in policies})
+        items = tuple(ChecklistItem(i, i, "Checklist") for i in ids)
+        meta = {"id": folder.name, "version": "0.0.0", "title": folder.name, "sections": ["Checklist"]}
+    else:
+        items = tuple(ChecklistItem(str(i["id"]), i["title"], i["section"]) for i in meta["items"])
+        assert marks is not None
+        known_sections = set(meta["sections"])
+        for index, item in enumerate(meta["items"]):
+            if item["section"] not in known_sections:
+                problems.add(
+                    marks.at(("items", index, "section")),
+                    f"section '{item['section']}' is not in 'sections'{suggest(item['section'], known_sections)}",
+                )
+        item_ids = [i.id for i in items]
+        if len(set(item_ids)) != len(item_ids):
+            problems.add(marks.at(("items",)), "duplicate checklist item ids")
+        for policy in policies:
+            if policy.checklist not in item_ids:
+                problems.add(
+                    policy.file,
+                    f"checklist '{policy.checklist}' is not an item of pack '{meta['id']}'"
+                    + suggest(policy.checklist, item_ids),
+                )
+    problems.raise_if_any()
+    digest = hashlib.sha256()
+    for file in [pack_file, *policy_files(folder)]:
+        if file.is_file():
+            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return Pack(
+        id=meta["id"],
+        version=str(meta["version"]),
+        title=meta["title"],
+        sections=tuple(meta["sections"]),
+        items=items,
+        policies=tuple(sorted(policies, key=lambda p: p.id)),
+        source=name,
+        digest="sha256:" + digest.hexdigest(),
+        inputs=inputs,
+    )
