@@ -88,11 +88,17 @@ class LayoutCollector:
         """Globs become the files they match; plain paths are kept as written even when missing, so a
         policy can report a release file that does not exist."""
         out: list[str] = []
+        seen: set[str] = set()
+        folders = {p[: i + 1] for p in ctx.files() for i, ch in enumerate(p) if ch == "/"}
         for pattern in patterns:
             if any(ch in pattern for ch in "*?["):
-                out.extend(p for p in ctx.glob([pattern]) if p not in out)
-            elif pattern.strip("/") not in out:
-                out.append(pattern.strip("/"))
+                if not _may_match(pattern, folders):
+                    continue  # its folder holds no file: nothing to compile (a config may list 20,000 globs)
+                found = [p for p in ctx.glob([pattern]) if p not in seen]
+            else:
+                found = [pattern.strip("/")] if pattern.strip("/") not in seen else []
+            out.extend(found)
+            seen.update(found)
         return out
 
     @staticmethod
@@ -100,6 +106,17 @@ class LayoutCollector:
         globs = ctx.options("layout").get("e2e_globs", DEFAULT_E2E_GLOBS)
         patterns = [str(g) for g in globs] if isinstance(globs, list | tuple) else list(DEFAULT_E2E_GLOBS)
         return [p for p in ctx.glob(patterns) if p.endswith(E2E_SOURCE_SUFFIXES)]
+
+
+def _may_match(pattern: str, folders: set[str]) -> bool:
+    """False when an anchored glob's literal folder (``src/gen/`` of ``src/gen/**/*.rs``) holds no listed file:
+    the glob then matches nothing. Unanchored globs (``*.rs``, ``**/x``) and escapes always may."""
+    body = pattern.lstrip("/")
+    if "\\" in pattern or "/" not in body.rstrip("/"):
+        return True
+    cut = min((body.find(ch) for ch in "*?[" if ch in body), default=len(body))
+    prefix = body[: body.rfind("/", 0, cut) + 1]
+    return not prefix or prefix in folders
 
 
 def _origin(from_config: bool, from_discovery: bool) -> str:

@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsonschema
 from anops_policy.collectors.files.documents import has_keys, list_items, redact
 from anops_policy.collectors.files.kustomize import patch_files
 from anops_policy.collectors.files.parsers import PARSERS, Document, ParseFailure
@@ -19,6 +20,7 @@ from anops_policy.collectors.files.parsers import PARSERS, Document, ParseFailur
 from anops_policy.collection.collector import CollectContext
 from anops_policy.collection.gitignore import pattern_spec
 from anops_policy.errors import NotConfigured
+from anops_policy.facts import line_at, pointer
 
 DEFAULT_MAX_DOCUMENTS = 5000
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # of files parsed per input: one input cannot push the section past its limit
@@ -51,6 +53,9 @@ class _Input:
         self.require = [str(k) for k in spec.get("require_keys", [])]
         self.max_documents = int(spec.get("max_documents", DEFAULT_MAX_DOCUMENTS))
         self.max_bytes = int(spec.get("max_bytes", DEFAULT_MAX_BYTES))
+        schema = spec.get("schema")
+        self.validator = jsonschema.Draft202012Validator(schema) if isinstance(schema, dict) else None
+        self.mismatches: list[dict[str, Any]] = []
         self.documents: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
@@ -90,6 +95,7 @@ class _Input:
             "ignored": self.ignored,
             "errors": self.errors[:MAX_LISTED],
             "skipped": self.skipped[:MAX_LISTED],
+            "mismatches": self.mismatches[:MAX_LISTED],
         }
 
     def _add(self, path: str, parsed: Sequence[Document], patch: bool) -> None:
@@ -101,6 +107,7 @@ class _Input:
                 if len(self.documents) >= self.max_documents:
                     self.ignored += 1
                     continue
+                self._validate(path, index, data, lines)
                 self.documents.append({
                     "path": path,
                     "doc": index,
@@ -111,6 +118,19 @@ class _Input:
                     "data": redact(data),
                     "lines": lines,
                 })
+
+    def _validate(self, path: str, index: int, data: Any, lines: Mapping[str, int]) -> None:
+        """Report where a document does not match the input's schema (the first problem of each document)."""
+        if self.validator is None or len(self.mismatches) >= MAX_LISTED:
+            return
+        errors = sorted(self.validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+        if not errors:
+            return
+        target = pointer(errors[0].absolute_path)
+        line = line_at(lines, target)
+        self.mismatches.append(
+            {"path": path, "doc": index, "line": line, "pointer": target, "message": errors[0].message[:300]}
+        )
 
     def _error(self, path: str, failure: ParseFailure) -> None:
         self.errors.append({"path": path, "line": failure.line, "column": failure.column, "reason": failure.reason})

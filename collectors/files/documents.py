@@ -10,11 +10,6 @@ from typing import Any
 from anops_policy.collectors.docker.secrets import REDACTED, has_url_credentials, should_redact
 
 
-def pointer_part(key: str | int) -> str:
-    """One RFC 6901 reference token."""
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
 def list_items(data: Any, lines: Mapping[str, int]) -> Iterator[tuple[int | None, Any, dict[str, int]]]:
     """``(item, data, lines)``: a Kubernetes ``List`` (``kind: List`` or ``*List`` with ``items``) gives one
     entry per item, its lines re-rooted at the item; any other document gives itself."""

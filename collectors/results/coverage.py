@@ -132,6 +132,10 @@ def _read(path: str, data: bytes, mapper: PathMapper) -> _Report | str:
     if head.startswith(b"<"):
         if not (path.lower().endswith(".xml") or head.startswith(b"<?xml") or head.startswith(b"<coverage")):
             return "not a coverage report"
+        if _root_name(data[:8192]) in ("testsuites", "testsuite"):
+            # a JUnit report is the tests collector's to parse (and to report broken): parsing a 15 MB one
+            # here too only to learn its root element doubled the collection time of a results folder
+            return "JUnit test results (read by the tests collector)"
         root = parse_xml(data)
         tag = local(root.tag)
         if tag == "coverage":
@@ -152,6 +156,23 @@ def _read(path: str, data: bytes, mapper: PathMapper) -> _Report | str:
     if re.search(r"^SF:", text, re.M) and ("end_of_record" in text or _looks_like_report(path)):
         return _lcov(path, text, mapper, base)
     return "not a coverage report"
+
+
+_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S)
+_ROOT = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+
+
+def _root_name(head: bytes) -> str | None:
+    """The root element's local name from the start of a document (declaration, comments and a DOCTYPE
+    skipped), or None when it is not in ``head``."""
+    head = head.lstrip(b"\xef\xbb\xbf")
+    position = 0
+    while match := _PROLOG.match(head, position):
+        if match.end() == position:
+            break
+        position = match.end()
+    root = _ROOT.match(head, position)
+    return root.group(1).decode("ascii", "replace") if root else None
 
 
 def _cobertura(path: str, root: Element, mapper: PathMapper, base: str) -> _Report:

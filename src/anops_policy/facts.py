@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -176,3 +176,23 @@ def collector_status(document: Mapping[str, Any], name: str) -> tuple[str, str |
             return "ok", None
         return "error", f"collector '{name}' did not run"
     return str(meta.get("status")), meta.get("error")
+
+
+def pointer(segments: Iterable[str | int]) -> str:
+    """An RFC 6901 JSON pointer (``/spec/containers/0``): how ``lines`` maps of ``facts.files`` documents
+    name a value."""
+    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
+
+
+def line_at(lines: Mapping[Any, Any], target: str) -> int | None:
+    """The line of ``target`` in a document's ``lines`` or, when it is absent (the missing field a policy
+    asks for), of its deepest ancestor present there."""
+    current = target
+    while True:
+        if current in lines:
+            value = lines[current]
+            if isinstance(value, int) and not isinstance(value, bool) and int(value) >= 1:
+                return int(value)
+        if not current:
+            return None
+        current = current[: current.rfind("/")]

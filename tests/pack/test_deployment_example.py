@@ -69,9 +69,21 @@ def test_every_failure_cites_the_offending_key(repo: Path, update_goldens: bool)
     if update_goldens:
         GOLDEN.write_text(json.dumps(got, indent=2) + "\n", encoding="utf-8")
     assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
-    # the broken file and the Helm template are reported, never judged, and never stop the rest
-    files = report["collectors"]["files"]
-    assert files["status"] == "ok"
+    assert report["collectors"]["files"]["status"] == "ok"
+
+
+def test_every_document_is_collected_and_unreadable_files_are_named(repo: Path) -> None:
+    result = CliRunner().invoke(cli, ["facts", str(repo), "--pack", "builtin:deployment-readiness", "--only", "files"])
+    assert result.exit_code == 0, result.output
+    k8s = json.loads(result.output)["files"]["k8s"]
+    where = {(d["path"], d["doc"], d["item"]): d["data"]["kind"] for d in k8s["documents"]}
+    assert where[("deploy/api.yaml", 3, None)] == "PodDisruptionBudget"  # a multi-document file, every document
+    assert where[("deploy/metrics-exporter.yaml", 0, 1)] == "Service"  # a List's items are documents
+    patches = [d["path"] for d in k8s["documents"] if d["patch"]]
+    assert patches == ["k8s/kustomize/overlays/prod/deployment-patch.yaml"]
+    assert [(e["path"], e["line"], e["column"]) for e in k8s["errors"]] == [("deploy/broken.yaml", 12, 4)]
+    assert [s["path"] for s in k8s["skipped"]] == ["charts/api/templates/deployment.yaml"]
+    assert "helm template" in k8s["skipped"][0]["reason"]
 
 
 def test_both_built_in_packs_in_one_eval(repo: Path) -> None:

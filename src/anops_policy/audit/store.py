@@ -18,9 +18,8 @@ from typing import Any
 from anops_policy.audit.decision_log import canonical, sha256, write_atomic
 from anops_policy.config import RepoConfig, config_from_data
 from anops_policy.errors import ConfigError, InputError
-from anops_policy.policy.loading import policy_files
 from anops_policy.policy.model import Pack
-from anops_policy.policy.packs import builtin_pack_dir, load_pack
+from anops_policy.policy.packs import builtin_pack_dir, load_pack, pack_files
 
 MAX_OBJECT_BYTES = 512 * 1024 * 1024
 
@@ -92,11 +91,10 @@ def pack_bundle(pack: Pack) -> dict[str, Any]:
     folder = pack_folder(pack)
     files: dict[str, str] = {}
     digest = hashlib.sha256()
-    for file in [folder / "pack.yaml", *policy_files(folder)]:
-        if file.is_file():
-            data = file.read_bytes()
-            digest.update(file.name.encode() + b"\0" + data + b"\0")
-            files[file.name] = data.decode("utf-8")
+    for file in pack_files(folder):
+        data = file.read_bytes()
+        digest.update(file.name.encode() + b"\0" + data + b"\0")
+        files[file.name] = data.decode("utf-8")
     if "sha256:" + digest.hexdigest() != pack.digest:
         raise ConfigError(f"pack {pack.id} ({pack.source}) changed on disk during the evaluation; run it again")
     return {"id": pack.id, "version": pack.version, "source": pack.source, "digest": pack.digest, "files": files}

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from anops_policy.cel.tree import Token, Tree
+from anops_policy.facts import line_at, pointer
 
 Segment = str | int
 
@@ -80,24 +81,6 @@ def document_of(value: Any) -> tuple[str, Mapping[Any, Any]] | None:
     if isinstance(path, str) and path and isinstance(lines, Mapping) and _get(value, "data") is not None:
         return str(path), lines
     return None
-
-
-def pointer(segments: list[Segment]) -> str:
-    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
-
-
-def line_at(lines: Mapping[Any, Any], target: str) -> int | None:
-    """The line of ``target`` or, when it is absent (the missing field a policy asks for), of its deepest
-    ancestor present in the document."""
-    current = target
-    while True:
-        if current in lines:
-            value = lines[current]
-            if isinstance(value, int) and not isinstance(value, bool) and int(value) >= 1:
-                return int(value)
-        if not current:
-            return None
-        current = current[: current.rfind("/")]
 
 
 def located(tree: Any, activation: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[Any, Any], str]]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
+from anops_policy.input_schemas import resolve_schemas
 from anops_policy.validation import load_schema, suggest
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -49,8 +51,18 @@ def parse_input_options(texts: Sequence[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def config_input_names(config: RepoConfig) -> list[str]:
-    return sorted(config.raw.get("inputs", {}))
+def config_inputs(config: RepoConfig) -> dict[str, dict[str, Any]]:
+    """The config's ``inputs:``, each ``schema:`` read relative to the config file."""
+    raw = {str(k): dict(v) for k, v in config.raw.get("inputs", {}).items()}
+    base = Path(config.file).parent if config.file else Path()
+    return resolve_schemas(raw, base, f"config {config.file or 'anops-policy.yaml'}")
+
+
+def visible_inputs(config: RepoConfig, extra: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Inputs the config and ``--input`` declare (name → schema or None), visible to every pack's policies."""
+    out = {name: spec.get("schema") for name, spec in config_inputs(config).items()}
+    out.update((name, None) for name in extra)
+    return out
 
 
 def merged_inputs(
@@ -65,8 +77,8 @@ def merged_inputs(
     for inputs in declared:
         for name, spec in inputs.items():
             out.setdefault(name, dict(spec))
-    for name, spec in config.raw.get("inputs", {}).items():
-        merged = {**out.get(name, {}), **dict(spec)}
+    for name, spec in config_inputs(config).items():
+        merged = {**out.get(name, {}), **spec}
         missing = [key for key in ("files", "parser") if key not in merged]
         if missing:
             names = sorted({n for inputs in declared for n in inputs})

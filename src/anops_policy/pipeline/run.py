@@ -17,7 +17,7 @@ from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
 from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
 from anops_policy.pipeline.collect import collect_facts
-from anops_policy.pipeline.inputs import config_input_names, merged_inputs, with_inputs
+from anops_policy.pipeline.inputs import merged_inputs, visible_inputs, with_inputs
 from anops_policy.policy.model import Level, Pack
 from anops_policy.policy.packs import declared_inputs, load_pack, resolve_pack_ref
 from anops_policy.telemetry import tracing
@@ -62,12 +62,15 @@ def resolve_config(path: Path, config_file: Path | None) -> RepoConfig:
 
 
 def resolve_packs(
-    config: RepoConfig, policies: Sequence[Path], refs: Sequence[str] = (), extra_inputs: Sequence[str] = ()
+    config: RepoConfig,
+    policies: Sequence[Path],
+    refs: Sequence[str] = (),
+    extra_inputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Pack]:
     """The run's packs: ``--pack`` references and ``--policies`` folders when given (they replace the
     config's ``packs:``), else the config's. Policies may read the inputs of their pack, of the config and
     ``extra_inputs`` (``--input``)."""
-    inputs = [*config_input_names(config), *extra_inputs]
+    inputs = visible_inputs(config, extra_inputs or {})
     if policies or refs:
         packs = [load_pack(resolve_pack_ref(ref, Path()), display=ref, extra_inputs=inputs) for ref in refs]
         packs += [load_pack(p, extra_inputs=inputs) for p in policies]
@@ -156,7 +159,7 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         if request.record
         else None
     )
-    packs = resolve_packs(config, request.policies, request.packs, list(request.inputs))
+    packs = resolve_packs(config, request.policies, request.packs, request.inputs)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     if request.facts_file is not None:
         document = load_fact_file(request.facts_file)

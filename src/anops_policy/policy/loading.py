@@ -4,7 +4,7 @@ problem reported as ``file:line:column: message`` (all problems of a pack at onc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 from anops_policy.cel import evaluator as cel
 from anops_policy.cel.values import INT64
 from anops_policy.errors import ConfigError, PolicyLoadError
+from anops_policy.input_schemas import schema_key
 from anops_policy.policy import cache as policy_cache
 from anops_policy.policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
 from anops_policy.policy.model import (
@@ -123,9 +124,14 @@ def parse_template(text: str) -> list[tuple[str, int] | tuple[None, str]]:
 
 class PolicyLoader:
     def __init__(
-        self, file: str, data: Mapping[str, Any], marks: Marks, problems: Problems, inputs: Sequence[str] = ()
+        self,
+        file: str,
+        data: Mapping[str, Any],
+        marks: Marks,
+        problems: Problems,
+        inputs: tuple[tuple[str, str | None], ...] = (),
     ) -> None:
-        self.inputs = tuple(inputs)
+        self.inputs = inputs
         self.file = file
         self.data = data
         self.marks = marks
@@ -356,13 +362,13 @@ class PolicyLoader:
 
 
 def load_policy_file(
-    path: Path, problems: Problems, display: str | None = None, inputs: Sequence[str] = ()
+    path: Path, problems: Problems, display: str | None = None, inputs: Mapping[str, Any] | None = None
 ) -> Policy | None:
     """One policy file, statically checked; ``inputs``: the structured-file inputs declared by its pack (and
     the config), the only names ``facts.files.<name>`` may use."""
     name = display or str(path)
-    inputs = tuple(sorted(set(inputs)))
-    slot = policy_cache.policy_slot(path, inputs)
+    key = schema_key(dict(inputs or {}))
+    slot = policy_cache.policy_slot(path, [f"{n}\0{s or ''}" for n, s in key])
     cached = slot.read(name) if slot is not None else None
     if cached is not None:
         return cached
@@ -380,7 +386,7 @@ def load_policy_file(
     except ConfigError as exc:
         problems.items.extend(str(exc).splitlines())
         return None
-    policy = PolicyLoader(name, data, marks, problems, inputs).load()
+    policy = PolicyLoader(name, data, marks, problems, key).load()
     if policy is None:
         return None
     digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

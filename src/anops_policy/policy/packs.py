@@ -4,12 +4,13 @@ inputs, then every policy checked against them), the built-in packs, and pack re
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from anops_policy.errors import ConfigError
+from anops_policy.input_schemas import resolve_schemas
 from anops_policy.policy.builtin import BUILTIN_PACKS
 from anops_policy.policy.loading import BUILTIN_PREFIX, Problems, load_policy_file, policy_files
 from anops_policy.policy.model import ChecklistItem, Pack, Policy
@@ -17,7 +18,7 @@ from anops_policy.validation import suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 
-def load_policies(paths: Iterable[Path], extra_inputs: Iterable[str] = ()) -> list[Policy]:
+def load_policies(paths: Iterable[Path], extra_inputs: Mapping[str, Any] | None = None) -> list[Policy]:
     """Load policy files and folders (``check``/``test``); duplicate ids across files are errors. Each
     policy is checked against the inputs its folder's ``pack.yaml`` declares (plus ``extra_inputs``)."""
     problems = Problems()
@@ -33,7 +34,7 @@ def load_policies(paths: Iterable[Path], extra_inputs: Iterable[str] = ()) -> li
             problems.add(str(path), "no such file or folder")
             files = []
         folder = path if path.is_dir() else path.parent
-        inputs = [*declared_inputs(folder), *extra_inputs]
+        inputs = {**schemas_of(declared_inputs(folder)), **(extra_inputs or {})}
         for file in files:
             policy = load_policy_file(file, problems, inputs=inputs)
             if policy is not None:
@@ -73,18 +74,36 @@ def declared_inputs(folder: Path) -> dict[str, dict[str, Any]]:
     pack_file = folder / "pack.yaml"
     if not pack_file.is_file():
         return {}
+    return resolve_schemas(_raw_inputs(folder), folder, str(pack_file))
+
+
+def pack_files(folder: Path) -> list[Path]:
+    """What makes a pack (its digest, and what the decision log stores to replay it): ``pack.yaml``, the
+    policy files and the JSON Schemas its inputs name (files of the pack folder)."""
+    files = [folder / "pack.yaml", *policy_files(folder)]
+    schemas = {str(spec["schema"]) for spec in _raw_inputs(folder).values() if isinstance(spec.get("schema"), str)}
+    files += [folder / name for name in sorted(schemas) if "/" not in name and not name.startswith(".")]
+    return [file for file in files if file.is_file()]
+
+
+def _raw_inputs(folder: Path) -> dict[str, dict[str, Any]]:
     try:
-        meta, _ = load_yaml_file(str(pack_file), str(pack_file))
+        meta, _ = load_yaml_file(str(folder / "pack.yaml"), str(folder / "pack.yaml"))
     except ConfigError:
         return {}
     inputs = meta.get("inputs") if isinstance(meta, dict) else None
     return {str(k): dict(v) for k, v in inputs.items() if isinstance(v, dict)} if isinstance(inputs, dict) else {}
 
 
-def load_pack(folder: Path, display: str | None = None, extra_inputs: Iterable[str] = ()) -> Pack:
+def schemas_of(inputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``name → its documents' schema, or None``: what the static check of ``facts.files.<name>`` needs."""
+    return {name: spec.get("schema") if isinstance(spec.get("schema"), dict) else None for name, spec in inputs.items()}
+
+
+def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[str, Any] | None = None) -> Pack:
     """A folder of policies with a ``pack.yaml`` (or, without one, an implicit pack whose items are the
-    distinct ``checklist`` values of its policies). ``extra_inputs``: input names the repository's config
-    declares besides the pack's own (``facts.files.<name>`` may read them too)."""
+    distinct ``checklist`` values of its policies). ``extra_inputs``: inputs (name → schema or None) the
+    repository's config or the command line declares besides the pack's own (policies may read them too)."""
     name = display or str(folder)
     if not folder.is_dir():
         raise ConfigError(f"load pack {name}: no such folder")
@@ -95,10 +114,21 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Iterable[s
     if pack_file.is_file():
         meta, marks = load_yaml_file(str(pack_file), f"{name}/pack.yaml")
         validate(meta, "pack", marks, f"{name}/pack.yaml", what="load pack")
-    inputs = {str(k): dict(v) for k, v in (meta or {}).get("inputs", {}).items()}
+    raw_inputs = {str(k): dict(v) for k, v in (meta or {}).get("inputs", {}).items()}
+    for input_name, spec in raw_inputs.items():
+        schema = spec.get("schema")
+        if isinstance(schema, str) and ("/" in schema or schema.startswith(".")):
+            assert marks is not None
+            problems.add(
+                marks.at(("inputs", input_name, "schema")),
+                f"input schema '{schema}' must be a file of the pack folder (a plain file name): packs travel whole",
+            )
+            spec.pop("schema")
+    inputs = resolve_schemas(raw_inputs, folder, f"{name}/pack.yaml")
+    visible = {**schemas_of(inputs), **(extra_inputs or {})}
     policies: list[Policy] = []
     for file in policy_files(folder):
-        policy = load_policy_file(file, problems, f"{name}/{file.name}", [*inputs, *extra_inputs])
+        policy = load_policy_file(file, problems, f"{name}/{file.name}", visible)
         if policy is not None:
             policies.append(policy)
     _check_duplicates(policies, problems)
@@ -128,9 +158,8 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Iterable[s
                 )
     problems.raise_if_any()
     digest = hashlib.sha256()
-    for file in [pack_file, *policy_files(folder)]:
-        if file.is_file():
-            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    for file in pack_files(folder):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return Pack(
         id=meta["id"],
         version=str(meta["version"]),

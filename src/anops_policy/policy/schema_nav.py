@@ -3,14 +3,17 @@ Used by the static check to reject ``facts.dockerfile.pakages`` before a policy 
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from referencing._core import Resolver
+from referencing.jsonschema import DRAFT202012
 
-from anops_policy.validation import BASE_URI, registry
+from anops_policy.validation import BASE_URI, load_fact_fragment, registry
 
 
 @dataclass(frozen=True)
@@ -149,20 +152,30 @@ def is_scalar(ref: SchemaRef) -> str | None:
 
 @cache
 @cache
-def fact_root(inputs: tuple[str, ...] = ()) -> SchemaRef:
-    """The fact document as a policy sees it: ``facts.files`` holds exactly the declared ``inputs``, so that
-    ``facts.files.k8z`` is an unknown field (did you mean ``k8s``?) like any other typo."""
+def fact_root(inputs: tuple[tuple[str, str | None], ...] = ()) -> SchemaRef:
+    """The fact document as a policy sees it: ``facts.files`` holds exactly the declared ``inputs`` (name and
+    the JSON text of its documents' schema, or None), so that ``facts.files.k8z`` is an unknown field (did
+    you mean ``k8s``?) like any other typo, and an input with a schema checks the paths inside ``data``."""
     uri = BASE_URI + "fact-document.schema.json"
-    resolver = registry().resolver(base_uri=uri)
+    extra: list[tuple[str, Any]] = []
+    properties: dict[str, Any] = {}
+    for name, schema_text in inputs:
+        if schema_text is None:
+            properties[name] = {"$ref": "facts/files.schema.json#/$defs/input"}
+            continue
+        data_uri, files_uri = f"{BASE_URI}inputs/{name}.schema.json", f"{BASE_URI}inputs/files-{name}.schema.json"
+        files = copy.deepcopy(load_fact_fragment("files"))
+        files["$id"] = files_uri
+        files["$defs"]["document"]["properties"]["data"] = {"$ref": data_uri}
+        schema = {k: v for k, v in json.loads(schema_text).items() if k != "$id"}
+        extra += [(files_uri, DRAFT202012.create_resource(files)), (data_uri, DRAFT202012.create_resource(schema))]
+        properties[name] = {"$ref": f"{files_uri}#/$defs/input"}
+    resolver = (registry().with_resources(extra) if extra else registry()).resolver(base_uri=uri)
     resolved = resolver.lookup(uri)
     document = dict(resolved.contents)
     document["properties"] = {
         **document["properties"],
-        "files": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {name: {"$ref": "facts/files.schema.json#/$defs/input"} for name in inputs},
-        },
+        "files": {"type": "object", "additionalProperties": False, "properties": properties},
     }
     return SchemaRef(document, resolved.resolver, "facts")
 
