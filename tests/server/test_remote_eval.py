@@ -50,3 +50,28 @@ def test_an_unreachable_server_is_exit_3(tmp_path: Path) -> None:
     assert run.returncode == 3
     assert "server 127.0.0.1:1: pack listing failed: UNAVAILABLE" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_remote_eval_collects_the_inputs_of_the_servers_packs(tmp_path: Path) -> None:
+    """The server's pack declares inputs: the client learns them from ListPolicies and collects facts.files,
+    so the remote report equals the local one."""
+    from .conftest import start_server  # noqa: PLC0415
+
+    example = ROOT / "examples" / "deployments"
+    server = start_server(tmp_path, "--pack", "builtin:deployment-readiness")
+    try:
+        runs = []
+        for extra in ((), ("--server", server.target)):
+            out = tmp_path / f"out{len(runs)}.json"
+            runs.append(subprocess.run(
+                cli("eval", str(example), "--pack", "builtin:deployment-readiness", "--now", NOW,
+                    "--no-decision-log", "--format", "json", "--output", f"json={out}", *extra),
+                capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+                env={**os.environ, "NO_COLOR": "1", "GITHUB_ACTIONS": "false"},
+            ))
+            assert runs[-1].returncode == 1, runs[-1].stderr
+        local, remote = (json.loads((tmp_path / f"out{i}.json").read_text()) for i in range(2))
+        assert remote["collectors"]["files"]["status"] == "ok"
+        assert remote["decisions"] == local["decisions"] and remote["summary"] == local["summary"]
+    finally:
+        server.stop()

@@ -60,6 +60,7 @@ def pack_from_info(info: policy_pb2.PackInfo) -> Pack:
         id=info.id, version=info.version, title=info.title, sections=tuple(info.sections),
         items=tuple(ChecklistItem(i.id, i.title, i.section) for i in info.items),
         policies=tuple(policy_from_info(p) for p in info.policies), source=info.source, digest=info.digest,
+        inputs=json.loads(info.inputs_json) if info.inputs_json else {},
     )
 
 
@@ -88,13 +89,13 @@ def report_from_json(data: dict[str, Any], packs: Sequence[Pack]) -> Report:
     return report
 
 
-def pack_ids(config: RepoConfig, policies: Sequence[Path]) -> list[str]:
+def pack_ids(config: RepoConfig, policies: Sequence[Path], refs: Sequence[str] = ()) -> list[str]:
     """The ids of the packs a local run would load (the server is asked for them by id, never by path)."""
     from anops_policy.policy.packs import resolve_pack_ref  # noqa: PLC0415
     from anops_policy.yamlsafe import load_yaml_file  # noqa: PLC0415
 
-    if policies:
-        folders = list(policies)
+    if policies or refs:
+        folders = [resolve_pack_ref(ref, Path()) for ref in refs] + list(policies)
     else:
         base = Path(config.file).parent if config.file else Path()
         folders = [resolve_pack_ref(ref, base) for ref in config.packs]

@@ -236,6 +236,7 @@ def pack_metadata(packs: Sequence[Pack]) -> list[dict[str, Any]]:
             "sections": list(pack.sections),
             "items": [{"id": i.id, "title": i.title, "section": i.section} for i in pack.items],
             "policies": [policy_metadata(pack.id, p) for p in pack.policies],
+            "inputs": {name: dict(spec) for name, spec in pack.inputs.items()},
         })
     return out
 

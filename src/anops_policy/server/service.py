@@ -3,6 +3,7 @@ the gRPC status a client can act on."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import traceback
@@ -86,6 +87,7 @@ def _pack_info(meta: dict[str, Any]) -> policy_pb2.PackInfo:
         id=meta["id"], version=meta["version"], title=meta["title"], digest=meta["digest"], source=meta["source"],
         sections=meta["sections"], items=[policy_pb2.ChecklistItem(**i) for i in meta["items"]],
         policies=[_policy_info(p) for p in meta["policies"]],
+        inputs_json=json.dumps(meta.get("inputs", {}), sort_keys=True).encode("utf-8"),
     )
 
 
