@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from anops_policy.collectors.files.parsers.model import MAX_POSITIONS, token
+from anops_policy.collectors.files.parsers.model import MAX_POSITIONS, LineScanner, ScanStopped, token
 
 _BLANK = re.compile(r"(?:[ \t\r\n]|#[^\n]*|//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))*")
 _SPACE = re.compile(r"[ \t]*")
@@ -23,33 +23,9 @@ _IN_STRING = re.compile(r'\\.|\$\$\{|%%\{|[$%]\{|"|\n')
 _IN_TEMPLATE = re.compile(r'[^"{}]+')
 
 
-class _Confused(Exception):
-    """Not what the pass expects (it only runs on valid HCL): keep the lines found so far."""
-
-
-class _Scanner:
+class _Scanner(LineScanner):
     def __init__(self, text: str, cap: int) -> None:
-        self.text, self.pos, self.cap = text, 0, cap
-        self.lines: dict[str, int] = {"": 1}
-        self._at, self._line = 0, 1
-
-    def line(self) -> int:
-        self._line += self.text.count("\n", self._at, self.pos)
-        self._at = self.pos
-        return self._line
-
-    def record(self, where: str, line: int, *, first: bool = False) -> None:
-        if len(self.lines) >= self.cap:
-            raise _Confused
-        if first:
-            self.lines.setdefault(where, line)
-        else:
-            self.lines[where] = line
-
-    def skip(self, pattern: re.Pattern[str]) -> None:
-        match = pattern.match(self.text, self.pos)
-        if match:
-            self.pos = match.end()
+        super().__init__(text, cap, {"": 1})
 
     def scan(self) -> dict[str, int]:
         bodies: list[tuple[str, dict[str, int]]] = [("", {})]  # block pointer, blocks per type so far
@@ -66,7 +42,7 @@ class _Scanner:
                     continue
                 name = _NAME.match(text, self.pos)
                 if name is None:
-                    raise _Confused
+                    raise ScanStopped
                 line = self.line()
                 self.pos = name.end()
                 self.skip(_SPACE)
@@ -87,7 +63,7 @@ class _Scanner:
                     where += f"/{token(label)}"
                     self.record(where, line)
                 bodies.append((where, {}))
-        except _Confused:
+        except ScanStopped:
             pass
         return self.lines
 
@@ -101,7 +77,7 @@ class _Scanner:
                 return out
             match = _LABEL.match(self.text, self.pos)
             if match is None:
-                raise _Confused
+                raise ScanStopped
             raw = match.group()
             if raw.startswith('"'):
                 raw = _unquote(raw)

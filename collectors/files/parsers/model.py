@@ -7,9 +7,12 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from anops_policy.facts import line_at, pointer
 
 # Deepest nesting of containers a document may have. The fact document is serialised, hashed and walked
 # by CEL; each of those recurses, and Python's limit is 1,000 frames shared with the caller.
@@ -53,10 +56,6 @@ def token(key: str | int) -> str:
     return text
 
 
-def pointer(parts: tuple[str | int, ...]) -> str:
-    return "".join("/" + token(part) for part in parts)
-
-
 def line_column(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of the 0-based character ``offset`` (lines end at ``\\n``)."""
     offset = max(0, min(offset, len(text)))
@@ -64,15 +63,39 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def nearest_line(lines: dict[str, int], where: str) -> int | None:
-    """The line of pointer ``where``, or of its nearest ancestor that has one."""
-    probe = where
-    while True:
-        if probe in lines:
-            return lines[probe]
-        if not probe:
-            return None
-        probe = probe[: probe.rfind("/")]
+class ScanStopped(Exception):
+    """A second pass over the text met what it does not expect (it only runs on text the library accepted)
+    or reached its cap: the lines found so far are kept."""
+
+
+class LineScanner:
+    """The line bookkeeping of a second, position-finding pass: the current line of ``pos`` (positions only
+    move forward) and a bounded ``lines`` table."""
+
+    def __init__(self, text: str, cap: int, lines: dict[str, int] | None = None) -> None:
+        self.text, self.pos, self.cap = text, 0, cap
+        self.lines: dict[str, int] = dict(lines or {})
+        self._at, self._line = 0, 1
+
+    def line(self) -> int:
+        """1-based line of ``self.pos``."""
+        self._line += self.text.count("\n", self._at, self.pos)
+        self._at = self.pos
+        return self._line
+
+    def skip(self, pattern: re.Pattern[str]) -> None:
+        """Move past what ``pattern`` matches at ``pos`` (if anything)."""
+        match = pattern.match(self.text, self.pos)
+        if match:
+            self.pos = match.end()
+
+    def record(self, where: str, line: int, *, first: bool = False) -> None:
+        if len(self.lines) >= self.cap:
+            raise ScanStopped  # enough: the cap is reached
+        if first:
+            self.lines.setdefault(where, line)
+        else:
+            self.lines[where] = line
 
 
 _MISSING = object()
@@ -144,7 +167,7 @@ def json_shaped(data: Any, lines: dict[str, int], *, max_depth: int = MAX_DEPTH)
 
     def fail(why: str, path: _Path) -> ParseFailure:
         where = _path_pointer(path)
-        return ParseFailure(f"{why} at {where or 'the top'}", nearest_line(lines, where))
+        return ParseFailure(f"{why} at {where or 'the top'}", line_at(lines, where))
 
     root: list[Any] = [None]
     # (value, container to fill, key or index in it, path, depth)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 import tomllib
 
-from anops_policy.collectors.files.parsers.model import MAX_DEPTH, MAX_POSITIONS, ParseFailure, line_column, token
+from anops_policy.collectors.files.parsers.model import (
+    MAX_DEPTH,
+    MAX_POSITIONS,
+    LineScanner,
+    ParseFailure,
+    ScanStopped,
+    line_column,
+    token,
+)
 
 _BLANK = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")  # whitespace, newlines and comments
 _SPACE = re.compile(r"[ \t]*")
@@ -25,38 +33,10 @@ _SCALAR = re.compile(
 )
 
 
-class _Confused(Exception):
-    """The text is not what the pass expects (it only runs on valid TOML): keep the lines found so far."""
-
-
-class _Scanner:
-    def __init__(self, text: str, cap: int) -> None:
-        self.text, self.pos, self.cap = text, 0, cap
-        self.lines: dict[str, int] = {}
-        self._at, self._line = 0, 1
-
-    def line(self) -> int:
-        """1-based line of ``self.pos`` (positions only move forward)."""
-        self._line += self.text.count("\n", self._at, self.pos)
-        self._at = self.pos
-        return self._line
-
-    def record(self, where: str, line: int, *, first: bool = False) -> None:
-        if len(self.lines) >= self.cap:
-            raise _Confused  # enough: the cap is reached
-        if first:
-            self.lines.setdefault(where, line)
-        else:
-            self.lines[where] = line
-
-    def skip(self, pattern: re.Pattern[str]) -> None:
-        match = pattern.match(self.text, self.pos)
-        if match:
-            self.pos = match.end()
-
+class _Scanner(LineScanner):
     def expect(self, literal: str) -> None:
         if not self.text.startswith(literal, self.pos):
-            raise _Confused
+            raise ScanStopped
         self.pos += len(literal)
 
     def keys(self) -> list[str]:
@@ -64,7 +44,7 @@ class _Scanner:
         while True:
             match = _KEY.match(self.text, self.pos)
             if match is None:
-                raise _Confused
+                raise ScanStopped
             raw = match.group()
             if raw[0] == "'":
                 out.append(raw[1:-1])
@@ -100,7 +80,7 @@ class _Scanner:
                     self.skip(_SPACE)
                     self.expect("=")
                     self.value(where)
-        except _Confused:
+        except ScanStopped:
             pass
         return self.lines
 
@@ -144,7 +124,7 @@ class _Scanner:
             else:
                 match = _SCALAR.match(self.text, self.pos)
                 if match is None:
-                    raise _Confused
+                    raise ScanStopped
                 self.pos = match.end()
             while True:  # after a value: the next item, key or closing bracket
                 if not stack:
@@ -157,7 +137,7 @@ class _Scanner:
                     self.pos += 1
                     stack.pop()
                 elif not char:
-                    raise _Confused
+                    raise ScanStopped
                 else:
                     frame = stack[-1]
                     if len(frame) == 2:  # an array item

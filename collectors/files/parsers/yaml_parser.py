@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 
 import yaml
-from anops_policy.collectors.files.parsers.model import Document, ParseFailure, json_shaped, pointer, resolvable
+from anops_policy.collectors.files.parsers.model import Document, ParseFailure, json_shaped, resolvable
 
 from anops_policy.errors import ConfigError
+from anops_policy.facts import pointer
 from anops_policy.yamlsafe import load_yaml
 
 _NAME = "<yaml>"
