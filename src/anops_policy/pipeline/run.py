@@ -17,6 +17,7 @@ from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
 from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
 from anops_policy.pipeline.collect import collect_facts
+from anops_policy.pipeline.config_check import check_layout, layout_warnings
 from anops_policy.pipeline.inputs import merged_inputs, visible_inputs, with_inputs
 from anops_policy.policy.model import Level, Pack
 from anops_policy.policy.packs import declared_inputs, load_pack, resolve_pack_ref
@@ -123,6 +124,7 @@ def gather(
 ) -> dict[str, Any]:
     if not path.is_dir():
         raise ConfigError(f"{path}: not a directory")
+    check_layout(config, path)
     return collect_facts(path, config, now=now, only=only, progress=progress, jobs=jobs)
 
 
@@ -208,7 +210,7 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         waivers=waived.entries,
         config_changes=trusted.changes if trusted else [],
     )
-    report.notes.extend([*waived.notes, *(trusted.notes if trusted else [])])
+    report.notes.extend([*layout_warnings(config), *waived.notes, *(trusted.notes if trusted else [])])
     if baseline is not None:
         apply_baseline(report, baseline)
     if recorder is not None:
