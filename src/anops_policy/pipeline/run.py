@@ -105,6 +105,24 @@ def run_inputs(
     return merged_inputs(declared, config, extra)
 
 
+def facts_for(request: EvalRequest, config: RepoConfig, packs: Sequence[Pack]) -> tuple[dict[str, Any], datetime]:
+    """The fact document a run judges and its ``now``: the saved one (``--facts``), else collected for the
+    sections and inputs ``packs`` read (local packs, or a server's as its ListPolicies describes them)."""
+    from anops_policy.audit import events as log_events  # noqa: PLC0415
+
+    if request.facts_file is not None:
+        document = load_fact_file(request.facts_file)
+        return document, request.now or parse_timestamp(document["meta"]["now"])
+    now = request.now or parse_now(None)
+    collect_config = with_inputs(
+        log_events.config_for_collectors(config, request.decision_log),
+        merged_inputs([p.inputs for p in packs], config, request.inputs),
+    )
+    # inputs given on the command line are collected even when no policy reads them (facts, reports)
+    sections = sorted({*required_sections(packs), *(["files"] if request.inputs else [])})
+    return gather(request.path, collect_config, now, sections, request.progress, jobs=request.jobs), now
+
+
 def required_sections(packs: Sequence[Pack]) -> list[str]:
     names = set(ALWAYS_COLLECTED)
     for pack in packs:
@@ -163,18 +181,7 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
     )
     packs = resolve_packs(config, request.policies, request.packs, request.inputs)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
-    if request.facts_file is not None:
-        document = load_fact_file(request.facts_file)
-        now = request.now or parse_timestamp(document["meta"]["now"])
-    else:
-        now = request.now or parse_now(None)
-        collect_config = with_inputs(
-            log_events.config_for_collectors(config, request.decision_log),
-            merged_inputs([p.inputs for p in packs], config, request.inputs),
-        )
-        # inputs given on the command line are collected even when no policy reads them (facts, reports)
-        sections = sorted({*required_sections(packs), *(["files"] if request.inputs else [])})
-        document = gather(request.path, collect_config, now, sections, request.progress, jobs=request.jobs)
+    document, now = facts_for(request, config, packs)
     evaluation = config.raw.get("evaluation", {})
     fail_on = request.fail_on or Level(evaluation.get("fail_on", "soft"))
     deadline = request.deadline_s or float(evaluation.get("deadline_s", DEFAULT_DEADLINE_S))

@@ -9,9 +9,8 @@ from typing import Any
 from anops_policy.config import RepoConfig
 from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
-from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
-from anops_policy.pipeline.inputs import merged_inputs, with_inputs
-from anops_policy.pipeline.run import EvalRequest, gather, repo_prefix, required_sections, resolve_config
+from anops_policy.facts import iso
+from anops_policy.pipeline.run import EvalRequest, facts_for, repo_prefix, resolve_config
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2
 from anops_policy.server.client import PolicyClient, pack_ids, report_from_json
@@ -30,7 +29,6 @@ def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, An
 
 
 def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
-    from anops_policy.audit import events as log_events  # noqa: PLC0415
     from anops_policy.audit import trusted_config  # noqa: PLC0415
     from anops_policy.evaluation.baseline import apply_baseline, load_baseline  # noqa: PLC0415
 
@@ -44,17 +42,7 @@ def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, A
     client = PolicyClient(target)
     try:
         packs = client.packs(pack_ids(config, request.policies, request.packs))
-        if request.facts_file is not None:
-            document = load_fact_file(request.facts_file)
-            now = request.now or parse_timestamp(document["meta"]["now"])
-        else:
-            now = request.now or parse_now(None)
-            collect_config = with_inputs(
-                log_events.config_for_collectors(config, request.decision_log),
-                merged_inputs([p.inputs for p in packs], config, request.inputs),
-            )
-            sections = sorted({*required_sections(packs), *(["files"] if request.inputs else [])})
-            document = gather(request.path, collect_config, now, sections, request.progress, jobs=request.jobs)
+        document, now = facts_for(request, config, packs)
         answer = client.evaluate(
             policy_pb2.EvaluateRequest(
                 facts_json=json.dumps(document, ensure_ascii=False).encode("utf-8"),
