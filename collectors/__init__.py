@@ -11,6 +11,7 @@ from anops_policy.collectors.git import GitCollector
 from anops_policy.collectors.grpc import GrpcCollector
 from anops_policy.collectors.layout import LayoutCollector
 from anops_policy.collectors.logging import LoggingCollector
+from anops_policy.collectors.patterns import PatternsCollector
 from anops_policy.collectors.python import PythonCollector
 from anops_policy.collectors.results import CoverageCollector, TestsCollector
 from anops_policy.collectors.rust import RustCollector
@@ -32,6 +33,7 @@ BUILTIN: dict[str, Collector] = {
     "images": ImagesCollector(),
     "layout": LayoutCollector(),
     "logging": LoggingCollector(),
+    "patterns": PatternsCollector(),
     "python": PythonCollector(),
     "rust": RustCollector(),
     "signoff": SignoffCollector(),
@@ -52,4 +54,5 @@ PLACEMENT: dict[str, Placement] = {
     "rust": Placement(cost=37),
     "docs": Placement(cost=2),
     "todos": Placement(cost=2),
+    "patterns": Placement(cost=4),
 }

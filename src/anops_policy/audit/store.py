@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,9 +20,11 @@ from anops_policy.audit.decision_log import canonical, sha256, write_atomic
 from anops_policy.config import RepoConfig, config_from_data
 from anops_policy.errors import ConfigError, InputError
 from anops_policy.policy.model import Pack
-from anops_policy.policy.packs import builtin_pack_dir, load_pack, pack_files
+from anops_policy.policy.packs import builtin_pack_dir, load_pack, pack_file_name, pack_files
 
 MAX_OBJECT_BYTES = 512 * 1024 * 1024
+# a stored pack's file names: files of the pack folder, and pattern files in its patterns/ folder
+SAFE_PACK_FILE = re.compile(r"^(patterns/)?[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def object_path(store: Path, address: str) -> Path:
@@ -93,8 +96,9 @@ def pack_bundle(pack: Pack) -> dict[str, Any]:
     digest = hashlib.sha256()
     for file in pack_files(folder):
         data = file.read_bytes()
-        digest.update(file.name.encode() + b"\0" + data + b"\0")
-        files[file.name] = data.decode("utf-8")
+        name = pack_file_name(folder, file)
+        digest.update(name.encode() + b"\0" + data + b"\0")
+        files[name] = data.decode("utf-8")
     if "sha256:" + digest.hexdigest() != pack.digest:
         raise ConfigError(f"pack {pack.id} ({pack.source}) changed on disk during the evaluation; run it again")
     return {"id": pack.id, "version": pack.version, "source": pack.source, "digest": pack.digest, "files": files}
@@ -117,8 +121,9 @@ def restored_packs(bundles: Sequence[Mapping[str, Any]]) -> Iterator[list[Pack]]
             folder = Path(tmp) / f"{index}-{bundle['id']}"
             folder.mkdir()
             for name, text in bundle["files"].items():
-                if "/" in name or name.startswith("."):
+                if not SAFE_PACK_FILE.match(name):
                     raise InputError(f"stored pack {bundle['id']}: unsafe file name {name!r}")
+                (folder / name).parent.mkdir(exist_ok=True)
                 (folder / name).write_text(text, encoding="utf-8")
             packs.append(load_pack(folder, display=str(bundle["source"])))
         yield packs

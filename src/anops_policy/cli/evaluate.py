@@ -274,11 +274,13 @@ def facts_cmd(
     """
     from anops_policy.facts import parse_now  # noqa: PLC0415
     from anops_policy.pipeline.inputs import parse_input_options, with_inputs  # noqa: PLC0415
+    from anops_policy.pipeline.patterns import run_patterns, with_patterns  # noqa: PLC0415
     from anops_policy.pipeline.run import gather, resolve_config, run_inputs  # noqa: PLC0415
     from anops_policy.telemetry import tracing  # noqa: PLC0415
 
     config = resolve_config(path, config_file)
     config = with_inputs(config, run_inputs(config, pack_refs, parse_input_options(input_specs)))
+    config = with_patterns(config, run_patterns(config, pack_refs))
     with tracing.span("anops.facts", {"anops.path": str(path)}):
         document = gather(path, config, parse_now(now), list(only) or None, jobs=jobs)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -245,6 +245,13 @@ class Repo:
             return Skip(rel, "not a regular file")
         return real
 
+    def size(self, rel: str) -> int:
+        """Bytes in the listed file ``rel`` (0 when it cannot be read: reading it then says why)."""
+        try:
+            return (self.root / rel).stat().st_size
+        except OSError:
+            return 0
+
     def _is_file(self, rel: str) -> bool:
         candidate = self.root / rel
         return candidate.is_symlink() or candidate.is_file()

@@ -68,7 +68,7 @@ class _ReadCounter:
         self.last = time.monotonic() if now is None else now
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this worker when the parent dies (SIGKILL, a CI timeout), so no orphan
     keeps parsing a repository nobody waits for. Elsewhere the broken pipe ends it after its collector."""
     try:
@@ -100,7 +100,7 @@ def worker_main(conn: Connection, setup: WorkerSetup, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     tracing.forked_worker()
-    _die_with_parent(parent)
+    die_with_parent(parent)
     try:
         _serve(conn, setup)
     except (EOFError, OSError):  # the parent is gone or stopped listening: nothing left to report to

@@ -19,6 +19,7 @@ from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
 from anops_policy.pipeline.collect import collect_facts
 from anops_policy.pipeline.config_check import check_layout, layout_warnings
 from anops_policy.pipeline.inputs import merged_inputs, visible_inputs, with_inputs
+from anops_policy.pipeline.patterns import merged_patterns, visible_config_patterns, with_patterns
 from anops_policy.policy.model import Level, Pack
 from anops_policy.policy.packs import declared_inputs, load_pack, resolve_pack_ref
 from anops_policy.telemetry import tracing
@@ -71,7 +72,7 @@ def resolve_packs(
     """The run's packs: ``--pack`` references and ``--policies`` folders when given (they replace the
     config's ``packs:``), else the config's. Policies may read the inputs of their pack, of the config and
     ``extra_inputs`` (``--input``)."""
-    inputs = visible_inputs(config, extra_inputs or {})
+    inputs = {**visible_inputs(config, extra_inputs or {}), **visible_config_patterns(config)}
     if policies or refs:
         packs = [load_pack(resolve_pack_ref(ref, Path()), display=ref, extra_inputs=inputs) for ref in refs]
         packs += [load_pack(p, extra_inputs=inputs) for p in policies]
@@ -118,6 +119,7 @@ def facts_for(request: EvalRequest, config: RepoConfig, packs: Sequence[Pack]) -
         log_events.config_for_collectors(config, request.decision_log),
         merged_inputs([p.inputs for p in packs], config, request.inputs),
     )
+    collect_config = with_patterns(collect_config, merged_patterns([p.patterns for p in packs], config))
     # inputs given on the command line are collected even when no policy reads them (facts, reports)
     sections = sorted({*required_sections(packs), *(["files"] if request.inputs else [])})
     return gather(request.path, collect_config, now, sections, request.progress, jobs=request.jobs), now

@@ -139,6 +139,9 @@ class Checker:
             if current.path == "facts.files":
                 self.report(_unknown_input(str(token), result.known), token)
                 return None
+            if current.path == "facts.patterns":
+                self.report(_unknown_rule(str(token), result.known), token)
+                return None
             repaired = _repair(current, [str(t) for t in chain[index:]])
             if repaired and is_scalar(current) is None:
                 self.report(
@@ -239,6 +242,17 @@ class Checker:
 
 
 _MISSING: Any = object()
+
+
+def _unknown_rule(name: str, declared: tuple[str, ...]) -> str:
+    """``facts.patterns.<name>`` for a rule nobody declared: the nearest declared id, or how to declare one."""
+    if not declared:
+        return (
+            f"unknown pattern rule 'facts.patterns.{name}': no pattern rule is declared (declare it under "
+            "`patterns:` in the pack's pack.yaml, in a patterns/*.yaml file of the pack, or in anops-policy.yaml)"
+        )
+    hint = suggest(name, declared) or f"; declared: {', '.join(declared)}"
+    return f"unknown pattern rule 'facts.patterns.{name}'{hint}"
 
 
 def _unknown_input(name: str, declared: tuple[str, ...]) -> str:

@@ -8,6 +8,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from anops_policy.yamlsafe import Marks
+
 
 class Outcome(StrEnum):
     PASS = "pass"
@@ -117,6 +119,26 @@ class ChecklistItem:
     section: str
 
 
+@dataclass(frozen=True, eq=False)
+class PatternRule:
+    """A code-pattern rule as declared (the patterns collector compiles ``spec``), with where it was
+    declared: the file as shown in messages, the rule's place in that file's document and its positions."""
+
+    id: str
+    spec: Mapping[str, Any]
+    file: str
+    where: tuple[str | int, ...] = ()
+    marks: Marks | None = field(default=None, repr=False)
+
+    def at(self, *path: str | int) -> str:
+        return self.marks.at((*self.where, *path)) if self.marks is not None else f"{self.file} (rule {self.id})"
+
+    def inside(self, path: tuple[str | int, ...], line: int, column: int) -> str:
+        if self.marks is None:
+            return self.at(*path)
+        return self.marks.inside((*self.where, *path), line, column)
+
+
 @dataclass(frozen=True)
 class Pack:
     id: str
@@ -129,6 +151,8 @@ class Pack:
     digest: str
     # structured-file inputs the pack declares (pack.yaml `inputs:`): name -> {files, parser, ...}
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # code-pattern rules the pack declares (pack.yaml `patterns:`, patterns/*.yaml), checked at load
+    patterns: tuple[PatternRule, ...] = ()
 
 
 @dataclass

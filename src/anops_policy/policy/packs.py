@@ -1,5 +1,5 @@
-"""Packs and sets of policy files: loading a pack folder (its ``pack.yaml``, checklist items and declared
-inputs, then every policy checked against them), the built-in packs, and pack references."""
+"""Packs and sets of policy files: loading a pack folder (its ``pack.yaml``, checklist items, declared
+inputs and pattern rules, then every policy checked against them), the built-in packs, and pack references."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from anops_policy.errors import ConfigError
 from anops_policy.input_schemas import resolve_schemas
 from anops_policy.policy.builtin import BUILTIN_PACKS
 from anops_policy.policy.loading import BUILTIN_PREFIX, Problems, load_policy_file, policy_files
-from anops_policy.policy.model import ChecklistItem, Pack, Policy
+from anops_policy.policy.model import ChecklistItem, Pack, PatternRule, Policy
+from anops_policy.policy.patterns import check_rules, pack_rules, pattern_files
+from anops_policy.policy.schema_nav import PATTERNS_KEY
 from anops_policy.validation import suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
@@ -34,7 +36,8 @@ def load_policies(paths: Iterable[Path], extra_inputs: Mapping[str, Any] | None 
             problems.add(str(path), "no such file or folder")
             files = []
         folder = path if path.is_dir() else path.parent
-        inputs = {**schemas_of(declared_inputs(folder)), **(extra_inputs or {})}
+        inputs = {**schemas_of(declared_inputs(folder)), **visible_patterns(declared_patterns(folder)),
+                  **(extra_inputs or {})}
         for file in files:
             policy = load_policy_file(file, problems, inputs=inputs)
             if policy is not None:
@@ -77,10 +80,33 @@ def declared_inputs(folder: Path) -> dict[str, dict[str, Any]]:
     return resolve_schemas(_raw_inputs(folder), folder, str(pack_file))
 
 
+def declared_patterns(folder: Path) -> list[PatternRule]:
+    """The pattern rules of the pack in ``folder`` as declared, unchecked (empty when its pack.yaml or a
+    patterns file does not load: ``load_pack`` reports that)."""
+    try:
+        meta, marks = load_yaml_file(str(folder / "pack.yaml"), str(folder / "pack.yaml"))
+    except ConfigError:
+        meta, marks = None, None
+    try:
+        return pack_rules(folder, str(folder), meta if isinstance(meta, dict) else None, marks)
+    except ConfigError:
+        return []
+
+
+def visible_patterns(rules: Iterable[PatternRule]) -> dict[str, Any]:
+    """The names the static check lets policies read for ``rules``: ``patterns.<id>`` (see ``fact_root``)."""
+    return {f"{PATTERNS_KEY}{rule.id}": None for rule in rules}
+
+
+def pack_file_name(folder: Path, file: Path) -> str:
+    """A pack file's name inside its pack: ``x.yaml``, or ``patterns/x.yaml`` for a pattern file."""
+    return file.relative_to(folder).as_posix()
+
+
 def pack_files(folder: Path) -> list[Path]:
     """What makes a pack (its digest, and what the decision log stores to replay it): ``pack.yaml``, the
-    policy files and the JSON Schemas its inputs name (files of the pack folder)."""
-    files = [folder / "pack.yaml", *policy_files(folder)]
+    policy files, the pattern files and the JSON Schemas its inputs name (files of the pack folder)."""
+    files = [folder / "pack.yaml", *policy_files(folder), *pattern_files(folder)]
     schemas = {str(spec["schema"]) for spec in _raw_inputs(folder).values() if isinstance(spec.get("schema"), str)}
     files += [folder / name for name in sorted(schemas) if "/" not in name and not name.startswith(".")]
     return [file for file in files if file.is_file()]
@@ -125,7 +151,9 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
             )
             spec.pop("schema")
     inputs = resolve_schemas(raw_inputs, folder, f"{name}/pack.yaml")
-    visible = {**schemas_of(inputs), **(extra_inputs or {})}
+    patterns = pack_rules(folder, name, meta, marks)
+    check_rules(patterns, problems)
+    visible = {**schemas_of(inputs), **visible_patterns(patterns), **(extra_inputs or {})}
     policies: list[Policy] = []
     for file in policy_files(folder):
         policy = load_policy_file(file, problems, f"{name}/{file.name}", visible)
@@ -159,7 +187,7 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
     problems.raise_if_any()
     digest = hashlib.sha256()
     for file in pack_files(folder):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+        digest.update(pack_file_name(folder, file).encode() + b"\0" + file.read_bytes() + b"\0")
     return Pack(
         id=meta["id"],
         version=str(meta["version"]),
@@ -170,4 +198,5 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
         source=name,
         digest="sha256:" + digest.hexdigest(),
         inputs=inputs,
+        patterns=tuple(patterns),
     )

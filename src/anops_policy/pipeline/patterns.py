@@ -1,0 +1,43 @@
+"""The pattern rules of a run: what the packs declare, then the repository config's (a config rule replaces
+a pack rule of the same id); the collectors see the merge as the config's ``patterns`` list (the patterns
+collector reads it). The config's rules are checked like a pack's — snippets that parse, a rule ast-grep
+accepts, passing examples — and a problem stops the run (exit 2) naming ``file:line:column``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from anops_policy.config import RepoConfig
+from anops_policy.policy.model import PatternRule
+from anops_policy.policy.packs import declared_patterns, resolve_pack_ref, visible_patterns
+from anops_policy.policy.patterns import config_patterns_checked, config_rules, merge_rules
+
+
+def config_patterns(config: RepoConfig) -> list[PatternRule]:
+    """The config's rules, checked (ConfigError with every located problem)."""
+    return config_patterns_checked(config.raw, config.file or "anops-policy.yaml", config.marks)
+
+
+def visible_config_patterns(config: RepoConfig) -> dict[str, Any]:
+    """The names of the config's rules as the static check sees them (every pack's policies may read them)."""
+    return visible_patterns(config_rules(config.raw, config.file or "anops-policy.yaml", config.marks))
+
+
+def merged_patterns(declared: Sequence[Sequence[PatternRule]], config: RepoConfig) -> list[dict[str, Any]]:
+    """The rule specs a run collects: the packs' rules (``declared``, one list per pack) and the config's."""
+    return [dict(rule.spec) for rule in merge_rules(declared, config_patterns(config))]
+
+
+def run_patterns(config: RepoConfig, refs: Sequence[str]) -> list[dict[str, Any]]:
+    """The rules a run over ``refs`` (else the config's packs) would collect, read from the pack folders
+    alone (``facts`` needs no policy compiled)."""
+    base = Path(config.file).parent if config.file and not refs else Path()
+    return merged_patterns([declared_patterns(resolve_pack_ref(ref, base)) for ref in (refs or config.packs)], config)
+
+
+def with_patterns(config: RepoConfig, patterns: Sequence[dict[str, Any]]) -> RepoConfig:
+    """The config the collectors see: ``patterns`` is the merge of every source."""
+    return replace(config, raw={**config.raw, "patterns": [dict(p) for p in patterns]})

@@ -1,0 +1,165 @@
+"""Pattern rules in ast-grep's rule syntax: compiled once (each snippet given the context its grammar
+needs, see ``snippets``), checked (language, snippets that do not parse, rules ast-grep refuses), run on a
+parsed file, and tried on their own examples.
+
+A problem is reported with the place inside the rule's declaration it belongs to (``where``: the keys from
+the rule's mapping down to the offending value, and a line and column inside that value), so the caller,
+who knows the declaration's file positions, can name ``file:line:column``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ast_grep_py import SgNode, SgRoot
+
+from anops_policy.syntax.languages import LANGUAGES, Language, language
+from anops_policy.syntax.snippets import SnippetError, metavariables, prepare
+from anops_policy.validation import suggest
+
+RELATIONS = ("inside", "has", "precedes", "follows")
+MAX_TEXT = 200  # characters of matched text and of each capture kept in the facts
+Where = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    where: Where  # path inside the rule's declaration
+    message: str
+    line: int = 1  # inside the value at ``where`` (a snippet's own line and column), 1-based
+    column: int = 1
+
+
+class RuleError(Exception):
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Match:
+    line: int  # 1-based
+    column: int  # 1-based
+    end_line: int
+    end_column: int
+    text: str
+    captures: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    language: Language
+    config: dict[str, Any]  # what ast-grep runs
+    captures: tuple[str, ...]  # named metavariables of the rule's snippets
+    spec: Mapping[str, Any] = field(default_factory=dict)  # the declaration as written
+
+    def find(self, root: SgNode, source: str) -> Iterator[Match]:
+        for node in root.find_all(self.config):  # type: ignore[arg-type]
+            r = node.range()
+            yield Match(
+                line=r.start.line + 1,
+                column=r.start.column + 1,
+                end_line=r.end.line + 1,
+                end_column=r.end.column + 1,
+                text=_bounded(node.text()),
+                captures=self._captures(node, source),
+            )
+
+    def _captures(self, node: SgNode, source: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name in self.captures:
+            single = node.get_match(name)
+            if single is not None:
+                out[name] = _bounded(single.text())
+                continue
+            several = [n for n in node.get_multiple_matches(name) if n.text()]
+            if several:
+                out[name] = _bounded(source[several[0].range().start.index: several[-1].range().end.index])
+        return out
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def compile_rule(spec: Mapping[str, Any]) -> CompiledRule:
+    """The rule declared by ``spec`` (id, language, rule, constraints, utils, …); RuleError listing every
+    problem found."""
+    lang_name = str(spec.get("language", ""))
+    lang = language(lang_name)
+    if lang is None:
+        raise RuleError([RuleProblem(
+            ("language",), f"unknown language '{lang_name}'{suggest(lang_name, LANGUAGES)}; "
+            f"known: {', '.join(sorted(LANGUAGES))}"
+        )])
+    problems: list[RuleProblem] = []
+    names: list[str] = []
+    config: dict[str, Any] = {"rule": _rule(spec.get("rule"), lang, ("rule",), problems, names)}
+    for key in ("constraints", "utils"):
+        if isinstance(spec.get(key), Mapping):
+            config[key] = {
+                str(k): _rule(v, lang, (key, str(k)), problems, names) for k, v in spec[key].items()
+            }
+    unknown = [n for n in _constraint_names(spec) if n not in names]
+    if unknown:
+        problems.append(RuleProblem(
+            ("constraints", unknown[0]),
+            f"constraint on ${unknown[0]}, which no pattern of the rule captures{suggest(unknown[0], names)}",
+        ))
+    if problems:
+        raise RuleError(problems)
+    try:
+        SgRoot("", lang.grammar).root().find(config)  # type: ignore[arg-type]  # ast-grep checks the rule here
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise RuleError([RuleProblem(("rule",), f"ast-grep refuses the rule: {_cause(exc)}")]) from None
+    return CompiledRule(str(spec.get("id", "")), lang, config, tuple(names), spec)
+
+
+def _constraint_names(spec: Mapping[str, Any]) -> list[str]:
+    constraints = spec.get("constraints")
+    return [str(k) for k in constraints] if isinstance(constraints, Mapping) else []
+
+
+def _cause(exc: BaseException) -> str:
+    """ast-grep's error text without its 'cannot get matcher / Caused by' framing, on one line."""
+    text = str(exc).split("Stack backtrace:")[0]
+    lines = [re.sub(r"^\d+:\s*", "", ln.strip()) for ln in text.splitlines() if ln.strip()]
+    lines = [ln.rstrip(".") for ln in lines if ln not in ("cannot get matcher", "Caused by:")]
+    return "; ".join(lines) or str(exc).splitlines()[0]
+
+
+def _rule(value: Any, lang: Language, where: Where, problems: list[RuleProblem], names: list[str]) -> Any:
+    """``value`` (a rule mapping) with every snippet prepared for ``lang``."""
+    if not isinstance(value, Mapping):
+        problems.append(RuleProblem(where, "expected a rule mapping (pattern, kind, regex, inside, has, all, …)"))
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        at = (*where, str(key))
+        if key == "pattern":
+            out[key] = _pattern(item, lang, at, problems, names)
+        elif key in RELATIONS or key == "not" or (key == "stopBy" and isinstance(item, Mapping)):
+            out[key] = _rule(item, lang, at, problems, names)
+        elif key in ("all", "any") and isinstance(item, list):
+            out[key] = [_rule(sub, lang, (*at, i), problems, names) for i, sub in enumerate(item)]
+        else:
+            out[key] = item
+    return out
+
+
+def _pattern(value: Any, lang: Language, where: Where, problems: list[RuleProblem], names: list[str]) -> Any:
+    text = value.get("context") if isinstance(value, Mapping) else value
+    if not isinstance(text, str):
+        problems.append(RuleProblem(where, "a pattern is a code snippet string or {context, selector}"))
+        return value
+    names.extend(n for n in metavariables(text) if n not in names)
+    if isinstance(value, Mapping):
+        return dict(value)  # an explicit context: the author chose it
+    try:
+        return prepare(text, lang)
+    except SnippetError as exc:
+        problems.append(RuleProblem(where, exc.message, exc.line, exc.column))
+        return value

@@ -1,0 +1,66 @@
+"""One parse per source file per run: the tree-sitter tree of a file (through ast-grep), made once for
+every rule and every collector of the run's process that needs that file in that language, and the first
+syntax error tree-sitter recovered from (a file that does not parse is recorded, never fatal).
+
+Trees are kept in the run's memo (``CollectContext.memo``), at most ``KEEP`` of them: a collector visits a
+file once and runs everything it needs on it, so a small window is enough to share a tree between the
+rules and collectors visiting the same file, without holding a monorepo's trees in memory."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from ast_grep_py import SgNode, SgRoot
+
+from anops_policy.syntax.languages import Language
+
+MEMO_KEY = "anops_policy.syntax.trees"
+KEEP = 64
+
+
+@dataclass(frozen=True)
+class Tree:
+    root: SgNode
+    error: tuple[int, int] | None  # (line, column), 1-based, of the first syntax error
+
+
+def parse_source(text: str, lang: Language) -> Tree:
+    root = SgRoot(text, lang.grammar).root()
+    error = root.find(kind="ERROR")
+    position = None
+    if error is not None:
+        start = error.range().start
+        position = (start.line + 1, start.column + 1)
+    return Tree(root, position)
+
+
+class SourceTrees:
+    """The run's parsed files, keyed by (path, grammar); ``parses`` counts the parses made."""
+
+    def __init__(self) -> None:
+        self.trees: OrderedDict[tuple[str, str], Tree] = OrderedDict()
+        self.parses = 0
+
+    def tree(self, path: str, text: str, lang: Language) -> Tree:
+        key = (path, lang.grammar)
+        found = self.trees.get(key)
+        if found is not None:
+            self.trees.move_to_end(key)
+            return found
+        self.parses += 1
+        tree = parse_source(text, lang)
+        self.trees[key] = tree
+        if len(self.trees) > KEEP:
+            self.trees.popitem(last=False)
+        return tree
+
+
+def source_trees(memo: MutableMapping[str, Any]) -> SourceTrees:
+    """The run's ``SourceTrees`` (made on first use)."""
+    found = memo.get(MEMO_KEY)
+    if not isinstance(found, SourceTrees):
+        found = memo[MEMO_KEY] = SourceTrees()
+    return found
