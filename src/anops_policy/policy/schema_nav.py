@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from referencing import Registry, Resource
 from referencing._core import Resolver
+from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
 from anops_policy.validation import BASE_URI, load_fact_fragment, registry
@@ -150,16 +152,24 @@ def is_scalar(ref: SchemaRef) -> str | None:
     return None
 
 
-@cache
+PATTERNS_KEY = "patterns."  # in fact_root's names: a declared pattern rule, not an input
+
+
 @cache
 def fact_root(inputs: tuple[tuple[str, str | None], ...] = ()) -> SchemaRef:
     """The fact document as a policy sees it: ``facts.files`` holds exactly the declared ``inputs`` (name and
     the JSON text of its documents' schema, or None), so that ``facts.files.k8z`` is an unknown field (did
-    you mean ``k8s``?) like any other typo, and an input with a schema checks the paths inside ``data``."""
+    you mean ``k8s``?) like any other typo, and an input with a schema checks the paths inside ``data``.
+    A name ``patterns.<id>`` is a declared pattern rule: ``facts.patterns`` holds exactly those.
+    Installed collector plugins add their sections (``plugin_sections``)."""
     uri = BASE_URI + "fact-document.schema.json"
     extra: list[tuple[str, Any]] = []
     properties: dict[str, Any] = {}
+    rules: dict[str, Any] = {}
     for name, schema_text in inputs:
+        if name.startswith(PATTERNS_KEY):
+            rules[name[len(PATTERNS_KEY):]] = {"$ref": "facts/patterns.schema.json#/$defs/rule"}
+            continue
         if schema_text is None:
             properties[name] = {"$ref": "facts/files.schema.json#/$defs/input"}
             continue
@@ -170,14 +180,47 @@ def fact_root(inputs: tuple[tuple[str, str | None], ...] = ()) -> SchemaRef:
         schema = {k: v for k, v in json.loads(schema_text).items() if k != "$id"}
         extra += [(files_uri, DRAFT202012.create_resource(files)), (data_uri, DRAFT202012.create_resource(schema))]
         properties[name] = {"$ref": f"{files_uri}#/$defs/input"}
-    resolver = (registry().with_resources(extra) if extra else registry()).resolver(base_uri=uri)
+    base = registry().with_resources(extra) if extra else registry()
+    resolver = with_plugin_schemas(base).resolver(base_uri=uri)
     resolved = resolver.lookup(uri)
     document = dict(resolved.contents)
     document["properties"] = {
+        **plugin_sections(),
         **document["properties"],
         "files": {"type": "object", "additionalProperties": False, "properties": properties},
+        "patterns": {"type": "object", "additionalProperties": False, "properties": rules},
     }
     return SchemaRef(document, resolved.resolver, "facts")
+
+
+PLUGIN_SCHEMAS = BASE_URI + "plugins/"
+
+
+@cache
+def plugin_sections() -> dict[str, Any]:
+    """The installed collector plugins' sections as properties of the fact document (name → a ``$ref`` to
+    ``plugins/<name>.schema.json``), listed from their metadata: nothing is imported until a policy reads
+    inside ``facts.<name>`` and the ``$ref`` is resolved (``with_plugin_schemas``)."""
+    from anops_policy import plugins  # noqa: PLC0415
+
+    return {name: {"$ref": f"{PLUGIN_SCHEMAS}{name}.schema.json"} for name in plugins.usable_sections()}
+
+
+def _plugin_schema(uri: str) -> Resource[Any]:
+    """A plugin section's schema, retrieved when a ``$ref`` first reaches it: the plugin's ``SCHEMA``, or an
+    open object when the plugin cannot be loaded (no check error: the run reports the collector's error and
+    the policies that require it decide ``error``)."""
+    from anops_policy import plugins  # noqa: PLC0415
+
+    if not uri.startswith(PLUGIN_SCHEMAS):
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
+    schema = plugins.section_schema(uri.removeprefix(PLUGIN_SCHEMAS).removesuffix(".schema.json"))
+    return DRAFT202012.create_resource(schema if schema is not None else {"type": "object"})
+
+
+def with_plugin_schemas(base: Registry[Any]) -> Registry[Any]:
+    """``base`` that retrieves the plugins' schemas on first use (``plugin_sections``)."""
+    return base.combine(Registry(retrieve=_plugin_schema))  # type: ignore[call-arg]  # attrs class
 
 
 def section_names() -> list[str]:
