@@ -20,7 +20,7 @@ def test_check_reports_located_problem(case: Path, update_goldens: bool) -> None
     assert result.exit_code == 2, result.output
     prefix = f"{case}/"
     lines = sorted(
-        line.removeprefix("error: ").removeprefix("load policy ").removeprefix(prefix)
+        line.removeprefix("error: ").removeprefix("load policy ").removeprefix("load patterns ").removeprefix(prefix)
         for line in result.output.splitlines()
         if line.strip()
     )

@@ -20,30 +20,82 @@ from anops_policy.policy.builtin import DEFAULT_PACK
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @no_cache_option
 def check_cmd(paths: tuple[Path, ...]) -> None:
-    """Load and statically check policy files or folders (default: the built-in pack).
+    """Load and statically check policy files or folders, and repository configs (default: the built-in pack).
 
     Checks the schema of each file, compiles every CEL expression and checks it against the fact
     schema: unknown fields, functions, parameters and variables are errors with file:line:column.
-    Exits 2 on any problem.
+    Pattern rules (a pack's pack.yaml and patterns/*.yaml, a config's `patterns:`) are compiled for
+    their language and run on their examples: a snippet that does not parse, an unknown language or
+    node kind, or a failing example is an error with file:line:column. Exits 2 on any problem.
 
     \b
     Examples:
       anops-policy check policies/
       anops-policy check my-pack/no-root-user.yaml
+      anops-policy check anops-policy.yaml        the config's pattern rules and inputs
     """
     from anops_policy.policy import cache as policy_cache  # noqa: PLC0415 - a repeated check needs nothing else
 
-    def check() -> int:
+    def check() -> tuple[int, int]:
         from anops_policy.policy.packs import load_pack, load_policies  # noqa: PLC0415
 
-        policies = load_policies(targets)
-        for target in targets:
+        configs, others = _split_configs(targets)
+        policies = load_policies(others, _declared_by(configs)) if others or not configs else []
+        rules = sum(len(_config_rules(config)) for config in configs)
+        for target in others:
             if target.is_dir() and (target / "pack.yaml").is_file():
-                load_pack(target)
-        return len(policies)
+                rules += len(load_pack(target).patterns)
+            elif target.is_dir():
+                rules += len(_folder_rules(target))
+        return len(policies), rules
 
     targets = list(paths) or [policy_cache.default_pack_folder()]
-    click.echo(f"ok: {policy_cache.checked(targets, check)} policies checked")
+    policies, rules = policy_cache.checked(targets, check)
+    click.echo(f"ok: {policies} policies" + (f" and {rules} pattern rules" if rules else "") + " checked")
+
+
+def _split_configs(targets: list[Path]) -> tuple[list[Path], list[Path]]:
+    from anops_policy.policy.patterns import is_config_file  # noqa: PLC0415
+
+    configs = [t for t in targets if is_config_file(t)]
+    return configs, [t for t in targets if t not in configs]
+
+
+def _declared_by(configs: list[Path]) -> dict[str, Any]:
+    """What the configs among the targets declare for every policy to read: their inputs and pattern rules."""
+    from anops_policy.config import load_config  # noqa: PLC0415
+    from anops_policy.pipeline.inputs import visible_inputs  # noqa: PLC0415
+    from anops_policy.pipeline.patterns import visible_config_patterns  # noqa: PLC0415
+
+    out: dict[str, Any] = {}
+    for path in configs:
+        config = load_config(path, display=str(path))
+        out.update({**visible_inputs(config, {}), **visible_config_patterns(config)})
+    return out
+
+
+def _config_rules(path: Path) -> list[Any]:
+    """A config's pattern rules, checked (and its inputs' schemas read): ConfigError on a problem."""
+    from anops_policy.config import load_config  # noqa: PLC0415
+    from anops_policy.pipeline.inputs import config_inputs  # noqa: PLC0415
+    from anops_policy.pipeline.patterns import config_patterns  # noqa: PLC0415
+
+    config = load_config(path, display=str(path))
+    config_inputs(config)
+    return config_patterns(config)
+
+
+def _folder_rules(folder: Path) -> list[Any]:
+    """The pattern rules of a folder without pack.yaml (its patterns/*.yaml), checked."""
+    from anops_policy.policy.loading import Problems  # noqa: PLC0415
+    from anops_policy.policy.packs import declared_patterns  # noqa: PLC0415
+    from anops_policy.policy.patterns import check_rules  # noqa: PLC0415
+
+    rules = declared_patterns(folder)
+    problems = Problems()
+    check_rules(rules, problems)
+    problems.raise_if_any()
+    return rules
 
 
 @click.command("test")
@@ -53,19 +105,25 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
 )
 @verbosity_options
 def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) -> None:
-    """Run every policy's examples; fail when an example's outcome differs from its `expect`, or a
-    policy lacks a passing and a failing example.
+    """Run every policy's examples and every pattern rule's examples; fail when an example's outcome
+    differs from its `expect`, a policy lacks a passing and a failing example, a rule's `match` example
+    is not matched or its `no_match` example is, or a rule lacks either kind.
+
+    PATHS are policy files, pack folders (their patterns/*.yaml and pack.yaml rules too) and repository
+    configs (anops-policy.yaml: its `patterns:`).
 
     \b
     Examples:
       anops-policy test policies/
       anops-policy test policies/production-readiness/no-todos-in-release-files.yaml --coverage
+      anops-policy test anops-policy.yaml          the config's pattern rules
     """
     from anops_policy.evaluation.examples import test_policy  # noqa: PLC0415
     from anops_policy.policy.packs import builtin_pack_dir, load_policies  # noqa: PLC0415
 
     targets = list(paths) or [builtin_pack_dir(DEFAULT_PACK)]
-    policies = load_policies(targets)
+    configs, others = _split_configs(targets)
+    policies = load_policies(others, _declared_by(configs)) if others or not configs else []
     failed = examples = 0
     for policy in policies:
         result = test_policy(policy, coverage=coverage)
@@ -86,8 +144,45 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) 
             seen = [w for w, flag in (("true", clause["true"]), ("false", clause["false"])) if flag]
             gap = "" if len(seen) == 2 else "  ← not exercised both ways"
             click.echo(f"    clause {clause['clause']}: seen {' and '.join(seen) or 'never'}{gap}")
-    click.echo(f"{len(policies) - failed} passed, {failed} failed ({examples} examples)")
+    rule_failed, rule_count, rule_examples = _test_rules(configs, others, quiet=quiet, verbose=verbose)
+    failed += rule_failed
+    examples += rule_examples
+    rules = f" and {rule_count} pattern rules" if rule_count else ""
+    click.echo(f"{len(policies) + rule_count - failed} passed, {failed} failed ({examples} examples; "
+               f"{len(policies)} policies{rules})")
     sys.exit(1 if failed else 0)
+
+
+def _test_rules(configs: list[Path], others: list[Path], *, quiet: int, verbose: int) -> tuple[int, int, int]:
+    """Run the pattern rules' examples: (rules failed, rules, examples)."""
+    from anops_policy.config import load_config  # noqa: PLC0415
+    from anops_policy.policy.packs import declared_patterns  # noqa: PLC0415
+    from anops_policy.policy.patterns import config_rules, example_results  # noqa: PLC0415
+
+    rules = []
+    for path in configs:
+        config = load_config(path, display=str(path))
+        rules += config_rules(config.raw, config.file or str(path), config.marks)
+    for target in others:
+        if target.is_dir():
+            rules += declared_patterns(target)
+    failed = examples = 0
+    for rule in rules:
+        results, problems = example_results(rule)
+        kinds = {r.kind for r in results}
+        problems += [f"{rule.at('examples')}: no `{k}` example" for k in ("match", "no_match") if k not in kinds]
+        ok = not problems and all(r.ok for r in results)
+        examples += len(results)
+        failed += not ok
+        if ok and quiet:
+            continue
+        click.echo(f"{'✓' if ok else '✗'} pattern {rule.id} ({rule.language_name}, {len(results)} examples)")
+        for r in results:
+            if not r.ok or verbose:
+                click.echo(f"    {'✓' if r.ok else '✗'} {r.kind} {r.index + 1}: {r.detail}")
+        for problem in problems:
+            click.echo(f"    ✗ {problem}")
+    return failed, len(rules), examples
 
 
 @click.command("explain")

@@ -10,7 +10,8 @@ Two kinds of entry, each one file named by its key:
 
 Every key also covers what loading depends on besides the file: this format, the anops-policy version,
 the source of the engine modules that load and check policies, the fact and policy schemas, the
-installed versions of cel-python, lark, PyYAML, jsonschema and referencing, and the CEL backend setting.
+installed versions of cel-python, lark, PyYAML, jsonschema and referencing, the installed collector plugins
+(their registrations: ``plugins.registrations``) and the CEL backend setting.
 Only successful loads are stored: a policy with problems is loaded (and reported) every time.
 
 The cache is untrusted input: an entry that is truncated, corrupt (its payload checksum is wrong), of
@@ -33,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anops_policy import __version__
+from anops_policy import __version__, plugins
 from anops_policy.policy.builtin import BUILTIN_PACKS, DEFAULT_PACK
 
 if TYPE_CHECKING:
@@ -52,12 +53,12 @@ STALE_TEMP_S = 3600
 # The modules whose code decides what loading a policy yields (policy_codec decides how it is stored).
 ENGINE_MODULES = (
     "cel", "cel_literals", "check", "errors", "loading", "model", "policy_cache", "policy_codec",
-    "schema_nav", "validation", "yamlsafe",
+    "schema_nav", "validation", "yamlsafe", "patterns",
 )
 # import name -> distribution name as it appears (normalised) in its .dist-info folder
 DISTRIBUTIONS = (
     ("celpy", "cel_python"), ("lark", "lark"), ("yaml", "pyyaml"), ("jsonschema", "jsonschema"),
-    ("referencing", "referencing"),
+    ("referencing", "referencing"), ("ast_grep_py", "ast_grep_py"),
 )
 
 
@@ -150,6 +151,7 @@ def _context() -> bytes:
     _add(digest, "backend", backend.encode())
     here = Path(__file__).parent
     files = [here / f"{name}.py" for name in ENGINE_MODULES]
+    files += sorted((here.parent / "syntax").glob("*.py"))  # how pattern rules compile and run their examples
     for package in ("anops_policy.schemas", "anops_policy.schemas.facts"):
         folder = Path(str(resources.files(package)))
         files.extend(sorted(folder.glob("*.schema.json")))
@@ -160,6 +162,7 @@ def _context() -> bytes:
             _add(digest, file.name, b"<unreadable>")
     for module, dist in DISTRIBUTIONS:
         _add(digest, module, _dist_version(module, dist))
+    _add(digest, "plugins", plugins.registrations())  # the sections (and schemas) a policy may read
     memo[backend] = digest.digest()
     return memo[backend]
 
@@ -325,6 +328,12 @@ def _check_key(targets: Sequence[Path]) -> str | None:
                 parts.append(("folder", str(len(files)).encode()))
                 if pack.is_file():
                     parts.append(("pack.yaml", pack.read_bytes()))
+                patterns = target / "patterns"
+                if patterns.is_dir():
+                    parts.extend(
+                        ("patterns/" + os.fsdecode(f.name), f.read_bytes())
+                        for f in sorted(patterns.iterdir()) if f.suffix in (".yaml", ".yml") and f.is_file()
+                    )
             elif target.is_file():
                 files = [target]
                 parts.append(("file", b""))
@@ -336,15 +345,15 @@ def _check_key(targets: Sequence[Path]) -> str | None:
     return _key("check", parts)
 
 
-def checked(targets: Sequence[Path], check: Callable[[], int]) -> int:
-    """The number of policies ``check`` finds in ``targets``: from the cache when these exact files passed
-    before, else from ``check()`` (which raises on any problem), remembered when it passes."""
+def checked(targets: Sequence[Path], check: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+    """The numbers of policies and pattern rules ``check`` finds in ``targets``: from the cache when these
+    exact files passed before, else from ``check()`` (which raises on any problem), remembered when it passes."""
     key = _check_key(targets) if cache_dir() is not None else None
     if key is not None:
         hit = _read("check", key)
-        if isinstance(hit, dict) and type(hit.get("policies")) is int:
-            return int(hit["policies"])
-    count = check()
+        if isinstance(hit, dict) and type(hit.get("policies")) is int and type(hit.get("rules")) is int:
+            return int(hit["policies"]), int(hit["rules"])
+    policies, rules = check()
     if key is not None and _check_key(targets) == key:  # unchanged while being checked
-        _write("check", key, {"policies": count})
-    return count
+        _write("check", key, {"policies": policies, "rules": rules})
+    return policies, rules

@@ -133,6 +133,10 @@ class PatternRule:
     def at(self, *path: str | int) -> str:
         return self.marks.at((*self.where, *path)) if self.marks is not None else f"{self.file} (rule {self.id})"
 
+    @property
+    def language_name(self) -> str:
+        return str(self.spec.get("language", "?"))
+
     def inside(self, path: tuple[str | int, ...], line: int, column: int) -> str:
         if self.marks is None:
             return self.at(*path)

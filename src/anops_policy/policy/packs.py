@@ -36,7 +36,7 @@ def load_policies(paths: Iterable[Path], extra_inputs: Mapping[str, Any] | None 
             problems.add(str(path), "no such file or folder")
             files = []
         folder = path if path.is_dir() else path.parent
-        inputs = {**schemas_of(declared_inputs(folder)), **visible_patterns(declared_patterns(folder)),
+        inputs = {**schemas_of(declared_inputs(folder)), **visible_patterns(declared_patterns(folder, problems)),
                   **(extra_inputs or {})}
         for file in files:
             policy = load_policy_file(file, problems, inputs=inputs)
@@ -80,16 +80,21 @@ def declared_inputs(folder: Path) -> dict[str, dict[str, Any]]:
     return resolve_schemas(_raw_inputs(folder), folder, str(pack_file))
 
 
-def declared_patterns(folder: Path) -> list[PatternRule]:
-    """The pattern rules of the pack in ``folder`` as declared, unchecked (empty when its pack.yaml or a
-    patterns file does not load: ``load_pack`` reports that)."""
-    try:
-        meta, marks = load_yaml_file(str(folder / "pack.yaml"), str(folder / "pack.yaml"))
-    except ConfigError:
-        meta, marks = None, None
+def declared_patterns(folder: Path, problems: Problems | None = None) -> list[PatternRule]:
+    """The pattern rules of the pack in ``folder`` as declared, unchecked. A pattern file that does not load
+    (YAML, schema) is added to ``problems`` when given, else left to ``load_pack`` to report; a broken
+    pack.yaml is always ``load_pack``'s to report."""
+    meta, marks = None, None
+    if (folder / "pack.yaml").is_file():
+        try:
+            meta, marks = load_yaml_file(str(folder / "pack.yaml"), str(folder / "pack.yaml"))
+        except ConfigError:
+            meta, marks = None, None
     try:
         return pack_rules(folder, str(folder), meta if isinstance(meta, dict) else None, marks)
-    except ConfigError:
+    except ConfigError as exc:
+        if problems is not None:
+            problems.items.extend(str(exc).splitlines())
         return []
 
 

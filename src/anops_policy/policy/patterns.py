@@ -19,6 +19,7 @@ from anops_policy.validation import validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 PATTERNS_FOLDER = "patterns"
+CONFIG_API = "anops.dev/config/v1"
 Where = tuple[str | int, ...]
 
 
@@ -64,7 +65,7 @@ def check_rules(rules: Sequence[PatternRule], problems: Problems, *, examples: b
     compiled: list[CompiledRule] = []
     for rule in rules:
         if rule.id in seen:
-            problems.add(rule.at("id"), f"duplicate pattern rule id '{rule.id}' (also at {seen[rule.id].at('id')})")
+            problems.add(rule.at("id"), f"duplicate pattern rule id '{rule.id}' (also declared {_where(seen[rule.id])})")
             continue
         seen[rule.id] = rule
         try:
@@ -84,6 +85,13 @@ def check_rules(rules: Sequence[PatternRule], problems: Problems, *, examples: b
     return compiled
 
 
+def _where(rule: PatternRule) -> str:
+    """``in pack.yaml, line 9``: where a rule is declared, by file name (messages stay short and portable)."""
+    name = rule.file.rsplit("/", 1)[-1]
+    position = rule.marks.values.get((*rule.where, "id")) if rule.marks is not None else None
+    return f"in {name}, line {position[0]}" if position else f"in {name}"
+
+
 def example_results(rule: PatternRule) -> tuple[list[ExampleResult], list[str]]:
     """The rule's example results, or the problems that kept it from compiling (for ``test``)."""
     try:
@@ -91,6 +99,18 @@ def example_results(rule: PatternRule) -> tuple[list[ExampleResult], list[str]]:
     except RuleError as exc:
         return [], [f"{rule.inside(p.where, p.line, p.column)}: {p.message}" for p in exc.problems]
     return run_examples(compiled, rule.spec.get("examples") or {}), []
+
+
+def is_config_file(path: Path) -> bool:
+    """A repository config (``apiVersion: anops.dev/config/v1``) rather than a policy file."""
+    if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return False
+    return any(line.split("#")[0].strip() in (f"apiVersion: {CONFIG_API}", f'apiVersion: "{CONFIG_API}"')
+               for line in head.splitlines())
 
 
 def merge_rules(packs: Sequence[Sequence[PatternRule]], config: Sequence[PatternRule]) -> list[PatternRule]:

@@ -54,13 +54,17 @@ def policy_from_info(info: policy_pb2.PolicyInfo) -> Policy:
 
 
 def pack_from_info(info: policy_pb2.PackInfo) -> Pack:
-    from anops_policy.policy.model import ChecklistItem  # noqa: PLC0415
+    from anops_policy.policy.model import ChecklistItem, PatternRule  # noqa: PLC0415
 
     return Pack(
         id=info.id, version=info.version, title=info.title, sections=tuple(info.sections),
         items=tuple(ChecklistItem(i.id, i.title, i.section) for i in info.items),
         policies=tuple(policy_from_info(p) for p in info.policies), source=info.source, digest=info.digest,
         inputs=json.loads(info.inputs_json) if info.inputs_json else {},
+        patterns=tuple(
+            PatternRule(str(spec.get("id")), spec, f"{info.source} (served)")
+            for spec in (json.loads(info.patterns_json) if info.patterns_json else [])
+        ),
     )
 
 

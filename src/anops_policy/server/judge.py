@@ -237,6 +237,7 @@ def pack_metadata(packs: Sequence[Pack]) -> list[dict[str, Any]]:
             "items": [{"id": i.id, "title": i.title, "section": i.section} for i in pack.items],
             "policies": [policy_metadata(pack.id, p) for p in pack.policies],
             "inputs": {name: dict(spec) for name, spec in pack.inputs.items()},
+            "patterns": [dict(rule.spec) for rule in pack.patterns],
         })
     return out
 

@@ -91,7 +91,7 @@ class ListPoliciesResponse(_message.Message):
     def __init__(self, packs: _Optional[_Iterable[_Union[PackInfo, _Mapping]]] = ...) -> None: ...
 
 class PackInfo(_message.Message):
-    __slots__ = ("id", "version", "title", "digest", "source", "sections", "items", "policies", "inputs_json")
+    __slots__ = ("id", "version", "title", "digest", "source", "sections", "items", "policies", "inputs_json", "patterns_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,7 @@ class PackInfo(_message.Message):
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     POLICIES_FIELD_NUMBER: _ClassVar[int]
     INPUTS_JSON_FIELD_NUMBER: _ClassVar[int]
+    PATTERNS_JSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     version: str
     title: str
@@ -110,7 +111,8 @@ class PackInfo(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[ChecklistItem]
     policies: _containers.RepeatedCompositeFieldContainer[PolicyInfo]
     inputs_json: bytes
-    def __init__(self, id: _Optional[str] = ..., version: _Optional[str] = ..., title: _Optional[str] = ..., digest: _Optional[str] = ..., source: _Optional[str] = ..., sections: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[_Union[ChecklistItem, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[PolicyInfo, _Mapping]]] = ..., inputs_json: _Optional[bytes] = ...) -> None: ...
+    patterns_json: bytes
+    def __init__(self, id: _Optional[str] = ..., version: _Optional[str] = ..., title: _Optional[str] = ..., digest: _Optional[str] = ..., source: _Optional[str] = ..., sections: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[_Union[ChecklistItem, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[PolicyInfo, _Mapping]]] = ..., inputs_json: _Optional[bytes] = ..., patterns_json: _Optional[bytes] = ...) -> None: ...
 
 class ChecklistItem(_message.Message):
     __slots__ = ("id", "title", "section")

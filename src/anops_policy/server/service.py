@@ -88,6 +88,7 @@ def _pack_info(meta: dict[str, Any]) -> policy_pb2.PackInfo:
         sections=meta["sections"], items=[policy_pb2.ChecklistItem(**i) for i in meta["items"]],
         policies=[_policy_info(p) for p in meta["policies"]],
         inputs_json=json.dumps(meta.get("inputs", {}), sort_keys=True).encode("utf-8"),
+        patterns_json=json.dumps(meta.get("patterns", []), sort_keys=True).encode("utf-8"),
     )
 
 

@@ -110,7 +110,7 @@ def prepare(text: str, lang: Language) -> str | dict[str, str]:
         error = first_syntax_error(code)
         if error is not None:
             if first_error is None and context.startswith("{}"):
-                first_error = _located(error, sample, start, end)
+                first_error = _located(error, snippet, start)
             continue
         parsed_somewhere = True
         if context.startswith("{}") and not strip and _matches_itself(snippet, code, start, end):
@@ -127,13 +127,13 @@ def prepare(text: str, lang: Language) -> str | dict[str, str]:
     if first_error is None:  # no plain context: report where the first context failed
         code_text, start, end = place(lang.contexts[0], sample)
         error = first_syntax_error(SgRoot(code_text, lang.grammar).root())
-        first_error = _located(error, sample, start, end) if error is not None else SnippetError(1, 1, "")
+        first_error = _located(error, snippet, start) if error is not None else SnippetError(1, 1, "")
     line, column = _position(text, lead + _offset(sample, first_error.line, first_error.column))
     raise SnippetError(
         line,
         column,
         f"the pattern does not parse as {lang.name}"
-        + (f" near {first_error.message!r}" if first_error.message else "")
+        + (f" near {first_error.message!r}" if first_error.message else " at its end")
         + " (write it as code of the language, or give an explicit pattern object with context and selector)",
     )
 
@@ -156,8 +156,10 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
-def _located(error: SgNode, sample: str, start: int, end: int) -> SnippetError:
-    """The error's position inside the snippet (clamped to it) and the text it starts at."""
-    offset = min(max(error.range().start.index - start, 0), max(len(sample) - 1, 0))
-    line, column = _position(sample, offset)
-    return SnippetError(line, column, sample[offset: offset + 20].split("\n", maxsplit=1)[0])
+def _located(error: SgNode, snippet: str, start: int) -> SnippetError:
+    """The error's position inside the snippet (clamped to it) and the text it starts at (metavariables
+    have the same length in the parsed sample, so offsets carry over)."""
+    offset = min(max(error.range().start.index - start, 0), len(snippet))
+    line, column = _position(snippet, offset)
+    near = snippet[offset: offset + 20].split("\n")[0]
+    return SnippetError(line, column, near)
