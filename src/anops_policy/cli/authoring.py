@@ -40,11 +40,12 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
         from anops_policy.policy.packs import load_pack, load_policies  # noqa: PLC0415
 
         configs, others = _split_configs(targets)
-        policies = load_policies(others, _declared_by(configs)) if others or not configs else []
+        declared = _declared_by(configs)
+        policies = load_policies(others, declared) if others or not configs else []
         rules = sum(len(_config_rules(config)) for config in configs)
         for target in others:
             if target.is_dir() and (target / "pack.yaml").is_file():
-                rules += len(load_pack(target).patterns)
+                rules += len(load_pack(target, extra_inputs=declared).patterns)
             elif target.is_dir():
                 rules += len(_folder_rules(target))
         return len(policies), rules

@@ -1,0 +1,3 @@
+module example.dev/gateway
+
+go 1.22
