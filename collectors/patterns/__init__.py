@@ -94,8 +94,8 @@ def _search(ctx: CollectContext, rules: Sequence[CompiledRule], selection: Selec
     out: Found = {r.id: {"matches": [], "count": 0, "errors": []} for r in rules}
     limits = {r.id: int(r.spec.get("max_matches", DEFAULT_MAX_MATCHES)) for r in rules}
     trees = source_trees(ctx.memo)
-    for path in paths:
-        wanted = selection.rules_of[path]
+    for path in sorted(paths):  # in path order, so each share keeps its first matches: the union holds the
+        wanted = selection.rules_of[path]  # run's first max_matches whatever the split
         text = ctx.read_text(path)
         if text is None:
             continue  # recorded by the context (binary, too large, not UTF-8)
@@ -105,17 +105,17 @@ def _search(ctx: CollectContext, rules: Sequence[CompiledRule], selection: Selec
             if tree.error is not None:
                 line, column = tree.error
                 slot["errors"].append({"path": path, "line": line, "column": column, "language": rule.language.name})
-            for match in rule.find(tree.root, text):
-                slot["count"] += 1
-                if len(slot["matches"]) < limits[rule.id]:
-                    slot["matches"].append({
-                        "path": path,
-                        "line": match.line,
-                        "column": match.column,
-                        "end_line": match.end_line,
-                        "text": match.text,
-                        "captures": match.captures,
-                    })
+            matches, count = rule.find(tree.root, text, keep=max(0, limits[rule.id] - len(slot["matches"])))
+            slot["count"] += count
+            for match in matches:
+                slot["matches"].append({
+                    "path": path,
+                    "line": match.line,
+                    "column": match.column,
+                    "end_line": match.end_line,
+                    "text": match.text,
+                    "captures": match.captures,
+                })
     return out
 
 

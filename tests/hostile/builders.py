@@ -220,6 +220,12 @@ def big_text(ws: Workspace, path: str, line: str, count: int, head: str = "", ta
     files(ws, {path: head + body + tail})
 
 
+def nested_text(ws: Workspace, path: str, depth: int, open_: str = "(", close: str = ")", head: str = "",
+                middle: str = "", tail: str = "") -> None:
+    """``head`` + ``depth`` × ``open_`` + ``middle`` + ``depth`` × ``close`` + ``tail`` (deeply nested source)."""
+    files(ws, {path: head + open_ * depth + middle + close * depth + tail})
+
+
 def workflow_jobs(ws: Workspace, path: str, jobs: int) -> None:
     out = ["name: many\non: [push]\njobs:\n"]
     job = "  job{n}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest tests/t{n}.py\n"
@@ -289,6 +295,6 @@ def many(ws: Workspace, steps: list[Mapping[str, Any]]) -> None:
 BUILDERS: dict[str, Callable[..., None]] = {
     f.__name__: f
     for f in (files, yaml_bomb, yaml_nested, json_nested, sparse, binary, encoded, raw_bytes, symlinks, fifo,
-              odd_names, undecodable_name, xml_entity, xml_nested, big_text, workflow_jobs, policy,
+              odd_names, undecodable_name, xml_entity, xml_nested, big_text, nested_text, workflow_jobs, policy,
               facts_document, facts_subjects, many_files, many)
 }

@@ -29,12 +29,15 @@ def _cases() -> list[Any]:
 
 
 @pytest.mark.parametrize(("language", "spec", "case"), _cases())
-def test_pattern_matches_exactly_the_code(tmp_path: Path, language: str, spec: dict[str, Any], case: dict[str, Any]) -> None:
+def test_pattern_matches_exactly_the_code(
+    tmp_path: Path, language: str, spec: dict[str, Any], case: dict[str, Any]
+) -> None:
     source = tmp_path / spec["file"]
     source.parent.mkdir(parents=True)
     source.write_text(spec["source"], encoding="utf-8")
     rule_id = re.sub(r"[^a-z0-9]+", "_", f"{language} {case['name']}").strip("_")
-    config = {"apiVersion": "anops.dev/config/v1", "patterns": [{"id": rule_id, "language": language, "rule": case["rule"]}]}
+    rule = {"id": rule_id, "language": language, "rule": case["rule"]}
+    config = {"apiVersion": "anops.dev/config/v1", "patterns": [rule]}
     (tmp_path / "anops-policy.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     result = CliRunner().invoke(cli, ["facts", str(tmp_path), "--only", "patterns", "--now", "2026-12-01T00:00:00Z"])
     assert result.exit_code == 0, result.output

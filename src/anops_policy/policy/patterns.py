@@ -65,7 +65,8 @@ def check_rules(rules: Sequence[PatternRule], problems: Problems, *, examples: b
     compiled: list[CompiledRule] = []
     for rule in rules:
         if rule.id in seen:
-            problems.add(rule.at("id"), f"duplicate pattern rule id '{rule.id}' (also declared {_where(seen[rule.id])})")
+            other = _where(seen[rule.id])
+            problems.add(rule.at("id"), f"duplicate pattern rule id '{rule.id}' (also declared {other})")
             continue
         seen[rule.id] = rule
         try:

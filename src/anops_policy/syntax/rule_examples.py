@@ -38,7 +38,7 @@ def _run(rule: CompiledRule, kind: str, index: int, snippet: str) -> ExampleResu
     if isinstance(placed, str):
         return ExampleResult(kind, index, snippet, False, placed)
     code, source, start, end = placed
-    found = [m for m in rule.find(code, source) if _within(m, source, start, end)]
+    found = [m for m in rule.find(code, source)[0] if _within(m, source, start, end)]
     if kind == "match":
         ok = bool(found)
         detail = f"matched {_show(found[0])}" if found else "the rule matched nothing in this snippet"

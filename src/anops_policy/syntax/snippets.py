@@ -161,5 +161,5 @@ def _located(error: SgNode, snippet: str, start: int) -> SnippetError:
     have the same length in the parsed sample, so offsets carry over)."""
     offset = min(max(error.range().start.index - start, 0), len(snippet))
     line, column = _position(snippet, offset)
-    near = snippet[offset: offset + 20].split("\n")[0]
+    near = snippet[offset: offset + 20].split("\n", maxsplit=1)[0]
     return SnippetError(line, column, near)

@@ -29,12 +29,22 @@ class Tree:
 
 def parse_source(text: str, lang: Language) -> Tree:
     root = SgRoot(text, lang.grammar).root()
+    return Tree(root, first_error(root))
+
+
+def first_error(root: SgNode) -> tuple[int, int] | None:
+    """Where the first syntax error is: the innermost of the nested ERROR nodes tree-sitter recovered with
+    (the outer one starts where recovery began, often lines before the offending token)."""
     error = root.find(kind="ERROR")
-    position = None
-    if error is not None:
-        start = error.range().start
-        position = (start.line + 1, start.column + 1)
-    return Tree(root, position)
+    if error is None:
+        return None
+    span = error.range()
+    for inner in error.find_all(kind="ERROR"):
+        r = inner.range()
+        if r.start.index >= span.start.index and r.end.index <= span.end.index and r.start.index > span.start.index:
+            span = r
+            break
+    return span.start.line + 1, span.start.column + 1
 
 
 class SourceTrees:
