@@ -1,4 +1,10 @@
-"""Source parsing shared by collectors: each source file is parsed once per run, for every collector that
-needs it, and a file that does not parse is recorded, never fatal (Python's ``ast`` today).
+"""Source parsing shared by collectors: each source file is parsed once per run, for every collector and
+rule that needs it, and a file that does not parse is recorded, never fatal.
+
+- ``python_ast``: Python's ``ast`` for the python, grpc, logging and rust collectors' summaries;
+- tree-sitter through ast-grep (the only importer of ``ast_grep_py``): ``languages`` (what a rule's
+  ``language:`` may name, its files, test files and snippet contexts), ``snippets`` (a pattern written the
+  way the code reads gets the context its grammar needs), ``rules`` (compiling and running a pattern
+  rule), ``rule_examples`` (a rule's own tests) and ``trees`` (one parse per file, the first syntax error).
 
 May import collection and the shared leaves."""
