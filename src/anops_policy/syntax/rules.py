@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import Config, SgNode, SgRoot
 
 from anops_policy.syntax.languages import LANGUAGES, Language, language
 from anops_policy.syntax.snippets import SnippetError, metavariables, prepare
@@ -60,7 +60,7 @@ class CompiledRule:
         """The first ``keep`` matches (all when None) with their positions and captures, and the number of
         matches. Only kept matches are located: a node's position costs a scan of its line, which on a
         minified file with 100,000 matches on one line would be quadratic."""
-        nodes = root.find_all(self.config)  # type: ignore[arg-type]
+        nodes = root.find_all(cast(Config, self.config))
         kept = nodes if keep is None else nodes[:keep]
         return [self._match(node, source) for node in kept], len(nodes)
 
@@ -119,7 +119,7 @@ def compile_rule(spec: Mapping[str, Any]) -> CompiledRule:
     if problems:
         raise RuleError(problems)
     try:
-        SgRoot("", lang.grammar).root().find(config)  # type: ignore[arg-type]  # ast-grep checks the rule here
+        SgRoot("", lang.grammar).root().find(cast(Config, config))  # ast-grep checks the rule here
     except (RuntimeError, ValueError, TypeError) as exc:
         raise RuleError([RuleProblem(("rule",), f"ast-grep refuses the rule: {_cause(exc)}")]) from None
     return CompiledRule(str(spec.get("id", "")), lang, config, tuple(names), spec)
