@@ -75,3 +75,31 @@ def test_remote_eval_collects_the_inputs_of_the_servers_packs(tmp_path: Path) ->
         assert remote["decisions"] == local["decisions"] and remote["summary"] == local["summary"]
     finally:
         server.stop()
+
+
+def test_remote_eval_runs_the_pattern_rules_of_the_servers_packs(tmp_path: Path) -> None:
+    """The server's pack brings its own pattern rules (patterns/*.yaml): the client learns them from
+    ListPolicies, runs them over its checkout, and the remote report equals the local one."""
+    from .conftest import start_server  # noqa: PLC0415
+
+    pack = Path(__file__).parent / "pattern_pack"
+    example = ROOT / "examples" / "polyglot"
+    server = start_server(tmp_path, "--pack", str(pack))
+    try:
+        runs = []
+        for extra in (("--pack", str(pack)), ("--server", server.target, "--pack", "served-patterns")):
+            out = tmp_path / f"out{len(runs)}.json"
+            runs.append(subprocess.run(
+                cli("eval", str(example), "--now", NOW, "--no-decision-log", "--format", "json",
+                    "--output", f"json={out}", *extra),
+                capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+                env={**os.environ, "NO_COLOR": "1", "GITHUB_ACTIONS": "false"},
+            ))
+            assert runs[-1].returncode == 1, runs[-1].stderr
+        local, remote = (json.loads((tmp_path / f"out{i}.json").read_text()) for i in range(2))
+        assert remote["collectors"]["patterns"]["status"] == "ok"
+        assert remote["decisions"] == local["decisions"] and remote["summary"] == local["summary"]
+        evidence = [(e["path"], e["line"]) for e in remote["decisions"][0]["evidence"]]
+        assert evidence == [("gateway/cmd/gateway/main.go", 37), ("gateway/internal/proxy/proxy.go", 20)]
+    finally:
+        server.stop()
