@@ -70,3 +70,21 @@ def test_replay_of_unknown_decision(tiny: Tiny) -> None:
     tiny.eval()
     result = invoke("audit", "replay", "d-0000000000000000", "--log", str(tiny.log))
     assert result.exit_code == 2 and "no evaluation with decision id" in result.stderr
+
+
+def test_a_pack_with_pattern_files_replays_from_the_log(tmp_path: Path) -> None:
+    """A pack's patterns/*.yaml travel with it into the log (as ``patterns/<file>``) and come back on replay,
+    after the pack folder and the code are gone."""
+    root = Path(__file__).resolve().parents[2]
+    repo, pack = tmp_path / "repo", tmp_path / "pack"
+    shutil.copytree(root / "examples" / "polyglot", repo)
+    shutil.copytree(root / "tests" / "server" / "pattern_pack", pack)
+    log = tmp_path / "decisions.jsonl"
+    result = invoke("eval", str(repo), "--pack", str(pack), "--decision-log", str(log), "--now", "2026-12-01T00:00:00Z")
+    assert result.exit_code == 1, result.output
+    stored = events(log)[-1]
+    shutil.rmtree(pack)
+    shutil.rmtree(repo / "gateway")
+    replayed = invoke("audit", "replay", stored["decision_id"], "--log", str(log))
+    assert replayed.exit_code == 0, replayed.output
+    assert "no change: 1 decisions reproduced exactly" in replayed.output
