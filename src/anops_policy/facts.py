@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 import rfc8785
+from referencing.exceptions import Unresolvable
 
 from anops_policy import schema_fast
 from anops_policy.errors import ConfigError, InputError
@@ -101,19 +102,60 @@ def section_errors(name: str, section: Any) -> list[str]:
     return out
 
 
+def schema_errors(name: str, section: Any, schema: Mapping[str, Any]) -> list[str]:
+    """``section_errors`` against an explicit JSON Schema: a plugin's ``SCHEMA`` (it may ``$ref`` the
+    project's schemas, e.g. ``fact-document.schema.json#/$defs/location``)."""
+    try:
+        v = jsonschema.Draft202012Validator(schema, registry=registry())
+        errors = sorted(v.iter_errors(section), key=lambda e: [str(p) for p in e.absolute_path])[:5]
+    except (jsonschema.exceptions.SchemaError, Unresolvable) as exc:
+        return [f"{name}: its schema cannot be used: {' '.join(str(exc).split())[:300]}"]
+    return [f"{name}/{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:300]}" for e in errors]
+
+
+def _plugin_sections(document: Any) -> tuple[dict[str, Any], list[str]]:
+    """The top-level keys of ``document`` that are installed plugins' sections (name → its ``SCHEMA``), and
+    the problems of those whose plugin cannot be loaded (their section cannot be checked: fail closed)."""
+    if not isinstance(document, dict):
+        return {}, []
+    extra = set(document) - set(load_schema("fact-document").get("properties", {}))
+    if not extra:
+        return {}, []
+    from anops_policy import plugins  # noqa: PLC0415 - only a document with sections of its own
+
+    schemas: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in sorted(extra):
+        loaded = plugins.load(name) if plugins.find(name) is not None else None
+        if loaded is None:
+            continue  # no plugin's: the fact schema reports the unknown key
+        if loaded.schema is None:
+            problems.append(f"{name}: cannot be checked: {loaded.error}")
+        schemas[name] = loaded.schema
+    return schemas, problems
+
+
 def document_errors(document: Any) -> list[str]:
+    """Problems of a whole fact document (empty when it conforms): the fact schema, and each section of an
+    installed plugin against that plugin's ``SCHEMA``."""
     if schema_fast.document_valid(document):  # the common case, answered in Rust; else jsonschema
         return []
-    v = jsonschema.Draft202012Validator(load_schema("fact-document"), registry=registry())
-    out = []
-    for err in sorted(v.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])[:10]:
-        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-        out.append(f"{where}: {err.message[:300]}")
+    plugin_sections, out = _plugin_sections(document)
+    core = {k: v for k, v in document.items() if k not in plugin_sections} if plugin_sections else document
+    if not (plugin_sections and schema_fast.document_valid(core)):
+        v = jsonschema.Draft202012Validator(load_schema("fact-document"), registry=registry())
+        for err in sorted(v.iter_errors(core), key=lambda e: [str(p) for p in e.absolute_path])[:10]:
+            where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+            out.append(f"{where}: {err.message[:300]}")
+    for name, schema in plugin_sections.items():
+        if schema is not None:
+            out.extend(schema_errors(name, document[name], schema))
     return out
 
 
 def load_fact_file(path: Path) -> dict[str, Any]:
-    """Read a saved fact document (``eval --facts``), validating it against the fact schema."""
+    """Read a saved fact document (``eval --facts``), validating it against the fact schema (and each
+    installed plugin's section against its ``SCHEMA``)."""
     try:
         size = path.stat().st_size
         if size > MAX_FACT_FILE_BYTES:

@@ -238,7 +238,7 @@ def eval_cmd(
     "only",
     multiple=True,
     metavar="NAME",
-    help="Collect only this fact section (and what it needs). Repeatable.",
+    help="Collect only this fact section (and what it needs); a collector plugin's section too. Repeatable.",
 )
 @now_option
 @click.option(

@@ -16,6 +16,7 @@ from anops_policy.cli.audit import audit as audit_group
 from anops_policy.cli.audit import signoff_cmd
 from anops_policy.cli.authoring import check_cmd, explain_cmd, init_cmd, schema_cmd, test_cmd
 from anops_policy.cli.evaluate import eval_cmd, facts_cmd
+from anops_policy.cli.plugins import plugins_cmd
 from anops_policy.cli.serve import serve_cmd
 from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError
 
@@ -55,6 +56,7 @@ def cli() -> None:
       anops-policy facts . --only todos      show what the collectors see
       anops-policy check policies/           load and statically check policy files
       anops-policy test policies/            run every policy's examples
+      anops-policy plugins                   list the installed collector plugins
     """
 
 
@@ -68,6 +70,7 @@ cli.add_command(init_cmd)
 cli.add_command(audit_group)
 cli.add_command(signoff_cmd)
 cli.add_command(serve_cmd)
+cli.add_command(plugins_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

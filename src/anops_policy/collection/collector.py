@@ -26,7 +26,8 @@ DEFAULT_MAX_SECTION_BYTES = 8 * 1024 * 1024
 class Collector(Protocol):
     """One collector produces one top-level fact key (``name``).
 
-    ``collect`` returns the section (validated against the fact schema's ``$defs[name]``), raises
+    ``collect`` returns the section (validated against the fact schema's ``$defs[name]``; a third-party
+    collector's against its own ``SCHEMA``, which ``gather_facts`` is given), raises
     ``NotConfigured`` when the repository does not ask for it, or ``CollectorFailed`` when it is
     configured but cannot produce facts. Any other exception is recorded as an internal error.
     ``depends_on`` names sections it reads from ``ctx.facts`` (they are collected first).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from anops_policy.collection.repo import DEFAULT_MAX_FILE_BYTES, Repo
 from anops_policy.collection.worker import Finished
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.facts import invalid_text, section_errors, unsafe_integer
+from anops_policy.facts import invalid_text, schema_errors, section_errors, unsafe_integer
 from anops_policy.telemetry import tracing
 from anops_policy.telemetry.progress import CollectProgress, ProgressCallback
 from anops_policy.validation import suggest
@@ -28,18 +29,28 @@ def _anywhere(_name: str) -> Placement:
     return Placement()
 
 
-def checked_run(collector: Collector, ctx: CollectContext) -> CollectorRun:
-    """Run one collector and check its section against the schema (non-conforming → ``error``)."""
+def section_problems(name: str, section: Any, schema: Mapping[str, Any] | None = None) -> list[str]:
+    """Why a section cannot go into the fact document: its schema (``schema`` when given, a third-party
+    collector's own; else the fact schema's ``$defs[name]``), and values JSON cannot carry."""
+    problems = section_errors(name, section) if schema is None else schema_errors(name, section, schema)
+    bad_int = unsafe_integer(section, name)
+    if bad_int is not None:
+        problems.append(f"{bad_int}: an integer beyond ±2^53 (JSON cannot carry it exactly)")
+    bad_text = invalid_text(section, name)
+    if bad_text is not None:
+        problems.append(f"{bad_text}: text with a lone surrogate (not valid Unicode)")
+    return problems
+
+
+def checked_run(
+    collector: Collector, ctx: CollectContext, schemas: Mapping[str, Mapping[str, Any]] | None = None
+) -> CollectorRun:
+    """Run one collector and check its section against the schema (non-conforming → ``error``);
+    ``schemas``: the sections validated against their own schema instead of the fact schema's."""
     run = run_collector(collector, ctx)
     if run.status != "ok":
         return run
-    problems = section_errors(collector.name, run.section)
-    bad_int = unsafe_integer(run.section, collector.name)
-    if bad_int is not None:
-        problems.append(f"{bad_int}: an integer beyond ±2^53 (JSON cannot carry it exactly)")
-    bad_text = invalid_text(run.section, collector.name)
-    if bad_text is not None:
-        problems.append(f"{bad_text}: text with a lone surrogate (not valid Unicode)")
+    problems = section_problems(collector.name, run.section, (schemas or {}).get(collector.name))
     if not problems:
         return run
     return CollectorRun(
@@ -53,10 +64,12 @@ def checked_run(collector: Collector, ctx: CollectContext) -> CollectorRun:
     )
 
 
-def collect_one(collector: Collector, ctx: CollectContext) -> CollectorRun:
+def collect_one(
+    collector: Collector, ctx: CollectContext, schemas: Mapping[str, Mapping[str, Any]] | None = None
+) -> CollectorRun:
     """``checked_run`` under the collector's ``anops.collect <name>`` span."""
     with tracing.span(f"anops.collect {collector.name}") as span:
-        run = checked_run(collector, ctx)
+        run = checked_run(collector, ctx, schemas)
         tracing.record_collector(
             span, run.name, run.status, files_read=ctx.reads, files_skipped=len(run.skipped), error=run.error
         )
@@ -85,9 +98,12 @@ def gather_facts(
     use_git: bool = True,
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
+    schemas: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The fact document for ``root`` from ``collectors`` (by fact key). ``placement``: where the parallel
-    scheduler puts each collector; ``log_reader``: the decision log for the signoff collector. ``jobs``:
+    scheduler puts each collector; ``log_reader``: the decision log for the signoff collector; ``schemas``:
+    the JSON Schemas of sections the fact schema does not define (third-party collectors), each section
+    checked against its own instead of ``$defs[name]``. ``jobs``:
     worker processes for the collectors (1 = in this process; None or 0 = the config's ``collect.jobs``,
     else one per core, up to 4, for a repository of 300 files or more; see ``collection.parallel``). The
     document is the same for any ``jobs``."""
@@ -113,7 +129,7 @@ def gather_facts(
             config=config,
             now=now,
             jobs=workers,
-            run_one=checked_run,
+            run_one=partial(checked_run, schemas=schemas),
             placement=placement,
             on_start=tracker.running if tracker is not None else None,
             on_reads=tracker.reads if tracker is not None else None,
@@ -121,7 +137,7 @@ def gather_facts(
             log_reader=log_reader,
         ).run()
     else:
-        runs = _collect_in_process(ordered, repo, config, now, tracker, log_reader)
+        runs = _collect_in_process(ordered, repo, config, now, tracker, log_reader, schemas)
     if tracker is not None:
         tracker.finish()
     git_section = next((r.section for r in runs if r.name == "git" and r.section is not None), {})
@@ -145,6 +161,7 @@ def _collect_in_process(
     now: datetime,
     tracker: CollectProgress | None,
     log_reader: DecisionLogReader | None,
+    schemas: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[CollectorRun]:
     sections: dict[str, Any] = {}
     runs: list[CollectorRun] = []
@@ -157,7 +174,7 @@ def _collect_in_process(
             # exactly the sections it depends on, as in a worker process (see collect_parallel)
             facts = {dep: sections[dep] for dep in collector.depends_on if dep in sections}
             ctx = CollectContext(repo=repo, config=config, now=now, facts=facts, memo=memo, log_reader=log_reader)
-            run = collect_one(collector, ctx)
+            run = collect_one(collector, ctx, schemas)
             if run.status == "ok" and run.section is not None:
                 sections[run.name] = run.section
             runs.append(run)

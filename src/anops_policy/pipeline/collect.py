@@ -1,5 +1,6 @@
 """The fact document from the built-in collectors: collection's ``gather_facts`` with the ``BUILTIN``
-registry, its placement hints and the file decision log as the signoff collector's reader."""
+registry (and the plugins of the sections asked for), its placement hints and the file decision log as the
+signoff collector's reader."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from anops_policy.collection.collector import Collector
 from anops_policy.collection.gather import gather_facts
 from anops_policy.collection.parallel import Placement
 from anops_policy.config import RepoConfig
+from anops_policy.pipeline.plugins import PluginCollectors, plugin_collectors
 from anops_policy.telemetry.progress import ProgressCallback
 
 
@@ -39,11 +41,14 @@ def collect_facts(
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
 ) -> dict[str, Any]:
-    """The fact document for ``root`` from ``collectors`` (default: the built-in ones); see ``gather_facts``."""
+    """The fact document for ``root`` from ``collectors`` (default: the built-in ones, plus the installed
+    plugins of the sections ``only`` names: a plugin is imported only when asked for); see ``gather_facts``."""
+    registry = dict(collectors) if collectors is not None else builtin_collectors()
+    wanted = plugin_collectors(only or (), registry) if collectors is None else PluginCollectors()
     return gather_facts(
         root,
         config,
-        collectors if collectors is not None else builtin_collectors(),
+        {**registry, **wanted.collectors},
         now=now,
         only=only,
         placement=builtin_placement,
@@ -51,4 +56,5 @@ def collect_facts(
         use_git=use_git,
         progress=progress,
         jobs=jobs,
+        schemas=wanted.schemas,
     )

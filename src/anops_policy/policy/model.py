@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from anops_policy.yamlsafe import Marks
+if TYPE_CHECKING:  # a warm `check` imports no YAML parser
+    from anops_policy.yamlsafe import Marks
 
 
 class Outcome(StrEnum):

@@ -193,9 +193,6 @@ def fact_root(inputs: tuple[tuple[str, str | None], ...] = ()) -> SchemaRef:
     return SchemaRef(document, resolved.resolver, "facts")
 
 
-PLUGIN_SCHEMAS = BASE_URI + "plugins/"
-
-
 @cache
 def plugin_sections() -> dict[str, Any]:
     """The installed collector plugins' sections as properties of the fact document (name → a ``$ref`` to
@@ -203,7 +200,7 @@ def plugin_sections() -> dict[str, Any]:
     inside ``facts.<name>`` and the ``$ref`` is resolved (``with_plugin_schemas``)."""
     from anops_policy import plugins  # noqa: PLC0415
 
-    return {name: {"$ref": f"{PLUGIN_SCHEMAS}{name}.schema.json"} for name in plugins.usable_sections()}
+    return {name: {"$ref": plugins.schema_uri(name)} for name in plugins.usable_sections()}
 
 
 def _plugin_schema(uri: str) -> Resource[Any]:
@@ -212,9 +209,9 @@ def _plugin_schema(uri: str) -> Resource[Any]:
     the policies that require it decide ``error``)."""
     from anops_policy import plugins  # noqa: PLC0415
 
-    if not uri.startswith(PLUGIN_SCHEMAS):
+    if not uri.startswith(plugins.SCHEMA_BASE):
         raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
-    schema = plugins.section_schema(uri.removeprefix(PLUGIN_SCHEMAS).removesuffix(".schema.json"))
+    schema = plugins.section_schema(uri.removeprefix(plugins.SCHEMA_BASE).removesuffix(".schema.json"))
     return DRAFT202012.create_resource(schema if schema is not None else {"type": "object"})
 
 

@@ -1,0 +1,1 @@
+"""Collector plugins: discovery, loading, the static check and a sample plugin installed from its wheel."""
