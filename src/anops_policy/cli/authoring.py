@@ -157,8 +157,9 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) 
 def _test_rules(configs: list[Path], others: list[Path], *, quiet: int, verbose: int) -> tuple[int, int, int]:
     """Run the pattern rules' examples: (rules failed, rules, examples)."""
     from anops_policy.config import load_config  # noqa: PLC0415
+    from anops_policy.policy.loading import Problems  # noqa: PLC0415
     from anops_policy.policy.packs import declared_patterns  # noqa: PLC0415
-    from anops_policy.policy.patterns import config_rules, example_results  # noqa: PLC0415
+    from anops_policy.policy.patterns import check_rules, config_rules, example_results  # noqa: PLC0415
 
     rules = []
     for path in configs:
@@ -167,6 +168,10 @@ def _test_rules(configs: list[Path], others: list[Path], *, quiet: int, verbose:
     for target in others:
         if target.is_dir():
             rules += declared_patterns(target)
+    problems = Problems()
+    check_rules(rules, problems, examples=False)  # a rule that does not compile is a config error (exit 2)
+    if problems.items:
+        raise ConfigError("\n".join(item.removeprefix("load policy ") for item in problems.items))
     failed = examples = 0
     for rule in rules:
         results, problems = example_results(rule)
