@@ -52,7 +52,8 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
 
     targets = list(paths) or [policy_cache.default_pack_folder()]
     policies, rules = policy_cache.checked(targets, check)
-    click.echo(f"ok: {policies} policies" + (f" and {rules} pattern rules" if rules else "") + " checked")
+    counted = f" and {rules} pattern rule{'' if rules == 1 else 's'}" if rules else ""
+    click.echo(f"ok: {policies} policies{counted} checked")
 
 
 def _split_configs(targets: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -148,7 +149,7 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) 
     rule_failed, rule_count, rule_examples = _test_rules(configs, others, quiet=quiet, verbose=verbose)
     failed += rule_failed
     examples += rule_examples
-    rules = f" and {rule_count} pattern rules" if rule_count else ""
+    rules = f" and {rule_count} pattern rule{'' if rule_count == 1 else 's'}" if rule_count else ""
     click.echo(f"{len(policies) + rule_count - failed} passed, {failed} failed ({examples} examples; "
                f"{len(policies)} policies{rules})")
     sys.exit(1 if failed else 0)

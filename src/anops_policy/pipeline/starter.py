@@ -26,6 +26,14 @@ FOOTER = """\
 # inputs:
 #   k8s: {files: ["deploy/**/*.yaml"]}            # narrow a pack's input to where the manifests are
 #   npm: {files: ["**/package.json"], parser: json, exclude: ["**/node_modules/**"]}
+# Code patterns as facts (facts.patterns.<id>), in ast-grep's rule syntax, for any language; a policy in a
+# pack of yours judges them (`anops-policy test anops-policy.yaml` runs their examples):
+# patterns:
+#   - id: go_log_fatal_outside_main
+#     language: go
+#     rule: {pattern: "log.Fatal($$$ARGS)", not: {inside: {kind: function_declaration, regex: "^func main", stopBy: end}}}
+#     tests: exclude
+#     examples: {match: ['log.Fatal(err)'], no_match: ["func main() {\n\tlog.Fatal(err)\n}"]}
 # Per-policy parameter overrides (see `anops-policy explain POLICY`):
 # params:
 #   no-todos-in-release-files: {max_markers: 0}
