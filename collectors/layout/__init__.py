@@ -16,15 +16,21 @@ claims is never discovered again. Discovery only fills what a config component o
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from anops_policy.collectors.layout.behaviour import describe, owned_files, python_workers
+from anops_policy.collectors.layout.manifests import Candidate, dotnet_projects, go_modules, java_builds, node_packages
+
 from anops_policy.collection.collector import CollectContext
+from anops_policy.syntax.languages import language
 
 DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
 # Under an e2e folder, only test code counts (fixtures, data and docs are not end-to-end tests).
 E2E_SOURCE_SUFFIXES = (".py", ".rs", ".go", ".js", ".mjs", ".cjs", ".ts", ".java", ".kt", ".rb", ".sh", ".bats")
+DOCKERFILE_NAME = re.compile(r"(^|/)(Dockerfile(\.[\w.-]+)?|[\w.-]+\.Dockerfile|Containerfile)$")
 README_NAMES = ("README.md", "README.rst", "README.markdown", "README.txt", "README")
 PLAN_NAMES = ("ACTIONPLAN.md", "ACTION_PLAN.md", "ACTION-PLAN.md")
 
@@ -42,6 +48,8 @@ class LayoutCollector:
         for comp in configured:
             _fill(comp, rust, python)
         discovered = _discover(configured, rust, python)
+        discovered += _discover_ecosystems(ctx, [*configured, *discovered])
+        _complete(ctx, configured, discovered)
         components = sorted([*configured, *discovered], key=lambda c: (str(c["name"]), str(c["path"])))
         origin: dict[str, str] = {"components": _origin(bool(configured), bool(discovered))}
 
@@ -203,6 +211,67 @@ def _discover(
             entry["found_at"] = {"path": str(point["path"]), "line": int(point.get("line") or 1)}
         add(entry)
     return found
+
+
+KIND_LANGUAGE = {"rust-cli": "rust", "python-service": "python"}
+
+
+def _discover_ecosystems(ctx: CollectContext, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Go modules, Node packages, Java/Kotlin builds and .NET projects, then Python folders with their own
+    Dockerfile that nothing else claims (workers); a folder a component already has is never found again."""
+    files = ctx.files()
+    candidates: list[Candidate] = [
+        *go_modules(ctx, files), *node_packages(ctx, files), *java_builds(ctx, files), *dotnet_projects(ctx, files)
+    ]
+    claimed = {str(c["path"]) for c in known}
+    names = {str(c.get("name")) for c in known}
+    fresh = [c for c in candidates if c.path not in claimed]
+    folders = [*claimed, *(c.path for c in fresh)]
+    out: list[dict[str, Any]] = []
+    for candidate in sorted(fresh, key=lambda c: c.path):
+        entry = describe(ctx, candidate, owned_files(files, candidate.path, folders))
+        _unique_name(entry, names)
+        out.append(entry)
+        claimed.add(candidate.path)
+    for entry in python_workers(files, {c: True for c in claimed}):
+        if entry["path"] in claimed:
+            continue
+        _unique_name(entry, names)
+        out.append(entry)
+        claimed.add(entry["path"])
+    return out
+
+
+def _unique_name(entry: dict[str, Any], names: set[str]) -> None:
+    if entry["name"] in names:
+        alias = str(entry["path"]).replace("/", "-")
+        entry["name"] = alias if alias not in names else f"{alias}-{entry['kind']}"
+    names.add(str(entry["name"]))
+
+
+def _complete(ctx: CollectContext, configured: list[dict[str, Any]], discovered: list[dict[str, Any]]) -> None:
+    """Every component says its language and lists its tests and Dockerfile: a config component takes its
+    language from the config, else from a discovered component at its path, else from its kind."""
+    by_path = {str(c["path"]): c for c in discovered}
+    files = ctx.files()
+    folders = [str(c["path"]) for c in (*configured, *discovered)]
+    for comp in (*configured, *discovered):
+        if "language" not in comp:
+            lang = by_path.get(str(comp["path"]), {}).get("language") or KIND_LANGUAGE.get(str(comp.get("kind")))
+            if lang:
+                comp["language"] = lang
+                if comp.get("source") == "config":
+                    comp["discovered_fields"] = [*comp.get("discovered_fields", []), "language"]
+        if "tests" in comp:
+            continue
+        spec = language(str(comp.get("language") or ""))
+        owned = owned_files(files, str(comp["path"]), folders)
+        tests = [p for p in owned if spec is not None and spec.owns(p) and spec.is_test(p)]
+        comp["tests"] = sorted(tests)[:200]
+        comp["test_files"] = len(tests)
+        dockerfiles = sorted(p for p in owned if DOCKERFILE_NAME.search(p))
+        if dockerfiles and "dockerfile" not in comp:
+            comp["dockerfile"] = dockerfiles[0]
 
 
 def _discover_docs(ctx: CollectContext) -> dict[str, str]:
