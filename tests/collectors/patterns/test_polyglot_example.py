@@ -37,8 +37,10 @@ def test_rule_finds_exactly_the_expected_calls(facts: dict[str, object], rule: s
     assert sorted(found["by_path"]) == sorted({m["path"] for m in EXPECTED[rule]})
 
 
-def test_every_declared_rule_is_expected(facts: dict[str, object]) -> None:
-    assert sorted(facts["patterns"]) == sorted(EXPECTED)  # type: ignore[call-overload]
+def test_every_rule_of_the_config_is_expected(facts: dict[str, object]) -> None:
+    config = yaml.safe_load((EXAMPLE / "anops-policy.yaml").read_text(encoding="utf-8"))
+    assert sorted(rule["id"] for rule in config["patterns"]) == sorted(EXPECTED)
+    assert set(EXPECTED) <= set(facts["patterns"])  # type: ignore[call-overload]
 
 
 def test_rule_and_policy_examples_pass() -> None:
@@ -53,7 +55,8 @@ def test_each_language_fails_with_its_file_and_line(tmp_path: Path) -> None:
         cli, ["eval", str(EXAMPLE), "--now", NOW, "--no-decision-log", "-q", "--output", f"json={report}"]
     )
     assert result.exit_code == 1, result.output
-    decisions = json.loads(report.read_text(encoding="utf-8"))["decisions"]
+    local = {"no-exit-outside-main", "no-console-log", "no-stdout-in-java", "http-calls-have-timeouts"}
+    decisions = [d for d in json.loads(report.read_text(encoding="utf-8"))["decisions"] if d["policy"] in local]
     evidence = {d["policy"]: (d["outcome"], [(e["path"], e["line"]) for e in d["evidence"]]) for d in decisions}
     assert evidence == {
         "no-exit-outside-main": ("fail", [("gateway/internal/proxy/proxy.go", 18)]),
