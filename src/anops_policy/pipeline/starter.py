@@ -31,9 +31,11 @@ FOOTER = """\
 # patterns:
 #   - id: go_log_fatal_outside_main
 #     language: go
-#     rule: {pattern: "log.Fatal($$$ARGS)", not: {inside: {kind: function_declaration, regex: "^func main", stopBy: end}}}
+#     rule:
+#       pattern: log.Fatal($$$ARGS)
+#       not: {inside: {kind: function_declaration, regex: "^func main", stopBy: end}}
 #     tests: exclude
-#     examples: {match: ['log.Fatal(err)'], no_match: ["func main() {\n\tlog.Fatal(err)\n}"]}
+#     examples: {match: ['log.Fatal(err)'], no_match: ["func main() {\\n\\tlog.Fatal(err)\\n}"]}
 # Per-policy parameter overrides (see `anops-policy explain POLICY`):
 # params:
 #   no-todos-in-release-files: {max_markers: 0}
@@ -51,7 +53,8 @@ def starter_config(path: Path) -> str:
     document = collect_facts(path, RepoConfig(), now=datetime.now(UTC), only=["layout"])
     layout: dict[str, Any] = document.get("layout", {})
     body: dict[str, Any] = {}
-    layout_only = ("source", "line", "found_at", "discovered_fields")  # what the layout fact adds, not config
+    # what the layout fact adds, not config
+    layout_only = ("source", "line", "found_at", "discovered_fields", "tests", "test_files", "dockerfile", "manifest")
     components = [{k: v for k, v in c.items() if k not in layout_only} for c in layout.get("components", [])]
     parts = [HEADER]
     if components:
