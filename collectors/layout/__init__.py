@@ -233,7 +233,7 @@ def _discover_ecosystems(ctx: CollectContext, known: list[dict[str, Any]]) -> li
         _unique_name(entry, names)
         out.append(entry)
         claimed.add(candidate.path)
-    for entry in python_workers(files, {c: True for c in claimed}):
+    for entry in python_workers(files, dict.fromkeys(claimed, True)):
         if entry["path"] in claimed:
             continue
         _unique_name(entry, names)
