@@ -51,7 +51,9 @@ ENTRY = {
     "go": re.compile(r"^package\s+main\b", re.MULTILINE),
     "java": re.compile(r"\bstatic\s+(?:final\s+)?void\s+main\s*\("),
     "kotlin": re.compile(r"^\s*fun\s+main\s*\(", re.MULTILINE),
-    "csharp": re.compile(r"\bstatic\s+(?:async\s+)?[\w<>]+\s+Main\s*\(|^\s*(?:var\s+\w+\s*=\s*)?WebApplication\.", re.MULTILINE),
+    "csharp": re.compile(
+        r"\bstatic\s+(?:async\s+)?[\w<>]+\s+Main\s*\(|^\s*(?:var\s+\w+\s*=\s*)?WebApplication\.", re.MULTILINE
+    ),
 }
 DOCKERFILE = re.compile(r"(^|/)(Dockerfile(\.[\w.-]+)?|[\w.-]+\.Dockerfile|Containerfile)$")
 

@@ -77,7 +77,7 @@ def node_packages(ctx: CollectContext, files: list[str]) -> list[Candidate]:
             continue
         if not isinstance(data, dict):
             continue
-        scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
+        scripts = _mapping(data.get("scripts"))
         has_bin = bool(data.get("bin"))
         if data.get("workspaces") and not has_bin and "start" not in scripts:
             continue  # a workspace root: its members are the components

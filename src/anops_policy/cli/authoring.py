@@ -169,10 +169,10 @@ def _test_rules(configs: list[Path], others: list[Path], *, quiet: int, verbose:
     for target in others:
         if target.is_dir():
             rules += declared_patterns(target)
-    problems = Problems()
-    check_rules(rules, problems, examples=False)  # a rule that does not compile is a config error (exit 2)
-    if problems.items:
-        raise ConfigError("\n".join(item.removeprefix("load policy ") for item in problems.items))
+    compiled = Problems()
+    check_rules(rules, compiled, examples=False)  # a rule that does not compile is a config error (exit 2)
+    if compiled.items:
+        raise ConfigError("\n".join(item.removeprefix("load policy ") for item in compiled.items))
     failed = examples = 0
     for rule in rules:
         results, problems = example_results(rule)
