@@ -20,6 +20,12 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element
 
+from anops_policy.collectors.results.junit_dialects import (
+    fix_file,
+    fix_suite,
+    is_jest_suite_failure,
+    jest_suite_failure_message,
+)
 from anops_policy.collectors.results.messages import MAX_MESSAGE_CHARS, first_line, rust_panic_summary
 from anops_policy.collectors.results.model import (
     STATUS_RANK,
@@ -30,14 +36,13 @@ from anops_policy.collectors.results.model import (
     count,
     disagreement,
 )
-from anops_policy.collectors.results.paths import PathMapper
+from anops_policy.collectors.results.paths import PathMapper, dotnet_class_file
 from anops_policy.collectors.results.safe_xml import local, parse_float, parse_int
 
 MAX_TYPE_CHARS = 200
 
 # Pseudo test cases that stand for "this file/suite never ran", by producer convention.
 PYTEST_COLLECTION_MESSAGE = "collection failure"
-JEST_SUITE_FAILED_NAME = "Test suite failed to run"
 GO_BUILD_FAILED_NAMES = ("[build failed]", "[setup failed]")
 GENERIC_MESSAGES = frozenset({"failed", "failure", "skipped", "error", "build error"})
 GO_RUN_MARKERS = ("=== RUN", "=== PAUSE", "=== CONT", "=== NAME", "--- FAIL:", "--- SKIP:")
@@ -67,6 +72,7 @@ def parse_junit(path: str, root: Element, mapper: PathMapper) -> ResultFile:
         parser.suite(root, result.suites, parent_name="")
     else:
         parser.suites(root, result.suites)
+    fix_file(result, root)
     recount = count(c for s in result.suites for c in s.cases)
     result.declared = disagreement(declared_totals(root), recount)
     return result
@@ -88,13 +94,29 @@ def detect_producer(root: Element) -> str:
         return "vitest"
     if name == "nextest-run":
         return "nextest"
-    if "surefire" in schema or "failsafe" in schema:
+    if "surefire" in schema or "failsafe" in schema or _has_property(first_suite, "surefire."):
         return "surefire"
+    go_suite = next((s for s in _suites(root) if _has_property(s, "go.version")), None)
+    if go_suite is not None:  # go-junit-report numbers its suites (id="0"); gotestsum does not
+        return "go-junit-report" if go_suite.get("id") is not None else "gotestsum"
+    if first_suite is not None and (first_suite.get("package") or "").lower().endswith((".dll", ".exe")):
+        return "dotnet"  # JunitXml.TestLogger (dotnet test --logger junit): one suite per test assembly
     if name == "AllTests" or any(c.get("result") is not None for c in root.iter("testcase")):
         return "googletest"
     if any(c.get("assertions") is not None for c in root.iter("testcase")):
         return "phpunit"
     return "junit"
+
+
+def _suites(root: Element, limit: int = 50) -> list[Element]:
+    if local(root.tag) == "testsuite":
+        return [root]
+    return [c for c in root if local(c.tag) == "testsuite"][:limit]
+
+
+def _has_property(suite: Element | None, prefix: str) -> bool:
+    properties = next((c for c in suite if local(c.tag) == "properties"), None) if suite is not None else None
+    return properties is not None and any((p.get("name") or "").startswith(prefix) for p in properties)
 
 
 def declared_count(elem: Element, key: str) -> int | None:
@@ -151,6 +173,9 @@ class _JUnitReader:
                 inside.append(case)
             elif tag == "testsuite":
                 inside.extend(self.suite(child, out, name))
+        dropped = {id(c) for c in fix_suite(self.producer, suite, elem)}
+        if dropped:
+            inside = [c for c in inside if id(c) not in dropped]
         suite.declared = disagreement(declared_totals(elem), count(inside))
         if suite.cases or not children:
             out.insert(index, suite)
@@ -177,7 +202,9 @@ class _JUnitReader:
             case.message = _message(outcome, name)
             case.type = (outcome.get("type") or "")[:MAX_TYPE_CHARS]
         case.collection_error = status == "error" and self._is_collection_error(case, outcome)
-        if case.collection_error and outcome is not None:
+        if case.collection_error and outcome is not None and is_jest_suite_failure(case):
+            case.message = jest_suite_failure_message(outcome.text) or case.message
+        elif case.collection_error and outcome is not None:
             detail = _last_error_line(outcome.text)
             if detail and detail not in case.message:
                 case.message = f"{case.message}: {detail}"[:MAX_MESSAGE_CHARS]
@@ -188,7 +215,7 @@ class _JUnitReader:
         message = outcome.get("message") if outcome is not None else None
         if message == PYTEST_COLLECTION_MESSAGE:
             return True
-        return case.name == JEST_SUITE_FAILED_NAME or case.name in GO_BUILD_FAILED_NAMES
+        return is_jest_suite_failure(case) or case.name in GO_BUILD_FAILED_NAMES
 
     def _location(
         self, elem: Element, case: Case, suite_name: str, suite_file: str | None
@@ -207,6 +234,8 @@ class _JUnitReader:
         # names it (Java). A pytest module that failed to import is named by the case name.
         hint = case.classname or (case.name if case.collection_error else "") or ""
         mapped = self._file_from_classname(hint) if hint else None
+        if mapped is None and self.producer == "dotnet" and case.classname:
+            mapped = dotnet_class_file(case.classname, self.mapper)
         if mapped is None and _path_like(suite_name):  # vitest and playwright name suites by spec file
             mapped = self._file_from_classname(suite_name)
         return mapped, line if mapped is not None else None

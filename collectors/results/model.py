@@ -45,7 +45,7 @@ class Suite:
 @dataclass
 class ResultFile:
     path: str
-    format: str  # junit | cargo-human | cargo-json
+    format: str  # junit | cargo-human | cargo-json | go-test-json | trx
     producer: str
     suites: list[Suite] = field(default_factory=list)
     declared: dict[str, int] | None = None

@@ -105,3 +105,21 @@ def normalise(raw: str) -> str:
 
 def is_absolute(path: str) -> bool:
     return path.startswith("/") or bool(re.match(r"^[A-Za-z]:/", path))
+
+
+DOTNET_EXTENSIONS = (".cs", ".fs", ".vb")
+
+
+def dotnet_class_file(classname: str, mapper: PathMapper) -> str | None:
+    """The source file of a .NET test class (``Shop.Tests.CartTests`` → ``tests/Shop.Tests/CartTests.cs``):
+    the namespace as folders when the repository has it, else a file named like the class that is unique
+    in the repository. Nested classes (``Outer+Inner``) live in the outer class's file."""
+    name = classname.split("+", 1)[0].split("`", 1)[0].strip()
+    if not re.fullmatch(r"[\w.]+", name):
+        return None
+    parts = name.split(".")
+    for ext in DOTNET_EXTENSIONS:
+        found = mapper.map("/".join(parts) + ext) or mapper.map(parts[-1] + ext)
+        if found is not None:
+            return found
+    return None

@@ -1,6 +1,7 @@
-"""``tests``: the test results CI left behind — JUnit XML from any common producer and ``cargo test``
-output — recounted case by case and pre-aggregated so a policy can ask, with lookups, whether tests ran,
-which suites were empty, and whether a named test exists and passed.
+"""``tests``: the test results CI left behind — JUnit XML from any common producer, ``go test -json``
+event streams, .NET TRX files and ``cargo test`` output — recounted case by case and pre-aggregated so a
+policy can ask, with lookups, whether tests ran, which suites were empty, and whether a named test exists and
+passed. Each format has its reader module; ``reader`` sorts the matched files among them.
 
 Result files are build outputs (usually untracked), so the globs bypass ``.gitignore`` and the default
 excludes. Finding no result file is not "not configured": the section says ``files: 0`` and every count is
@@ -14,11 +15,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from anops_policy.collectors.results.cargo import looks_like_cargo, parse_cargo
-from anops_policy.collectors.results.junit import is_coverage_root, parse_junit
-from anops_policy.collectors.results.model import STATUS_RANK, Case, ResultFile, ResultFileError, Suite, count
+from anops_policy.collectors.results.model import STATUS_RANK, Case, ResultFile, Suite, count
 from anops_policy.collectors.results.paths import PathMapper
-from anops_policy.collectors.results.safe_xml import local, parse_xml
+from anops_policy.collectors.results.reader import ResultReader
 from anops_policy.collectors.results.selection import select_result_files
 
 from anops_policy.collection.collector import CollectContext
@@ -29,29 +28,23 @@ DEFAULT_GLOBS = (
     "**/test-results/**/*.xml",
     "target/nextest/**/junit.xml",
     "reports/**",
+    # .NET: TRX anywhere; dotnet test's results folder (JunitXml.TestLogger writes there too)
+    "**/*.trx",
+    "**/TestResults/**/*.xml",
+    # go test -json / gotestsum --jsonfile have no fixed name: the usual ones
+    "**/go-test*.json",
+    "**/gotest*.json",
+    "**/test-report*.json",
+    "**/test-results*.json",
+    # formats that are not read, so that finding one is reported rather than unnoticed
+    "**/*.tap",
+    "**/TestResult.xml",
 )
 DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_FILES = 2000
 MAX_FAILING = 100
 MAX_LISTED = 200
 MAX_NAMES = 50_000
-IGNORED_SUFFIXES = (
-    ".html",
-    ".htm",
-    ".css",
-    ".js",
-    ".map",
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".gif",
-    ".svg",
-    ".webm",
-    ".zip",
-    ".gz",
-    ".trace",
-    ".md",
-)
 
 
 class TestsCollector:
@@ -76,7 +69,7 @@ class TestsCollector:
             chosen.max_bytes,
             chosen.max_files,
         )
-        reader = _Reader(ctx, PathMapper(ctx.files(), ctx.repo.root), max_bytes)
+        reader = ResultReader(ctx, PathMapper(ctx.files(), ctx.repo.root), max_bytes)
         truncated = len(paths) > max_files
         for path in paths[:max_files]:
             reader.read(path)
@@ -90,73 +83,6 @@ class TestsCollector:
             "ignored": sorted(reader.ignored, key=lambda e: e["path"])[:MAX_LISTED],
             "truncated": truncated or facts["truncated"],
         }
-
-
-class _Reader:
-    """Sort each matched file into parsed, error (a result file we could not read) or ignored."""
-
-    def __init__(self, ctx: CollectContext, mapper: PathMapper, max_bytes: int) -> None:
-        self.ctx = ctx
-        self.mapper = mapper
-        self.max_bytes = max_bytes
-        self.parsed: list[ResultFile] = []
-        self.errors: list[dict[str, str]] = []
-        self.ignored: list[dict[str, str]] = []
-
-    def read(self, path: str) -> None:
-        lower = path.lower()
-        if lower.endswith(IGNORED_SUFFIXES):
-            self.ignored.append({"path": path, "reason": "not a test-result format (by file name)"})
-            return
-        before = len(self.ctx.skips)
-        data = self.ctx.read_bytes(path, max_bytes=self.max_bytes)
-        if data is None:
-            reason = self.ctx.skips[-1].reason if len(self.ctx.skips) > before else "unreadable"
-            self.errors.append({"path": path, "reason": f"not read: {reason}"})
-            return
-        if b"\0" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 XML has NULs
-            self.ignored.append({"path": path, "reason": "binary file"})
-            return
-        head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            head = data[:1024].decode("utf-16", errors="replace").lstrip("\ufeff \t\r\n").encode()
-        try:
-            if lower.endswith(".xml") or head.startswith((b"<?xml", b"<testsuite")):
-                self._xml(path, data, strict=lower.endswith(".xml") or head.startswith(b"<testsuite"))
-            else:
-                self._text(path, data)
-        except ResultFileError as exc:
-            self.errors.append({"path": path, "reason": str(exc)})
-        except RecursionError:
-            self.errors.append({"path": path, "reason": "XML nested too deeply"})
-
-    def _xml(self, path: str, data: bytes, *, strict: bool) -> None:
-        root = parse_xml(data)
-        coverage = is_coverage_root(root)
-        if coverage is not None:
-            self.ignored.append({"path": path, "reason": coverage})
-        elif local(root.tag) in ("testsuites", "testsuite") or strict:
-            self.parsed.append(parse_junit(path, root, self.mapper))
-        else:
-            self.ignored.append({"path": path, "reason": f"XML with root <{local(root.tag)}>, not JUnit"})
-
-    def _text(self, path: str, data: bytes) -> None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            self.ignored.append({"path": path, "reason": f"not UTF-8 text (byte {exc.start})"})
-            return
-        if looks_like_cargo(text):
-            self.parsed.append(parse_cargo(path, text, self.mapper))
-        elif re.search(r"^SF:", text, re.M) and "end_of_record" in text:
-            self._ignore(path, "lcov coverage report (read by the coverage collector)")
-        elif text.lstrip().startswith("{") and '"files"' in text[:4096] and '"meta"' in text:
-            self._ignore(path, "coverage.py JSON report (read by the coverage collector)")
-        else:
-            self._ignore(path, "not a recognised test-result format")
-
-    def _ignore(self, path: str, reason: str) -> None:
-        self.ignored.append({"path": path, "reason": reason})
 
 
 class _Aggregate:
@@ -208,7 +134,7 @@ class _Aggregate:
             }
             if result.declared is not None:
                 report["declared"] = result.declared
-            if result.format.startswith("cargo"):
+            if result.format.startswith(("cargo", "go-")) or result.build_failed:
                 report["build_failed"] = result.build_failed
             reports[result.path] = report
         totals = {**count(all_cases), "suites": len(suites)}

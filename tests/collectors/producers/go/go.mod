@@ -1,0 +1,3 @@
+module example.com/anops/gocalc
+
+go 1.19

@@ -1,0 +1,5 @@
+package com.acme.billing;
+
+class CheckoutIT {
+    @Test void checksOut() {}
+}
