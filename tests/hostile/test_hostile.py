@@ -30,7 +30,7 @@ TIME_LIMIT_S = 10.0
 HANG_LIMIT_S = 60.0
 MEMORY_LIMIT_BYTES = 1024**3
 # What a full `facts` run of the example reports when nothing hostile is added.
-BASE_STATUS = {"images": "not_configured", "files": "not_configured", "patterns": "not_configured"}
+BASE_STATUS = {"images": "not_configured", "files": "not_configured"}
 BASE_MARKER = "ao-cli/src/build.rs"  # the example's release file with TODO markers
 
 

@@ -22,6 +22,7 @@ from anops_policy.cli.main import cli
 from anops_policy.policy import cache as policy_cache
 from anops_policy.policy import loading, packs
 from anops_policy.policy.model import Policy
+from anops_policy.policy.packs import declared_patterns
 
 FILE = PACK / "no-todos-in-release-files.yaml"
 OTHER = PACK / "tests-passed.yaml"
@@ -147,7 +148,8 @@ def test_an_unusable_cache_folder_only_costs_speed(where: str, tmp_path: Path, m
     monkeypatch.setenv(policy_cache.DIR_ENV, str(blocker / "cache" if where == "below a file" else blocker))
     result = CliRunner().invoke(cli, ["check", str(PACK)])
     count = len(policy_cache.policy_files(PACK))
-    assert (result.exit_code, result.output) == (0, f"ok: {count} policies checked\n")
+    rules = len(declared_patterns(PACK))
+    assert (result.exit_code, result.output) == (0, f"ok: {count} policies and {rules} pattern rules checked\n")
     assert blocker.read_text() == "x"
     proc = run("check", str(PACK), env={policy_cache.DIR_ENV: str(blocker / "cache")})
     assert (proc.returncode, proc.stderr) == (0, "")
