@@ -100,6 +100,8 @@ def _search(ctx: CollectContext, rules: Sequence[CompiledRule], selection: Selec
         if text is None:
             continue  # recorded by the context (binary, too large, not UTF-8)
         for rule in wanted:
+            if not rule.may_match(text):
+                continue  # the file lacks every word a match must contain: neither parsed nor walked
             tree = trees.tree(path, text, rule.language)
             slot = out[rule.id]
             if tree.error is not None:

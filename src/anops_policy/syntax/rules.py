@@ -16,6 +16,7 @@ from typing import Any, cast
 from ast_grep_py import Config, SgNode, SgRoot
 
 from anops_policy.syntax.languages import LANGUAGES, Language, language
+from anops_policy.syntax.snippets import METAVARIABLE as METAVARIABLE_TEXT
 from anops_policy.syntax.snippets import SnippetError, metavariables, prepare
 from anops_policy.validation import suggest
 
@@ -55,6 +56,12 @@ class CompiledRule:
     config: dict[str, Any]  # what ast-grep runs
     captures: tuple[str, ...]  # named metavariables of the rule's snippets
     spec: Mapping[str, Any] = field(default_factory=dict)  # the declaration as written
+    # words a file must contain (one of them) for the rule to match in it; None: no such word is known
+    words: tuple[str, ...] | None = None
+
+    def may_match(self, text: str) -> bool:
+        """False when the file cannot hold a match (it lacks every word a match must contain): no parse."""
+        return self.words is None or any(word in text for word in self.words)
 
     def find(self, root: SgNode, source: str, keep: int | None = None) -> tuple[list[Match], int]:
         """The first ``keep`` matches (all when None) with their positions and captures, and the number of
@@ -122,7 +129,40 @@ def compile_rule(spec: Mapping[str, Any]) -> CompiledRule:
         SgRoot("", lang.grammar).root().find(cast(Config, config))  # ast-grep checks the rule here
     except (RuntimeError, ValueError, TypeError) as exc:
         raise RuleError([RuleProblem(("rule",), f"ast-grep refuses the rule: {_cause(exc)}")]) from None
-    return CompiledRule(str(spec.get("id", "")), lang, config, tuple(names), spec)
+    return CompiledRule(str(spec.get("id", "")), lang, config, tuple(names), spec, required_words(spec.get("rule")))
+
+
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def required_words(rule: Any) -> tuple[str, ...] | None:
+    """Words of which every match of ``rule`` contains at least one: the longest identifier of its pattern
+    (a metavariable stands for anything, but the pattern's own identifiers are matched as written), one per
+    alternative of an ``any``, the most selective requirement of an ``all`` or of a related node (``inside``,
+    ``has``, ``precedes``, ``follows``: that node is in the file too). None when a match needs no
+    word (a ``kind`` or ``regex`` alone, ``matches``): such a rule searches every file."""
+    if not isinstance(rule, Mapping):
+        return None
+    found: list[tuple[str, ...]] = []
+    pattern = rule.get("pattern")
+    text = pattern.get("context") if isinstance(pattern, Mapping) else pattern
+    if isinstance(text, str) and not isinstance(pattern, Mapping):
+        words = WORD.findall(METAVARIABLE_TEXT.sub(" ", text))
+        if words:
+            found.append((max(words, key=len),))
+    if isinstance(rule.get("all"), list):
+        found += [w for w in (required_words(sub) for sub in rule["all"]) if w is not None]
+    for relation in RELATIONS:  # a related node (an ancestor, a descendant, a sibling) is in the file too
+        words = required_words(rule.get(relation))
+        if words is not None:
+            found.append(words)
+    if isinstance(rule.get("any"), list):
+        alternatives = [required_words(sub) for sub in rule["any"]]
+        if alternatives and all(a is not None for a in alternatives):
+            found.append(tuple(dict.fromkeys(w for a in alternatives if a is not None for w in a)))
+    if not found:
+        return None
+    return min(found, key=lambda words: (len(words), -min(len(w) for w in words)))
 
 
 def _constraint_names(spec: Mapping[str, Any]) -> list[str]:
