@@ -126,8 +126,12 @@ def _child_text(element: Any, name: str) -> str | None:
 
 def java_builds(ctx: CollectContext, files: list[str]) -> list[Candidate]:
     out = []
-    folders = {_folder(p) + "/" if _folder(p) != "." else "" for p in files}
-    has_sources = {f for f in folders for prefix in JAVA_SOURCES if any(p.startswith(f + prefix) for p in files)}
+    has_sources = set()  # folder keys ("" for the root, else "a/b/") with Java/Kotlin/Scala main sources
+    for p in files:
+        for prefix in JAVA_SOURCES:
+            at = p.find(prefix)
+            if at == 0 or (at > 0 and p[at - 1] == "/"):
+                has_sources.add(p[:at])
     for path in files:
         base = posixpath.basename(path)
         if base not in ("pom.xml", *GRADLE) or _skipped(path):
