@@ -33,6 +33,9 @@ class Expander:
         self.results = results
         self.components = [(str(c.get("name")), str(c.get("path") or c.get("name")).strip("/") or ".")
                            for c in layout.get("components", []) if isinstance(c, dict)]
+        # a component's tests outside its folder (a .NET test project beside it): a command there tests it
+        self.components += [(str(c.get("name")), root) for c in layout.get("components", [])
+                            if isinstance(c, dict) and (root := _outside_tests(c)) is not None]
         self.e2e = [str(p).strip("/") for p in layout.get("e2e", [])]
         self.errors: list[dict[str, Any]] = []
         self.tests: list[dict[str, Any]] = []
@@ -163,3 +166,12 @@ class Expander:
 
 def _with_path(reason: Reason, path: str) -> Reason:
     return reason if reason.path else Reason(reason.text, reason.line, reason.chunk, path)
+
+
+def _outside_tests(component: dict[str, Any]) -> str | None:
+    """The folder holding a component's test files that lie outside its own folder, if any."""
+    base = str(component.get("path") or "").strip("/") or "."
+    outside = [posixpath.dirname(str(t)) for t in component.get("tests") or []
+               if base != "." and not str(t).startswith(base + "/")]
+    outside = [o for o in outside if o]
+    return posixpath.commonpath(outside) if outside else None

@@ -65,7 +65,7 @@ def build_section(run: Expander, layout: dict[str, Any]) -> dict[str, Any]:
         for k in ("jobs", "steps", "run_steps", "test_commands", "masked"):
             agg[k] += entry["counts"][k]
     components = {}
-    for name, cpath in sorted(run.components):
+    for name, cpath in sorted(dict(reversed(run.components)).items()):  # a name's own folder, not its test folder
         mine = [t for t in tests if name in t["components"]]
         clean = [t for t in mine if not t["masked"]]
         components[name] = {

@@ -214,6 +214,7 @@ def _discover(
 
 
 KIND_LANGUAGE = {"rust-cli": "rust", "python-service": "python"}
+EXTRA_TESTS = "_extra_tests"  # test files a manifest names outside the component's folder (until _complete)
 
 
 def _discover_ecosystems(ctx: CollectContext, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -226,6 +227,16 @@ def _discover_ecosystems(ctx: CollectContext, known: list[dict[str, Any]]) -> li
     claimed = {str(c["path"]) for c in known}
     names = {str(c.get("name")) for c in known}
     fresh = [c for c in candidates if c.path not in claimed]
+    by_path = {str(c["path"]): c for c in known}
+    for candidate in candidates:  # a component the config (or Rust/Python discovery) has: what the manifest adds
+        comp = by_path.get(candidate.path)
+        if comp is None:
+            continue
+        if "language" not in comp and str(comp.get("kind")) not in KIND_LANGUAGE:
+            comp["language"] = candidate.language
+            if comp.get("source") == "config":
+                comp["discovered_fields"] = [*comp.get("discovered_fields", []), "language"]
+        comp[EXTRA_TESTS] = [*comp.get(EXTRA_TESTS, []), *candidate.test_paths]
     folders = [*claimed, *(c.path for c in fresh)]
     out: list[dict[str, Any]] = []
     for candidate in sorted(fresh, key=lambda c: c.path):
@@ -262,11 +273,13 @@ def _complete(ctx: CollectContext, configured: list[dict[str, Any]], discovered:
                 comp["language"] = lang
                 if comp.get("source") == "config":
                     comp["discovered_fields"] = [*comp.get("discovered_fields", []), "language"]
+        extra = comp.pop(EXTRA_TESTS, [])
         if "tests" in comp:
             continue
         spec = language(str(comp.get("language") or ""))
         owned = owned_files(files, str(comp["path"]), folders)
         tests = [p for p in owned if spec is not None and spec.owns(p) and spec.is_test(p)]
+        tests += [p for p in extra if p not in tests]
         comp["tests"] = sorted(tests)[:200]
         comp["test_files"] = len(tests)
         dockerfiles = sorted(p for p in owned if DOCKERFILE_NAME.search(p))

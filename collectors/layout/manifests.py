@@ -79,9 +79,10 @@ def node_packages(ctx: CollectContext, files: list[str]) -> list[Candidate]:
             continue
         scripts = _mapping(data.get("scripts"))
         has_bin = bool(data.get("bin"))
-        if data.get("workspaces") and not has_bin and "start" not in scripts:
-            continue  # a workspace root: its members are the components
         folder = _folder(path)
+        pnpm = f"{folder}/pnpm-workspace.yaml" if folder != "." else "pnpm-workspace.yaml"
+        if (data.get("workspaces") or pnpm in files) and not has_bin and "start" not in scripts:
+            continue  # a workspace root (npm, yarn, pnpm): its members are the components
         name = str(data.get("name") or posixpath.basename(folder) or "root").rsplit("/", 1)[-1]
         prefix = "" if folder == "." else folder + "/"
         deps = {**_mapping(data.get("dependencies")), **_mapping(data.get("devDependencies"))}
@@ -93,7 +94,7 @@ def node_packages(ctx: CollectContext, files: list[str]) -> list[Candidate]:
         if has_bin:
             candidate.kind = "cli"
             candidate.line = _line_of(text, r'"bin"\s*:')
-        candidate.entry = has_bin or "start" in scripts or bool(data.get("main"))
+        candidate.entry = has_bin or "start" in scripts  # `main` is a library's entry, not a program's
         candidate.notes["scripts"] = sorted(str(k) for k in scripts)
         out.append(candidate)
     return out

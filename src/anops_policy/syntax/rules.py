@@ -145,17 +145,16 @@ def required_words(rule: Any) -> tuple[str, ...] | None:
         return None
     found: list[tuple[str, ...]] = []
     pattern = rule.get("pattern")
-    text = pattern.get("context") if isinstance(pattern, Mapping) else pattern
-    if isinstance(text, str) and not isinstance(pattern, Mapping):
-        words = WORD.findall(METAVARIABLE_TEXT.sub(" ", text))
-        if words:
-            found.append((max(words, key=len),))
+    if isinstance(pattern, str):  # an explicit {context, selector} says nothing of what is outside the selector
+        identifiers: list[str] = WORD.findall(METAVARIABLE_TEXT.sub(" ", pattern))
+        if identifiers:
+            found.append((max(identifiers, key=len),))
     if isinstance(rule.get("all"), list):
         found += [w for w in (required_words(sub) for sub in rule["all"]) if w is not None]
     for relation in RELATIONS:  # a related node (an ancestor, a descendant, a sibling) is in the file too
-        words = required_words(rule.get(relation))
-        if words is not None:
-            found.append(words)
+        related = required_words(rule.get(relation))
+        if related is not None:
+            found.append(related)
     if isinstance(rule.get("any"), list):
         alternatives = [required_words(sub) for sub in rule["any"]]
         if alternatives and all(a is not None for a in alternatives):

@@ -1,0 +1,3 @@
+package dev.shop;
+
+class ApiTest {}

@@ -1,0 +1,5 @@
+package dev.shop;
+
+public final class Money {
+    private Money() {}
+}

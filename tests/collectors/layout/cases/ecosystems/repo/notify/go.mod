@@ -1,0 +1,3 @@
+module example.dev/notify
+
+go 1.22

@@ -1,0 +1,1 @@
+exports.cents = (amount) => Math.round(amount * 100);

@@ -1,0 +1,2 @@
+rootProject.name = "reports"
+include("exporter")

@@ -1,0 +1,3 @@
+module example.dev/textutil
+
+go 1.22
