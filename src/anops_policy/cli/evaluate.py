@@ -19,6 +19,7 @@ from anops_policy.cli.options import (
     pack_option,
     path_argument,
     policies_option,
+    text_or_json_option,
     trace_file_option,
     verbosity_options,
 )
@@ -61,14 +62,7 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Evaluate a saved fact document (from `anops-policy facts`) instead of collecting.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Format written to stdout.",
-)
+@text_or_json_option
 @click.option(
     "--output",
     "outputs",

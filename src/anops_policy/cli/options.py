@@ -63,6 +63,14 @@ trace_file_option = click.option(
     expose_value=False,
     help="Write the run's OpenTelemetry spans to FILE as JSON lines (OTLP export: OTEL_EXPORTER_OTLP_ENDPOINT).",
 )
+text_or_json_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Format written to stdout.",
+)
 jobs_option = click.option(
     "-j",
     "--jobs",

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from anops_policy.cli.options import text_or_json_option
 from anops_policy.errors import EXIT_BLOCKING, EXIT_OK
 
 COLUMNS = (
@@ -40,14 +41,7 @@ def _text(rows: list[dict[str, Any]], check: bool) -> str:
 @click.option(
     "--check", is_flag=True, help="Import each plugin and check its collector and SCHEMA (exit 1 if one is unusable)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Format written to stdout.",
-)
+@text_or_json_option
 def plugins_cmd(check: bool, fmt: str) -> None:
     """List the collector plugins installed in this environment: the fact section each adds, its
     distribution and version, and its entry point. Listing imports nothing; `--check` imports each plugin

@@ -136,11 +136,8 @@ class Checker:
             if result.ok:
                 current = result.ref
                 continue
-            if current.path == "facts.files":
-                self.report(_unknown_input(str(token), result.known), token)
-                return None
-            if current.path == "facts.patterns":
-                self.report(_unknown_rule(str(token), result.known), token)
+            if current.path in ("facts.files", "facts.patterns"):
+                self.report(_unknown_declared(current.path.removeprefix("facts."), str(token), result.known), token)
                 return None
             repaired = _repair(current, [str(t) for t in chain[index:]])
             if repaired and is_scalar(current) is None:
@@ -244,26 +241,23 @@ class Checker:
 _MISSING: Any = object()
 
 
-def _unknown_rule(name: str, declared: tuple[str, ...]) -> str:
-    """``facts.patterns.<name>`` for a rule nobody declared: the nearest declared id, or how to declare one."""
-    if not declared:
-        return (
-            f"unknown pattern rule 'facts.patterns.{name}': no pattern rule is declared (declare it under "
-            "`patterns:` in the pack's pack.yaml, in a patterns/*.yaml file of the pack, or in anops-policy.yaml)"
-        )
-    hint = suggest(name, declared) or f"; declared: {', '.join(declared)}"
-    return f"unknown pattern rule 'facts.patterns.{name}'{hint}"
+# what a policy may read under facts.files and facts.patterns, and how to declare one more
+_DECLARED = {
+    "files": ("input", "input", "declare it under `inputs:` in the pack's pack.yaml or in anops-policy.yaml, or "
+              "pass --input NAME=GLOB:PARSER"),
+    "patterns": ("pattern rule", "pattern rule", "declare it under `patterns:` in the pack's pack.yaml, in a "
+                 "patterns/*.yaml file of the pack, or in anops-policy.yaml"),
+}
 
 
-def _unknown_input(name: str, declared: tuple[str, ...]) -> str:
-    """``facts.files.<name>`` for an input nobody declared: the nearest declared name, or how to declare one."""
+def _unknown_declared(section: str, name: str, declared: tuple[str, ...]) -> str:
+    """``facts.<section>.<name>`` for an input or pattern rule nobody declared: the nearest declared name, or
+    how to declare one."""
+    what, plural, how = _DECLARED[section]
     if not declared:
-        return (
-            f"unknown input 'facts.files.{name}': no input is declared (declare it under `inputs:` in the pack's "
-            "pack.yaml or in anops-policy.yaml, or pass --input NAME=GLOB:PARSER)"
-        )
+        return f"unknown {what} 'facts.{section}.{name}': no {plural} is declared ({how})"
     hint = suggest(name, declared) or f"; declared: {', '.join(declared)}"
-    return f"unknown input 'facts.files.{name}'{hint}"
+    return f"unknown {what} 'facts.{section}.{name}'{hint}"
 
 
 def string_index(node: Tree[Any]) -> tuple[str, Any] | None:
