@@ -89,7 +89,8 @@ def _describe(error: jsonschema.ValidationError) -> tuple[tuple[str | int, ...],
     where = ".".join(str(p) for p in path) or "document"
     if error.validator in ("maxItems", "maxProperties", "maxLength") and hasattr(error.instance, "__len__"):
         # jsonschema's message quotes the whole instance: megabytes for a hostile list
-        return path, f"{where}: {len(error.instance)} entries, more than the {error.validator_value} allowed", False
+        unit = {"maxItems": "entries", "maxProperties": "fields", "maxLength": "characters"}[str(error.validator)]
+        return path, f"{where}: {len(error.instance)} {unit}, more than the {error.validator_value} allowed", False
     message = error.message if len(error.message) <= MAX_MESSAGE else error.message[: MAX_MESSAGE - 1] + "…"
     return path, f"{where}: {message}", False
 

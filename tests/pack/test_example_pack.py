@@ -133,6 +133,7 @@ def test_ready_state_satisfies_all_but_the_sign_off(tmp_path: Path) -> None:
         ("images-ship-nothing-unnecessary", None): "not_applicable",
         # the Go, JavaScript/TypeScript, Java and C# policies: the example has no component in those languages
         ("code-handles-errors-explicitly", None): "not_applicable",
+        ("services-fail-clearly-on-missing-settings", None): "not_applicable",
         ("services-log-through-a-logger", None): "not_applicable",
         ("services-read-log-level-from-env", None): "not_applicable",
     }

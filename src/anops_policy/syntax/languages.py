@@ -26,6 +26,7 @@ _CSHARP = (
     "class _C {\nvoid _M() {\n{}\n}\n}\n",
     "class _C {\nvoid _M() {\n{};\n}\n}\n",
     "class _C {\n{}\n}\n",
+    "class _C {\nobject _f = {};\n}\n",  # an expression alone (`$A ?? $B`, `$V`) is no C# statement
 )
 _JS = ("{}\n", "function _f() {\n{}\n}\n", "class _C {\n{}\n}\n")
 _PY = ("{}\n", "def _f():\n    {}\n", "class _C:\n    {}\n")
