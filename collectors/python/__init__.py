@@ -45,7 +45,9 @@ from anops_policy.syntax.python_ast import (
 
 DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
 DEFAULT_MAX_FILES = 20000
-MALFORMED_STATUSES = frozenset({400, 422})
+# statuses a server answers to a request it cannot parse or accept: bad syntax or values (400, 422), a
+# missing length (411), a body, URI or headers too large (413, 414, 431), a media type it does not take (415)
+MALFORMED_STATUSES = frozenset({400, 411, 413, 414, 415, 422, 431})
 MALFORMED_EXCEPTIONS = frozenset({"ValidationError", "RequestValidationError", "ValidationException"})
 # Tests listed per test file and per service (``test_count`` counts them all): a decision cites at most
 # 50 locations (``evaluate``), so a service's and an e2e file's first 50 tests are all its explanation

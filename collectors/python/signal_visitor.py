@@ -5,10 +5,17 @@ and stopped, and the cleanup (``finally``, finalizers, ``with``) around them."""
 from __future__ import annotations
 
 import ast
-import http
 import re
 
 from anops_policy.collectors.python.signals import Signals
+from anops_policy.collectors.python.statuses import (
+    compared_statuses,
+    exception_status,
+    grpc_codes_in,
+    http_status_of,
+    is_status_expr,
+    statuses_in_match,
+)
 
 from anops_policy.syntax.python_ast import (
     ENVIRON,
@@ -21,9 +28,10 @@ from anops_policy.syntax.python_ast import (
     short_source,
 )
 
-HTTP_STATUS_ATTRS = frozenset({"status_code", "status"})
-HTTP_CONSTANT = re.compile(r"^HTTP_(\d{3})(?:_|$)")
-SERVERISH = re.compile(r"(?i)(server|srv|daemon|service|proc|process|popen|container)s?$|^p$")
+SERVERISH = re.compile(r"(?i)(server|srv|httpd|daemon|service|proc|process|popen|container|runner|site)s?$|^p$")
+# a call whose result is a server or process to track: ``srv = start_server(...)``, ``spawn_service()``
+SERVERISH_FACTORY = re.compile(r"(?i)server|spawn|launch|popen|start_service|run_service")
+APPISH = re.compile(r"(?i)(^|_)(app|application|api)$")
 PROCESS_STARTERS = frozenset(
     {
         "subprocess.Popen",
@@ -44,13 +52,30 @@ SERVER_CTORS = frozenset(
         "Process",
         "create_subprocess_exec",
         "create_subprocess_shell",
+        "AppRunner",
+        "TCPSite",
+        "UnixSite",
+        "TestServer",
     }
 )
+# calls that return a server already listening (asyncio, websockets, aiohttp's test server)
+LISTENING_CTORS = frozenset({"start_server", "create_server", "start_unix_server", "serve", "start_test_server"})
+# thread/process constructors whose ``target`` runs a server: ``Thread(target=httpd.serve_forever)``
+RUNNERS = frozenset({"Thread", "Process", "Timer", "submit", "run_in_executor", "to_thread", "start_new_thread"})
+SERVE_REFS = frozenset({"serve_forever", "serve", "run_forever", "run_app", "wait_for_termination"})
+SERVE_ON_SERVER = frozenset({"run", "start", "listen", "start_serving"})
+SERVE_FUNCTION = re.compile(r"(?i)serve|server|run_app|^main$|^run$|^start$")
 KILLS = frozenset({"os.kill", "os.killpg"})
 STOP_ALWAYS = frozenset({"terminate", "kill", "send_signal"})
-STOP_ON_SERVER = frozenset({"stop", "shutdown", "server_close", "wait", "communicate", "join"})
-START_ON_SERVER = frozenset({"start", "serve_forever"})
-LIFESPAN_CMS = frozenset({"TestClient", "LifespanManager", "lifespan", "lifespan_context"})
+STOP_ON_SERVER = frozenset({"stop", "shutdown", "server_close", "wait", "communicate", "join", "cleanup", "close"})
+START_ON_SERVER = frozenset({"start", "serve_forever", "serve", "start_serving", "listen", "start_server"})
+LIFESPAN_CMS = frozenset(
+    {"TestClient", "TestServer", "LifespanManager", "lifespan", "lifespan_context", "LiveServer", "live_server"}
+)
+# callbacks run at teardown: ``addCleanup(server.shutdown)``, ``request.addfinalizer(proc.kill)``
+CALLBACK_REGISTRARS = frozenset(
+    {"addCleanup", "addAsyncCleanup", "addClassCleanup", "addfinalizer", "callback", "push_async_callback", "register"}
+)
 CLEANUP_CALLS = frozenset(
     {
         "terminate",
@@ -81,26 +106,6 @@ INVALID_ADDRESS = re.compile(
 )
 
 
-def http_status_of(node: ast.AST, imports: Imports) -> list[int]:
-    """Status codes an expression names: ``422``, ``HTTPStatus.NOT_FOUND``, ``status.HTTP_422_...``."""
-    if isinstance(node, ast.Tuple | ast.List | ast.Set):
-        return [code for elt in node.elts for code in http_status_of(elt, imports)]
-    if isinstance(node, ast.Constant) and type(node.value) is int and 100 <= node.value <= 599:
-        return [node.value]
-    if isinstance(node, ast.Attribute):
-        match = HTTP_CONSTANT.match(node.attr)
-        if match:
-            return [int(match.group(1))]
-        owner = last_name(node.value)
-        if owner == "HTTPStatus" and node.attr in http.HTTPStatus.__members__:
-            return [int(http.HTTPStatus[node.attr])]
-    return []
-
-
-def _is_status_expr(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr in HTTP_STATUS_ATTRS
-
-
 # ---- signals of one function body ---------------------------------------------------------------------
 class SignalVisitor:
     def __init__(self, imports: Imports) -> None:
@@ -108,6 +113,7 @@ class SignalVisitor:
         self.signals = Signals()
         self.calls: set[str] = set()
         self.tracked: set[str] = set()
+        self.env_copies: set[str] = set()
         self.with_calls: list[tuple[ast.Call, int]] = []
         self.finally_nodes: set[int] = set()
         self.finally_stops: list[int] = []
@@ -149,12 +155,17 @@ class SignalVisitor:
                     if isinstance(item.context_expr, ast.Call):
                         self.with_calls.append((item.context_expr, node.lineno))
                         self._with_item(item.context_expr, node.lineno)
-            elif isinstance(node, ast.Subscript) and self.imports.dotted(node.value) == ENVIRON:
+            elif isinstance(node, ast.Subscript) and (
+                self.imports.dotted(node.value) == ENVIRON
+                or (isinstance(node.value, ast.Name) and node.value.id in self.env_copies)
+            ):
                 name = const_str(node.slice) or "<dynamic>"
                 if isinstance(node.ctx, ast.Store):
                     self.signals.sets_env.add(name)
                 elif isinstance(node.ctx, ast.Del):
                     self.signals.deletes_env.add(name)
+            elif isinstance(node, ast.Dict) and self._environ_copy(node):
+                self.signals.sets_env.update(const_str(k) or "<dynamic>" for k in node.keys if k is not None)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and INVALID_ADDRESS.search(node.value):
                 self.signals.invalid_address = True
             elif isinstance(node, ast.Assign) and any(
@@ -164,11 +175,8 @@ class SignalVisitor:
 
     def _track(self, node: ast.Assign | ast.AnnAssign | ast.withitem) -> None:
         value = node.context_expr if isinstance(node, ast.withitem) else node.value
-        if not isinstance(value, ast.Call | ast.Await):
-            return
-        call = value.value if isinstance(value, ast.Await) else value
-        if not isinstance(call, ast.Call) or last_name(call) not in SERVER_CTORS:
-            return
+        if isinstance(value, ast.Await):
+            value = value.value
         targets: list[ast.expr]
         if isinstance(node, ast.withitem):
             targets = [node.optional_vars] if node.optional_vars is not None else []
@@ -176,21 +184,55 @@ class SignalVisitor:
             targets = list(node.targets)
         else:
             targets = [node.target]
-        for target in targets:
-            name = last_name(target)
-            if name:
-                self.tracked.add(name)
+        names = [n for n in (last_name(t) for t in targets if isinstance(t, ast.Name | ast.Attribute)) if n]
+        if self._environ_copy(value):
+            self.env_copies.update(names)
+            return
+        if not isinstance(value, ast.Call):
+            return
+        name = last_name(value) or ""
+        if name in RUNNERS and self._serve_target(value) is not None:
+            self.tracked.update(names)  # a thread running a server: joining it is part of the shutdown
+        elif name in SERVER_CTORS or name in LISTENING_CTORS or SERVERISH_FACTORY.search(name):
+            self.tracked.update(names)
+
+    def _environ_copy(self, node: ast.AST | None) -> bool:
+        """``os.environ.copy()``, ``dict(os.environ, ...)``, ``{**os.environ, ...}``: an environment for a
+        process the test starts."""
+        if isinstance(node, ast.Call):
+            qual = self.imports.dotted(node.func) or ""
+            first = call_arg(node, 0)
+            return qual == "os.environ.copy" or (
+                last_name(node) == "dict" and first is not None and self.imports.dotted(first) == ENVIRON
+            )
+        if isinstance(node, ast.Dict):
+            pairs = zip(node.keys, node.values, strict=True)
+            return any(k is None and self.imports.dotted(v) == ENVIRON for k, v in pairs)
+        return False
+
+    def _serve_target(self, call: ast.Call) -> str | None:
+        """What a thread, process or executor call runs when that is a server: ``target=httpd.serve_forever``,
+        ``target=server.run`` (uvicorn), ``target=app.run``, ``target=serve``, ``submit(srv.serve_forever)``."""
+        name = last_name(call) or ""
+        if name in {"Thread", "Process", "Timer"}:
+            candidates = [call_arg(call, 1, "function" if name == "Timer" else "target")]
+        else:
+            candidates = list(call.args[:2])
+        for target in candidates:
+            if isinstance(target, ast.Attribute):
+                owner = last_name(target.value) or ""
+                serverish = owner in self.tracked or bool(SERVERISH.search(owner)) or bool(APPISH.search(owner))
+                qual = self.imports.dotted(target) or ""
+                if target.attr in SERVE_REFS or (target.attr in SERVE_ON_SERVER and serverish) or qual == "uvicorn.run":
+                    return f"{owner}.{target.attr}"
+            elif isinstance(target, ast.Name) and SERVE_FUNCTION.search(target.id):
+                return target.id
+        return None
 
     def _assertion(self, exprs: list[ast.expr]) -> None:
         for expr in exprs:
-            for node in ast.walk(expr):
-                if isinstance(node, ast.Compare):
-                    operands = [node.left, *node.comparators]
-                    if any(_is_status_expr(o) for o in operands):
-                        for operand in operands:
-                            self.signals.http_statuses.update(http_status_of(operand, self.imports))
-                elif isinstance(node, ast.Attribute) and last_name(node.value) == "StatusCode":
-                    self.signals.grpc_codes.add(node.attr)
+            self.signals.http_statuses.update(compared_statuses(expr, self.imports))
+            self.signals.grpc_codes.update(grpc_codes_in(expr, self.imports))
 
     def _call(self, call: ast.Call, *, own: bool) -> None:
         func = call.func
@@ -203,23 +245,45 @@ class SignalVisitor:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if isinstance(arg, ast.Name):
                 self.calls.add(arg.id)  # a helper passed as a callback (Thread(target=serve))
-        if name.startswith("assert") and isinstance(func, ast.Attribute):
+        if name.startswith(("assert", "expect")) or "status" in name.lower():
+            # self.assertEqual(resp.status_code, 400), assert_status(resp, 422), expect(resp.status).toBe(…)
             self._assertion(list(call.args))
-            if len(call.args) >= 2 and any(_is_status_expr(a) for a in call.args[:2]):
-                for arg in call.args[:2]:
+            args = [*call.args, *(k.value for k in call.keywords)]
+            if any(is_status_expr(a) for a in args) or "status" in name.lower():
+                for arg in args:
                     self.signals.http_statuses.update(http_status_of(arg, self.imports))
-        if qual == "pytest.raises" or name in {"assertRaises", "assertRaisesRegex"}:
+        if qual == "pytest.raises" or name in {"assertRaises", "assertRaisesRegex", "raises"}:
             expected = call_arg(call, 0, "expected_exception")
             if expected is not None:
                 elts = expected.elts if isinstance(expected, ast.Tuple) else [expected]
                 self.signals.raises.update(short_source(e, 80) for e in elts)
+                statuses = {exception_status(last_name(e) or "") for e in elts}
+                self.signals.http_statuses.update(code for code in statuses if code is not None)
+                regex = call_arg(call, 1, "expected_regex") if name == "assertRaisesRegex" else None
+                pattern = const_str(regex or call_arg(call, 99, "match"))
+                if any(s in (last_name(e) or "") for e in elts for s in ("HTTP", "Http", "Response", "Status")):
+                    self.signals.http_statuses.update(statuses_in_match(pattern))
+        if name in CALLBACK_REGISTRARS:
+            self._callbacks(call)
         self._env_call(call, qual, name)
         self._lifecycle_call(call, qual, name, own=own)
+
+    def _callbacks(self, call: ast.Call) -> None:
+        """Stops registered to run at teardown: ``self.addCleanup(self.server.shutdown)``."""
+        for arg in call.args:
+            if isinstance(arg, ast.Attribute):
+                owner = last_name(arg.value) or ""
+                serverish = owner in self.tracked or bool(SERVERISH.search(owner))
+                if arg.attr in STOP_ALWAYS or (arg.attr in STOP_ON_SERVER and serverish):
+                    self.signals.stops.add((call.lineno, f"{owner}.{arg.attr}"))
+                elif self.imports.dotted(arg) in {"os.environ.pop", "os.unsetenv"} and len(call.args) > 1:
+                    self.signals.deletes_env.add(const_str(call.args[1]) or "<dynamic>")
 
     def _env_call(self, call: ast.Call, qual: str, name: str) -> None:
         sig = self.signals
         first = call_arg(call, 0)
-        if name in {"setenv", "delenv"} and receiver_name(call) != "os":
+        receiver = receiver_name(call)
+        if name in {"setenv", "delenv"} and receiver != "os":
             (sig.sets_env if name == "setenv" else sig.deletes_env).add(const_str(first) or "<dynamic>")
         elif name in {"setitem", "delitem"} and first is not None and self.imports.dotted(first) == ENVIRON:
             key = const_str(call_arg(call, 1)) or "<dynamic>"
@@ -235,10 +299,26 @@ class SignalVisitor:
         elif qual.endswith("patch.dict") and first is not None:
             target = const_str(first) or self.imports.dotted(first)
             if target == ENVIRON:
-                sig.sets_env.update(self._dict_keys(call_arg(call, 1, "values"), call))
+                values = call_arg(call, 1, "values")
+                sig.sets_env.update(self._dict_keys(values, call))
+                if values is not None and not isinstance(values, ast.Dict):
+                    sig.sets_env.add("<dynamic>")
                 clear = call_arg(call, 99, "clear")
                 if isinstance(clear, ast.Constant) and clear.value is True:
                     sig.deletes_env.add("*")
+        elif receiver in self.env_copies and isinstance(call.func, ast.Attribute):
+            # env = os.environ.copy(); env.update(PORT="0"); env.pop("TOKEN"); Popen(..., env=env)
+            if name in {"update", "setdefault"}:
+                keys = self._dict_keys(first, call) if name == "update" else {const_str(first) or "<dynamic>"}
+                sig.sets_env.update(keys)
+            elif name == "pop":
+                sig.deletes_env.add(const_str(first) or "<dynamic>")
+        env = call_arg(call, 99, "env")
+        if isinstance(env, ast.Dict):
+            # Popen(..., env={**os.environ, "PORT": "0"}) or a whole environment of its own
+            sig.sets_env.update(const_str(k) or "<dynamic>" for k in env.keys if k is not None)
+        elif isinstance(env, ast.Call) and last_name(env) == "dict":
+            sig.sets_env.update(self._dict_keys(None, env))
 
     @staticmethod
     def _dict_keys(node: ast.AST | None, call: ast.Call) -> set[str]:
@@ -252,8 +332,15 @@ class SignalVisitor:
         receiver = receiver_name(call)
         serverish = receiver is not None and (receiver in self.tracked or bool(SERVERISH.search(receiver)))
         stop = False
+        served = self._serve_target(call) if name in RUNNERS else None
         if qual in PROCESS_STARTERS or qual == "uvicorn.run":
             sig.starts.add((call.lineno, qual))
+        elif served is not None:
+            sig.starts.add((call.lineno, served))
+        elif name in LISTENING_CTORS and (
+            receiver is None or receiver in {"asyncio", "loop", "websockets"} or bool(SERVERISH.search(receiver or ""))
+        ):
+            sig.starts.add((call.lineno, qual or name))
         elif name in START_ON_SERVER and serverish:
             sig.starts.add((call.lineno, f"{receiver}.{name}"))
         elif name in STOP_ALWAYS or qual in KILLS or (name in STOP_ON_SERVER and serverish):
@@ -281,4 +368,7 @@ class SignalVisitor:
         qual = self.imports.dotted(call.func) or ""
         if name in LIFESPAN_CMS or qual == "subprocess.Popen" or name.endswith(("Container", "Compose")):
             self.signals.starts.add((line, name))
+            self.signals.stops.add((line, name))
+        elif name in SERVER_CTORS or name in LISTENING_CTORS:
+            # leaving ``with ThreadingHTTPServer(...) as httpd:`` closes the server's socket
             self.signals.stops.add((line, name))

@@ -57,6 +57,7 @@ class TestSuite:
         self._chains: dict[str, list[TestModule]] = {}
         self._autouse: dict[str, list[tuple[TestModule, Func]]] = {}
         self._teardown: dict[tuple[str, str], bool] = {}
+        self._classes: dict[str, TestModule] | None = None
 
     def scope_chain(self, module: TestModule) -> list[TestModule]:
         if module.path not in self._chains:
@@ -136,13 +137,14 @@ class TestSuite:
             if func.cls is not None:
                 called += [f"self.{name}" for name in CLASS_FIXTURES]
         for name in called:
-            helper = (
-                module.helpers.get(name)
-                if not name.startswith("self.")
-                else module.methods.get(f"{func.cls}.{name.removeprefix('self.')}")
-            )
-            if helper is not None and helper.fixture_name is None and (module.path, helper.qualname) not in stack:
-                out.merge(self.closure(module, helper, stack))
+            if name.startswith("self."):
+                found_methods = self.methods(module, func.cls, name.removeprefix("self."))
+            else:
+                helper = module.helpers.get(name)
+                found_methods = [(module, helper)] if helper is not None else []
+            for owner, helper in found_methods:
+                if helper.fixture_name is None and (owner.path, helper.qualname) not in stack:
+                    out.merge(self.closure(owner, helper, stack))
         deps = [*func.params, *func.usefixtures]
         for name in deps:
             found = self.resolve_fixture(module, name, skip=func)
@@ -158,6 +160,36 @@ class TestSuite:
         # a fixture/helper cycle (rare, and an error for pytest) cuts the walk; the result is cached anyway
         self._closures[key] = out.compact()
         return out
+
+    def methods(self, module: TestModule, cls: str | None, name: str) -> list[tuple[TestModule, Func]]:
+        """``self.name`` of class ``cls``: its own method and those of its base classes (same module first,
+        else the test module that defines a class of that name), each class once."""
+        out: list[tuple[TestModule, Func]] = []
+        todo: list[tuple[TestModule, str]] = [(module, cls)] if cls is not None else []
+        seen: set[tuple[str, str]] = set()
+        while todo and len(seen) < 32:
+            owner, current = todo.pop(0)
+            if (owner.path, current) in seen:
+                continue
+            seen.add((owner.path, current))
+            method = owner.methods.get(f"{current}.{name}")
+            if method is not None:
+                out.append((owner, method))
+            for base in owner.class_bases.get(current, []):
+                defining = owner if base in owner.class_bases else self.class_module(base)
+                if defining is not None:
+                    todo.append((defining, base))
+        return out
+
+    def class_module(self, name: str) -> TestModule | None:
+        """The test module (first by path) that defines a class ``name``, for base classes imported from a
+        shared test helper module."""
+        if self._classes is None:
+            self._classes = {}
+            for path in sorted(self.modules):
+                for cls in self.modules[path].class_bases:
+                    self._classes.setdefault(cls, self.modules[path])
+        return self._classes.get(name)
 
     def test_fact(self, module: TestModule, func: Func) -> dict[str, Any]:
         signals = self.closure(module, func)

@@ -26,6 +26,18 @@ from anops_policy.syntax.python_ast import (
 )
 
 CLEANUP_CMS = LIFESPAN_CMS | frozenset({"Popen", "ExitStack", "AsyncExitStack", "TemporaryDirectory"})
+# base classes that start a live server around every test of the class (and stop it afterwards)
+LIVE_SERVER_BASES = frozenset(
+    {
+        "AioHTTPTestCase",
+        "LiveServerTestCase",
+        "StaticLiveServerTestCase",
+        "ChannelsLiveServerTestCase",
+        "LiveServerTestCaseMixin",
+    }
+)
+# a base class imported from a shared helper module is taken for a unittest case by its name
+TESTCASE_BASE_SUFFIXES = ("TestCase", "TestBase", "BaseTest", "BaseTests", "TestCaseMixin")
 TEARDOWN_NAMES = frozenset(
     {
         "teardown",
@@ -72,6 +84,7 @@ class TestModule:
     funcs: list[Func]
     helpers: dict[str, Func]  # module-level functions by name
     methods: dict[str, Func]  # Class.method
+    class_bases: dict[str, list[str]]  # class name → the last names of its bases
     fixtures: dict[str, Func]
     teardown: list[tuple[str, int]]
     module_markers: list[str]
@@ -124,12 +137,14 @@ def _is_contextmanager(decorators: list[ast.expr], imports: Imports) -> bool:
     return any((imports.dotted(d) or "").endswith(("contextmanager", "asynccontextmanager")) for d in decorators)
 
 
-def _module_markers(tree: ast.Module, imports: Imports) -> list[str]:
+def _module_markers(tree: ast.Module, imports: Imports) -> tuple[list[str], list[str]]:
+    """``pytestmark``'s marker names and the fixtures its ``usefixtures`` names (every test uses them)."""
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
             values = stmt.value.elts if isinstance(stmt.value, ast.List | ast.Tuple) else [stmt.value]
-            return _markers(list(values), imports)[0]
-    return []
+            markers, usefixtures, _ = _markers(list(values), imports)
+            return markers, usefixtures
+    return [], []
 
 
 # ---- yield cleanup ------------------------------------------------------------------------------------
@@ -172,25 +187,35 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
     funcs: list[Func] = []
     teardown: list[tuple[str, int]] = []
     visitors: list[tuple[Func, SignalVisitor]] = []
+    module_markers, module_usefixtures = _module_markers(module.tree, imports)
+    classes = [s for s in module.tree.body if isinstance(s, ast.ClassDef)]
+    class_bases = {c.name: [n for n in (last_name(b) for b in c.bases) if n] for c in classes}
+    testcases = _testcases(class_bases)
 
     def add(node: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef | None) -> None:
         markers, usefixtures, parametrized = _markers(node.decorator_list, imports)
+        fixture_name, autouse = _fixture_info(node.decorator_list, imports, node.name)
         if cls is not None:
             cls_markers, cls_use, cls_params = _markers(cls.decorator_list, imports)
             markers = [*cls_markers, *markers]
             usefixtures = [*cls_use, *usefixtures]
             parametrized |= cls_params
-        fixture_name, autouse = _fixture_info(node.decorator_list, imports, node.name)
+        if fixture_name is None:
+            usefixtures = [*module_usefixtures, *usefixtures]
         args = [a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
         params = [a for a in args if a not in {"self", "cls"} and a not in parametrized]
         is_test = (
             collectable
             and fixture_name is None
             and node.name.startswith("test")
-            and (cls is None or cls.name.startswith("Test") or _is_testcase(cls))
+            and (cls is None or cls.name.startswith("Test") or cls.name in testcases)
         )
         visitor = SignalVisitor(imports)
         visitor.visit(node, list(cls.decorator_list) if cls is not None else [])
+        live = _live_server_base(cls.name, class_bases) if cls is not None and is_test else None
+        if live is not None and cls is not None:
+            visitor.signals.starts.add((cls.lineno, live))
+            visitor.signals.stops.add((cls.lineno, live))
         is_cm = _is_contextmanager(node.decorator_list, imports)
         func = Func(
             name=node.name,
@@ -242,11 +267,34 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
         funcs=funcs,
         helpers=helpers,
         methods={f.qualname: f for f in funcs if f.cls is not None},
+        class_bases=class_bases,
         fixtures={f.fixture_name: f for f in funcs if f.fixture_name is not None},
         teardown=sorted(set(teardown), key=lambda t: (t[1], t[0])),
-        module_markers=_module_markers(module.tree, imports),
+        module_markers=module_markers,
     )
 
 
-def _is_testcase(cls: ast.ClassDef) -> bool:
-    return any((last_name(b) or "").endswith("TestCase") for b in cls.bases)
+def _testcases(class_bases: dict[str, list[str]]) -> set[str]:
+    """Classes that are unittest test cases: a base named ``…TestCase`` (``unittest.TestCase``,
+    ``IsolatedAsyncioTestCase``, ``AioHTTPTestCase``, Django's), directly or through a class of the same
+    module (``class ApiTests(ServerTestBase)``)."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, bases in class_bases.items():
+            if name not in found and any(b.endswith(TESTCASE_BASE_SUFFIXES) or b in found for b in bases):
+                found.add(name)
+                changed = True
+    return found
+
+
+def _live_server_base(name: str, class_bases: dict[str, list[str]], depth: int = 0) -> str | None:
+    for base in class_bases.get(name, []):
+        if base in LIVE_SERVER_BASES:
+            return base
+        if depth < 8 and base in class_bases:
+            found = _live_server_base(base, class_bases, depth + 1)
+            if found is not None:
+                return found
+    return None
