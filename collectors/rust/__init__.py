@@ -30,6 +30,7 @@ from anops_policy.collectors.rust.manifest_facts import dep_fact, dep_map, str_o
 from anops_policy.collectors.rust.metrics import source_metrics
 from anops_policy.collectors.rust.modules import Scans, mod_candidates, module_closure, owners
 from anops_policy.collectors.rust.scan import render
+from anops_policy.collectors.rust.spawns import crate_spawns
 from anops_policy.collectors.rust.subcommands import declared_subcommands
 
 from anops_policy.collection.collector import CollectContext
@@ -52,6 +53,8 @@ LOGGING_CRATES = (
     "tracing-log",
 )
 ERROR_CRATES = ("anyhow", "thiserror", "eyre", "color-eyre", "snafu", "miette")
+# spawns listed per crate (``spawn_count`` counts them all): a decision cites at most 50 locations
+LISTED_SPAWNS = 50
 CONSOLE_KEYS = {
     "println": "println_count",
     "print": "println_count",
@@ -243,8 +246,16 @@ def _crate(
     declared_names = {a: d["name"] for d in declared for a in d["aliases"]}
     declared_names.update({d["name"]: d["name"] for d in declared})
 
+    spawns = crate_spawns({f: sc for f in non_test_sources if (sc := scans.get(f)) is not None})
     tests = integration_tests(
-        man, test_targets, crate_files, scans, bins={t.name for t in bins}, declared=declared_names
+        man,
+        test_targets,
+        crate_files,
+        scans,
+        bins={t.name for t in bins},
+        declared=declared_names,
+        program_envs=frozenset(s.env_var for s in spawns if s.env_var),
+        programs=frozenset(s.program for s in spawns if s.program),
     )
     tests.update(
         {
@@ -278,6 +289,10 @@ def _crate(
         ],
         "declared_subcommands": sorted(declared, key=lambda d: (d["path"], d["line"], d["name"])),
         "source_files": non_test_sources,
+        "runs_external_programs": bool(spawns),
+        "external_programs": sorted({f"${s.env_var}" if s.env_var else s.program or "" for s in spawns} - {""}),
+        "spawn_count": len(spawns),
+        "spawns": [s.fact() for s in spawns[:LISTED_SPAWNS]],
         "tests": tests,
         "output": output,
         "panics": panics,

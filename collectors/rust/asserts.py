@@ -1,6 +1,13 @@
 """What Rust tests assert about build artifacts: generated code that must exist on disk, and docker
 images (``docker image inspect``, image tags, a fake ``docker``'s call log).
 
+A call log is what fake programs (a ``docker``, ``python`` or ``protoc`` script on ``PATH``) record of how
+they were run; a test that reads it (``fs::read_to_string(&log)``, assert_fs ``child("calls.log").assert(…)``,
+a variable named like a log) and asserts a code generator's invocation (``grpc_tools.protoc``,
+``--grpc_python_out``, ``protoc``, ``tonic_build``) verifies the generated code, and one that asserts a
+``docker build``/``--tag`` call verifies the image — with ``assert!(log.contains(…))`` or
+``predicate::str::contains(…)``. What the CLI printed (``.stdout(…)``/``.stderr(…)``) is not a log.
+
 Works on ``rust_scan`` structures, so literals in comments never count. An assertion in a helper
 function is credited to every test that reaches the helper (calls followed within the test files)."""
 
@@ -18,6 +25,18 @@ ASSERT_MACROS = ("assert", "assert_eq", "assert_ne", "debug_assert", "debug_asse
 EXISTENCE_METHODS = ("exists", "is_file", "is_dir", "try_exists", "metadata")
 IMAGE_REF = re.compile(r"^(?:[a-z0-9.-]+(?::\d+)?/)?[a-z0-9._-]+(?:/[a-z0-9._-]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DOCKER = ("docker", "podman", "nerdctl", "buildah")
+# a code generator's invocation as a fake records it
+CODEGEN_CALL = re.compile(
+    r"protoc|grpc_tools|_out\b|_pb2|--proto_path|\.proto\b|tonic_build|tonic-build|prost|buf generate|flatc|capnp"
+)
+# a container build as a fake docker records it
+DOCKER_CALL = re.compile(
+    r"(?i)\b(docker|podman|buildah|nerdctl)\b.*\b(build|buildx|push|tag)\b|\bbuild\b.*(\s-t\b|--tag\b|-f\s|--file\b)"
+    r"|(\s|^)(-t|--tag)[\s=]\S+"
+)
+# where a test keeps what the fakes recorded
+LOGGY = re.compile(r"(?i)log|calls|record|invocation|history|journal|captured|trace")
+FILE_READS = frozenset({"read_to_string", "read_lines", "lines", "read", "open", "child"})
 
 
 @dataclass
@@ -140,6 +159,7 @@ def test_file_checks(sc: Scan) -> TestFileChecks:
             flowed = _flowed([t.text for t in args if t.kind == IDENT], lets, index)
             pending.extend(_from_assert(fn, macro, line, args, flowed))
         pending.extend(_from_statements(sc, fn))
+        pending.extend(_from_call_logs(sc, fn))
     callers: dict[str, set[str]] = {}
     for fn in sc.fns:
         for name in calls(sc, fn):
@@ -212,6 +232,45 @@ def _from_statements(sc: Scan, fn: FnItem) -> list[Pending]:
             out.append(("image_inspect", stmt[0].line, fn.name, "inspect" if "inspect" in lowered else "images"))
         elif any(lit.startswith(tuple(f"{d} image inspect" for d in _DOCKER)) for lit in lowered):
             out.append(("image_inspect", stmt[0].line, fn.name, "image inspect"))
+    return out
+
+
+def _from_call_logs(sc: Scan, fn: FnItem) -> list[Pending]:
+    """Assertions on what fake programs recorded: ``assert!(calls.contains("grpc_tools.protoc"))``,
+    ``predicate::str::contains("docker build --tag app:dev").eval(&log)``,
+    ``tmp.child("docker.log").assert(predicate::str::contains("build"))``."""
+    assert fn.body is not None
+    toks = sc.tokens
+    body_idents = {t.text for t in toks[fn.body[0] : fn.body[1]] if t.kind == IDENT}
+    reads_file = bool(body_idents & {"read_to_string", "read_lines"}) or ("fs" in body_idents and "read" in body_idents)
+    out: list[Pending] = []
+    for _, stmt in _statements(sc, fn.body):
+        idents = [t.text for t in stmt if t.kind == IDENT]
+        literals = [t.text for t in stmt if t.kind == STR]
+        if not literals or not stmt:
+            continue
+        macro = next(
+            (k for k, t in enumerate(stmt[:-1]) if t.text in ASSERT_MACROS and stmt[k + 1].is_punct("!")), None
+        )
+        predicate = "predicate" in idents or "predicates" in idents
+        if macro is None and not predicate:
+            continue
+        args = stmt[macro + 3 :] if macro is not None else stmt
+        if macro is not None and _negative(stmt[macro].text, args):
+            continue
+        if "not" in idents or "missing" in idents:
+            continue
+        printed = bool({"stdout", "stderr"} & set(idents)) and not (FILE_READS & set(idents))
+        logged = reads_file or "child" in idents or any(LOGGY.search(i) for i in idents)
+        if printed or not logged:
+            continue
+        line = stmt[macro].line if macro is not None else stmt[0].line
+        code = next((lit for lit in literals if CODEGEN_CALL.search(lit)), None)
+        if code is not None:
+            out.append(("generated_code_exists", line, fn.name, f"call log: {code}"))
+        image = next((lit for lit in literals if DOCKER_CALL.search(lit)), None)
+        if image is not None:
+            out.append(("docker_call_log", line, fn.name, image))
     return out
 
 

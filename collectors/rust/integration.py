@@ -34,7 +34,11 @@ def integration_tests(
     *,
     bins: set[str],
     declared: dict[str, str],
+    program_envs: frozenset[str] = frozenset(),
+    programs: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """``program_envs``/``programs``: the environment variables that choose a program the crate runs and
+    the programs it names, so a test that sets such a variable counts as faking that program."""
     tests_prefix = (man.dir + "/tests/") if man.dir != "." else "tests/"
     helper_files = {f for f in crate_files if f.startswith(tests_prefix)}
     target_files: dict[str, set[str]] = {}
@@ -102,7 +106,9 @@ def integration_tests(
     mocking: list[dict[str, Any]] = []
     for f, sc in scanned.items():
         idents.update(tok.text for tok in sc.tokens if tok.kind == "ident")
-        mocking.extend({"path": f, "line": line, "kind": kind} for line, kind in mocking_evidence(sc))
+        mocking.extend(
+            {"path": f, "line": line, "kind": kind} for line, kind in mocking_evidence(sc, program_envs, programs)
+        )
     return {
         "integration": integration,
         "integration_test_count": test_count,
