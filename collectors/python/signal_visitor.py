@@ -72,6 +72,9 @@ START_ON_SERVER = frozenset({"start", "serve_forever", "serve", "start_serving",
 LIFESPAN_CMS = frozenset(
     {"TestClient", "TestServer", "LifespanManager", "lifespan", "lifespan_context", "LiveServer", "live_server"}
 )
+# calls that check what they are given: assertEqual, assert_status, expect_status, check_status, verify_…
+# (a mock builder such as ``with_status(500)`` sets a status, it does not assert one)
+CHECKER_PREFIXES = ("assert", "expect", "check", "verify", "ensure")
 # callbacks run at teardown: ``addCleanup(server.shutdown)``, ``request.addfinalizer(proc.kill)``
 CALLBACK_REGISTRARS = frozenset(
     {"addCleanup", "addAsyncCleanup", "addClassCleanup", "addfinalizer", "callback", "push_async_callback", "register"}
@@ -245,11 +248,11 @@ class SignalVisitor:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if isinstance(arg, ast.Name):
                 self.calls.add(arg.id)  # a helper passed as a callback (Thread(target=serve))
-        if name.startswith(("assert", "expect")) or "status" in name.lower():
-            # self.assertEqual(resp.status_code, 400), assert_status(resp, 422), expect(resp.status).toBe(…)
+        if name.lower().startswith(CHECKER_PREFIXES):
+            # self.assertEqual(resp.status_code, 400), assert_status(resp, 422), check_status(resp, 415)
             self._assertion(list(call.args))
             args = [*call.args, *(k.value for k in call.keywords)]
-            if any(is_status_expr(a) for a in args) or "status" in name.lower():
+            if any(is_status_expr(a) for a in args) or "status" in name.lower():  # assert_status(resp, 422)
                 for arg in args:
                     self.signals.http_statuses.update(http_status_of(arg, self.imports))
         if qual == "pytest.raises" or name in {"assertRaises", "assertRaisesRegex", "raises"}:
