@@ -22,10 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.collectors.layout.behaviour import describe, owned_files, python_workers
-from anops_policy.collectors.layout.manifests import Candidate, dotnet_projects, go_modules, java_builds, node_packages
+from anops_policy.collectors.layout.manifests import (
+    Candidate,
+    _skipped,
+    dotnet_projects,
+    go_modules,
+    java_builds,
+    node_packages,
+)
+from anops_policy.collectors.layout.native import native_builds
 
 from anops_policy.collection.collector import CollectContext
-from anops_policy.syntax.languages import language
+from anops_policy.syntax.languages import LANGUAGES, language
 
 DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
 # Under an e2e folder, only test code counts (fixtures, data and docs are not end-to-end tests).
@@ -77,6 +85,7 @@ class LayoutCollector:
             "docs": dict(sorted(docs.items())),
             "origin": origin,
             "config_file": _config_path(ctx),
+            "source_languages": _source_languages(ctx.files()),
         }
 
     @staticmethod
@@ -218,11 +227,12 @@ EXTRA_TESTS = "_extra_tests"  # test files a manifest names outside the componen
 
 
 def _discover_ecosystems(ctx: CollectContext, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Go modules, Node packages, Java/Kotlin builds and .NET projects, then Python folders with their own
+    """Go modules, Node packages, Java/Kotlin builds, .NET projects and C/C++ builds, then Python folders with their own
     Dockerfile that nothing else claims (workers); a folder a component already has is never found again."""
     files = ctx.files()
     candidates: list[Candidate] = [
-        *go_modules(ctx, files), *node_packages(ctx, files), *java_builds(ctx, files), *dotnet_projects(ctx, files)
+        *go_modules(ctx, files), *node_packages(ctx, files), *java_builds(ctx, files), *dotnet_projects(ctx, files),
+        *native_builds(ctx, files),
     ]
     claimed = {str(c["path"]) for c in known}
     names = {str(c.get("name")) for c in known}
@@ -297,6 +307,17 @@ def _discover_docs(ctx: CollectContext) -> dict[str, str]:
     if plan is not None:
         out["action_plan"] = plan
     return out
+
+
+def _source_languages(files: list[str]) -> dict[str, int]:
+    """How many files of each language the repository holds (vendored and generated folders left out)."""
+    by_extension = {ext: lang.name for lang in LANGUAGES.values() for ext in lang.extensions}
+    counts: dict[str, int] = {}
+    for path in files:
+        name = by_extension.get(posixpath.splitext(path)[1].lower())
+        if name is not None and not _skipped(path):
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _config_path(ctx: CollectContext) -> str | None:

@@ -18,6 +18,7 @@ from anops_policy.audit.signoff import find_eval
 from anops_policy.errors import InputError
 from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
 from anops_policy.evaluation.report import Report
+from anops_policy.evaluation.unjudged import unjudged_notes
 from anops_policy.evaluation.waivers import apply_waivers, parse_waivers
 from anops_policy.facts import digest_of, iso
 from anops_policy.policy.model import Level, Pack
@@ -92,7 +93,7 @@ def _evaluate(event: Mapping[str, Any], document: dict[str, Any], config_bundle:
            "config": config.file}
     report = Report(packs=packs, decisions=decisions, run=run, collectors=document["meta"]["collectors"],
                     waivers=waived.entries)
-    report.notes.extend(waived.notes)
+    report.notes.extend([*unjudged_notes(document), *waived.notes])
     return report
 
 

@@ -59,7 +59,8 @@ class GithubFormatter:
     def render(self, report: Report) -> str:
         failing = [d for d in report.decisions if d.outcome in (Outcome.FAIL, Outcome.ERROR)]
         failing.sort(key=lambda d: not d.blocking)  # stable: blocking first, each group in report order
-        return "".join(annotation(report, d) + "\n" for d in failing)
+        notes = [f"::notice title=anops-policy::{escape_data(note)}" for note in report.notes]
+        return "".join(line + "\n" for line in [*(annotation(report, d) for d in failing), *notes])
 
 
 def in_github_actions() -> bool:

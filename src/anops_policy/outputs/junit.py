@@ -53,6 +53,12 @@ class JunitFormatter:
             _item_properties(suite, report, section)
             for decision in decisions:
                 _case(suite, report, decision, states.get(decision.fingerprint))
+        if report.notes:  # what the run says beside its decisions (config warnings, code nothing analysed)
+            suite = ET.SubElement(root, "testsuite", {"name": "anops-policy notes", "tests": "0", "failures": "0",
+                                                      "errors": "0", "skipped": "0", "time": "0"})
+            props = ET.SubElement(suite, "properties")
+            for note in report.notes:
+                ET.SubElement(props, "property", {"name": "anops.note", "value": _clean(note)})
         for key, value in totals.items():
             root.set(key, str(value))
         root.set("time", "0")

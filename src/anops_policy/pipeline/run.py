@@ -15,6 +15,7 @@ from anops_policy.evaluation.baseline import apply_baseline, load_baseline
 from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, DEFAULT_MAX_DECISIONS, RunSettings, evaluate_packs
 from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
+from anops_policy.evaluation.unjudged import unjudged_notes
 from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
 from anops_policy.pipeline.collect import collect_facts
 from anops_policy.pipeline.config_check import check_layout, layout_warnings
@@ -219,7 +220,9 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         waivers=waived.entries,
         config_changes=trusted.changes if trusted else [],
     )
-    report.notes.extend([*layout_warnings(config), *waived.notes, *(trusted.notes if trusted else [])])
+    report.notes.extend(
+        [*layout_warnings(config), *unjudged_notes(document), *waived.notes, *(trusted.notes if trusted else [])]
+    )
     if baseline is not None:
         apply_baseline(report, baseline)
     if recorder is not None:

@@ -19,6 +19,7 @@ from anops_policy.config import RepoConfig, config_from_data
 from anops_policy.errors import AnopsError
 from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
 from anops_policy.evaluation.report import Report
+from anops_policy.evaluation.unjudged import unjudged_notes
 from anops_policy.facts import digest_of, document_errors, iso, parse_timestamp
 from anops_policy.policy.model import Level, Pack, Policy
 from anops_policy.validation import suggest
@@ -191,7 +192,7 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
         collectors=document["meta"]["collectors"],
         waivers=waived.entries,
     )
-    report.notes.extend(waived.notes)
+    report.notes.extend([*unjudged_notes(document), *waived.notes])
     report.trace_id = job.trace_id
     settings_used = {"fail_on": fail_on.value, "deadline_s": settings.deadline_s, "baseline": None}
     return Judgement(report, document, config, packs, settings_used)

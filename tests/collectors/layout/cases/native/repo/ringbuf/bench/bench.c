@@ -1,0 +1,2 @@
+#include "ringbuf.h"
+int main(void) { return ringbuf_new(8) == 0; }

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+cmake -B build ringbuf
