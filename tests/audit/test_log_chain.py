@@ -16,13 +16,13 @@ from anops_policy.audit.decision_log import (
     canonical,
     event_hash,
     head_path,
-    load_signer,
     objects_dir,
     read_head,
     sha256,
 )
 from anops_policy.audit.verify import VerifyOptions, verify_log
 from anops_policy.facts import digest_of
+from anops_policy.keys import load_signer
 from anops_policy.pipeline.run import EvalRequest, run_eval
 from anops_policy.validation import validator
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from audit_helpers import Tiny, invoke, write_key
 
-from anops_policy.audit.decision_log import canonical, event_hash, head_message, head_path, load_signer
+from anops_policy.audit.decision_log import canonical, event_hash, head_message, head_path
 from anops_policy.audit.store import object_path
+from anops_policy.keys import load_signer
 
 RECORDS = 6
 

@@ -14,19 +14,11 @@ from typing import Any
 
 from anops_policy import __version__
 from anops_policy.audit import store as log_store
-from anops_policy.audit.decision_log import (
-    LOG_API,
-    DecisionLog,
-    Signer,
-    Tail,
-    new_id,
-    objects_dir,
-    resolve_log_path,
-    signer_from,
-)
+from anops_policy.audit.decision_log import LOG_API, DecisionLog, Tail, new_id, objects_dir, resolve_log_path
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
 from anops_policy.evaluation.report import Report
+from anops_policy.keys import Signer, signer_from
 from anops_policy.policy.model import Decision, Pack
 
 MAX_SUMMARY = 500

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from anops_policy.audit.decision_log import event_hash, load_public_key, read_events, resolve_log_path, signature_ok
+from anops_policy.audit.decision_log import event_hash, read_events, resolve_log_path
+from anops_policy.keys import load_public_key, signature_ok
 
 
 class FileLogReader:

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from anops_policy.audit.decision_log import LOG_API, DecisionLog, Signer, new_id, read_events
+from anops_policy.audit.decision_log import LOG_API, DecisionLog, new_id, read_events
 from anops_policy.audit.events import detect_actor
 from anops_policy.audit.verify import VerifyFailed, VerifyOptions, verify_log
 from anops_policy.errors import EXIT_BLOCKING, AnopsError, ConfigError, InputError
+from anops_policy.keys import Signer
 
 LATEST = "latest"
 

@@ -24,7 +24,6 @@ from anops_policy.audit import store as log_store
 from anops_policy.audit.decision_log import (
     LOG_API,
     DecisionLog,
-    Signer,
     event_hash,
     event_line,
     head_message,
@@ -33,9 +32,9 @@ from anops_policy.audit.decision_log import (
     objects_dir,
     read_head,
     short,
-    signature_ok,
 )
 from anops_policy.errors import EXIT_BLOCKING, AnopsError, InputError
+from anops_policy.keys import Signer, signature_ok
 
 REQUIRED_FIELDS = ("apiVersion", "kind", "seq", "time", "prev_hash", "hash")
 

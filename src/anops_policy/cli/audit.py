@@ -29,7 +29,7 @@ def default_log(root: Path = Path()) -> Path:
 
 
 def _public_keys(paths: tuple[Path, ...]) -> tuple[Any, ...]:
-    from anops_policy.audit.decision_log import load_public_key  # noqa: PLC0415
+    from anops_policy.keys import load_public_key  # noqa: PLC0415
 
     keys = []
     for path in paths:
@@ -41,7 +41,7 @@ def _public_keys(paths: tuple[Path, ...]) -> tuple[Any, ...]:
 
 
 def _signer(path: Path | None) -> Any:
-    from anops_policy.audit.decision_log import signer_from  # noqa: PLC0415
+    from anops_policy.keys import signer_from  # noqa: PLC0415
 
     return signer_from(path)
 
