@@ -18,7 +18,7 @@ from anops_policy.evaluation.telemetry import record_eval
 from anops_policy.evaluation.unjudged import unjudged_notes
 from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
 from anops_policy.pipeline.collect import collect_facts
-from anops_policy.pipeline.config_check import check_layout, layout_warnings
+from anops_policy.pipeline.config_check import check_layout, kind_warnings, layout_warnings
 from anops_policy.pipeline.inputs import merged_inputs, visible_inputs, with_inputs
 from anops_policy.pipeline.patterns import merged_patterns, visible_config_patterns, with_patterns
 from anops_policy.policy.model import Level, Pack
@@ -220,9 +220,10 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         waivers=waived.entries,
         config_changes=trusted.changes if trusted else [],
     )
-    report.notes.extend(
-        [*layout_warnings(config), *unjudged_notes(document), *waived.notes, *(trusted.notes if trusted else [])]
-    )
+    report.notes.extend([
+        *layout_warnings(config), *kind_warnings(config, packs), *unjudged_notes(document), *waived.notes,
+        *(trusted.notes if trusted else []),
+    ])
     if baseline is not None:
         apply_baseline(report, baseline)
     if recorder is not None:
