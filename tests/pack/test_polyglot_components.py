@@ -45,3 +45,18 @@ def test_init_lists_every_component_with_its_language_and_kind(tmp_path: Path) -
                     and d["outcome"] == "pass")
     # Payments through its test project beside it (`dotnet test payments.Tests`)
     assert tested == ["Payments", "gateway", "recommender", "web"]
+    settings = {
+        d["subject"]: d["outcome"] for d in decisions if d["policy"] == "services-fail-clearly-on-missing-settings"
+    }
+    assert settings == {"Payments": "pass", "billing": "pass", "gateway": "pass", "web": "pass"}
+
+
+def test_the_example_as_shipped_gives_the_line_expected_md_quotes(tmp_path: Path) -> None:
+    repo = tmp_path / "polyglot"
+    shutil.copytree(EXAMPLE, repo)
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["eval", str(repo), "--now", "2026-12-01T00:00:00Z", "--no-decision-log", "-q",
+                                      "--output", f"json={report}"])
+    assert result.exit_code == 1, result.output
+    line = json.loads(report.read_text(encoding="utf-8"))["summary"]["line"]
+    assert f"# {line}" in (EXAMPLE / "EXPECTED.md").read_text(encoding="utf-8")
