@@ -1,0 +1,260 @@
+"""Draw candidate cases per signal: a neutral pre-filter over the unpacked projects, then a seeded random
+sample spread over the projects. The candidates are then labelled by a person reading the code (never by
+running a detector) and kept in labels/<signal>.yaml.
+
+    python benchmarks/accuracy/draw.py [--cache DIR] [--seed 20] [--signal NAME] [--show]
+
+Candidates go to <cache>/candidates/<signal>.yaml; --show also prints each candidate's source.
+
+Pre-filters (plain text and syntax; they never ask our collectors):
+- test-function signals: functions pytest collects (``test*`` at module level or in a ``Test*``/
+  ``*TestCase`` class) in test modules (``test_*.py``, ``*_test.py``). Half the sample comes from
+  functions whose text or fixture names carry a word of the signal (``KEYWORDS``), half from the rest
+  of the modules that contain such a function, so both positives and negatives are drawn.
+- ``swallowed_exceptions``: ``except`` handlers in non-test, non-docs modules; half from broad ones
+  (bare, ``Exception``, ``BaseException`` among the caught types) without a ``raise`` in their body, half
+  from the rest."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import random
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
+
+PER_STRATUM = 21
+MAX_PER_PROJECT = 4  # per stratum, so that no project dominates a signal
+# few projects test gRPC: take more of each (the signal is marked low-evidence)
+MAX_PER_PROJECT_OF = {"grpc_internal": 12, "swallowed_exceptions": 3}
+SKIP_PARTS = frozenset({"docs", "doc", "examples", "example", "benchmarks", "docs_src", "build", ".tox", "scripts"})
+BROAD = frozenset({"(bare)", "Exception", "BaseException"})
+TEST_PARTS = frozenset({"tests", "test", "testing"})
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "startup_shutdown": (
+        "lifespan",
+        "startup",
+        "shutdown",
+        "with TestClient",
+        "serve",
+        "server",
+        "Popen",
+        "Thread(",
+        ".start(",
+        ".stop(",
+        "run_app",
+        "aiohttp_client",
+        "live_server",
+        "close()",
+    ),
+    "env_vars": ("environ", "setenv", "delenv", "getenv", "env=", "monkeypatch"),
+    "malformed_requests": (
+        "400",
+        "422",
+        "BadRequest",
+        "bad_request",
+        "invalid",
+        "Invalid",
+        "malformed",
+        "Malformed",
+        "ValidationError",
+        "HTTP_400",
+        "HTTP_422",
+    ),
+    "grpc_internal": ("INTERNAL", "StatusCode", "Status.", ".code()", "RpcError", "GRPCError"),
+}
+GRPC_MODULES = ("grpc", "grpclib", "google.api_core")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    project: str
+    path: str
+    line: int
+    name: str
+    stratum: str
+    source: str
+
+
+def _python_files(root: Path) -> Iterator[tuple[str, str]]:
+    for file in sorted(root.rglob("*.py")):
+        relative = file.relative_to(root).as_posix()
+        if SKIP_PARTS & set(relative.split("/")[:-1]):
+            continue
+        try:
+            yield relative, file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+
+
+def _is_test_module(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("test_") or name.endswith("_test.py")
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def _test_functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
+            yield stmt.name, stmt
+        elif isinstance(stmt, ast.ClassDef):
+            bases = [ast.unparse(b) for b in stmt.bases]
+            if stmt.name.startswith("Test") or stmt.name.endswith("Test") or any(b.endswith("TestCase") for b in bases):
+                for item in stmt.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
+                        yield f"{stmt.name}.{item.name}", item
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _segment(lines: list[str], node: ast.stmt | ast.ExceptHandler) -> str:
+    """The node's whole lines (``ast.get_source_segment`` splits the file on every call: quadratic)."""
+    return "".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+
+
+def test_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    words = KEYWORDS[signal]
+    for path, text in _python_files(root):
+        if not _is_test_module(path):
+            continue
+        tree = _parse(text)
+        if tree is None:
+            continue
+        if signal == "grpc_internal" and not any(m.startswith(GRPC_MODULES) for m in _imports(tree)):
+            continue
+        lines = text.splitlines(keepends=True)
+        functions = list(_test_functions(tree))
+        hits = []
+        for _name, node in functions:
+            body = _segment(lines, node)
+            params = " ".join(a.arg for a in node.args.args)
+            hits.append(any(w in body or w in params for w in words))
+        if not any(hits):
+            continue
+        for (name, node), hit in zip(functions, hits, strict=True):
+            stratum = "keyword" if hit else "other"
+            yield hit, Candidate(project.name, path, node.lineno, name, stratum, _segment(lines, node))
+
+
+def handler_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    for path, text in _python_files(root):
+        parts = set(path.split("/")[:-1])
+        if _is_test_module(path) or TEST_PARTS & parts or path.rsplit("/", 1)[-1] == "conftest.py":
+            continue
+        tree = _parse(text)
+        if tree is None:
+            continue
+        lines = text.splitlines(keepends=True)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ExceptHandler):
+                caught = ast.unparse(node.type) if node.type is not None else "(bare)"
+                names = {n.strip() for n in caught.strip("()").split(",")}
+                raises = any(isinstance(n, ast.Raise) for stmt in node.body for n in ast.walk(stmt))
+                hit = bool(names & BROAD) and not raises
+                yield (
+                    hit,
+                    Candidate(
+                        project.name,
+                        path,
+                        node.lineno,
+                        f"except {caught}",
+                        "broad_no_raise" if hit else "other",
+                        _segment(lines, node),
+                    ),
+                )
+
+
+POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]]] = {
+    "startup_shutdown": test_pool,
+    "env_vars": test_pool,
+    "malformed_requests": test_pool,
+    "grpc_internal": test_pool,
+    "swallowed_exceptions": handler_pool,
+}
+
+
+def _spread(items: list[Candidate], count: int, rng: random.Random, most: int) -> list[Candidate]:
+    """Round-robin over projects in a shuffled order, each project's items shuffled, at most
+    ``most`` from one project."""
+    by_project: dict[str, list[Candidate]] = defaultdict(list)
+    for item in items:
+        by_project[item.project].append(item)
+    order = sorted(by_project)
+    rng.shuffle(order)
+    for name in order:
+        rng.shuffle(by_project[name])
+    chosen: list[Candidate] = []
+    for round_index in range(most):
+        for name in order:
+            if len(chosen) < count and round_index < len(by_project[name]):
+                chosen.append(by_project[name][round_index])
+    return chosen
+
+
+def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: int) -> list[Candidate]:
+    hits: list[Candidate] = []
+    others: list[Candidate] = []
+    for project in projects:
+        for hit, candidate in POOLS[signal](project, sources[project.name], signal):
+            (hits if hit else others).append(candidate)
+    rng = random.Random(f"{seed}:{signal}")
+    most = MAX_PER_PROJECT_OF.get(signal, MAX_PER_PROJECT)
+    chosen = _spread(hits, PER_STRATUM, rng, most) + _spread(others, PER_STRATUM, rng, most)
+    return sorted(chosen, key=lambda c: (c.project, c.path, c.line))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", help="cache folder (default ~/.cache/anops-policy-accuracy)")
+    parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--signal", action="append", choices=sorted(POOLS), help="only this signal (repeatable)")
+    parser.add_argument("--show", action="store_true", help="print each candidate's source")
+    args = parser.parse_args(argv)
+    try:
+        cache = resolve_cache(args.cache)
+        projects = load_pins()
+        sources = require_sources(cache, projects)
+        out_dir = cache / "candidates"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for signal in args.signal or sorted(POOLS):
+            chosen = draw(signal, sources, projects, args.seed)
+            rows = [
+                {"project": c.project, "path": c.path, "line": c.line, "name": c.name, "stratum": c.stratum}
+                for c in chosen
+            ]
+            target = out_dir / f"{signal}.yaml"
+            target.write_text(yaml.safe_dump(rows, sort_keys=False), encoding="utf-8")
+            print(f"{signal}: {len(rows)} candidates from {len({c.project for c in chosen})} projects -> {target}")
+            if args.show:
+                for c in chosen:
+                    print(f"\n### {c.project} {c.path}:{c.line} {c.name} [{c.stratum}]\n{c.source}")
+    except (CorpusError, OSError) as exc:
+        fail(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

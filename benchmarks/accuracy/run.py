@@ -1,0 +1,278 @@
+"""Run our detectors on the labelled cases and print precision and recall per signal, tuning and held-out
+projects apart, with every disagreement (project, file, line).
+
+    python benchmarks/accuracy/run.py [--cache DIR] [--json] [--signal NAME]
+
+Each project is collected once with ``anops-policy facts PROJECT --only python --jobs 1`` (in-process,
+through the CLI's own entry point), and each case is looked up in the fact document:
+- a test-function signal reads ``python.test_files[path].tests[]`` (the test whose ``line`` is the case's);
+  the collector lists only a few tests of a file that is neither a service's nor end-to-end, so the
+  listing cap is lifted for this run (it changes what is listed, not what is detected). A labelled test
+  the collector does not list is a test it did not recognise: the detector said "no".
+- ``swallowed_exceptions`` reads ``python.by_path[path].swallowed_exceptions[].line``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import anops_policy.collectors.python as python_collector
+from corpus import (
+    LABELS,
+    CorpusError,
+    Label,
+    LabelFile,
+    fail,
+    load_labels,
+    load_pins,
+    require_sources,
+    resolve_cache,
+)
+
+from anops_policy.cli.main import main as cli_main
+
+MALFORMED_STATUSES = frozenset({400, 422})
+MALFORMED_EXCEPTIONS = frozenset({"ValidationError", "RequestValidationError", "ValidationException"})
+Facts = dict[str, Any]
+
+
+def _test_signals(facts: Facts, label: Label) -> dict[str, Any] | None:
+    test_file = facts.get("python", {}).get("test_files", {}).get(label.path)
+    if test_file is None:
+        return None
+    for test in test_file.get("tests", []):
+        if test.get("line") == label.line:
+            signals: dict[str, Any] = test.get("signals", {})
+            return signals
+    return None
+
+
+def detect_env(facts: Facts, label: Label) -> tuple[bool, str]:
+    signals = _test_signals(facts, label)
+    if signals is None:
+        return False, "not listed as a test"
+    names = [*signals.get("sets_env", []), *signals.get("deletes_env", [])]
+    return bool(names), f"sets/deletes {', '.join(names)}" if names else "no environment change seen"
+
+
+def detect_startup(facts: Facts, label: Label) -> tuple[bool, str]:
+    signals = _test_signals(facts, label)
+    if signals is None:
+        return False, "not listed as a test"
+    starts, stops = bool(signals.get("starts_service")), bool(signals.get("stops_service"))
+    return starts and stops, f"starts_service={starts} stops_service={stops}"
+
+
+def detect_malformed(facts: Facts, label: Label) -> tuple[bool, str]:
+    signals = _test_signals(facts, label)
+    if signals is None:
+        return False, "not listed as a test"
+    statuses = set(signals.get("http_statuses", []))
+    raises = [str(r) for r in signals.get("raises", [])]
+    found = bool(statuses & MALFORMED_STATUSES) or any(r.rsplit(".", 1)[-1] in MALFORMED_EXCEPTIONS for r in raises)
+    return found, f"statuses={sorted(statuses)} raises={raises}"
+
+
+def detect_grpc_internal(facts: Facts, label: Label) -> tuple[bool, str]:
+    signals = _test_signals(facts, label)
+    if signals is None:
+        return False, "not listed as a test"
+    codes = list(signals.get("grpc_codes", []))
+    return "INTERNAL" in codes, f"grpc_codes={codes}"
+
+
+def detect_swallowed(facts: Facts, label: Label) -> tuple[bool, str]:
+    findings = facts.get("python", {}).get("by_path", {}).get(label.path, {})
+    for item in findings.get("swallowed_exceptions", []):
+        if item.get("line") == label.line:
+            return True, f"swallowed ({item.get('kind')})"
+    return False, "not reported"
+
+
+DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
+    "env_vars": detect_env,
+    "startup_shutdown": detect_startup,
+    "malformed_requests": detect_malformed,
+    "grpc_internal": detect_grpc_internal,
+    "swallowed_exceptions": detect_swallowed,
+}
+
+
+def collect(project_dir: Path) -> Facts:
+    """The python section as the collector produced it, through the CLI, in this process.
+
+    The listing cap is lifted so that every test is listed; the fact schema bounds those lists, so the
+    engine then rejects the section (its status turns ``error``): the section is taken as the collector
+    returned it, before that check, and any other collector error is reported."""
+    produced: list[dict[str, Any]] = []
+    original = python_collector.PythonCollector.collect
+
+    def keep(self: Any, ctx: Any) -> dict[str, Any]:
+        section: dict[str, Any] = original(self, ctx)
+        produced.append(section)
+        return section
+
+    python_collector.LISTED_TESTS_OTHER_FILES = 10**9
+    python_collector.LISTED_TESTS = 10**9
+    python_collector.PythonCollector.collect = keep
+    try:
+        with tempfile.TemporaryDirectory(prefix="anops-accuracy-") as tmp:
+            out = Path(tmp) / "facts.json"
+            args = ["facts", str(project_dir), "--only", "python", "--jobs", "1", "-o", str(out)]
+            stderr = io.StringIO()
+            with contextlib.redirect_stderr(stderr):
+                try:
+                    cli_main(args)
+                except SystemExit as exc:
+                    if exc.code not in (0, None):
+                        raise CorpusError(
+                            f"anops-policy {' '.join(args)} exited {exc.code}: {stderr.getvalue()[-500:]}"
+                        ) from None
+            try:
+                meta = json.loads(out.read_text(encoding="utf-8"))["meta"]["collectors"]["python"]
+            except (OSError, json.JSONDecodeError, KeyError) as exc:
+                raise CorpusError(f"read facts of {project_dir}: {exc}") from exc
+    finally:
+        python_collector.PythonCollector.collect = original
+    error = str(meta.get("error") or "")
+    if (meta.get("status") != "ok" and "do not match its schema" not in error) or not produced:
+        raise CorpusError(f"python collector on {project_dir}: {meta.get('status')}: {error[:300]}")
+    return {"python": produced[-1]}
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, expected: bool, got: bool) -> None:
+        if expected and got:
+            self.tp += 1
+        elif got:
+            self.fp += 1
+        elif expected:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    @property
+    def precision(self) -> float | None:
+        return round(self.tp / (self.tp + self.fp), 2) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return round(self.tp / (self.tp + self.fn), 2) if self.tp + self.fn else None
+
+
+def measure(label_file: LabelFile, facts_of: Callable[[str], Facts], held_out: set[str]) -> dict[str, Any]:
+    detector = DETECTORS.get(label_file.signal)
+    if detector is None:
+        raise CorpusError(f"no detector is mapped for signal {label_file.signal!r} (known: {', '.join(DETECTORS)})")
+    tuning, held = Tally(), Tally()
+    disagreements = []
+    for label in label_file.labels:
+        got, why = detector(facts_of(label.project), label)
+        (held if label.project in held_out else tuning).add(label.expected, got)
+        if got != label.expected:
+            disagreements.append(
+                {
+                    "project": label.project,
+                    "path": label.path,
+                    "line": label.line,
+                    "name": label.name,
+                    "expected": label.expected,
+                    "detector": got,
+                    "held_out": label.project in held_out,
+                    "label_reason": label.reason,
+                    "detector_saw": why,
+                }
+            )
+    projects = sorted({label.project for label in label_file.labels})
+    return {
+        "signal": label_file.signal,
+        "case": label_file.case,
+        "cases": len(label_file.labels),
+        "positives": sum(label.expected for label in label_file.labels),
+        "projects": len(projects),
+        "held_out_projects": sorted(set(projects) & held_out),
+        "low_evidence": label_file.low_evidence,
+        "precision": tuning.precision,
+        "recall": tuning.recall,
+        "held_out_precision": held.precision,
+        "held_out_recall": held.recall,
+        "tuning": vars(tuning),
+        "held_out": vars(held),
+        "disagreements": disagreements,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def print_text(results: list[dict[str, Any]]) -> None:
+    print("| signal | cases (positive) | projects | precision | recall | held-out precision | held-out recall |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        mark = " (low evidence)" if r["low_evidence"] else ""
+        print(
+            f"| {r['signal']}{mark} | {r['cases']} ({r['positives']}) | {r['projects']} | {_fmt(r['precision'])} "
+            f"| {_fmt(r['recall'])} | {_fmt(r['held_out_precision'])} | {_fmt(r['held_out_recall'])} |"
+        )
+    for r in results:
+        print(f"\n{r['signal']}: {len(r['disagreements'])} disagreements")
+        for d in r["disagreements"]:
+            kind = "missed" if d["expected"] else "wrongly claimed"
+            held = " [held-out]" if d["held_out"] else ""
+            print(f"  {kind}{held} {d['project']} {d['path']}:{d['line']} {d['name']}")
+            print(f"      label: {d['label_reason']} | detector: {d['detector_saw']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", help="cache folder (default ~/.cache/anops-policy-accuracy)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--signal", action="append", help="only this signal (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        cache = resolve_cache(args.cache)
+        projects = load_pins()
+        sources = require_sources(cache, projects)
+        held_out = {p.name for p in projects if p.held_out}
+        label_files = [load_labels(p) for p in sorted(LABELS.glob("*.yaml"))]
+        label_files = [f for f in label_files if not args.signal or f.signal in args.signal]
+        if not label_files:
+            raise CorpusError(f"no label files in {LABELS}")
+        cached: dict[str, Facts] = {}
+
+        def facts_of(name: str) -> Facts:
+            if name not in sources:
+                raise CorpusError(f"a label names project {name!r}, which pins.toml does not pin")
+            if name not in cached:
+                cached[name] = collect(sources[name])
+            return cached[name]
+
+        results = [measure(f, facts_of, held_out) for f in label_files]
+    except CorpusError as exc:
+        fail(str(exc))
+    if args.json:
+        print(json.dumps({"results": results}, indent=2))
+    else:
+        print_text(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
