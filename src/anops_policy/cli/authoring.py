@@ -50,10 +50,23 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
                 rules += len(_folder_rules(target))
         return len(policies), rules
 
-    targets = list(paths) or [policy_cache.default_pack_folder()]
+    targets = _expand(list(paths)) or [policy_cache.default_pack_folder()]
     policies, rules = policy_cache.checked(targets, check)
     counted = f" and {rules} pattern rule{'' if rules == 1 else 's'}" if rules else ""
     click.echo(f"ok: {policies} policies{counted} checked")
+
+
+def builtin_pack_dir_default() -> Path:
+    from anops_policy.policy.packs import builtin_pack_dir  # noqa: PLC0415
+
+    return builtin_pack_dir(DEFAULT_PACK)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """A folder of packs (``policies/``) stands for each of its packs."""
+    from anops_policy.evaluation.mutation_report import expand_pack_folders  # noqa: PLC0415
+
+    return expand_pack_folders(paths)
 
 
 def _split_configs(targets: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -105,25 +118,75 @@ def _folder_rules(folder: Path) -> list[Any]:
 @click.option(
     "--coverage", is_flag=True, help="Show which top-level rule clauses the examples saw both true and false."
 )
+@click.option(
+    "--mutate",
+    is_flag=True,
+    help="Mutation-test the policies: change their for_each, applies_when, variables and rule one mistake at a "
+    "time and report each change no example notices, with a score per policy and pack.",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    metavar="PERCENT",
+    help="With --mutate: exit 1 when a pack's mutation score is below PERCENT.",
+)
+@click.option(
+    "--scores",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --mutate: also write each policy's score, keyed by its file's digest, to FILE (the README's "
+    "policy index reads docs/mutation-scores.json).",
+)
+@click.option("-j", "--jobs", type=click.IntRange(0, 64), default=None,
+              help="With --mutate: worker processes (default: one per core).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="With --mutate: the report's format on stdout.")
 @verbosity_options
-def test_cmd(paths: tuple[Path, ...], coverage: bool, quiet: int, verbose: int) -> None:
+def test_cmd(
+    paths: tuple[Path, ...],
+    coverage: bool,
+    mutate: bool,
+    min_score: float | None,
+    scores: Path | None,
+    jobs: int | None,
+    fmt: str,
+    quiet: int,
+    verbose: int,
+) -> None:
     """Run every policy's examples and every pattern rule's examples; fail when an example's outcome
     differs from its `expect`, a policy lacks a passing and a failing example, a rule's `match` example
     is not matched or its `no_match` example is, or a rule lacks either kind.
 
-    PATHS are policy files, pack folders (their patterns/*.yaml and pack.yaml rules too) and repository
-    configs (anops-policy.yaml: its `patterns:`).
+    PATHS are policy files, pack folders (their patterns/*.yaml and pack.yaml rules too), folders of packs
+    (policies/) and repository configs (anops-policy.yaml: its `patterns:`).
+
+    With --mutate, each policy's expressions are changed one plausible mistake at a time (a comparison
+    shifted or flipped, && for ||, a clause dropped, a negation added or removed, all for exists, a
+    constant moved across its boundary, a list emptied, a fact field swapped for a sibling of the same
+    type) and the examples run against every such mutant. A mutant that no example notices survives
+    and is listed with its location and source: add the example that tells it apart. The score is
+    killed ÷ (generated − excluded); mutants equivalent by construction or failing the static check are
+    excluded and listed with the reason. Exit 1 when a policy's own examples fail or, with
+    --min-score, when a pack scores below it.
 
     \b
     Examples:
       anops-policy test policies/
       anops-policy test policies/production-readiness/no-todos-in-release-files.yaml --coverage
       anops-policy test anops-policy.yaml          the config's pattern rules
+      anops-policy test --mutate policies/         the score table, survivors and exclusions
+      anops-policy test --mutate my-pack/ --min-score 90 -q
     """
+    if mutate:
+        from anops_policy.cli.mutate import run_mutation  # noqa: PLC0415
+
+        targets = list(paths) or [builtin_pack_dir_default()]
+        sys.exit(run_mutation(targets, min_score=min_score, jobs=jobs, scores=scores, fmt=fmt, quiet=quiet))
+    if min_score is not None or scores is not None:
+        raise click.UsageError("--min-score and --scores need --mutate")
     from anops_policy.evaluation.examples import test_policy  # noqa: PLC0415
     from anops_policy.policy.packs import builtin_pack_dir, load_policies  # noqa: PLC0415
 
-    targets = list(paths) or [builtin_pack_dir(DEFAULT_PACK)]
+    targets = _expand(list(paths)) or [builtin_pack_dir(DEFAULT_PACK)]
     configs, others = _split_configs(targets)
     policies = load_policies(others, _declared_by(configs)) if others or not configs else []
     failed = examples = 0

@@ -137,14 +137,17 @@ class PolicyLoader:
         self.marks = marks
         self.problems = problems
         self.facts_used: set[tuple[str, Any]] = set()
+        self.scopes: dict[tuple[str | int, ...], dict[str, Any]] = {}  # what each expression could name
+        self.parse = cel.compile_expr  # a loader of many variants of one policy parses each text once
 
     def compile(
         self, where: tuple[str | int, ...], source: str, scope: dict[str, Any], *, origin: tuple[int, int] = (1, 1)
     ) -> Expr | None:
         """Compile and check ``source``, which starts at (line, column) ``origin`` of the string at
         ``where`` (a message placeholder starts inside its message)."""
+        self.scopes[where] = dict(scope)
         try:
-            compiled = cel.compile_expr(source)
+            compiled = self.parse(source)
         except cel.CelSyntaxError as exc:
             loc = self._locate(where, origin, exc.line or 1, exc.column or 1)
             self.problems.add(loc, f"invalid CEL: {exc.message}")
@@ -218,6 +221,8 @@ class PolicyLoader:
         rule = self.compile(("rule",), d["rule"], scope)
         evidence = self.compile(("evidence",), d["evidence"], scope) if "evidence" in d else None
         message = self._template(scope)
+        scope["vars"] = Names("variable", {})  # the reason is rendered before any variable is
+        not_applicable = self._template(scope, "not_applicable_message") if "not_applicable_message" in d else None
         self._check_requires()
         examples = self._examples(params)
         if rule is None or message is None:
@@ -244,6 +249,7 @@ class PolicyLoader:
             tags=tuple(d.get("tags", [])),
             file=self.file,
             digest="",
+            not_applicable_message=not_applicable,
         )
 
     def _params(self) -> list[Param]:
@@ -300,12 +306,12 @@ class PolicyLoader:
             phases.append(Phase(Level(item["level"]), until))
         return tuple(phases)
 
-    def _template(self, scope: dict[str, Any]) -> Template | None:
-        text = self.data["message"]
+    def _template(self, scope: dict[str, Any], key: str = "message") -> Template | None:
+        text = self.data[key]
         try:
             pieces = parse_template(text)
         except ValueError as exc:
-            self.problems.add(self.marks.at(("message",)), f"message template: {exc}")
+            self.problems.add(self.marks.at((key,)), f"{key} template: {exc}")
             return None
         parts: list[str | Expr] = []
         for source, info in pieces:
@@ -315,7 +321,7 @@ class PolicyLoader:
             offset = int(info)  # where the expression starts in the message, which may span lines
             line = text.count("\n", 0, offset) + 1
             column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-            expr = self.compile(("message",), source, scope, origin=(line, column))
+            expr = self.compile((key,), source, scope, origin=(line, column))
             if expr is not None:
                 parts.append(expr)
         return Template(tuple(parts))

@@ -223,3 +223,30 @@ def with_plugin_schemas(base: Registry[Any]) -> Registry[Any]:
 def section_names() -> list[str]:
     props = fact_root().schema.get("properties", {})
     return sorted(props)
+
+
+def type_signature(ref: SchemaRef) -> frozenset[str]:
+    """The JSON types ``ref`` may hold (a list also by its items' types): what makes two fields
+    interchangeable for a mutant (``sibling-field``)."""
+    out: set[str] = set()
+    for alt in ref.alternatives():
+        types = _types(alt)
+        out |= types
+        if "object" in types:  # objects are alike only with the same fields
+            out.add("{" + ",".join(sorted(alt.get("properties", {}))) + "}")
+        if "array" in types and isinstance(alt.get("items"), dict):
+            items = SchemaRef(alt["items"], alt.get("_resolver", ref.resolver), f"{ref.path}[]")
+            for item in items.alternatives():
+                kinds = _types(item)
+                out |= {f"[{t}]" for t in kinds}
+                if "object" in kinds:
+                    out.add("[{" + ",".join(sorted(item.get("properties", {}))) + "}]")
+    return frozenset(out)
+
+
+def declared_fields(ref: SchemaRef) -> list[str]:
+    """The named properties of an object schema, in declaration order."""
+    names: list[str] = []
+    for alt in ref.alternatives():
+        names.extend(name for name in alt.get("properties", {}) if name not in names)
+    return names
