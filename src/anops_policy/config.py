@@ -117,7 +117,8 @@ def check_paths_inside(config: RepoConfig, root: Path) -> None:
         return real != top and top not in real.parents
 
     for index, ref in enumerate(config.packs):
-        if not ref.startswith("builtin:") and outside(base / ref):
+        remote = ref.startswith(("oci://", "git+", "https://"))  # fetched and verified, not read from disk
+        if not ref.startswith("builtin:") and not remote and outside(base / ref):
             raise ConfigError(
                 f"config {config.where('packs', index)}: pack folder '{ref}' is outside the evaluated directory; "
                 "a repository's config names only packs inside it (use --policies or --config for others)"

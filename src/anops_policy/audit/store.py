@@ -83,6 +83,8 @@ def problem(store: Path, address: str) -> str | None:
 
 
 def pack_folder(pack: Pack) -> Path:
+    if pack.folder:
+        return Path(pack.folder)
     source = pack.source
     if source.startswith("builtin:"):
         return builtin_pack_dir(source.removeprefix("builtin:"))

@@ -14,8 +14,10 @@ from anops_policy.cli.options import (
     config_option,
     input_option,
     jobs_option,
+    locked_option,
     no_cache_option,
     now_option,
+    pack_key_option,
     pack_option,
     path_argument,
     policies_option,
@@ -54,6 +56,8 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @config_option
 @policies_option
 @pack_option
+@pack_key_option
+@locked_option
 @input_option
 @no_cache_option
 @click.option(
@@ -135,6 +139,8 @@ def eval_cmd(
     config_file: Path | None,
     policies: tuple[Path, ...],
     pack_refs: tuple[str, ...],
+    pack_keys: tuple[Path, ...],
+    locked: bool,
     input_specs: tuple[str, ...],
     facts_file: Path | None,
     fmt: str,
@@ -163,6 +169,8 @@ def eval_cmd(
       anops-policy eval --facts facts.json --policies ./my-pack --format json
       anops-policy eval --pack builtin:deployment-readiness     judge Kubernetes and compose manifests
       anops-policy eval --pack ./my-pack --input k8s='deploy/**/*.yaml:yaml'   no config file needed
+      anops-policy eval --locked                only the packs pinned in anops-policy.lock (pack lock)
+      anops-policy eval --pack oci://reg.example/platform/my-pack:1.2.0 --pack-key platform.pem.pub
       anops-policy eval --fail-on hard          only hard policies block
       anops-policy eval --baseline main-report.json --output sarif=out/anops.sarif
       anops-policy eval --trusted-config origin/main --signing-key ci.pem   (audit trail)
@@ -182,6 +190,8 @@ def eval_cmd(
         config_file=config_file,
         policies=policies,
         packs=pack_refs,
+        pack_keys=pack_keys,
+        locked=locked,
         inputs=parse_input_options(input_specs),
         facts_file=facts_file,
         now=parse_now(now) if now else None,

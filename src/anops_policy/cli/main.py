@@ -16,6 +16,7 @@ from anops_policy.cli.audit import audit as audit_group
 from anops_policy.cli.audit import signoff_cmd
 from anops_policy.cli.authoring import check_cmd, explain_cmd, init_cmd, schema_cmd, test_cmd
 from anops_policy.cli.evaluate import eval_cmd, facts_cmd
+from anops_policy.cli.packs import pack_group
 from anops_policy.cli.plugins import plugins_cmd
 from anops_policy.cli.serve import serve_cmd
 from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError
@@ -57,6 +58,7 @@ def cli() -> None:
       anops-policy check policies/           load and statically check policy files
       anops-policy test policies/            run every policy's examples
       anops-policy plugins                   list the installed collector plugins
+      anops-policy pack --help               build, sign, publish and pin policy packs
     """
 
 
@@ -71,6 +73,7 @@ cli.add_command(audit_group)
 cli.add_command(signoff_cmd)
 cli.add_command(serve_cmd)
 cli.add_command(plugins_cmd)
+cli.add_command(pack_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,7 +29,21 @@ pack_option = click.option(
     multiple=True,
     metavar="REF",
     help="A pack to evaluate instead of the config's packs: builtin:NAME (builtin:production-readiness, "
-    "builtin:deployment-readiness) or a folder. Repeatable; combines with --policies.",
+    "builtin:deployment-readiness), a folder, an archive, oci://HOST/REPO:TAG, git+URL#REF:PATH or an https:// "
+    "archive (see `anops-policy pack --help`). Repeatable; combines with --policies.",
+)
+pack_key_option = click.option(
+    "--pack-key",
+    "pack_keys",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Ed25519 public key (PEM) remote packs must be signed by (with the config's trust.pack_keys). Repeatable.",
+)
+locked_option = click.option(
+    "--locked",
+    is_flag=True,
+    help="Use only packs pinned in anops-policy.lock: refuse an archive or remote pack without a lock entry "
+    "or whose content does not match the locked digest.",
 )
 input_option = click.option(
     "--input",

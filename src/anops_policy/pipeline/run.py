@@ -17,6 +17,7 @@ from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
 from anops_policy.evaluation.unjudged import unjudged_notes
 from anops_policy.facts import iso, load_fact_file, parse_now, parse_timestamp
+from anops_policy.packs.resolve import PackOptions, open_packs, trust_for
 from anops_policy.pipeline.collect import collect_facts
 from anops_policy.pipeline.config_check import check_layout, kind_warnings, layout_warnings
 from anops_policy.pipeline.inputs import merged_inputs, visible_inputs, with_inputs
@@ -48,6 +49,8 @@ class EvalRequest:
     trace_id: str | None = None
     jobs: int | None = None  # collector worker processes (None: the config's collect.jobs, else per core)
     packs: Sequence[str] = ()  # --pack REF: replaces the config's packs
+    pack_keys: Sequence[Path] = ()  # --pack-key: remote packs must be signed by one of these (with the config's)
+    locked: bool = False  # --locked: every archive or remote pack must be pinned in anops-policy.lock
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # --input NAME=GLOB:PARSER
 
 
@@ -69,22 +72,24 @@ def resolve_packs(
     policies: Sequence[Path],
     refs: Sequence[str] = (),
     extra_inputs: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    root: Path = Path(),
+    options: PackOptions | None = None,
+    notes: list[str] | None = None,
 ) -> list[Pack]:
     """The run's packs: ``--pack`` references and ``--policies`` folders when given (they replace the
     config's ``packs:``), else the config's. Policies may read the inputs of their pack, of the config and
-    ``extra_inputs`` (``--input``)."""
+    ``extra_inputs`` (``--input``). Archives and remote packs are verified under the trust policy and the
+    lock file (``packs.resolve``); what the report should say about them goes to ``notes``."""
     inputs = {**visible_inputs(config, extra_inputs or {}), **visible_config_patterns(config)}
+    trust = trust_for(config, root, options or PackOptions())
     if policies or refs:
-        packs = [load_pack(resolve_pack_ref(ref, Path()), display=ref, extra_inputs=inputs) for ref in refs]
+        packs = open_packs([(ref, None) for ref in refs], trust, inputs, notes)
         packs += [load_pack(p, extra_inputs=inputs) for p in policies]
         where = "--pack/--policies"
     else:
         base = Path(config.file).parent if config.file else Path()
-        packs = []
-        for ref in config.packs:
-            folder = resolve_pack_ref(ref, base)
-            display = ref if ref.startswith("builtin:") else str(folder)
-            packs.append(load_pack(folder, display=display, extra_inputs=inputs))
+        packs = open_packs([(ref, base) for ref in config.packs], trust, inputs, notes)
         where = f"config {config.where('packs')}: packs"
     seen: dict[str, str] = {}
     for pack in packs:
@@ -182,7 +187,9 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         if request.record
         else None
     )
-    packs = resolve_packs(config, request.policies, request.packs, request.inputs)
+    pack_notes: list[str] = []
+    packs = resolve_packs(config, request.policies, request.packs, request.inputs, root=request.path,
+                          options=PackOptions(request.pack_keys, request.locked), notes=pack_notes)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     document, now = facts_for(request, config, packs)
     evaluation = config.raw.get("evaluation", {})
@@ -221,7 +228,7 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
         config_changes=trusted.changes if trusted else [],
     )
     report.notes.extend([
-        *layout_warnings(config), *kind_warnings(config, packs), *unjudged_notes(document), *waived.notes,
+        *pack_notes, *layout_warnings(config), *kind_warnings(config, packs), *unjudged_notes(document), *waived.notes,
         *(trusted.notes if trusted else []),
     ])
     if baseline is not None:

@@ -158,6 +158,8 @@ class Pack:
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # code-pattern rules the pack declares (pack.yaml `patterns:`, patterns/*.yaml), checked at load
     patterns: tuple[PatternRule, ...] = ()
+    # the folder its files are read from; differs from ``source`` for a pulled pack (its unpacked cached copy)
+    folder: str = ""
 
 
 @dataclass

@@ -204,4 +204,5 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
         digest="sha256:" + digest.hexdigest(),
         inputs=inputs,
         patterns=tuple(patterns),
+        folder=str(folder),
     )

@@ -1,0 +1,77 @@
+"""Pack signatures: Ed25519 over the RFC 8785 canonical JSON of ``{apiVersion, id, version, digest}``. The
+digest covers every file of the pack (manifest.py), so a signature vouches for exactly that content; it
+travels inside the artifact (``signature.json`` in the archive, a second layer of the OCI artifact)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from anops_policy.keys import Signer, key_id, signature_ok
+
+SIGNATURE_API = "anops.dev/pack-signature/v1"
+MAX_SIGNATURES = 16
+
+
+def signed_message(manifest: Mapping[str, Any]) -> bytes:
+    return rfc8785.dumps({
+        "apiVersion": SIGNATURE_API, "id": str(manifest["id"]), "version": str(manifest["version"]),
+        "digest": str(manifest["digest"]),
+    })
+
+
+def sign(manifest: Mapping[str, Any], signer: Signer, previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The signature document with ``signer``'s signature added (replacing an earlier one by the same key;
+    signatures of other keys over the same digest are kept, those over another digest dropped)."""
+    kept: list[dict[str, Any]] = []
+    if previous is not None and previous.get("digest") == manifest["digest"]:
+        kept = [dict(s) for s in previous.get("signatures", []) if isinstance(s, dict)
+                and s.get("key_id") != signer.key_id]
+    return {
+        "apiVersion": SIGNATURE_API, "id": manifest["id"], "version": manifest["version"],
+        "digest": manifest["digest"], "signatures": [*kept, signer.sign(signed_message(manifest))],
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    signed_by: tuple[str, ...]  # key ids whose signature verified with a trusted key
+    problem: str = ""  # why not, for the message
+
+
+def signers(signature: Mapping[str, Any] | None) -> list[str]:
+    """The key ids a signature document claims (unverified: for display)."""
+    if not isinstance(signature, Mapping) or not isinstance(signature.get("signatures"), list):
+        return []
+    return [str(s.get("key_id")) for s in signature["signatures"][:MAX_SIGNATURES] if isinstance(s, Mapping)]
+
+
+def verify(manifest: Mapping[str, Any], signature: Mapping[str, Any] | None,
+           keys: Sequence[Ed25519PublicKey]) -> Verdict:
+    """Whether the artifact carries a valid signature, by one of ``keys``, over its manifest's digest."""
+    trusted = ", ".join(key_id(k) for k in keys)
+    if signature is None:
+        return Verdict(False, (), "it is not signed (no signature.json; sign it with `anops-policy pack sign`)")
+    if signature.get("apiVersion") != SIGNATURE_API:
+        return Verdict(False, (), f"signature.json: apiVersion {signature.get('apiVersion')!r}, expected "
+                                  f"'{SIGNATURE_API}'")
+    if signature.get("digest") != manifest.get("digest"):
+        return Verdict(False, (), f"signature.json signs digest {signature.get('digest')}, but the pack's digest "
+                                  f"is {manifest.get('digest')} (the content changed after signing)")
+    entries = signature.get("signatures")
+    if not isinstance(entries, list) or not entries:
+        return Verdict(False, (), "signature.json holds no signatures")
+    message = signed_message(manifest)
+    good = tuple(
+        key_id(key) for key in keys
+        if any(signature_ok(key, entry, message) for entry in entries[:MAX_SIGNATURES])
+    )
+    if good:
+        return Verdict(True, good)
+    claimed = ", ".join(signers(signature)) or "no key"
+    return Verdict(False, (), f"no signature verifies with a trusted key (signed by {claimed}; trusted: {trusted})")
