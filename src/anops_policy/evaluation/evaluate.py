@@ -220,7 +220,8 @@ class _Run:
             )
             return None
         if not subjects:
-            decisions.append(self.decision(Outcome.NOT_APPLICABLE, None, "no subjects: for_each is empty"))
+            reason = self._not_applicable(self.base, "no subjects: for_each is empty")
+            decisions.append(self.decision(Outcome.NOT_APPLICABLE, None, reason))
             return None
         if len(subjects) > self.settings.max_decisions:
             decisions.append(self.decision(
@@ -228,6 +229,15 @@ class _Run:
                 f"{self.settings.max_decisions} decisions per policy (evaluation.max_decisions in the config)"))
             return None
         return subjects
+
+    def _not_applicable(self, activation: Mapping[str, Any], generic: str) -> str:
+        """The policy's own reason for not applying (its ``not_applicable_message``), else ``generic``; a
+        reason that does not render (it names the subject where there is none) falls back to ``generic``."""
+        template = self.policy.not_applicable_message
+        if template is None:
+            return generic
+        text = render(template, {**activation, "vars": vars_map({})})
+        return generic if "<error: " in text else text
 
     def _subject_name(self, activation: dict[str, Any], subject: Any, index: int | None) -> str | None:
         if index is None:
@@ -257,7 +267,8 @@ class _Run:
             if not is_bool(applies):
                 return self.decision(Outcome.ERROR, name, "applies_when must be a bool")
             if not applies:
-                return self.decision(Outcome.NOT_APPLICABLE, name, f"does not apply: {policy.applies_when.source}")
+                reason = self._not_applicable(activation, f"does not apply: {policy.applies_when.source}")
+                return self.decision(Outcome.NOT_APPLICABLE, name, reason)
         variables: dict[str, Any] = {}
         for var in policy.variables:
             activation["vars"] = to_cel({}) if not variables else vars_map(variables)

@@ -150,6 +150,9 @@ def encode_policy(policy: Policy) -> dict[str, Any]:
         "variables": [[v.name, enc.expr(v.expr)] for v in policy.variables],
         "rule": enc.expr(policy.rule),
         "message": [part if isinstance(part, str) else enc.expr(part) for part in policy.message.parts],
+        "not_applicable_message": None if policy.not_applicable_message is None else [
+            part if isinstance(part, str) else enc.expr(part) for part in policy.not_applicable_message.parts
+        ],
         "evidence": enc.expr(policy.evidence),
         "datas": enc.datas,
         "meta_keys": enc.meta_keys,
@@ -300,6 +303,10 @@ def _decode_policy(data: Any, file: str, digest: str) -> Policy:
     )
     variables = tuple(Variable(_str(name), _expr(dec, expr)) for name, expr in map(_list, _list(data["variables"])))
     parts = tuple(part if type(part) is str else _expr(dec, part) for part in _list(data["message"]))
+    na_parts = data["not_applicable_message"]
+    not_applicable = None if na_parts is None else Template(
+        tuple(part if type(part) is str else _expr(dec, part) for part in _list(na_parts))
+    )
     return Policy(
         id=_str(data["id"]),
         title=_str(data["title"]),
@@ -322,4 +329,5 @@ def _decode_policy(data: Any, file: str, digest: str) -> Policy:
         tags=tuple(_str(t) for t in _list(data["tags"])),
         file=file,
         digest=digest,
+        not_applicable_message=not_applicable,
     )

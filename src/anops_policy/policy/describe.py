@@ -33,6 +33,9 @@ def describe(pack: Pack, policy: Policy) -> str:
         lines += ["", f"For each:     {policy.for_each.source}"]
     if policy.applies_when:
         lines.append(f"Applies when: {policy.applies_when.source}")
+    if policy.not_applicable_message:
+        text = "".join(p if isinstance(p, str) else "{" + p.source + "}" for p in policy.not_applicable_message.parts)
+        lines.append(f"Otherwise:    not_applicable, {text.strip()}")
     for var in policy.variables:
         lines.append(f"vars.{var.name} = {var.expr.source}")
     lines += [f"Rule:         {policy.rule.source}", "", "Remediation:", f"  {policy.remediation}"]

@@ -105,6 +105,8 @@ class Policy:
     tags: tuple[str, ...]
     file: str
     digest: str
+    # why a decision is not_applicable (empty for_each, applies_when false); None: the generic reason
+    not_applicable_message: Template | None = None
 
     def level_on(self, day: date) -> Level:
         for phase in self.phases:
