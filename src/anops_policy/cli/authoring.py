@@ -283,16 +283,32 @@ def explain_cmd(policy_id: str, policies: tuple[Path, ...]) -> None:
 
 @click.command("schema")
 @click.argument("name", required=False)
-def schema_cmd(name: str | None) -> None:
-    """Print one of the project's JSON Schemas (without NAME: list them).
+@click.option("--write", "folder", type=click.Path(path_type=Path, file_okay=False),
+              help="Write every schema as a file into DIR (fact sections under DIR/facts/) for editors.")
+def schema_cmd(name: str | None, folder: Path | None) -> None:
+    """Print one of the project's JSON Schemas (without NAME: list them), or write them all for editors.
+
+    The files --write produces carry no `$id` (the ids are names, not addresses), so editors resolve
+    their references from the files themselves; name them in a YAML file's first line,
+    `# yaml-language-server: $schema=DIR/policy.schema.json` (docs/authoring.md).
 
     \b
     Examples:
       anops-policy schema                 list: config, decision, fact-document, pack, policy, report
       anops-policy schema policy > policy.schema.json
       anops-policy schema facts/todos     one collector's section
+      anops-policy schema --write .schemas
     """
     from anops_policy.validation import fact_fragment_names, load_fact_fragment, load_schema, schema_names  # noqa: PLC0415
+
+    if folder is not None:
+        if name:
+            raise click.UsageError("--write writes every schema; give no NAME")
+        from anops_policy.policy.scaffold import write_schemas  # noqa: PLC0415
+
+        written = write_schemas(folder)
+        click.echo(f"wrote {len(written)} schemas to {folder}")
+        return
 
     if not name:
         for schema in schema_names():
