@@ -18,6 +18,7 @@ from anops_policy.cli.authoring import check_cmd, explain_cmd, init_cmd, schema_
 from anops_policy.cli.evaluate import eval_cmd, facts_cmd
 from anops_policy.cli.packs import pack_group
 from anops_policy.cli.plugins import plugins_cmd
+from anops_policy.cli.query import query_cmd
 from anops_policy.cli.scaffold import new_group
 from anops_policy.cli.serve import serve_cmd
 from anops_policy.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, AnopsError
@@ -75,6 +76,7 @@ cli.add_command(signoff_cmd)
 cli.add_command(serve_cmd)
 cli.add_command(plugins_cmd)
 cli.add_command(new_group)
+cli.add_command(query_cmd)
 cli.add_command(pack_group)
 
 
