@@ -12,6 +12,7 @@ import click
 from anops_policy.cli.options import pack_key_option, text_or_json_option
 from anops_policy.errors import EXIT_BLOCKING, ConfigError
 
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (a reader never sees half an archive), creating its folder."""
     import os  # noqa: PLC0415
