@@ -23,7 +23,6 @@ silently skipped. Location: ``$ANOPS_POLICY_CACHE_DIR``, else ``$XDG_CACHE_HOME/
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
@@ -34,22 +33,21 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anops_policy import __version__, plugins
+from anops_policy import __version__, cache_home, plugins
 from anops_policy.policy.builtin import BUILTIN_PACKS, DEFAULT_PACK
 
 if TYPE_CHECKING:
     from anops_policy.policy.model import Policy
 
-DIR_ENV = "ANOPS_POLICY_CACHE_DIR"
-SWITCH_ENV = "ANOPS_POLICY_CACHE"
+DIR_ENV = cache_home.DIR_ENV
+SWITCH_ENV = cache_home.SWITCH_ENV
 BACKEND_ENV = "ANOPS_CEL_BACKEND"  # the same variable cel.py reads
-OFF_VALUES = frozenset({"off", "0", "false", "no"})
+OFF_VALUES = cache_home.OFF_VALUES
 FORMAT = 1
 SUBDIR = f"compiled-v{FORMAT}"
 # Bounds, enforced once per process that writes: the built-in pack is 26 entries of ~10-30 KB each.
 MAX_ENTRIES = 1000
 MAX_BYTES = 64 * 1024 * 1024
-STALE_TEMP_S = 3600
 # The modules whose code decides what loading a policy yields (policy_codec decides how it is stored).
 ENGINE_MODULES = (
     "cel", "cel_literals", "check", "errors", "loading", "model", "policy_cache", "policy_codec",
@@ -64,7 +62,6 @@ DISTRIBUTIONS = (
 
 @dataclass
 class _State:
-    enabled: bool | None = None  # False: --no-cache for this command; None: the environment decides
     context: dict[str, bytes] | None = None  # per CEL backend setting
     pruned: bool = False
 
@@ -72,25 +69,9 @@ class _State:
 _STATE = _State()
 
 
-def configure(enabled: bool | None) -> None:
-    """``False`` turns the cache off for this process's command (``--no-cache``); ``None``: environment."""
-    _STATE.enabled = enabled
-
-
-def cache_dir() -> Path | None:
-    """Where entries live, or None when the cache is off or there is no home to put it in."""
-    if _STATE.enabled is False or os.environ.get(SWITCH_ENV, "").strip().lower() in OFF_VALUES:
-        return None
-    explicit = os.environ.get(DIR_ENV)
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and Path(xdg).is_absolute():  # the XDG spec: a relative value is invalid and ignored
-        return Path(xdg) / "anops-policy"
-    try:
-        return Path.home() / ".cache" / "anops-policy"
-    except RuntimeError:  # no HOME and no passwd entry
-        return None
+# the switch and the location are shared with collection's summary cache (one --no-cache for both)
+configure = cache_home.configure
+cache_dir = cache_home.cache_dir
 
 
 def default_pack_folder() -> Path:
@@ -203,8 +184,7 @@ def _read(kind: str, key: str) -> Any:
         value = json.loads(payload)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # last use, for pruning
+    cache_home.touch(path)  # last use, for pruning
     return value
 
 
@@ -219,19 +199,7 @@ def _write(kind: str, key: str, value: Any) -> None:
     header = {"format": FORMAT, "kind": kind, "key": key, "sha256": hashlib.sha256(payload).hexdigest()}
     header["anops_policy"] = __version__  # for a human reading the folder
     target = folder / SUBDIR
-    try:
-        import tempfile  # noqa: PLC0415 - only a miss writes
-
-        target.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(json.dumps(header).encode() + b"\n" + payload)
-            Path(temp).replace(target / f"{key}.json")  # atomic: readers see the old entry or the new one
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError:
+    if not cache_home.write_atomic(target / f"{key}.json", json.dumps(header).encode() + b"\n" + payload):
         return  # an unwritable cache only costs speed
     if not _STATE.pruned:
         _STATE.pruned = True
@@ -241,33 +209,9 @@ def _write(kind: str, key: str, value: Any) -> None:
 def prune(folder: Path, max_entries: int | None = None, max_bytes: int | None = None) -> None:
     """Delete the least recently used entries beyond the bounds (down to 80% of them), and temporary files
     left by a killed writer. Races with other processes only cost a re-load."""
-    import time  # noqa: PLC0415
-
-    limit_n = MAX_ENTRIES if max_entries is None else max_entries
-    limit_b = MAX_BYTES if max_bytes is None else max_bytes
-    entries: list[tuple[float, int, Path]] = []
-    try:
-        with os.scandir(folder) as it:
-            for item in it:
-                stat = item.stat(follow_symlinks=False)
-                if item.name.startswith(".tmp-"):
-                    if stat.st_mtime < time.time() - STALE_TEMP_S:
-                        Path(item.path).unlink(missing_ok=True)
-                elif item.name.endswith(".json"):
-                    entries.append((stat.st_mtime, stat.st_size, Path(item.path)))
-    except OSError:
-        return
-    total = sum(size for _, size, _ in entries)
-    if len(entries) <= limit_n and total <= limit_b:
-        return
-    entries.sort()
-    while entries and (len(entries) > limit_n * 0.8 or total > limit_b * 0.8):
-        _, size, path = entries.pop(0)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            return
-        total -= size
+    cache_home.prune(
+        folder, MAX_ENTRIES if max_entries is None else max_entries, MAX_BYTES if max_bytes is None else max_bytes
+    )
 
 
 # ---- the two kinds of entry ------------------------------------------------------------------------------
