@@ -107,6 +107,12 @@ def remember_module(ctx: CollectContext, path: str, text: str, tree: ast.Module,
         memo[path] = (hash(text), summarise(tree, nodes))
 
 
+def remember_checks(ctx: CollectContext, path: str, text: str, checks: ModuleChecks) -> None:
+    """``remember_module`` with the checks already made (the python collector's summary cache)."""
+    memo: dict[str, tuple[int, ModuleChecks]] = ctx.memo.setdefault(_MEMO_KEY, {})
+    memo.setdefault(path, (hash(text), checks))
+
+
 def module_checks(ctx: CollectContext, path: str, text: str) -> ModuleChecks | tuple[int | None, str]:
     """The summary of ``path`` (of exactly ``text``): the run's earlier one, else parsed here and kept for
     the python collector. A file that does not parse: the line (when known) and why."""

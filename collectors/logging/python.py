@@ -420,8 +420,13 @@ def remember_module(ctx: CollectContext, module: ParsedModule, prints: list[int]
     the module is summarised): the module's logging scan and ``print`` lines, kept in the run's memo for
     the logging collector, which then parses nothing twice. ``prints`` None: a test or generated module,
     which the logging collector skips."""
+    remember_summary(ctx, module.path, None if prints is None else (scan_module(module), prints))
+
+
+def remember_summary(ctx: CollectContext, path: str, summary: tuple[ModuleLogging, list[int]] | None) -> None:
+    """``remember_module`` with the summary already made (the python collector's summary cache)."""
     memo: dict[str, tuple[ModuleLogging, list[int]] | None] = ctx.memo.setdefault(_MEMO_KEY, {})
-    memo[module.path] = None if prints is None else (scan_module(module), prints)
+    memo[path] = summary
 
 
 def module_logging(ctx: CollectContext, path: str) -> tuple[ModuleLogging, list[int]] | None:

@@ -19,29 +19,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from anops_policy.collectors.grpc.python import is_test_file as is_grpc_test_file
-from anops_policy.collectors.grpc.python import remember_module as remember_grpc_checks
-from anops_policy.collectors.logging.python import remember_module
+from anops_policy.collectors.python.module_products import ModuleProducts
+from anops_policy.collectors.python.module_products import apply as apply_products
+from anops_policy.collectors.python.module_products import summarise as summarise_module
 from anops_policy.collectors.python.projects import Project, collect_projects
 from anops_policy.collectors.python.services import (
     EntryPoint,
     module_names,
     service_folder,
-    servicer_bases,
 )
 from anops_policy.collectors.python.signals import Signals
 from anops_policy.collectors.python.suite import TestSuite
 from anops_policy.collectors.python.summary import PathRefs, SourceSummary
-from anops_policy.collectors.python.tests import Func, TestModule, analyse_test_module
+from anops_policy.collectors.python.tests import Func, TestModule
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.errors import NotConfigured
-from anops_policy.syntax.python_ast import (
-    gc_paused,
-    is_under,
-    parse_python,
-    syntax_error_of,
-)
+from anops_policy.syntax.python_ast import gc_paused, is_under
 
 DEFAULT_E2E_GLOBS = ("tests/**/test_e2e*.py", "**/e2e/**")
 DEFAULT_MAX_FILES = 20000
@@ -105,40 +99,40 @@ class PythonCollector:
         # each module is parsed, summarised and dropped: syntax trees take ~50x their source in memory
         # (gigabytes for a monorepo), the summaries a small fraction of it. What the grpc and logging
         # collectors read of the modules is summarised here too and left in the run's memo, so no file is
-        # parsed twice when they run after this collector in the same process.
+        # parsed twice when they run after this collector in the same process. The summaries are kept
+        # between runs by content (``ctx.summaries``): an unchanged file is not parsed at all.
         sources: dict[str, SourceSummary] = {}
         test_modules: dict[str, TestModule] = {}
         path_refs: dict[str, PathRefs] = {}
         generated_bases: dict[str, list[str]] = {}
         generated_files = 0
         syntax_errors: list[dict[str, Any]] = []
+        store = ctx.summaries(self)
         for path in py_files[:max_files]:
             text = ctx.read_text(path)
             if text is None:
                 continue
-            module = parse_python(ctx, path, text)
-            if module is None:
-                found = syntax_error_of(text)
-                if found is not None:
-                    syntax_errors.append({"path": path, "line": found[0], "message": found[1]})
+            is_e2e = path in e2e_files
+            key = store.key(path, text, "e2e" if is_e2e else "")
+            products = store.get(key, ModuleProducts)
+            if products is None:
+                products = summarise_module(ctx, path, text, e2e=is_e2e)
+                store.put(key, products, ModuleProducts)
+            apply_products(ctx, path, text, products)
+            if not products.parsed:
+                if products.syntax_error is not None:
+                    line, message = products.syntax_error
+                    syntax_errors.append({"path": path, "line": line, "message": message})
                 continue
-            if path in e2e_files:
-                module.test = True
-            if is_grpc_test_file(path):
-                remember_grpc_checks(ctx, path, text, module.tree, module.nodes)
-            if module.generated:
-                generated_bases.update(servicer_bases(module))
-                generated_files += not module.test
-            if module.test:
-                test_modules[path] = analyse_test_module(module, explicit=path in e2e_files)
-                path_refs[path] = PathRefs.of(module.nodes)
-                remember_module(ctx, module, None)
-            elif not module.generated:
-                source = sources[path] = SourceSummary.of(module)
-                remember_module(ctx, module, [item["line"] for item in source.findings["prints"]])
-            else:
-                remember_module(ctx, module, None)
-            del module, text
+            if products.generated:
+                generated_bases.update(products.servicer_bases)
+                generated_files += not products.test
+            if products.test_module is not None and products.path_refs is not None:
+                test_modules[path] = products.test_module.module()
+                path_refs[path] = products.path_refs
+            elif products.source is not None:
+                sources[path] = products.source
+            del products, text
 
         scan = _Scan(
             file_set=file_set,

@@ -246,7 +246,6 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
             for item in stmt.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     add(item, stmt)
-    helpers = {f.name: f for f in funcs if f.cls is None}
     local_cms = {f.name for f in funcs if f.contextmanager and f.yield_cleanup is not None}
     for func, visitor in visitors:
         if func.fixture_name is not None and func.yield_cleanup is not None:
@@ -261,17 +260,51 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
                 teardown.append(("context_manager", line))
         teardown.extend(("try_finally", line) for line in visitor.finally_stops)
         teardown.extend(("finalizer", line) for line in visitor.finalizers)
-    return TestModule(
+    return TestModuleRecord(
         path=module.path,
         imported_modules=frozenset(module.imports.modules),
         funcs=funcs,
-        helpers=helpers,
-        methods={f.qualname: f for f in funcs if f.cls is not None},
         class_bases=class_bases,
-        fixtures={f.fixture_name: f for f in funcs if f.fixture_name is not None},
         teardown=sorted(set(teardown), key=lambda t: (t[1], t[0])),
         module_markers=module_markers,
-    )
+    ).module()
+
+
+@dataclass(frozen=True)
+class TestModuleRecord:
+    """A ``TestModule`` as the summary cache stores it: its functions once (the module's maps of helpers,
+    methods and fixtures hold the *same* ``Func`` objects, which fixture resolution compares by identity,
+    so they are rebuilt from ``funcs`` rather than stored)."""
+
+    path: str
+    imported_modules: frozenset[str]
+    funcs: list[Func]
+    class_bases: dict[str, list[str]]
+    teardown: list[tuple[str, int]]
+    module_markers: list[str]
+
+    @classmethod
+    def of(cls, module: TestModule) -> TestModuleRecord:
+        return cls(
+            module.path, module.imported_modules, module.funcs, module.class_bases, module.teardown,
+            module.module_markers,
+        )
+
+    def module(self) -> TestModule:
+        funcs = self.funcs
+        for func in funcs:
+            func.own.compact()  # shared empty sets, as analysed (a decoded entry has its own)
+        return TestModule(
+            path=self.path,
+            imported_modules=self.imported_modules,
+            funcs=funcs,
+            helpers={f.name: f for f in funcs if f.cls is None},
+            methods={f.qualname: f for f in funcs if f.cls is not None},
+            class_bases=self.class_bases,
+            fixtures={f.fixture_name: f for f in funcs if f.fixture_name is not None},
+            teardown=self.teardown,
+            module_markers=self.module_markers,
+        )
 
 
 def _testcases(class_bases: dict[str, list[str]]) -> set[str]:

@@ -254,6 +254,7 @@ def eval_cmd(
 )
 @pack_option
 @input_option
+@no_cache_option
 @jobs_option
 @trace_file_option
 def facts_cmd(

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from anops_policy import cache_home
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 config_option = click.option(
@@ -98,9 +100,8 @@ jobs_option = click.option(
 
 
 def _cache_switch(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    from anops_policy.policy import cache as policy_cache  # noqa: PLC0415
-
-    policy_cache.configure(False if value else None)  # set on every run: in-process callers reuse the module
+    # one switch for the compiled-policy cache and the collectors' per-file summary cache
+    cache_home.configure(False if value else None)  # set on every run: in-process callers reuse the module
 
 
 no_cache_option = click.option(
@@ -108,7 +109,8 @@ no_cache_option = click.option(
     is_flag=True,
     callback=_cache_switch,
     expose_value=False,
-    help="Compile every policy afresh instead of reusing the compiled-policy cache (also: ANOPS_POLICY_CACHE=off).",
+    help="Compile every policy and summarise every file afresh instead of reusing the compiled-policy and "
+    "per-file summary caches (also: ANOPS_POLICY_CACHE=off). The results are the same either way.",
 )
 path_argument = click.argument("path", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
 

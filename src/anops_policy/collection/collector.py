@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from anops_policy.collection.git import Git
 from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.collection.repo import Repo, Skip
+from anops_policy.collection.summary_cache import SummaryStore, open_store
 from anops_policy.config import RepoConfig
 from anops_policy.errors import CollectorFailed, NotConfigured
 
@@ -57,6 +58,8 @@ class CollectContext:
     memo: dict[str, Any] = field(default_factory=dict)
     # the decision log, for the signoff collector (supplied by audit at run time; None: not available)
     log_reader: DecisionLogReader | None = None
+    # per-file summary stores opened by the running collector, saved when it ends (``run_collector``)
+    stores: list[SummaryStore] = field(default_factory=list)
 
     @property
     def git(self) -> Git | None:
@@ -68,6 +71,20 @@ class CollectContext:
 
     def files(self) -> list[str]:
         return self.repo.files()
+
+    def summaries(self, collector: Collector, *, extra: Sequence[str] = ()) -> SummaryStore:
+        """``collector``'s per-file summary cache for this run (``summary_cache``): keyed by each file's
+        path and content, the collector's name, ``version`` and options, the collectors' source and
+        ``extra`` (anything else every summary depends on). Saved when the collector ends."""
+        store = open_store(
+            collector.name,
+            collector.version,
+            self.options(collector.name),
+            module=type(collector).__module__,
+            extra=extra,
+        )
+        self.stores.append(store)
+        return store
 
     def glob(self, patterns: Sequence[str], *, include_ignored: bool = False) -> list[str]:
         return self.repo.glob(patterns, include_ignored=include_ignored)
@@ -130,6 +147,9 @@ def run_collector(collector: Collector, ctx: CollectContext) -> CollectorRun:
         status, error = "error", str(exc)
     except (Exception, SystemExit) as exc:  # a collector bug must not abort the run; policies then decide `error`
         status, error = "error", f"internal error in collector {collector.name}: {type(exc).__name__}: {exc}"
+    for store in ctx.stores:  # entries are per file and hold whatever the collector's status
+        store.save()
+    ctx.stores.clear()
     if section is not None and status == "ok":
         limit = ctx.config.max_section_bytes or DEFAULT_MAX_SECTION_BYTES
         size = len(json.dumps(section, separators=(",", ":"), ensure_ascii=False, default=str))

@@ -1,0 +1,286 @@
+"""Per-file summaries to and from plain JSON, driven by their declared types, for the summary cache.
+
+The cache is untrusted input (another version's entries, a hand-edited file, a poisoned CI cache), so
+nothing is rebuilt that the summary's type does not declare: a value is decoded *against* the type the
+collector asks for (``decode(data, SomeSummary)``), and the only classes ever constructed are the
+dataclasses reachable from that type through their field annotations (the whitelist is the type
+itself). Lists, tuples, sets, frozensets and dicts with any key type are rebuilt as declared;
+``Any`` admits JSON values only (dicts with string keys, lists, strings, numbers, booleans, null).
+A value that does not fit its type raises ``CodecError`` (the caller's cache miss); so does encoding a
+value that would not come back equal (a tuple inside an ``Any``, a NaN), so an entry, once decoded, is
+the summary that was stored. Never ``pickle``: unpickling runs whatever the file names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar, Union
+
+T = TypeVar("T")
+MAX_DEPTH = 64  # deeper than any summary; a hostile entry must not recurse the decoder to death
+
+
+class CodecError(ValueError):
+    """A value does not fit its declared type (decoding) or would not survive the round trip (encoding)."""
+
+
+_HINTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """The init fields of a dataclass with their resolved annotations (cached per class)."""
+    found = _HINTS.get(cls)
+    if found is None:
+        module = sys.modules.get(cls.__module__)
+        hints = typing.get_type_hints(cls, vars(module) if module else None)
+        found = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.init)
+        _HINTS[cls] = found
+    return found
+
+
+def _is_union(origin: Any) -> bool:
+    return origin is Union or origin is types.UnionType
+
+
+def encode(value: Any, kind: Any, depth: int = 0) -> Any:
+    """``value`` as JSON data, shaped by ``kind`` (a dataclass, a builtin generic, ``Any``)."""
+    if depth > MAX_DEPTH:
+        raise CodecError("too deep")
+    if kind is Any:
+        return _json_value(value, depth)
+    origin = typing.get_origin(kind)
+    if _is_union(origin):
+        options = typing.get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        # one non-None member: the usual ``X | None``; several: tried in order, tagged by position
+        members = [o for o in options if o is not type(None)]
+        if len(members) == 1:
+            return encode(value, members[0], depth + 1)
+        for index, member in enumerate(members):
+            try:
+                if _accepts(value, member):
+                    return [index, encode(value, member, depth + 1)]
+            except CodecError:
+                continue
+        raise CodecError(f"{type(value).__name__} fits no member of {kind}")
+    if origin is None and dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        if type(value) is not kind:
+            raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return [encode(getattr(value, name), hint, depth + 1) for name, hint in _fields(kind)]
+    if origin in (list, tuple, set, frozenset):
+        if origin is list and type(value) is not list:
+            raise CodecError(f"expected list, got {type(value).__name__}")
+        if origin is tuple and type(value) is not tuple:
+            raise CodecError(f"expected tuple, got {type(value).__name__}")
+        if origin in (set, frozenset) and not isinstance(value, set | frozenset):
+            raise CodecError(f"expected a set, got {type(value).__name__}")
+        args = typing.get_args(kind)
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(value):
+                raise CodecError("tuple of the wrong length")
+            return [encode(v, a, depth + 1) for v, a in zip(value, args, strict=True)]
+        item = args[0] if args else Any
+        items = [encode(v, item, depth + 1) for v in value]
+        if origin in (set, frozenset):
+            items.sort(key=repr)  # a stable entry for the same set (iteration order is per process)
+        return items
+    if origin is dict:
+        if type(value) is not dict:
+            raise CodecError(f"expected dict, got {type(value).__name__}")
+        key_kind, value_kind = typing.get_args(kind) or (Any, Any)
+        return [[encode(k, key_kind, depth + 1), encode(v, value_kind, depth + 1)] for k, v in value.items()]
+    if kind in (str, int, bool, float, type(None)):
+        return _scalar(value, kind)
+    raise CodecError(f"type {kind!r} is not supported by the summary codec")
+
+
+def decode(data: Any, kind: type[T] | Any) -> T:
+    """The value ``encode(value, kind)`` gave ``data`` for; ``CodecError`` for anything else."""
+    try:
+        out: T = _decoder(kind)(data, 0)
+    except RecursionError:
+        raise CodecError("too deep") from None
+    return out
+
+
+Decoder = Callable[[Any, int], Any]
+_DECODERS: dict[Any, Decoder] = {}
+
+
+def _decoder(kind: Any) -> Decoder:
+    """A function that decodes data of ``kind`` (built once per type: decoding a warm run's thousands
+    of summaries must cost a fraction of making them)."""
+    found = _DECODERS.get(kind)
+    if found is None:
+        _DECODERS[kind] = _late(kind)  # a self-referring dataclass finds this while being built
+        try:
+            found = _DECODERS[kind] = _build_decoder(kind)
+        except BaseException:
+            del _DECODERS[kind]
+            raise
+    return found
+
+
+def _late(kind: Any) -> Decoder:
+    def late(data: Any, depth: int) -> Any:
+        return _DECODERS[kind](data, depth)
+
+    return late
+
+
+def _build_decoder(kind: Any) -> Decoder:
+    if kind is Any:
+        return _json_value
+    origin = typing.get_origin(kind)
+    if _is_union(origin):
+        return _union_decoder(kind)
+    if origin is None and dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        return _dataclass_decoder(kind)
+    if origin in (list, tuple, set, frozenset):
+        return _sequence_decoder(kind, origin)
+    if origin is dict:
+        return _dict_decoder(kind)
+    if kind in (str, int, bool, float, type(None)):
+        return lambda data, _depth: _scalar(data, kind)
+    raise CodecError(f"type {kind!r} is not supported by the summary codec")
+
+
+def _union_decoder(kind: Any) -> Decoder:
+    options = typing.get_args(kind)
+    nullable = type(None) in options
+    members = [_decoder(o) for o in options if o is not type(None)]
+    if len(members) == 1:
+        only = members[0]
+
+        def optional(data: Any, depth: int) -> Any:
+            return None if data is None and nullable else only(data, depth + 1)
+
+        return optional
+
+    def tagged(data: Any, depth: int) -> Any:
+        if data is None and nullable:
+            return None
+        if not (type(data) is list and len(data) == 2 and type(data[0]) is int and 0 <= data[0] < len(members)):
+            raise CodecError("malformed union value")
+        return members[data[0]](data[1], depth + 1)
+
+    return tagged
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    fields = [_decoder(hint) for _name, hint in _fields(cls)]
+    count = len(fields)
+    name = cls.__name__
+
+    def build(data: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise CodecError("too deep")
+        if type(data) is not list or len(data) != count:
+            raise CodecError(f"malformed {name}")
+        values = [decode_field(d, depth + 1) for d, decode_field in zip(data, fields, strict=True)]
+        try:
+            return cls(*values)
+        except (TypeError, ValueError) as exc:  # a __post_init__ that refuses the values
+            raise CodecError(str(exc)) from None
+
+    return build
+
+
+def _sequence_decoder(kind: Any, origin: Any) -> Decoder:
+    args = typing.get_args(kind)
+    if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+        parts = [_decoder(a) for a in args]
+
+        def fixed(data: Any, depth: int) -> Any:
+            if type(data) is not list or len(data) != len(parts):
+                raise CodecError("tuple of the wrong length")
+            return tuple(p(d, depth + 1) for d, p in zip(data, parts, strict=True))
+
+        return fixed
+    item = _decoder(args[0] if args else Any)
+    build: Callable[[Any], Any] = origin
+
+    def sequence(data: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise CodecError("too deep")
+        if type(data) is not list:
+            raise CodecError("expected a list")
+        try:
+            return build([item(d, depth + 1) for d in data])
+        except TypeError:  # an unhashable item in a set
+            raise CodecError("unhashable set item") from None
+
+    return sequence
+
+
+def _dict_decoder(kind: Any) -> Decoder:
+    key_kind, value_kind = typing.get_args(kind) or (Any, Any)
+    keys, values = _decoder(key_kind), _decoder(value_kind)
+
+    def mapping(data: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise CodecError("too deep")
+        if type(data) is not list:
+            raise CodecError("expected a list of pairs")
+        out: dict[Any, Any] = {}
+        for pair in data:
+            if type(pair) is not list or len(pair) != 2:
+                raise CodecError("malformed dict item")
+            try:
+                out[keys(pair[0], depth + 1)] = values(pair[1], depth + 1)
+            except TypeError:
+                raise CodecError("unhashable dict key") from None
+        return out
+
+    return mapping
+
+
+def _accepts(value: Any, kind: Any) -> bool:
+    """A cheap test of which union member a value belongs to (the encoder then checks it in full)."""
+    origin = typing.get_origin(kind) or kind
+    if origin is Any:
+        return True
+    if isinstance(origin, type):
+        return type(value) is origin or (origin in (set, frozenset) and isinstance(value, set | frozenset))
+    return False
+
+
+def _scalar(value: Any, kind: Any) -> Any:
+    # exact types: True is an int to Python but must not decode as a line number
+    if kind is float and type(value) is int:
+        value = float(value)
+    if type(value) is not kind:
+        raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+    if kind is float and not math.isfinite(value):
+        raise CodecError("a non-finite float")
+    return value
+
+
+def _json_value(value: Any, depth: int) -> Any:
+    """``value`` itself when it is plain JSON data that round-trips unchanged, else ``CodecError``."""
+    if depth > MAX_DEPTH:
+        raise CodecError("too deep")
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise CodecError("a non-finite float")
+        return value
+    if kind is list:
+        for item in value:
+            _json_value(item, depth + 1)
+        return value
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise CodecError("a non-string key in a JSON object")
+            _json_value(item, depth + 1)
+        return value
+    raise CodecError(f"{kind.__name__} is not JSON data")
