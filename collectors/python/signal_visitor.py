@@ -122,6 +122,7 @@ class SignalVisitor:
         self.finally_stops: list[int] = []
         self.finalizers: list[int] = []
         self.yields = False
+        self.yield_line = 0  # the first own yield: what follows it is the fixture's teardown
 
     def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef, extra: list[ast.expr]) -> None:
         """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method).
@@ -143,38 +144,50 @@ class SignalVisitor:
                 self._track(node)
             elif own and isinstance(node, ast.Yield | ast.YieldFrom):
                 self.yields = True
+                self.yield_line = min(self.yield_line or node.lineno, node.lineno)
         self.finally_nodes = {id(n) for n, _own, final in flagged if final}
         for node, own, final in flagged:
-            if isinstance(node, ast.Assert):
-                self._assertion([node.test])
-            elif isinstance(node, ast.Call):
-                if final and last_name(node) in CLEANUP_CALLS:
-                    self.finally_stops.append(final)
-                if last_name(node) in FINALIZERS:
-                    self.finalizers.append(node.lineno)
-                self._call(node, own=own)
-            elif isinstance(node, ast.With | ast.AsyncWith):
-                for item in node.items:
-                    if isinstance(item.context_expr, ast.Call):
-                        self.with_calls.append((item.context_expr, node.lineno))
-                        self._with_item(item.context_expr, node.lineno)
-            elif isinstance(node, ast.Subscript) and (
-                self.imports.dotted(node.value) == ENVIRON
-                or (isinstance(node.value, ast.Name) and node.value.id in self.env_copies)
-            ):
-                name = const_str(node.slice) or "<dynamic>"
-                if isinstance(node.ctx, ast.Store):
-                    self.signals.sets_env.add(name)
-                elif isinstance(node.ctx, ast.Del):
-                    self.signals.deletes_env.add(name)
-            elif isinstance(node, ast.Dict) and self._environ_copy(node):
-                self.signals.sets_env.update(const_str(k) or "<dynamic>" for k in node.keys if k is not None)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and INVALID_ADDRESS.search(node.value):
-                self.signals.invalid_address = True
-            elif isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Attribute) and t.attr == "should_exit" for t in node.targets
-            ):
-                self.signals.stops.add((node.lineno, "should_exit"))
+            if own and self.yield_line and getattr(node, "lineno", 0) > self.yield_line:
+                # a fixture's teardown restores the environment it found: not a change the tests make
+                env = (set(self.signals.sets_env), set(self.signals.deletes_env))
+                self._node(node, own, final)
+                self.signals.sets_env, self.signals.deletes_env = env
+            else:
+                self._node(node, own, final)
+
+    def _node(self, node: ast.AST, own: bool, final: int) -> None:
+        """One node of the function's body (``own``: not a nested function's; ``final``: the line of the
+        ``try`` whose ``finally`` block holds it, 0 when none)."""
+        if isinstance(node, ast.Assert):
+            self._assertion([node.test])
+        elif isinstance(node, ast.Call):
+            if final and last_name(node) in CLEANUP_CALLS:
+                self.finally_stops.append(final)
+            if last_name(node) in FINALIZERS:
+                self.finalizers.append(node.lineno)
+            self._call(node, own=own)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if isinstance(item.context_expr, ast.Call):
+                    self.with_calls.append((item.context_expr, node.lineno))
+                    self._with_item(item.context_expr, node.lineno)
+        elif isinstance(node, ast.Subscript) and (
+            self.imports.dotted(node.value) == ENVIRON
+            or (isinstance(node.value, ast.Name) and node.value.id in self.env_copies)
+        ):
+            name = const_str(node.slice) or "<dynamic>"
+            if isinstance(node.ctx, ast.Store):
+                self.signals.sets_env.add(name)
+            elif isinstance(node.ctx, ast.Del):
+                self.signals.deletes_env.add(name)
+        elif isinstance(node, ast.Dict) and self._environ_copy(node):
+            self.signals.sets_env.update(const_str(k) or "<dynamic>" for k in node.keys if k is not None)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and INVALID_ADDRESS.search(node.value):
+            self.signals.invalid_address = True
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == "should_exit" for t in node.targets
+        ):
+            self.signals.stops.add((node.lineno, "should_exit"))
 
     def _track(self, node: ast.Assign | ast.AnnAssign | ast.withitem) -> None:
         value = node.context_expr if isinstance(node, ast.withitem) else node.value

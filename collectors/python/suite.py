@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from anops_policy.collectors.python.signals import Signals
@@ -156,7 +157,11 @@ class TestSuite:
         if func.is_test:
             for found in self.autouse(module):
                 if (found[0].path, found[1].qualname) not in stack:
-                    out.merge(self.closure(*found, stack))
+                    # an autouse fixture that starts no service changes the environment to isolate every
+                    # test alike (a cleared or pinned environment): no test's own check of a setting; one
+                    # that starts the service configures it, and that counts
+                    fixture = self.closure(*found, stack)
+                    out.merge(fixture if fixture.starts else replace(fixture, sets_env=set(), deletes_env=set()))
         # a fixture/helper cycle (rare, and an error for pytest) cuts the walk; the result is cached anyway
         self._closures[key] = out.compact()
         return out

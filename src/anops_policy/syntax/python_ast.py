@@ -376,6 +376,22 @@ def _logs_or_raises(body: Sequence[ast.stmt], imports: Imports) -> bool:
     return False
 
 
+# calls that capture the exception being handled, to report or re-raise it elsewhere
+EXCEPTION_CAPTURE = frozenset({"sys.exc_info", "sys.exception", "traceback.format_exc", "traceback.format_exception"})
+
+
+def _hands_on(handler: ast.ExceptHandler, imports: Imports) -> bool:
+    """The handler passes the exception on instead of dropping it: it uses the bound name (``handle(e)``,
+    ``self.error = exc``, ``return Failure(exc)``, ``queue.put(exc)``) or captures it (``sys.exc_info()``,
+    ``traceback.format_exc()``)."""
+    for node in walk_no_nested(handler.body):
+        if handler.name and isinstance(node, ast.Name) and node.id == handler.name and isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, ast.Call) and (imports.dotted(node.func) or "") in EXCEPTION_CAPTURE:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Handler:
     line: int
@@ -384,9 +400,11 @@ class Handler:
 
 
 def exception_findings(module: ParsedModule) -> tuple[list[int], list[Handler]]:
-    """Bare ``except:`` lines, and handlers that swallow the error: a body of only ``pass``/``...``/
-    ``continue`` (any exception type), or a broad one (bare, ``Exception``, ``BaseException``) that
-    neither re-raises nor logs. ``contextlib.suppress`` of a broad type counts too."""
+    """Bare ``except:`` lines, and broad handlers (bare, ``Exception``, ``BaseException``) that swallow the
+    error: a body of only ``pass``/``...``/``continue``, or one that neither re-raises, logs nor passes the
+    exception on (to a handler, a variable, a queue, a returned value). A narrow handler (``except
+    KeyError: pass``) is a decision about one expected error, not a swallowed one. ``contextlib.suppress``
+    of a broad type counts too."""
     bare: list[int] = []
     swallowed: list[Handler] = []
     text = module.text
@@ -400,9 +418,11 @@ def exception_findings(module: ParsedModule) -> tuple[list[int], list[Handler]]:
             trivial = [_is_trivial(s) for s in node.body]
             names = _caught_names(node.type)
             broad = node.type is None or any(n in BROAD_EXCEPTIONS for n in names)
+            if not broad:
+                continue
             if all(trivial):
                 swallowed.append(Handler(node.lineno, trivial[0] or "pass", caught))
-            elif broad and not _logs_or_raises(node.body, module.imports):
+            elif not _logs_or_raises(node.body, module.imports) and not _hands_on(node, module.imports):
                 swallowed.append(Handler(node.lineno, "broad", caught))
         elif isinstance(node, ast.With | ast.AsyncWith):
             for item in node.items:
