@@ -93,12 +93,16 @@ def kind_warnings(config: RepoConfig, packs: Sequence[Pack]) -> list[str]:
     default) and that is not one of the layout's own kinds: nothing will judge it as that kind, which is
     most often a typo (``rust_cli`` for ``rust-cli``)."""
     known = set(LAYOUT_KINDS)
+    judges_kinds = False  # packs that never look at a component's kind (a CI-only pack) know no kind at all
     for pack in packs:
         for policy in pack.policies:
             for source in _sources(policy):
                 known.update(a or b for a, b in STRING_LITERAL.findall(source))
+                judges_kinds = judges_kinds or ".kind" in source
             for param in policy.params:
                 known.update(_strings(param.default))
+    if not judges_kinds:
+        return []
     warnings: list[str] = []
     for index, component in enumerate(config.components):
         kind = component.get("kind")
