@@ -27,10 +27,12 @@ class CorpusError(Exception):
 class Project:
     name: str
     version: str
-    source: str  # pypi
+    source: str  # pypi | debian
     file: str
     sha256: str
     held_out: bool
+    package: str = ""  # debian: the binary package (librust-<crate>-dev)
+    language: str = "python"  # which collector reads it: python | rust
 
     @property
     def key(self) -> str:
@@ -53,6 +55,8 @@ def load_pins(path: Path = PINS) -> list[Project]:
                     file=str(item["file"]),
                     sha256=str(item["sha256"]).lower(),
                     held_out=bool(item.get("held_out", False)),
+                    package=str(item.get("package", "")),
+                    language=str(item.get("language", "python")),
                 )
             )
         except KeyError as exc:

@@ -13,7 +13,15 @@ Pre-filters (plain text and syntax; they never ask our collectors):
   of the modules that contain such a function, so both positives and negatives are drawn.
 - ``swallowed_exceptions``: ``except`` handlers in non-test, non-docs modules; half from broad ones
   (bare, ``Exception``, ``BaseException`` among the caught types) without a ``raise`` in their body, half
-  from the rest."""
+  from the rest.
+- Rust signals (the ``language = "rust"`` pins; ``rustsrc.py`` lexes them, comments, strings and test
+  items skipped, in non-test ``.rs`` files): ``panics_user_paths``, half from the calls the policy names
+  (``.unwrap()``, ``.expect(…)``, ``panic!``, ``unreachable!``, ``todo!``, ``unimplemented!``), half from
+  ``assert!``/``assert_eq!``/``assert_ne!``; ``console_output``, half from the printing macros
+  (``println!``, ``print!``, ``eprintln!``, ``eprint!``, ``dbg!``), half from ``write!``/``writeln!`` to a
+  destination that names ``stdout``/``stderr``. One case per line.
+
+Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins."""
 
 from __future__ import annotations
 
@@ -31,11 +39,13 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
+from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, tokens
 
 PER_STRATUM = 21
 MAX_PER_PROJECT = 4  # per stratum, so that no project dominates a signal
-# few projects test gRPC: take more of each (the signal is marked low-evidence)
-MAX_PER_PROJECT_OF = {"grpc_internal": 12, "swallowed_exceptions": 3}
+# few projects test gRPC: take more of each (the signal is marked low-evidence); few crates write to the
+# console (10 of 20): take up to 6 of each
+MAX_PER_PROJECT_OF = {"grpc_internal": 12, "swallowed_exceptions": 3, "console_output": 6}
 SKIP_PARTS = frozenset({"docs", "doc", "examples", "example", "benchmarks", "docs_src", "build", ".tox", "scripts"})
 BROAD = frozenset({"(bare)", "Exception", "BaseException"})
 TEST_PARTS = frozenset({"tests", "test", "testing"})
@@ -187,13 +197,37 @@ def handler_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bo
                 )
 
 
+def rust_site_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    """One candidate per line holding a site; the first site on the line names it and its stratum."""
+    finder = panic_sites if signal == "panics_user_paths" else console_sites
+    named = (
+        {"unwrap", "expect", *(m + "!" for m in PANIC_MACROS)}
+        if signal == "panics_user_paths"
+        else {m + "!" for m in PRINT_MACROS}
+    )
+    strata = ("policy_named", "assert") if signal == "panics_user_paths" else ("print_macro", "console_writer")
+    for path, text in source_files(root):
+        lines = text.splitlines(keepends=True)
+        seen: set[int] = set()
+        for line, what in finder(tokens(text)):
+            if line in seen:
+                continue
+            seen.add(line)
+            hit = what in named
+            context = "".join(lines[max(0, line - 7) : line + 3])
+            yield hit, Candidate(project.name, path, line, what, strata[0] if hit else strata[1], context)
+
+
 POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]]] = {
     "startup_shutdown": test_pool,
     "env_vars": test_pool,
     "malformed_requests": test_pool,
     "grpc_internal": test_pool,
     "swallowed_exceptions": handler_pool,
+    "panics_user_paths": rust_site_pool,
+    "console_output": rust_site_pool,
 }
+LANGUAGE = {"panics_user_paths": "rust", "console_output": "rust"}  # the others: python
 
 
 def _spread(items: list[Candidate], count: int, rng: random.Random, most: int) -> list[Candidate]:
@@ -214,15 +248,29 @@ def _spread(items: list[Candidate], count: int, rng: random.Random, most: int) -
     return chosen
 
 
+def _capacity(items: list[Candidate], most: int) -> int:
+    """How many candidates ``_spread`` can take at most ``most`` per project."""
+    per_project: dict[str, int] = defaultdict(int)
+    for item in items:
+        per_project[item.project] += 1
+    return sum(min(most, count) for count in per_project.values())
+
+
 def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: int) -> list[Candidate]:
     hits: list[Candidate] = []
     others: list[Candidate] = []
     for project in projects:
+        if project.language != LANGUAGE.get(signal, "python"):
+            continue
         for hit, candidate in POOLS[signal](project, sources[project.name], signal):
             (hits if hit else others).append(candidate)
     rng = random.Random(f"{seed}:{signal}")
     most = MAX_PER_PROJECT_OF.get(signal, MAX_PER_PROJECT)
-    chosen = _spread(hits, PER_STRATUM, rng, most) + _spread(others, PER_STRATUM, rng, most)
+    # a stratum with fewer than PER_STRATUM candidates leaves its share to the other one
+    hit_room, other_room = _capacity(hits, most), _capacity(others, most)
+    hit_count = PER_STRATUM + max(0, PER_STRATUM - other_room)
+    other_count = PER_STRATUM + max(0, PER_STRATUM - hit_room)
+    chosen = _spread(hits, hit_count, rng, most) + _spread(others, other_count, rng, most)
     return sorted(chosen, key=lambda c: (c.project, c.path, c.line))
 
 

@@ -3,21 +3,30 @@
     python benchmarks/accuracy/fetch.py [--cache DIR]
 
 Reproducible from an empty cache: a PyPI sdist's address is looked up by name, version and file name
-through the index's JSON API (the address of the file is not pinned; its hash is). Unpacking refuses
-links and any member that would land outside the project's folder."""
+through the index's JSON API (the address of the file is not pinned; its hash is); a Debian
+``librust-*-dev`` package is fetched with ``apt-get download PACKAGE=VERSION`` (the ordinary client, its
+configured mirrors; run ``apt-get update`` once first) and its crate folder
+(``usr/share/cargo/registry/<crate>-<version>/``) is unpacked from the package's ``data.tar.*``, read
+with python's own ar and tar readers. Unpacking refuses links and any member that would land outside the
+project's folder."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
+import lzma
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,13 +59,40 @@ def pypi_url(project: Project) -> str:
     raise CorpusError(f"{project.key}: {project.file} is not among the files PyPI lists for this version")
 
 
+def apt_download(project: Project) -> bytes:
+    """The pinned ``.deb`` through ``apt-get download`` into a temporary folder."""
+    package = project.package or project.name
+    with tempfile.TemporaryDirectory(prefix="anops-accuracy-deb-") as tmp:
+        try:
+            done = subprocess.run(
+                ["apt-get", "download", "-q", f"{package}={project.version}"],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT * 5,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise CorpusError(f"apt-get download {package}={project.version}: {exc}") from exc
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise CorpusError(f"apt-get download {package}={project.version} failed: {last} (run apt-get update first)")
+        debs = sorted(Path(tmp).glob("*.deb"))
+        if len(debs) != 1:
+            raise CorpusError(f"apt-get download {package}={project.version}: expected one .deb, got {len(debs)}")
+        return debs[0].read_bytes()
+
+
 def download(project: Project, cache: Path) -> Path:
     target = cache / "downloads" / project.file
     if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == project.sha256:
         return target
-    if project.source != "pypi":
-        raise CorpusError(f"{project.key}: unknown source {project.source!r} (known: pypi)")
-    body = _get(pypi_url(project))
+    if project.source == "pypi":
+        body = _get(pypi_url(project))
+    elif project.source == "debian":
+        body = apt_download(project)
+    else:
+        raise CorpusError(f"{project.key}: unknown source {project.source!r} (known: pypi, debian)")
     digest = hashlib.sha256(body).hexdigest()
     if digest != project.sha256:
         raise CorpusError(f"{project.key}: sha256 {digest} differs from the pinned {project.sha256}")
@@ -75,17 +111,60 @@ def _member_path(name: str) -> PurePosixPath | None:
     return PurePosixPath(*path.parts[1:])
 
 
-def unpack(archive: Path, folder: Path) -> int:
+REGISTRY = ("usr", "share", "cargo", "registry")
+
+
+def _crate_member_path(name: str) -> PurePosixPath | None:
+    """A Debian package member's path inside ``usr/share/cargo/registry/<crate>-<version>/``, or None
+    (outside the crate folder, or unsafe)."""
+    path = PurePosixPath(name)
+    parts = [p for p in path.parts if p != "."]
+    if path.is_absolute() or ".." in parts or len(parts) < len(REGISTRY) + 2:
+        return None
+    if tuple(parts[: len(REGISTRY)]) != REGISTRY:
+        return None
+    return PurePosixPath(*parts[len(REGISTRY) + 1 :])
+
+
+def deb_data(archive: Path) -> io.BytesIO:
+    """The ``data.tar.*`` member of a Debian package (an ar archive), read without dpkg."""
+    with archive.open("rb") as raw:
+        if raw.read(8) != b"!<arch>\n":
+            raise CorpusError(f"{archive}: not a Debian package (no ar header)")
+        while True:
+            header = raw.read(60)
+            if len(header) < 60:
+                raise CorpusError(f"{archive}: no data.tar member")
+            name = header[:16].decode("ascii", "replace").strip().rstrip("/")
+            try:
+                size = int(header[48:58].decode("ascii").strip())
+            except ValueError as exc:
+                raise CorpusError(f"{archive}: bad ar member header") from exc
+            body = raw.read(size)
+            if size % 2:
+                raw.read(1)
+            if name.startswith("data.tar"):
+                return io.BytesIO(body)
+
+
+def _open_tar(archive: Path, source: str) -> tarfile.TarFile:
+    if source == "debian":
+        return tarfile.open(fileobj=deb_data(archive))
+    return tarfile.open(archive)
+
+
+def unpack(archive: Path, folder: Path, source: str = "pypi") -> int:
     """Regular files and folders only; symlinks, devices and escaping paths are skipped."""
     if (folder / ".complete").is_file():
         return -1
+    strip: Callable[[str], PurePosixPath | None] = _crate_member_path if source == "debian" else _member_path
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     count = 0
     try:
-        with tarfile.open(archive) as tar:
+        with _open_tar(archive, source) as tar:
             for member in tar:
-                relative = _member_path(member.name)
+                relative = strip(member.name)
                 if relative is None or not (member.isfile() or member.isdir()):
                     continue
                 dest = staging.joinpath(*relative.parts)
@@ -103,7 +182,10 @@ def unpack(archive: Path, folder: Path) -> int:
         if folder.exists():
             shutil.rmtree(folder)
         staging.replace(folder)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except CorpusError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise CorpusError(f"unpack {archive}: {exc} (delete it and fetch again)") from exc
     return count
@@ -119,12 +201,14 @@ def main(argv: list[str] | None = None) -> int:
         projects = [p for p in load_pins() if not args.only or p.name in args.only]
         for project in projects:
             archive = download(project, cache)
-            count = unpack(archive, source_dir(cache, project))
+            count = unpack(archive, source_dir(cache, project), project.source)
             state = "already unpacked" if count < 0 else f"{count} files"
             print(f"{project.key:50} sha256 ok  {state}")
         print(f"{len(projects)} projects in {cache}")
     except CorpusError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cache {args.cache or '(default)'}: {exc}")
     return 0
 
 
