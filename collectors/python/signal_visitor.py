@@ -69,6 +69,10 @@ KILLS = frozenset({"os.kill", "os.killpg"})
 STOP_ALWAYS = frozenset({"terminate", "kill", "send_signal"})
 STOP_ON_SERVER = frozenset({"stop", "shutdown", "server_close", "wait", "communicate", "join", "cleanup", "close"})
 START_ON_SERVER = frozenset({"start", "serve_forever", "serve", "start_serving", "listen", "start_server"})
+TEST_CLIENT = re.compile(r"(?i)test_?client")
+# a client attribute (not a method) whose requests each run the server: sanic's ``app.test_client.get("/")``,
+# ``app.asgi_client.post(...)``
+SERVING_CLIENTS = frozenset({"test_client", "asgi_client"})
 LIFESPAN_CMS = frozenset(
     {"TestClient", "TestServer", "LifespanManager", "lifespan", "lifespan_context", "LiveServer", "live_server"}
 )
@@ -109,6 +113,13 @@ INVALID_ADDRESS = re.compile(
 )
 
 
+def _is_lifespan_scope(node: ast.Dict) -> bool:
+    return any(
+        const_str(k) == "type" and const_str(v) == "lifespan" for k, v in zip(node.keys, node.values, strict=True)
+        if k is not None
+    )
+
+
 # ---- signals of one function body ---------------------------------------------------------------------
 class SignalVisitor:
     def __init__(self, imports: Imports) -> None:
@@ -123,6 +134,7 @@ class SignalVisitor:
         self.finalizers: list[int] = []
         self.yields = False
         self.yield_line = 0  # the first own yield: what follows it is the fixture's teardown
+        self.strings: dict[str, str] = {}  # local names bound to a string: ``match = "400, message"``
 
     def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef, extra: list[ast.expr]) -> None:
         """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method).
@@ -142,6 +154,10 @@ class SignalVisitor:
                 stack.append((child, own and not nested, node.lineno if id(child) in finals else final))  # type: ignore[attr-defined]
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
                 self._track(node)
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    text = const_str(node.value)
+                    if text is not None:
+                        self.strings[node.targets[0].id] = text
             elif own and isinstance(node, ast.Yield | ast.YieldFrom):
                 self.yields = True
                 self.yield_line = min(self.yield_line or node.lineno, node.lineno)
@@ -171,6 +187,11 @@ class SignalVisitor:
                 if isinstance(item.context_expr, ast.Call):
                     self.with_calls.append((item.context_expr, node.lineno))
                     self._with_item(item.context_expr, node.lineno)
+                elif (last_name(item.context_expr) or "") in self.tracked:
+                    # server = Server(handler); with server as (host, port): entering starts it, leaving stops it
+                    name = last_name(item.context_expr) or ""
+                    self.signals.starts.add((node.lineno, name))
+                    self.signals.stops.add((node.lineno, name))
         elif isinstance(node, ast.Subscript) and (
             self.imports.dotted(node.value) == ENVIRON
             or (isinstance(node.value, ast.Name) and node.value.id in self.env_copies)
@@ -180,6 +201,10 @@ class SignalVisitor:
                 self.signals.sets_env.add(name)
             elif isinstance(node.ctx, ast.Del):
                 self.signals.deletes_env.add(name)
+        elif isinstance(node, ast.Dict) and _is_lifespan_scope(node):
+            # an ASGI ``{"type": "lifespan"}`` scope given to the app: the test drives its startup and shutdown
+            self.signals.starts.add((node.lineno, "lifespan scope"))
+            self.signals.stops.add((node.lineno, "lifespan scope"))
         elif isinstance(node, ast.Dict) and self._environ_copy(node):
             self.signals.sets_env.update(const_str(k) or "<dynamic>" for k in node.keys if k is not None)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and INVALID_ADDRESS.search(node.value):
@@ -276,9 +301,11 @@ class SignalVisitor:
                 statuses = {exception_status(last_name(e) or "") for e in elts}
                 self.signals.http_statuses.update(code for code in statuses if code is not None)
                 regex = call_arg(call, 1, "expected_regex") if name == "assertRaisesRegex" else None
-                pattern = const_str(regex or call_arg(call, 99, "match"))
-                if any(s in (last_name(e) or "") for e in elts for s in ("HTTP", "Http", "Response", "Status")):
-                    self.signals.http_statuses.update(statuses_in_match(pattern))
+                given = regex or call_arg(call, 99, "match")
+                pattern = const_str(given) or (self.strings.get(given.id) if isinstance(given, ast.Name) else None)
+                # an error status in the expected message (``match="400"``, ``"400, message='Got more than
+                # 8190 bytes'"``): the error is an HTTP one, whatever the exception class is called
+                self.signals.http_statuses.update(statuses_in_match(pattern))
         if name in CALLBACK_REGISTRARS:
             self._callbacks(call)
         self._env_call(call, qual, name)
@@ -349,6 +376,14 @@ class SignalVisitor:
         serverish = receiver is not None and (receiver in self.tracked or bool(SERVERISH.search(receiver)))
         stop = False
         served = self._serve_target(call) if name in RUNNERS else None
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr in SERVING_CLIENTS
+        ):
+            sig.starts.add((call.lineno, func.value.attr))
+            sig.stops.add((call.lineno, func.value.attr))
         if qual in PROCESS_STARTERS or qual == "uvicorn.run":
             sig.starts.add((call.lineno, qual))
         elif served is not None:
@@ -382,7 +417,11 @@ class SignalVisitor:
     def _with_item(self, call: ast.Call, line: int) -> None:
         name = last_name(call) or ""
         qual = self.imports.dotted(call.func) or ""
-        if name in LIFESPAN_CMS or qual == "subprocess.Popen" or name.endswith(("Container", "Compose")):
+        # a test client built around the app (``TestClient(app)``, a ``test_client_factory(app)``) runs the app's
+        # lifespan when entered; Flask's ``app.test_client()`` takes no app and runs none
+        client_of_app = bool(TEST_CLIENT.search(name)) and bool(call.args)
+        container = name.endswith(("Container", "Compose"))
+        if name in LIFESPAN_CMS or client_of_app or qual == "subprocess.Popen" or container:
             self.signals.starts.add((line, name))
             self.signals.stops.add((line, name))
         elif name in SERVER_CTORS or name in LISTENING_CTORS:

@@ -30,6 +30,9 @@ PLUGIN_SERVER_FIXTURES = frozenset(
         "live_server",
         "grpc_server",
         "grpc_stub",
+        "httpbin",
+        "httpbin_secure",
+        "httpbin_both",
     }
 )
 # unittest/pytest-class set-up and tear-down run around every test of their class

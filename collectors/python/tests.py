@@ -30,6 +30,8 @@ CLEANUP_CMS = LIFESPAN_CMS | frozenset({"Popen", "ExitStack", "AsyncExitStack", 
 LIVE_SERVER_BASES = frozenset(
     {
         "AioHTTPTestCase",
+        "AsyncHTTPTestCase",
+        "AsyncHTTPSTestCase",
         "LiveServerTestCase",
         "StaticLiveServerTestCase",
         "ChannelsLiveServerTestCase",
