@@ -21,13 +21,24 @@ Pre-filters (plain text and syntax; they never ask our collectors):
   (``println!``, ``print!``, ``eprintln!``, ``eprint!``, ``dbg!``), half from ``write!``/``writeln!`` to a
   destination that names ``stdout``/``stderr``. One case per line.
 
-Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins."""
+- ``readme_test_command``/``readme_what_to_expect``: each project's root README (``README.md``, else
+  ``README.rst``, ``README.txt``, ``README``), one case each; half from READMEs that carry a test word
+  (``test``, ``pytest``, ``tox``, ``nox``), half from the rest.
+- ``ci_masking``/``ci_report_publishing``: each step of each job of ``.github/workflows/*.yml`` (its
+  ``- `` line); ``ci_masking`` half from steps that carry a test word or a masking construct
+  (``continue-on-error`` on the step or its job, ``|| true``, ``exit 0``, ``set +e``), half from the rest;
+  ``ci_report_publishing`` half from steps that carry a publishing word (``upload-artifact``, ``artifact``,
+  ``report``, ``junit``, ``publish``, ``codecov``, ``coveralls``), half from the rest.
+
+Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins, README
+and CI signals from all of them."""
 
 from __future__ import annotations
 
 import argparse
 import ast
 import random
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -218,6 +229,73 @@ def rust_site_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[
             yield hit, Candidate(project.name, path, line, what, strata[0] if hit else strata[1], context)
 
 
+README_NAMES = ("README.md", "README.rst", "README.txt", "README")
+TEST_WORD = re.compile(r"test|\btox\b|\bnox\b", re.I)
+MASK_WORD = re.compile(r"continue-on-error|\|\|\s*true|\bexit 0\b|set \+e")
+REPORT_WORD = re.compile(r"upload-artifact|artifact|report|junit|publish|codecov|coveralls", re.I)
+
+
+def readme_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    for name in README_NAMES:
+        file = root / name
+        if file.is_file():
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return
+            hit = bool(TEST_WORD.search(text))
+            yield hit, Candidate(project.name, name, 1, name, "test_word" if hit else "other", "")
+            return
+
+
+def _steps(text: str) -> Iterator[tuple[int, str, bool, yaml.Node]]:
+    """(line, name, job-level continue-on-error, node) of each step of each job of a GitHub workflow."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return
+    if not isinstance(root, yaml.MappingNode):
+        return
+    for key, jobs in root.value:
+        if key.value != "jobs" or not isinstance(jobs, yaml.MappingNode):
+            continue
+        for _job, job in jobs.value:
+            if not isinstance(job, yaml.MappingNode):
+                continue
+            fields = {k.value: v for k, v in job.value}
+            coe = isinstance(fields.get("continue-on-error"), yaml.ScalarNode) and fields[
+                "continue-on-error"
+            ].value not in ("false", "False")
+            steps = fields.get("steps")
+            if not isinstance(steps, yaml.SequenceNode):
+                continue
+            for step in steps.value:
+                if isinstance(step, yaml.MappingNode):
+                    names = {k.value: v.value for k, v in step.value if isinstance(v, yaml.ScalarNode)}
+                    label = str(names.get("name") or names.get("uses") or names.get("run") or "step")
+                    yield step.start_mark.line + 1, label.splitlines()[0][:80], coe, step
+
+
+def workflow_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    folder = root / ".github" / "workflows"
+    if not folder.is_dir():
+        return
+    for file in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        lines = text.splitlines(keepends=True)
+        path = file.relative_to(root).as_posix()
+        for line, name, job_coe, node in _steps(text):
+            body = "".join(lines[node.start_mark.line : node.end_mark.line + 1])
+            if signal == "ci_masking":
+                hit = job_coe or bool(TEST_WORD.search(body) or MASK_WORD.search(body))
+            else:
+                hit = bool(REPORT_WORD.search(body))
+            yield hit, Candidate(project.name, path, line, name, "keyword" if hit else "other", body)
+
+
 POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]]] = {
     "startup_shutdown": test_pool,
     "env_vars": test_pool,
@@ -226,8 +304,20 @@ POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]
     "swallowed_exceptions": handler_pool,
     "panics_user_paths": rust_site_pool,
     "console_output": rust_site_pool,
+    "readme_test_command": readme_pool,
+    "readme_what_to_expect": readme_pool,
+    "ci_masking": workflow_pool,
+    "ci_report_publishing": workflow_pool,
 }
-LANGUAGE = {"panics_user_paths": "rust", "console_output": "rust"}  # the others: python
+# the language of the pins a signal draws from; "any": all of them
+LANGUAGE = {
+    "panics_user_paths": "rust",
+    "console_output": "rust",
+    "readme_test_command": "any",
+    "readme_what_to_expect": "any",
+    "ci_masking": "any",
+    "ci_report_publishing": "any",
+}
 
 
 def _spread(items: list[Candidate], count: int, rng: random.Random, most: int) -> list[Candidate]:
@@ -260,7 +350,7 @@ def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: i
     hits: list[Candidate] = []
     others: list[Candidate] = []
     for project in projects:
-        if project.language != LANGUAGE.get(signal, "python"):
+        if LANGUAGE.get(signal, "python") not in ("any", project.language):
             continue
         for hit, candidate in POOLS[signal](project, sources[project.name], signal):
             (hits if hit else others).append(candidate)
