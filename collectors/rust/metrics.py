@@ -3,9 +3,10 @@ panics, error context, log macros, logger initialisation and unit-test counts, o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from anops_policy.collectors.rust.lexer import IDENT, PUNCT
+from anops_policy.collectors.rust.lexer import IDENT, PUNCT, STR, Token
 from anops_policy.collectors.rust.scan import Scan
 from anops_policy.collectors.rust.uses import paths
 
@@ -60,6 +61,26 @@ _INTERESTING = frozenset((*CONSOLE_MACROS, *PANIC_MACROS, *LOG_MACROS, *CONTEXT_
 _LOGGER_ROOTS = frozenset(prefix.split("::")[0] for prefix, _ in LOGGER_INITS)
 
 
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+# what a result's format string may hold besides placeholders: separators of columns and records
+_SEPARATORS = re.compile(r"[\s,;:|/=()\[\]-]*")
+
+
+def _console_role(macro: str, toks: list[Token], i: int) -> str:
+    """``result`` for a ``print!``/``println!`` whose format string holds only placeholders and separators
+    (``println!("{}", report)``, ``println!("{name}\t{size:>8}")``, ``println!()``): the command's output,
+    what the user asked for. ``diagnostic`` for the rest (``eprintln!``, ``dbg!``, ``println!("building
+    {}...", tag)``, a command echoed as ``println!("$ {} {}", ...)``): text about the run, for a logger."""
+    if macro not in ("print", "println") or i + 3 >= len(toks) or not toks[i + 2].is_punct("("):
+        return "diagnostic"
+    first = toks[i + 3]
+    if first.is_punct(")"):
+        return "result"
+    if first.kind != STR:
+        return "diagnostic"
+    return "result" if _SEPARATORS.fullmatch(_PLACEHOLDER.sub("", first.text)) else "diagnostic"
+
+
 def source_metrics(sc: Scan) -> SourceMetrics:
     """What a non-test source file does outside its ``#[cfg(test)]`` items."""
     toks = sc.tokens
@@ -75,7 +96,7 @@ def source_metrics(sc: Scan) -> SourceMetrics:
         nxt = toks[i + 1]
         if nxt.kind == PUNCT and nxt.text == "!":
             if t.text in CONSOLE_MACROS:
-                console.append({"line": t.line, "macro": t.text})
+                console.append({"line": t.line, "macro": t.text, "role": _console_role(t.text, toks, i)})
             elif t.text in PANIC_MACROS:
                 panics.append({"line": t.line, "kind": t.text})
             elif t.text in LOG_MACROS:
