@@ -255,9 +255,12 @@ class PythonCollector:
         signals = Signals()
         startup_shutdown = False
         negative = 0
+        missing_asserted: set[str] = set()
         for _path, _line, test_module, func in service_tests:
             closure = scan.suite.closure(test_module, func)
             signals.merge(closure)
+            if closure.raises:  # a test that removes a setting and expects the error it causes
+                missing_asserted.update(n for n in closure.deletes_env if n not in ("*", "<dynamic>"))
             startup_shutdown = startup_shutdown or bool(closure.starts and closure.stops)
             negative += bool(closure.negative_path())
         project = _deepest(path, scan.projects)
@@ -288,6 +291,7 @@ class PythonCollector:
                 "env_vars_set": sorted(signals.sets_env),
                 "env_vars_deleted": sorted(signals.deletes_env),
                 "untested_env_vars": sorted(set(names) - tested_env),
+                "missing_env_vars_asserted": sorted(missing_asserted),
                 "tests_startup_shutdown": startup_shutdown,
                 "asserted_http_statuses": sorted(signals.http_statuses),
                 "asserts_http_error": any(code >= 400 for code in signals.http_statuses),

@@ -84,6 +84,10 @@ def check_case(case: Path, tmp_path: Path) -> None:
             decision = decisions.get((policy, subject))
             if decision is None:
                 problems.append(f"{policy} [{subject}]: no decision (have {sorted(decisions)})")
+            elif isinstance(wanted, dict):  # {outcome: fail, cites: [path:line, ...]}
+                cited = sorted(f"{e['path']}:{e.get('line')}" for e in decision["evidence"])
+                if decision["outcome"] != wanted["outcome"] or cited != sorted(wanted["cites"]):
+                    problems.append(f"{policy} [{subject}]: {decision['outcome']} citing {cited} (expected {wanted})")
             elif decision["outcome"] != wanted:
                 found = decision["outcome"]
                 problems.append(f"{policy} [{subject}]: {found} (expected {wanted}): {decision['message']}")
