@@ -14,7 +14,7 @@ import posixpath
 from collections import Counter
 from typing import Any
 
-from anops_policy.collectors.rust.integration import integration_tests
+from anops_policy.collectors.rust.integration import cached_integration_tests
 from anops_policy.collectors.rust.manifest import (
     Manifest,
     ManifestError,
@@ -27,11 +27,8 @@ from anops_policy.collectors.rust.manifest import (
     targets,
 )
 from anops_policy.collectors.rust.manifest_facts import dep_fact, dep_map, str_or_none, targets_fact
-from anops_policy.collectors.rust.metrics import source_metrics
 from anops_policy.collectors.rust.modules import Scans, mod_candidates, module_closure, owners
-from anops_policy.collectors.rust.scan import render
-from anops_policy.collectors.rust.spawns import crate_spawns
-from anops_policy.collectors.rust.subcommands import declared_subcommands
+from anops_policy.collectors.rust.spawns import combine_spawns
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.errors import NotConfigured
@@ -96,7 +93,7 @@ class RustCollector:
         crate_dirs = sorted(d for d, m in manifests.items() if m.package is not None)
         file_set = set(files)
         owner = owners(files, crate_dirs)
-        scans = Scans(ctx, problems)
+        scans = Scans(ctx, problems, ctx.summaries(self))
         crates: dict[str, Any] = {}
         file_facts: dict[str, Any] = {}
         for directory in crate_dirs:
@@ -104,7 +101,7 @@ class RustCollector:
             ws = workspaces.get(member_of.get(directory, ""))
             crate_files = {f for f in files if owner.get(f) == directory}
             crates[directory] = _crate(man, ws, crate_files & file_set, scans, file_facts)
-            scans.cache.clear()  # crates' files are disjoint: keep one crate's token streams at a time
+            scans.clear()  # crates' files are disjoint: keep one crate's token streams at a time
         totals = Counter[str]()
         for crate in crates.values():
             totals["crates"] += 1
@@ -167,17 +164,17 @@ def _crate(
     source.update(t.path for t in tgts if t.kind in ("lib", "bin") and t.path in crate_files)
     test_only: set[str] = set()
     for f in sorted(source):
-        sc = scans.get(f)
-        if sc is None:
+        summary = scans.summary(f)
+        if summary is None:
             continue
-        if sc.whole_file_test:
+        if summary.whole_file_test:
             test_only.add(f)
-        for mod in sc.external_test_mods:
+        for mod in summary.external_test_mods:
             for cand in mod_candidates(f, mod, f in roots):
                 if cand in crate_files:
                     test_only |= module_closure([cand], crate_files, scans)
                     break
-    non_test_sources = sorted(f for f in source if f not in test_only and scans.get(f) is not None)
+    non_test_sources = sorted(f for f in source if f not in test_only and scans.summary(f) is not None)
 
     output: dict[str, Any] = {
         "println_count": 0,
@@ -192,10 +189,10 @@ def _crate(
     unit_by_path: dict[str, int] = {}
     unit_total = unit_ignored = cfg_test_modules = 0
     for f in sorted(source):
-        sc = scans.get(f)
-        if sc is None:
+        summary = scans.summary(f)
+        if summary is None:
             continue
-        m = source_metrics(sc)
+        m = summary.metrics
         if m.unit_test_count:
             unit_by_path[f] = m.unit_test_count
         unit_total += m.unit_test_count
@@ -238,16 +235,18 @@ def _crate(
 
     declared: list[dict[str, Any]] = []
     for f in non_test_sources:
-        sc = scans.get(f)
-        if sc is not None:
+        summary = scans.summary(f)
+        if summary is not None:
             declared.extend(
-                {"name": d.name, "aliases": d.aliases, "path": f, "line": d.line} for d in declared_subcommands(sc)
+                {"name": d.name, "aliases": d.aliases, "path": f, "line": d.line} for d in summary.declared
             )
     declared_names = {a: d["name"] for d in declared for a in d["aliases"]}
     declared_names.update({d["name"]: d["name"] for d in declared})
 
-    spawns = crate_spawns({f: sc for f in non_test_sources if (sc := scans.get(f)) is not None})
-    tests = integration_tests(
+    spawns = combine_spawns(
+        {f: summary.spawns for f in non_test_sources if (summary := scans.summary(f)) is not None}, scans.get
+    )
+    tests = cached_integration_tests(
         man,
         test_targets,
         crate_files,
@@ -317,18 +316,17 @@ def _crate(
 def _mains(bins: list[Target], scans: Scans) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for t in sorted(bins, key=lambda t: t.name):
-        sc = scans.get(t.path) if t.path else None
-        fn = next((f for f in sc.fns if f.name == "main" and not f.in_cfg_test), None) if sc else None
-        if sc is None or fn is None:
+        summary = scans.summary(t.path) if t.path else None
+        main = summary.main if summary is not None else None
+        if main is None:
             continue
-        ret = render(fn.ret)
         out.append(
             {
                 "bin": t.name,
                 "path": t.path,
-                "line": fn.line,
-                "return_type": ret or None,
-                "returns_result": any(x.kind == "ident" and x.text.endswith("Result") for x in fn.ret),
+                "line": main.line,
+                "return_type": main.return_type or None,
+                "returns_result": main.returns_result,
             }
         )
     return out

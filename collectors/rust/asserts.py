@@ -184,8 +184,13 @@ _MEMO_KEY = MEMO_KEY
 def remember_test_file(memo: dict[str, Any], path: str, src: str, sc: Scan) -> None:
     """Called by the rust collector for each file under a ``tests/`` folder it scans (``memo`` is the
     run's ``CollectContext.memo``): the grpc collector then scans none of them again."""
+    remember_checks(memo, path, src, test_file_checks(sc))
+
+
+def remember_checks(memo: dict[str, Any], path: str, src: str, checks: TestFileChecks) -> None:
+    """``remember_test_file`` with the checks already made (the rust collector's summary cache)."""
     kept: dict[str, tuple[int, TestFileChecks]] = memo.setdefault(_MEMO_KEY, {})
-    kept[path] = (hash(src), test_file_checks(sc))
+    kept[path] = (hash(src), checks)
 
 
 def test_file_checks_of(memo: dict[str, Any], path: str, src: str) -> TestFileChecks:

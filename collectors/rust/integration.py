@@ -3,6 +3,7 @@ the CLI-testing crates they use and whether they mock external commands."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from anops_policy.collectors.rust.cli import analyze_invocations
@@ -24,6 +25,53 @@ CLI_TEST_CRATES = (
 # decision cites at most 50 locations and the pack's policies cite the first target's tests. Listing all
 # of a monorepo's tests (160,000 on the 20,000-file benchmark tree) made the section ~22 MB.
 LISTED_TESTS = 50
+
+
+def cached_integration_tests(
+    man: Manifest,
+    test_targets: list[Target],
+    crate_files: set[str],
+    scans: Scans,
+    *,
+    bins: set[str],
+    declared: dict[str, str],
+    program_envs: frozenset[str] = frozenset(),
+    programs: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """``integration_tests`` through the per-file summary cache, as one entry per crate: it reads several
+    files at once (tests with their helpers), so its key covers every file it can read (by content),
+    the crate's file list, its test targets and what the rest of the crate declares."""
+    store = scans.store
+    if store is None or not store.enabled:
+        return integration_tests(
+            man, test_targets, crate_files, scans,
+            bins=bins, declared=declared, program_envs=program_envs, programs=programs,
+        )
+    tests_prefix = (man.dir + "/tests/") if man.dir != "." else "tests/"
+    read = {f for f in crate_files if f.startswith(tests_prefix)}
+    for t in test_targets:
+        read |= module_closure([t.path], crate_files, scans)
+    # every file it reads, summarised here as integration_tests would: the same problems and memo entries
+    contents = [f"{f}\0{scans.keys.get(f, '') if scans.summary(f) is not None else '-'}" for f in sorted(read)]
+    inputs = {
+        "dir": man.dir,
+        "targets": [[t.kind, t.name, t.path, t.declared, t.line, t.harness] for t in test_targets],
+        "crate_files": sorted(crate_files),
+        "contents": contents,
+        "bins": sorted(bins),
+        "declared": sorted(declared.items()),
+        "program_envs": sorted(program_envs),
+        "programs": sorted(programs),
+    }
+    key = store.key(f"{man.path}#integration", json.dumps(inputs, separators=(",", ":")))
+    found: dict[str, Any] | None = store.get(key, dict[str, Any])
+    if found is None:
+        found = integration_tests(
+            man, test_targets, crate_files, scans,
+            bins=bins, declared=declared, program_envs=program_envs, programs=programs,
+        )
+        store.put(key, found, dict[str, Any])
+    return found
 
 
 def integration_tests(

@@ -6,30 +6,64 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from anops_policy.collectors.rust.asserts import remember_test_file
+from anops_policy.collectors.rust.asserts import remember_checks
+from anops_policy.collectors.rust.file_summary import RustFileSummary, summarise
 from anops_policy.collectors.rust.scan import Scan, scan
 
 from anops_policy.collection.collector import CollectContext
+from anops_policy.collection.summary_cache import SummaryStore
 
 
 class Scans:
-    """Each file read and scanned once; unreadable files are skipped (recorded by ``ctx``)."""
+    """Each file read and summarised once per crate (``RustFileSummary``, from the per-file summary cache
+    when ``store`` has it), and scanned in full only when a step needs its tokens (``get``). Unreadable
+    files are skipped (recorded by ``ctx``)."""
 
-    def __init__(self, ctx: CollectContext, problems: list[dict[str, Any]]) -> None:
+    def __init__(self, ctx: CollectContext, problems: list[dict[str, Any]], store: SummaryStore | None = None) -> None:
         self.ctx = ctx
         self.problems = problems
+        self.store = store
         self.cache: dict[str, Scan | None] = {}
+        self.summaries: dict[str, RustFileSummary | None] = {}
+        self.keys: dict[str, str] = {}  # path -> the summary's cache key (its content's digest)
+
+    def summary(self, path: str) -> RustFileSummary | None:
+        if path not in self.summaries:
+            self.summaries[path] = self._summarise(path)
+        return self.summaries[path]
+
+    def _summarise(self, path: str) -> RustFileSummary | None:
+        text = self.ctx.read_text(path)
+        if text is None:
+            self.cache[path] = None
+            return None
+        store = self.store
+        key = store.key(path, text) if store is not None else ""
+        self.keys[path] = key
+        found = store.get(key, RustFileSummary) if store is not None else None
+        if found is None:
+            sc = self.cache[path] = scan(text)
+            found = summarise(path, sc)
+            if store is not None:
+                store.put(key, found, RustFileSummary)
+        self.problems.extend({"path": path, "line": line, "message": msg} for line, msg in found.problems)
+        if found.test_checks is not None:  # the grpc collector reads these files' checks, not their scans
+            remember_checks(self.ctx.memo, path, text, found.test_checks)
+        return found
 
     def get(self, path: str) -> Scan | None:
+        """The file's full scan (read again when its summary came from the cache)."""
+        if self.summary(path) is None:
+            return None
         if path not in self.cache:
             text = self.ctx.read_text(path)
-            sc = scan(text) if text is not None else None
-            if sc is not None and text is not None:
-                self.problems.extend({"path": path, "line": line, "message": msg} for line, msg in sc.problems)
-                if "/tests/" in f"/{path}":  # the grpc collector reads these files' checks, not their scans
-                    remember_test_file(self.ctx.memo, path, text, sc)
-            self.cache[path] = sc
+            self.cache[path] = scan(text) if text is not None else None
         return self.cache[path]
+
+    def clear(self) -> None:
+        """Crates' files are disjoint: keep one crate's token streams at a time."""
+        self.cache.clear()
+        self.summaries.clear()
 
 
 def owners(files: list[str], crate_dirs: list[str]) -> dict[str, str]:
@@ -65,10 +99,10 @@ def module_closure(roots: list[str], files: set[str], scans: Scans) -> set[str]:
         if path in seen:
             continue
         seen.add(path)
-        sc = scans.get(path)
-        if sc is None:
+        summary = scans.summary(path)
+        if summary is None:
             continue
-        for name in sc.mods:
+        for name in summary.mods:
             for candidate in mod_candidates(path, name, is_root):
                 if candidate in files:
                     stack.append((candidate, False))

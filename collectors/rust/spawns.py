@@ -13,6 +13,7 @@ clap's (``use clap::Command``) or whose ``Command::new`` chain calls only parser
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,22 +196,54 @@ def _roots(f: _File) -> list[tuple[int, int, str, list[Token]]]:
     return out
 
 
+@dataclass(frozen=True)
+class FileSpawns:
+    """What one file contributes to its crate's spawns, alone: the spawns it makes itself, the wrapper
+    functions it defines (name, index of the parameter naming the program) and the names it calls in
+    non-test code (only a file calling one of the crate's wrappers is read again for those calls)."""
+
+    spawns: list[Spawn]
+    wrappers: list[tuple[str, int]]
+    calls: list[str]
+
+
+def file_spawns(path: str, sc: Scan) -> FileSpawns:
+    f = _File(path, sc)
+    found: list[Spawn] = []
+    wrappers: list[tuple[str, int]] = []
+    for index, line, via, args in _roots(f):
+        if via == "edit":
+            found.append(Spawn(f.path, line, None, "EDITOR", via))
+            continue
+        fn = sc.fn_at(index)
+        literal, env, param = f.program_of(args, fn, index)
+        if param is not None and fn is not None:
+            wrappers.append((fn.name, param))
+        found.append(Spawn(f.path, line, literal, env, via))
+    toks, mask = sc.tokens, sc.test_mask()
+    calls = {t.text for i, t in enumerate(toks[:-1]) if t.kind == IDENT and not mask[i] and toks[i + 1].is_punct("(")}
+    return FileSpawns(found, wrappers, sorted(calls))
+
+
 def crate_spawns(files: dict[str, Scan]) -> list[Spawn]:
     """Every spawn in the non-test files of one crate (``files``: path → scan), sorted by path and line."""
-    parsed = [_File(path, sc) for path, sc in sorted(files.items())]
+    return combine_spawns({path: file_spawns(path, sc) for path, sc in files.items()}, files.get)
+
+
+def combine_spawns(files: Mapping[str, FileSpawns], scan_of: Callable[[str], Scan | None]) -> list[Spawn]:
+    """A crate's spawns from its files' own (``files``: path → ``file_spawns``): theirs, plus the calls of
+    wrapper functions, for which ``scan_of`` gives the scan of each file that calls one."""
     found: list[Spawn] = []
     wrappers: dict[str, int] = {}  # function name → index of the parameter that names the program
-    for f in parsed:
-        for index, line, via, args in _roots(f):
-            if via == "edit":
-                found.append(Spawn(f.path, line, None, "EDITOR", via))
-                continue
-            fn = f.sc.fn_at(index)
-            literal, env, param = f.program_of(args, fn, index)
-            if param is not None and fn is not None:
-                wrappers[fn.name] = param
-            found.append(Spawn(f.path, line, literal, env, via))
+    for path in sorted(files):
+        found.extend(files[path].spawns)
+        wrappers.update(files[path].wrappers)
     if wrappers:
+        parsed = [
+            _File(path, sc)
+            for path in sorted(files)
+            if not wrappers.keys().isdisjoint(files[path].calls) and (sc := scan_of(path)) is not None
+        ]
         found.extend(_wrapper_calls(parsed, wrappers))
     unique = {(s.path, s.line, s.program, s.env_var, s.via): s for s in found}
     return sorted(unique.values(), key=lambda s: (s.path, s.line, s.via, s.program or "", s.env_var or ""))

@@ -36,6 +36,7 @@ from anops_policy.collectors.source.languages import language_for, language_from
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.collection.git import GitError
+from anops_policy.collection.summary_cache import SummaryStore
 from anops_policy.errors import CollectorFailed
 from anops_policy.validation import suggest
 
@@ -68,6 +69,15 @@ class _Options:
     ticket: re.Pattern[str]
 
 
+@dataclass(frozen=True)
+class FileMarkers:
+    """One file's markers as the summary cache keeps them (``language`` None: nothing to report)."""
+
+    language: str | None
+    items: list[dict[str, Any]]
+    skips: list[str]
+
+
 class TodosCollector:
     name = "todos"
     version = "1"
@@ -79,12 +89,13 @@ class TodosCollector:
         hits = _files_with_tags(ctx, [p for p, (_, link) in candidates.items() if not link], opts.search)
         items: list[dict[str, Any]] = []
         scanned: dict[str, int] = {}
+        store = ctx.summaries(self)
         for path, (language, link) in candidates.items():
             if not link and path not in hits:
                 if language is not None:
                     scanned[language] = scanned.get(language, 0) + 1
                 continue
-            found = self._scan_file(ctx, path, language, opts)
+            found = self._scan_cached(ctx, store, path, language, opts)
             if found is None:
                 continue
             lang, file_items = found
@@ -134,11 +145,33 @@ class TodosCollector:
         return out
 
     # ---- one file ---------------------------------------------------------------------------------
+    def _scan_cached(
+        self, ctx: CollectContext, store: SummaryStore, path: str, language: str | None, opts: _Options
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """``_scan_file`` through the per-file summary cache (keyed by the file's content and language)."""
+        if not store.enabled:
+            return self._scan_file(ctx, path, language, opts)
+        text = ctx.read_text(path)
+        if text is None:
+            return None
+        key = store.key(path, text, language or "")
+        hit = store.get(key, FileMarkers)
+        if hit is None:
+            before = len(ctx.skips)
+            found = self._scan_file(ctx, path, language, opts, text)
+            reasons = [s.reason for s in ctx.skips[before:] if s.path == path]
+            del ctx.skips[before:]
+            hit = FileMarkers(found[0] if found else None, found[1] if found else [], reasons)
+            store.put(key, hit, FileMarkers)
+        for reason in hit.skips:
+            ctx.skip(path, reason)
+        return None if hit.language is None else (hit.language, hit.items)
+
     @staticmethod
     def _scan_file(
-        ctx: CollectContext, path: str, language: str | None, opts: _Options
+        ctx: CollectContext, path: str, language: str | None, opts: _Options, text: str | None = None
     ) -> tuple[str, list[dict[str, Any]]] | None:
-        text = ctx.read_text(path)
+        text = ctx.read_text(path) if text is None else text
         if text is None:
             return None
         if language is None:

@@ -51,7 +51,7 @@ def encode(value: Any, kind: Any, depth: int = 0) -> Any:
     """``value`` as JSON data, shaped by ``kind`` (a dataclass, a builtin generic, ``Any``)."""
     if depth > MAX_DEPTH:
         raise CodecError("too deep")
-    if kind is Any:
+    if kind is Any or kind is object:
         return _json_value(value, depth)
     origin = typing.get_origin(kind)
     if _is_union(origin):
@@ -135,7 +135,7 @@ def _late(kind: Any) -> Decoder:
 
 
 def _build_decoder(kind: Any) -> Decoder:
-    if kind is Any:
+    if kind is Any or kind is object:
         return _json_value
     origin = typing.get_origin(kind)
     if _is_union(origin):
@@ -146,9 +146,22 @@ def _build_decoder(kind: Any) -> Decoder:
         return _sequence_decoder(kind, origin)
     if origin is dict:
         return _dict_decoder(kind)
-    if kind in (str, int, bool, float, type(None)):
+    if kind in (str, int, bool, type(None)):
+        return _exact(kind)
+    if kind is float:
         return lambda data, _depth: _scalar(data, kind)
     raise CodecError(f"type {kind!r} is not supported by the summary codec")
+
+
+def _exact(kind: type) -> Decoder:
+    """The decoder of a scalar whose JSON value is itself (exact type: True is no line number)."""
+
+    def scalar(data: Any, _depth: int) -> Any:
+        if type(data) is not kind:
+            raise CodecError(f"expected {kind.__name__}, got {type(data).__name__}")
+        return data
+
+    return scalar
 
 
 def _union_decoder(kind: Any) -> Decoder:
@@ -203,8 +216,17 @@ def _sequence_decoder(kind: Any, origin: Any) -> Decoder:
             return tuple(p(d, depth + 1) for d, p in zip(data, parts, strict=True))
 
         return fixed
-    item = _decoder(args[0] if args else Any)
+    item_kind = args[0] if args else Any
+    item = _decoder(item_kind)
     build: Callable[[Any], Any] = origin
+    if item_kind in (str, int, bool):  # the common lists of names and lines, checked in one pass
+
+        def scalars(data: Any, _depth: int) -> Any:
+            if type(data) is not list or not all(type(d) is item_kind for d in data):
+                raise CodecError(f"expected a list of {item_kind.__name__}")
+            return build(data) if origin is not list else list(data)
+
+        return scalars
 
     def sequence(data: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -263,7 +285,8 @@ def _scalar(value: Any, kind: Any) -> Any:
 
 
 def _json_value(value: Any, depth: int) -> Any:
-    """``value`` itself when it is plain JSON data that round-trips unchanged, else ``CodecError``."""
+    """A copy of ``value`` when it is plain JSON data that round-trips unchanged, else ``CodecError``.
+    A copy: the collector may change its value after storing it, or the one it was given."""
     if depth > MAX_DEPTH:
         raise CodecError("too deep")
     kind = type(value)
@@ -274,13 +297,12 @@ def _json_value(value: Any, depth: int) -> Any:
             raise CodecError("a non-finite float")
         return value
     if kind is list:
-        for item in value:
-            _json_value(item, depth + 1)
-        return value
+        return [_json_value(item, depth + 1) for item in value]
     if kind is dict:
+        out = {}
         for key, item in value.items():
             if type(key) is not str:
                 raise CodecError("a non-string key in a JSON object")
-            _json_value(item, depth + 1)
-        return value
+            out[key] = _json_value(item, depth + 1)
+        return out
     raise CodecError(f"{kind.__name__} is not JSON data")
