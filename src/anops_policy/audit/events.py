@@ -14,12 +14,15 @@ from typing import Any
 
 from anops_policy import __version__
 from anops_policy.audit import store as log_store
-from anops_policy.audit.decision_log import LOG_API, DecisionLog, Tail, new_id, objects_dir, resolve_log_path
+from anops_policy.audit.decision_log import LOG_API, Tail, new_id, objects_dir
+from anops_policy.audit.pg_log import PgLog
+from anops_policy.audit.sinks import Log, Target, log_name, open_log, resolve_target
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
 from anops_policy.evaluation.report import Report
 from anops_policy.keys import Signer, signer_from
 from anops_policy.policy.model import Decision, Pack
+from anops_policy.store.url import is_store_url
 
 MAX_SUMMARY = 500
 MAX_EVIDENCE = 20
@@ -130,8 +133,12 @@ def eval_event(report: Report, document: Mapping[str, Any], config: RepoConfig, 
     return event
 
 
-def store_inputs(log: DecisionLog, document: Mapping[str, Any], config: RepoConfig,
+def store_inputs(log: Log, document: Mapping[str, Any], config: RepoConfig,
                  packs: Sequence[Pack]) -> dict[str, Any]:
+    if isinstance(log, PgLog):
+        facts, config_address, *pack_addresses = log.put_objects(
+            [document, log_store.config_bundle(config), *(log_store.pack_bundle(p) for p in packs)])
+        return {"facts": facts, "packs": pack_addresses, "config": config_address}
     store = objects_dir(log.path)
     return {
         "facts": log_store.put(store, document),
@@ -140,10 +147,12 @@ def store_inputs(log: DecisionLog, document: Mapping[str, Any], config: RepoConf
     }
 
 
-def record_eval(log: DecisionLog, report: Report, document: Mapping[str, Any], config: RepoConfig,
+def record_eval(log: Log, report: Report, document: Mapping[str, Any], config: RepoConfig,
                 packs: Sequence[Pack], *, root: Path, signer: Signer | None, config_source: Mapping[str, Any],
-                settings: Mapping[str, Any], trace_id: str | None = None) -> dict[str, Any]:
-    """Store the inputs, append the event; returns the appended event (with seq and hash)."""
+                settings: Mapping[str, Any], trace_id: str | None = None,
+                request_id: str | None = None) -> dict[str, Any]:
+    """Store the inputs, append the event; returns the appended event (with seq and hash). In a store, a
+    ``request_id`` already recorded in the stream returns that record (marked ``duplicate``) instead."""
     try:
         objects = store_inputs(log, document, config, packs)
     except OSError as exc:
@@ -154,6 +163,8 @@ def record_eval(log: DecisionLog, report: Report, document: Mapping[str, Any], c
     def build(_tail: Tail) -> dict[str, Any]:
         return event
 
+    if isinstance(log, PgLog):
+        return log.append(build, signer, request_id)
     return log.append(build, signer)
 
 
@@ -161,7 +172,7 @@ class Recorder:
     """The decision log of one ``eval``: opened (and checked writable) before collecting, so a log that
     cannot be written fails the run before any work; ``record`` appends the finished run."""
 
-    def __init__(self, root: Path, log: DecisionLog, signer: Signer | None, trace_id: str | None = None,
+    def __init__(self, root: Path, log: Log, signer: Signer | None, trace_id: str | None = None,
                  default_path: bool = True) -> None:
         self.root = root
         self.log = log
@@ -170,12 +181,12 @@ class Recorder:
         self.default_path = default_path
 
     @classmethod
-    def start(cls, root: Path, config: RepoConfig, explicit: Path | None, signing_key: Path | None,
-              trace_id: str | None = None) -> Recorder:
+    def start(cls, root: Path, config: RepoConfig, explicit: Target | None, signing_key: Path | None,
+              trace_id: str | None = None, stream: str | None = None) -> Recorder:
         if not root.is_dir():  # never create the evaluated directory just to hold its log
             raise ConfigError(f"{root}: not a directory")
         signer = signer_from(signing_key)
-        log = DecisionLog(resolve_log_path(root, config.decision_log, explicit))
+        log = open_log(resolve_target(root, config.decision_log, explicit), root, stream)
         log.prepare()
         return cls(root, log, signer, trace_id, default_path=explicit is None and config.decision_log is None)
 
@@ -185,12 +196,13 @@ class Recorder:
         event = record_eval(self.log, report, document, config, packs, root=self.root, signer=self.signer,
                             config_source=config_source or {"source": "working-tree"}, settings=settings,
                             trace_id=self.trace_id)
-        return {"event": event, "log": str(self.log.path), "root": str(self.root), "default_path": self.default_path}
+        return {"event": event, "log": log_name(self.log), "root": str(self.root), "default_path": self.default_path}
 
 
-def config_for_collectors(config: RepoConfig, explicit_log: Path | None) -> RepoConfig:
+def config_for_collectors(config: RepoConfig, explicit_log: Target | None) -> RepoConfig:
     """The config the collectors see: with ``--decision-log`` as its ``decision_log``, so the signoff
     collector reads the same log this run appends to."""
     if explicit_log is None:
         return config
-    return replace(config, raw={**config.raw, "decision_log": str(explicit_log.resolve())})
+    where = explicit_log if is_store_url(explicit_log) else str(Path(explicit_log).resolve())
+    return replace(config, raw={**config.raw, "decision_log": where})

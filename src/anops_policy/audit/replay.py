@@ -11,11 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from anops_policy.audit import sinks
 from anops_policy.audit import store as log_store
-from anops_policy.audit.decision_log import objects_dir, read_events
 from anops_policy.audit.events import logged_decision
 from anops_policy.audit.signoff import find_eval
-from anops_policy.errors import InputError
+from anops_policy.audit.sinks import Log
 from anops_policy.evaluation.evaluate import DEFAULT_DEADLINE_S, RunSettings, evaluate_packs
 from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.unjudged import unjudged_notes
@@ -97,14 +97,13 @@ def _evaluate(event: Mapping[str, Any], document: dict[str, Any], config_bundle:
     return report
 
 
-def replay(log_path: Path, decision: str, pack_refs: Sequence[str] = ()) -> ReplayResult:
-    if not log_path.is_file():
-        raise InputError(f"decision log {log_path}: no such file")
-    event = find_eval(read_events(log_path), decision)
+def replay(target: Path | Log, decision: str, pack_refs: Sequence[str] = ()) -> ReplayResult:
+    """Re-evaluate a logged evaluation of a log file or a store's stream from its stored inputs."""
+    log = sinks.require(sinks.as_log(target))
+    event = find_eval(sinks.events_of(log), decision)
     objects = event.get("objects") or {}
-    store = objects_dir(log_path)
-    document = log_store.get(store, str(objects.get("facts")))
-    config_bundle = log_store.get(store, str(objects.get("config")))
+    document = sinks.stored_object(log, str(objects.get("facts")))
+    config_bundle = sinks.stored_object(log, str(objects.get("config")))
     problems = []
     if digest_of(document) != event.get("facts_digest"):
         problems.append(f"the stored fact document's digest {digest_of(document)} differs from the logged "
@@ -114,7 +113,7 @@ def replay(log_path: Path, decision: str, pack_refs: Sequence[str] = ()) -> Repl
                  for ref in pack_refs]
         report = _evaluate(event, document, config_bundle, packs)
         return _result(event, report, packs, False, problems)
-    bundles = [log_store.get(store, str(a)) for a in objects.get("packs", [])]
+    bundles = [sinks.stored_object(log, str(a)) for a in objects.get("packs", [])]
     with log_store.restored_packs(bundles) as packs:
         logged = {p.get("id"): p.get("digest") for p in event.get("packs", [])}
         for pack in packs:

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from anops_policy.audit import sinks
 from anops_policy.audit.decision_log import LOG_API, DecisionLog, new_id, read_events
 from anops_policy.audit.events import detect_actor
-from anops_policy.audit.verify import VerifyFailed, VerifyOptions, verify_log
+from anops_policy.audit.sinks import Log
+from anops_policy.audit.verify import VerifyFailed, VerifyOptions
 from anops_policy.errors import EXIT_BLOCKING, AnopsError, ConfigError, InputError
 from anops_policy.keys import Signer
 
@@ -48,7 +50,7 @@ def blocking_failures(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for d in event.get("decisions", []) if d.get("blocking") and d.get("policy") not in exempt]
 
 
-def sign_off(log_path: Path, decision: str, by: str, *, signer: Signer | None = None, override: bool = False,
+def sign_off(log_target: Path | Log, decision: str, by: str, *, signer: Signer | None = None, override: bool = False,
              reason: str | None = None) -> dict[str, Any]:
     if not by.strip():
         raise ConfigError("--as: the name of the engineer signing off is required")
@@ -56,9 +58,10 @@ def sign_off(log_path: Path, decision: str, by: str, *, signer: Signer | None = 
         raise ConfigError("--override needs --reason \"…\": an override without a recorded reason is not allowed")
     if reason and not override:
         raise ConfigError("--reason is only used with --override")
-    if not log_path.is_file():
-        raise InputError(f"decision log {log_path}: no such file; run `anops-policy eval` first")
-    result = verify_log(log_path, VerifyOptions(check_objects=False))
+    log = sinks.as_log(log_target)
+    if isinstance(log, DecisionLog) and not log.path.is_file():
+        raise InputError(f"decision log {log.path}: no such file; run `anops-policy eval` first")
+    result = sinks.verify(log, VerifyOptions(check_objects=False))
     if not result.ok:
         raise VerifyFailed(f"refusing to sign off: the decision log fails verification: "
                            f"{result.problems[0].describe()}")
@@ -86,12 +89,12 @@ def sign_off(log_path: Path, decision: str, by: str, *, signer: Signer | None = 
         "facts_digest": target.get("facts_digest"),
         "packs": [{k: p.get(k) for k in ("id", "version", "digest")} for p in target.get("packs", [])],
         "by": by.strip(),
-        "actor": detect_actor(log_path.parent),
+        "actor": detect_actor(log.path.parent if isinstance(log, DecisionLog) else Path.cwd()),
         "override": {"reason": reason.strip() if reason else "",
                      "blocking": [{k: d.get(k) for k in ("policy", "subject", "fingerprint")} for d in blocking]}
         if override else None,
     }
-    return DecisionLog(log_path).append(lambda _tail: event, signer)
+    return log.append(lambda _tail: event, signer)
 
 
 def latest_eval(log_path: Path) -> dict[str, Any] | None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -48,11 +48,12 @@ class Problem:
     line: int | None
     seq: int | None
     reason: str
+    unit: str = "line"  # "row" for a store's record: line is then the row's id
 
     def describe(self) -> str:
         where = []
         if self.line is not None:
-            where.append(f"line {self.line}")
+            where.append(f"{self.unit} {self.line}")
         if self.seq is not None:
             where.append(f"seq {self.seq}")
         return f"record at {', '.join(where)}: {self.reason}" if where else self.reason
@@ -60,7 +61,7 @@ class Problem:
 
 @dataclass
 class VerifyResult:
-    path: Path
+    name: str  # the log's path, or the store (without credentials) and stream
     events: list[dict[str, Any]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -80,9 +81,9 @@ class VerifyResult:
     def to_json(self) -> dict[str, Any]:
         last = self.last
         return {
-            "log": str(self.path), "ok": self.ok, "records": len(self.events), "signed": self.signed,
+            "log": self.name, "ok": self.ok, "records": len(self.events), "signed": self.signed,
             "last_seq": last.get("seq") if last else 0, "last_hash": last.get("hash") if last else None,
-            "problems": [{"line": p.line, "seq": p.seq, "reason": p.reason, "text": p.describe()}
+            "problems": [{p.unit: p.line, "seq": p.seq, "reason": p.reason, "text": p.describe()}
                          for p in self.problems],
             "notes": list(self.notes),
         }
@@ -97,22 +98,63 @@ class VerifyOptions:
     require_signoff: str | None = None
 
 
-class _Walk:
-    def __init__(self, path: Path, options: VerifyOptions) -> None:
+class ChainSource(Protocol):
+    """Where a chain's records come from: a log file's lines or a store's rows."""
+
+    name: str
+    unit: str
+    head_name: str
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line number or row id, the record's canonical bytes with a newline) in written order."""
+
+    def head(self) -> dict[str, Any] | None:
+        """The recorded head ({"seq", "hash", "signature"}), {"error": why} when unreadable, None when absent."""
+
+    def object_problem(self, address: str) -> str | None:
+        """Why a stored input cannot be used, or None."""
+
+    def row_problem(self, event: Mapping[str, Any], number: int) -> str | None:
+        """A store's own check of a record (its indexed columns agree with it), or None."""
+
+
+class FileSource:
+    unit = "line"
+    head_name = "head file"
+
+    def __init__(self, path: Path) -> None:
         self.path = path
+        self.name = str(path)
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        return iter_lines(self.path)
+
+    def head(self) -> dict[str, Any] | None:
+        return read_head(self.path)
+
+    def object_problem(self, address: str) -> str | None:
+        return log_store.problem(objects_dir(self.path), address)
+
+    def row_problem(self, event: Mapping[str, Any], number: int) -> str | None:
+        return None
+
+
+class _Walk:
+    def __init__(self, source: ChainSource, options: VerifyOptions) -> None:
+        self.source = source
         self.options = options
-        self.result = VerifyResult(path)
+        self.result = VerifyResult(source.name)
         self.expected_seq = 1
         self.prev_hash: str | None = None
         self.evals: dict[str, dict[str, Any]] = {}
         self.object_cache: dict[str, str | None] = {}
 
     def problem(self, line: int | None, seq: int | None, reason: str) -> None:
-        self.result.problems.append(Problem(line, seq, reason))
+        self.result.problems.append(Problem(line, seq, reason, self.source.unit))
 
     def run(self) -> VerifyResult:
         parsed: list[tuple[int, bytes, dict[str, Any] | None]] = []
-        for number, raw in iter_lines(self.path):
+        for number, raw in self.source.lines():
             if not raw.endswith(b"\n"):
                 self.result.torn = raw
                 self.problem(number, None, f"torn line: {len(raw)} bytes without a final newline (an interrupted "
@@ -170,6 +212,9 @@ class _Walk:
         elif event["prev_hash"] != self.prev_hash:
             self.problem(number, seq, f"prev_hash {short(event['prev_hash'])} does not match the hash of the "
                                       f"previous record ({short(self.prev_hash)}): the chain is broken")
+        column = self.source.row_problem(event, number)
+        if column:
+            self.problem(number, seq, column)
         self.check_signature(number, seq, event)
         self.check_kind(number, seq, event)
         self.expected_seq = (seq if isinstance(seq, int) else expected) + 1
@@ -208,7 +253,6 @@ class _Walk:
             self.problem(number, seq, f"unknown record kind {kind!r}")
 
     def check_objects(self, number: int, seq: int, objects: Any) -> None:
-        store = objects_dir(self.path)
         packs = objects.get("packs") if isinstance(objects, Mapping) else None
         if not isinstance(objects, Mapping) or not isinstance(packs or [], list):  # an edited record's odd shapes
             self.problem(number, seq, "objects is not a mapping of stored object addresses: corrupt or edited")
@@ -219,7 +263,7 @@ class _Walk:
                 continue
             if address not in self.object_cache:
                 try:
-                    self.object_cache[address] = log_store.problem(store, address)
+                    self.object_cache[address] = self.source.object_problem(address)
                 except InputError as exc:
                     self.object_cache[address] = str(exc)
             issue = self.object_cache[address]
@@ -230,12 +274,13 @@ class _Walk:
         last = self.result.last
         last_seq = int(last["seq"]) if last and isinstance(last.get("seq"), int) else 0
         last_hash = last.get("hash") if last else None
-        head = read_head(self.path)
+        hn = self.source.head_name
+        head = self.source.head()
         self.result.head = head
         line = self.result.lines[-1] if self.result.lines else None
         if head is None:
             if last is not None:
-                self.problem(None, None, "head file missing: removed trailing records cannot be ruled out "
+                self.problem(None, None, f"{hn} missing: removed trailing records cannot be ruled out "
                                          "(`anops-policy audit repair` rewrites it after a clean verify)")
         elif "error" in head:
             self.problem(None, None, str(head["error"]))
@@ -243,29 +288,29 @@ class _Walk:
             head_seq, head_hash = head.get("seq"), head.get("hash")
             if isinstance(head_seq, int) and head_seq > last_seq:
                 gone = f"record {head_seq}" if head_seq == last_seq + 1 else f"records {last_seq + 1}..{head_seq}"
-                self.problem(line, last_seq or None, f"truncated: the head file records seq {head_seq} "
+                self.problem(line, last_seq or None, f"truncated: the {hn} records seq {head_seq} "
                                                      f"({short(head_hash)}) but the log ends at seq {last_seq}: "
                                                      f"{gone} missing")
             elif head_seq == last_seq and head_hash != last_hash:
-                self.problem(line, last_seq, f"the head file records hash {short(head_hash)} for seq {head_seq}, "
+                self.problem(line, last_seq, f"the {hn} records hash {short(head_hash)} for seq {head_seq}, "
                                              f"but the record has {short(last_hash)}: the log's end was replaced")
             elif head_seq == last_seq - 1 and last is not None and head_hash == last.get("prev_hash"):
-                self.result.notes.append("the head file is one record behind (a write was interrupted before the "
+                self.result.notes.append(f"the {hn} is one record behind (a write was interrupted before the "
                                          "head was updated); the next eval or `audit repair` updates it")
             elif head_seq != last_seq:
-                self.problem(line, last_seq, f"the head file records seq {head_seq}, but the log ends at seq "
+                self.problem(line, last_seq, f"the {hn} records seq {head_seq}, but the log ends at seq "
                                              f"{last_seq}: records were appended without updating the head")
             signature = head.get("signature")
             keys = self.options.public_keys
             try:
                 message = head_message(head_seq if isinstance(head_seq, int) else -1, head_hash)
             except ValueError as exc:  # no canonical form (see run): nothing a signature can cover
-                self.problem(None, None, f"the head file holds a value with no canonical JSON form: {exc}")
+                self.problem(None, None, f"the {hn} holds a value with no canonical JSON form: {exc}")
                 message = b""
             if keys and signature is not None and not signature_ok(keys, signature, message):
-                self.problem(None, None, "bad signature on the head file")
+                self.problem(None, None, f"bad signature on the {hn}")
             elif keys and signature is None and self.options.require_signed:
-                self.problem(None, None, "unsigned head file (--require-signed)")
+                self.problem(None, None, f"unsigned {hn} (--require-signed)")
         expect = self.options.expect_head
         if expect:
             positions = [i for i, e in enumerate(self.result.events) if e.get("hash") == expect]
@@ -319,7 +364,12 @@ def valid_signoffs(events: list[dict[str, Any]], commit: str,
 def verify_log(path: Path, options: VerifyOptions | None = None) -> VerifyResult:
     if not path.exists():
         raise InputError(f"decision log {path}: no such file")
-    return _Walk(path, options or VerifyOptions()).run()
+    return verify_source(FileSource(path), options)
+
+
+def verify_source(source: ChainSource, options: VerifyOptions | None = None) -> VerifyResult:
+    """Verify one chain, wherever its records live (the same checks and messages for every store)."""
+    return _Walk(source, options or VerifyOptions()).run()
 
 
 def repair_log(path: Path, signer: Signer | None = None) -> list[str]:

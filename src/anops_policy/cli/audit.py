@@ -12,20 +12,19 @@ from typing import Any
 
 import click
 
+from anops_policy.cli.targets import (
+    LOG_HELP,
+    LOG_TARGET,
+    decision_log_of,
+    default_log,
+    open_target,
+    store_streams,
+    stream_option,
+)
 from anops_policy.errors import EXIT_BLOCKING, EXIT_OK, ConfigError
 from anops_policy.policy.model import Outcome
 
 OUTCOMES = [o.value for o in Outcome]
-
-
-def default_log(root: Path = Path()) -> Path:
-    """The log ``eval ROOT`` writes: the config's ``decision_log`` or ``ROOT/.anops-policy/decisions.jsonl``."""
-    from anops_policy.audit.decision_log import resolve_log_path  # noqa: PLC0415
-    from anops_policy.config import find_config, load_config  # noqa: PLC0415
-
-    found = find_config(root)
-    configured = load_config(found).decision_log if found else None
-    return resolve_log_path(root, configured, None)
 
 
 def _public_keys(paths: tuple[Path, ...]) -> tuple[Any, ...]:
@@ -63,9 +62,9 @@ def logged_line(report: Any) -> str:
     return "\n".join(lines)
 
 
-log_option = click.option("--log", "log", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                          help="The decision log (default: ./.anops-policy/decisions.jsonl, or the config's "
-                               "decision_log).")
+log_option = click.option("--log", "log", type=LOG_TARGET, default=None,
+                          help="The decision log: " + LOG_HELP + " (default: ./.anops-policy/decisions.jsonl, or "
+                               "the config's decision_log).")
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
@@ -82,11 +81,20 @@ def audit() -> None:
       anops-policy audit show latest
       anops-policy audit replay d-5d2c1a9e0b7f4e33 --pack builtin:production-readiness
       anops-policy audit report --html audit.html
+
+    \b
+    A PostgreSQL store (every verb takes its URL where it takes a log):
+      anops-policy audit store init postgresql://owner@db/anops --writer-role anops_writer
+      anops-policy audit streams postgresql://auditor@db/anops       every repository, its head and status
+      anops-policy audit verify postgresql://auditor@db/anops        every stream (--stream NAME for one)
+      anops-policy audit list --log postgresql://auditor@db/anops --outcome fail --since 2026-11-01
+      anops-policy audit migrate .anops-policy/decisions.jsonl postgresql://ci@db/anops --stream github.com/acme/pay
     """
 
 
 @audit.command("verify")
-@click.argument("log", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("log", required=False, type=LOG_TARGET)
+@stream_option
 @click.option("--expect-head", metavar="HASH",
               help="A head hash recorded elsewhere (CI output): it must be in the chain.")
 @click.option("--public-key", "public_keys", multiple=True,
@@ -99,41 +107,60 @@ def audit() -> None:
 @click.option("--no-objects", is_flag=True,
               help="Do not check the stored inputs (facts, packs, config) beside the log.")
 @format_option
-def verify_cmd(log: Path | None, expect_head: str | None, public_keys: tuple[Path, ...], require_signed: bool,
-               require_signoff: str | None, no_objects: bool, fmt: str) -> None:
+def verify_cmd(log: Path | str | None, stream: str | None, expect_head: str | None, public_keys: tuple[Path, ...],
+               require_signed: bool, require_signoff: str | None, no_objects: bool, fmt: str) -> None:
     """Verify the decision log LOG: exit 0 when intact; 1 naming the first broken record and why
     (hash mismatch, missing seq, reordered, bad signature, torn line, truncated).
 
     The chain and the head file catch edited, deleted, reordered and removed records. Someone who
     rewrites the whole log and its head without the signing key is caught only with --public-key or
     with --expect-head (a head recorded elsewhere: CI output, a git note); without either the log is
-    tamper-evident against edits, not against a full rewrite."""
-    from anops_policy.audit.verify import VerifyOptions, verify_log  # noqa: PLC0415
+    tamper-evident against edits, not against a full rewrite.
+
+    LOG may be a PostgreSQL URL: without --stream every stream (repository) of the store is verified
+    and a broken one is named by its row id; the exit code is 1 when any stream fails."""
+    from anops_policy.audit import sinks  # noqa: PLC0415
+    from anops_policy.audit.verify import VerifyOptions  # noqa: PLC0415
 
     if require_signed and not public_keys:
         raise click.UsageError("--require-signed needs --public-key")
-    path = log or default_log()
     options = VerifyOptions(public_keys=_public_keys(public_keys), require_signed=require_signed,
                             expect_head=expect_head, check_objects=not no_objects, require_signoff=require_signoff)
-    result = verify_log(path, options)
+    every = store_streams(log, stream)
+    if every is not None and (expect_head or require_signoff):
+        raise click.UsageError("--expect-head and --require-signoff name one repository's chain: add --stream")
+    results = [sinks.verify(one, options) for one in every] if every is not None else \
+        [sinks.verify(open_target(log, stream), options)]
+    if every is not None and not results:
+        raise ConfigError("the decision store has no streams yet: nothing has been recorded in it")
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        data: Any = results[0].to_json() if every is None else [r.to_json() for r in results]
+        click.echo(json.dumps(data, indent=2))
     else:
-        last = result.last
-        if result.ok:
-            signed = f", {result.signed} signed" + (" (signatures checked)" if public_keys else
-                                                    " (pass --public-key to check signatures)") if result.signed else ""
-            click.echo(f"ok: {path}: {len(result.events)} records{signed}; head seq {last['seq'] if last else 0} "
-                       f"{last['hash'] if last else '(empty)'}")
-        else:
-            click.echo(f"FAILED: {path}: {result.problems[0].describe()}")
-            for problem in result.problems[1:10]:
-                click.echo(f"  also: {problem.describe()}")
-            if len(result.problems) > 10:
-                click.echo(f"  … and {len(result.problems) - 10} more")
-        for note in result.notes:
-            click.echo(f"note: {note}")
-    sys.exit(EXIT_OK if result.ok else EXIT_BLOCKING)
+        for result in results:
+            _print_verify(result, bool(public_keys))
+        if every is not None:
+            bad = sum(1 for r in results if not r.ok)
+            click.echo(f"{len(results)} streams, {sum(len(r.events) for r in results)} records: "
+                       + (f"{bad} FAILED" if bad else "all intact"))
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_BLOCKING)
+
+
+def _print_verify(result: Any, keys_given: bool) -> None:
+    last = result.last
+    if result.ok:
+        signed = f", {result.signed} signed" + (" (signatures checked)" if keys_given else
+                                                " (pass --public-key to check signatures)") if result.signed else ""
+        click.echo(f"ok: {result.name}: {len(result.events)} records{signed}; head seq {last['seq'] if last else 0} "
+                   f"{last['hash'] if last else '(empty)'}")
+    else:
+        click.echo(f"FAILED: {result.name}: {result.problems[0].describe()}")
+        for problem in result.problems[1:10]:
+            click.echo(f"  also: {problem.describe()}")
+        if len(result.problems) > 10:
+            click.echo(f"  … and {len(result.problems) - 10} more")
+    for note in result.notes:
+        click.echo(f"note: {note}")
 
 
 def _decision_filter(policy: str | None, outcome: str | None, subject: str | None) -> Any:
@@ -177,21 +204,24 @@ def _summary(event: Mapping[str, Any]) -> str:
 @click.option("--until", help="Only records on or before this date (YYYY-MM-DD, UTC).")
 @click.option("--actor", help="Only records whose actor (or sign-off name) contains this text.")
 @click.option("--kind", type=click.Choice(["eval", "signoff", "repair"]), help="Only records of this kind.")
+@stream_option
 @format_option
-def list_cmd(log: Path | None, policy: str | None, outcome: str | None, subject: str | None, commit: str | None,
-             since: str | None, until: str | None, actor: str | None, kind: str | None, fmt: str) -> None:
-    """List the log's records (newest last), filtered."""
-    from anops_policy.audit.decision_log import read_events, short  # noqa: PLC0415
+def list_cmd(log: Path | str | None, policy: str | None, outcome: str | None, subject: str | None, commit: str | None,
+             since: str | None, until: str | None, actor: str | None, kind: str | None, stream: str | None,
+             fmt: str) -> None:
+    """List the log's records (newest last), filtered. With a store's URL and no --stream, the records
+    of every stream (repository), each row starting with its stream."""
+    from anops_policy.audit import sinks  # noqa: PLC0415
+    from anops_policy.audit.decision_log import short  # noqa: PLC0415
     from anops_policy.audit.verify import commit_matches  # noqa: PLC0415
 
     since, until = _check_date(since, "--since"), _check_date(until, "--until")
-    path = log or default_log()
-    if not path.is_file():
-        raise ConfigError(f"decision log {path}: no such file")
+    every = store_streams(log, stream)
+    logs = every if every is not None else [sinks.require(open_target(log, stream))]
     keep = _decision_filter(policy, outcome, subject)
     filtering = policy is not None or outcome is not None or subject is not None
     rows: list[dict[str, Any]] = []
-    for event in read_events(path):
+    for event, stream_name in ((e, getattr(one, "stream", None)) for one in logs for e in sinks.events_of(one)):
         repo = event.get("repo") or {}
         event_commit = event.get("commit") if event.get("kind") == "signoff" else repo.get("commit")
         who = f"{(event.get('actor') or {}).get('name', '')} {event.get('by', '')}"
@@ -201,7 +231,8 @@ def list_cmd(log: Path | None, policy: str | None, outcome: str | None, subject:
         matching = [d for d in event.get("decisions", []) if keep(d)]
         if filtering and not matching:
             continue
-        rows.append({"seq": event.get("seq"), "time": event.get("time"), "kind": event.get("kind"),
+        origin = {"stream": stream_name} if every is not None else {}
+        rows.append({**origin, "seq": event.get("seq"), "time": event.get("time"), "kind": event.get("kind"),
                      "id": event.get("decision_id") if event.get("kind") == "eval" else event.get("signoff_id"),
                      "actor": (event.get("actor") or {}).get("name"), "commit": event_commit,
                      "summary": _summary(event), "hash": event.get("hash"),
@@ -210,7 +241,8 @@ def list_cmd(log: Path | None, policy: str | None, outcome: str | None, subject:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for row in rows:
-        click.echo(f"{row['seq']:>5}  {str(row['time'])[:19]}  {row['kind']:<7}  {row['id'] or '-':<18}  "
+        where = f"{row['stream']}  " if "stream" in row else ""
+        click.echo(f"{where}{row['seq']:>5}  {str(row['time'])[:19]}  {row['kind']:<7}  {row['id'] or '-':<18}  "
                    f"{str(row['actor'] or '-')[:24]:<24}  {short(row['commit'], 10) if row['commit'] else '-':<10}  "
                    f"{row['summary']}")
         for d in row.get("decisions", [])[:20]:
@@ -239,16 +271,16 @@ def _find_record(events: list[dict[str, Any]], ident: str) -> dict[str, Any]:
 @click.option("--policy", help="Only decisions of this policy.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="Only decisions with this outcome.")
 @click.option("--subject", help="Only decisions whose subject contains this text.")
+@stream_option
 @format_option
-def show_cmd(ident: str, log: Path | None, policy: str | None, outcome: str | None, subject: str | None,
-             fmt: str) -> None:
-    """Show one record: ID is a decision id (or a unique prefix, or `latest`), a sign-off id, or a seq."""
-    from anops_policy.audit.decision_log import read_events, short  # noqa: PLC0415
+def show_cmd(ident: str, log: Path | str | None, policy: str | None, outcome: str | None, subject: str | None,
+             stream: str | None, fmt: str) -> None:
+    """Show one record: ID is a decision id (or a unique prefix, or `latest`), a sign-off id, or a seq.
+    In a store, a decision id finds its stream; `latest` and a seq need --stream."""
+    from anops_policy.audit import sinks  # noqa: PLC0415
+    from anops_policy.audit.decision_log import short  # noqa: PLC0415
 
-    path = log or default_log()
-    if not path.is_file():
-        raise ConfigError(f"decision log {path}: no such file")
-    event = dict(_find_record(read_events(path), ident))
+    event = dict(_find_record(sinks.events_of(sinks.require(decision_log_of(log, stream, ident))), ident))
     keep = _decision_filter(policy, outcome, subject)
     if "decisions" in event:
         event["decisions"] = [d for d in event["decisions"] if keep(d)]
@@ -300,14 +332,15 @@ def show_cmd(ident: str, log: Path | None, policy: str | None, outcome: str | No
 @log_option
 @click.option("--pack", "packs", multiple=True, metavar="REF",
               help="Evaluate with this pack (a folder or builtin:NAME) instead of the stored one. Repeatable.")
+@stream_option
 @format_option
-def replay_cmd(decision: str, log: Path | None, packs: tuple[str, ...], fmt: str) -> None:
+def replay_cmd(decision: str, log: Path | str | None, packs: tuple[str, ...], stream: str | None, fmt: str) -> None:
     """Re-evaluate a logged decision from its stored facts, pack, config and `now`, and show what
     changed. With the stored pack any difference exits 1 (the replay must be exact); with --pack the
     differences are what today's pack decides differently (exit 0)."""
     from anops_policy.audit.replay import replay  # noqa: PLC0415
 
-    result = replay(log or default_log(), decision, packs)
+    result = replay(decision_log_of(log, stream, decision), decision, packs)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
@@ -339,15 +372,19 @@ def _brief(value: Any) -> str:
 @click.option("--public-key", "public_keys", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Check signatures too when verifying the chain. Repeatable.")
-def report_cmd(log: Path | None, html_path: Path, public_keys: tuple[Path, ...]) -> None:
+@stream_option
+def report_cmd(log: Path | str | None, html_path: Path, public_keys: tuple[Path, ...], stream: str | None) -> None:
     """Write one static HTML page for auditors: chain status, pass-rate trend, the latest evaluation
     by checklist section, waivers, sign-offs and the evaluations (no network, no external assets)."""
-    from anops_policy.audit.verify import VerifyOptions, verify_log  # noqa: PLC0415
+    from anops_policy.audit import sinks  # noqa: PLC0415
+    from anops_policy.audit.verify import VerifyOptions  # noqa: PLC0415
     from anops_policy.outputs.audit_report import render_html  # noqa: PLC0415
 
-    path = log or default_log()
-    result = verify_log(path, VerifyOptions(public_keys=_public_keys(public_keys)))
-    text = render_html(result.events, result.to_json(), log_name=str(path))
+    if store_streams(log, stream) is not None:
+        raise click.UsageError("a store's report covers one repository: add --stream NAME (`anops-policy audit "
+                               "streams URL` lists them with their status)")
+    result = sinks.verify(open_target(log, stream), VerifyOptions(public_keys=_public_keys(public_keys)))
+    text = render_html(result.events, result.to_json(), log_name=result.name)
     try:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html_path.write_text(text, encoding="utf-8")
@@ -358,15 +395,19 @@ def report_cmd(log: Path | None, html_path: Path, public_keys: tuple[Path, ...])
 
 
 @audit.command("repair")
-@click.argument("log", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("log", required=False, type=LOG_TARGET)
 @click.option("--signing-key", "signing_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Sign the rewritten head and the repair record.")
-def repair_cmd(log: Path | None, signing_key: Path | None) -> None:
+def repair_cmd(log: Path | str | None, signing_key: Path | None) -> None:
     """Repair what a crash leaves: move a torn last line aside (kept as LOG.torn-TIME, never dropped)
     and rewrite a missing or lagging head; the repair itself is recorded. Refuses any other damage."""
     from anops_policy.audit.verify import repair_log  # noqa: PLC0415
 
     path = log or default_log()
+    if isinstance(path, str):
+        raise ConfigError("a PostgreSQL store needs no repair: a record and its head commit in one transaction, so "
+                          "a crash leaves neither torn records nor a lagging head; any damage `audit verify` reports "
+                          "is evidence to keep")
     if not path.is_file():
         raise ConfigError(f"decision log {path}: no such file")
     for line in repair_log(path, _signer(signing_key)):
@@ -399,14 +440,16 @@ def keygen_cmd(out: Path) -> None:
 @click.option("--decision", "decision", required=True, metavar="ID",
               help="The eval record to sign off: its decision id (printed by eval), a unique prefix, or `latest`.")
 @click.option("--as", "by", required=True, metavar="NAME", help="Who signs off (name or e-mail).")
-@click.option("--decision-log", "decision_log", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The decision log (default: PATH/.anops-policy/decisions.jsonl or the config's decision_log).")
+@click.option("--decision-log", "decision_log", type=LOG_TARGET, default=None,
+              help="The decision log: " + LOG_HELP + " (default: PATH/.anops-policy/decisions.jsonl or the config's "
+                   "decision_log).")
+@stream_option
 @click.option("--signing-key", "signing_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               default=None, help="Ed25519 private key (PEM) to sign the sign-off (default: $ANOPS_POLICY_SIGNING_KEY).")
 @click.option("--override", is_flag=True, help="Sign off despite blocking failures (needs --reason; recorded).")
 @click.option("--reason", help="Why the blocking failures are accepted (with --override).")
-def signoff_cmd(path: Path, decision: str, by: str, decision_log: Path | None, signing_key: Path | None,
-                override: bool, reason: str | None) -> None:
+def signoff_cmd(path: Path, decision: str, by: str, decision_log: Path | str | None, stream: str | None,
+                signing_key: Path | None, override: bool, reason: str | None) -> None:
     """Sign off a logged evaluation of PATH (default .): appends a sign-off bound to that evaluation's
     hash (its commit, facts and pack). Refused (exit 1) when it had blocking failures, unless --override.
 
@@ -418,8 +461,17 @@ def signoff_cmd(path: Path, decision: str, by: str, decision_log: Path | None, s
     """
     from anops_policy.audit.signoff import sign_off  # noqa: PLC0415
 
-    log = decision_log or default_log(path)
-    event = sign_off(log, decision, by, signer=_signer(signing_key), override=override, reason=reason)
+    event = sign_off(open_target(decision_log, stream, path), decision, by, signer=_signer(signing_key),
+                     override=override, reason=reason)
     click.echo(f"signed off decision {event['decision_id']} (commit {event.get('commit') or 'none'}) as {event['by']}"
                f"{' with an override' if override else ''}: seq {event['seq']} · head {event['hash']}"
                + (" (signed)" if event.get("signature") else ""))
+
+
+def _register_store_commands() -> None:
+    from anops_policy.cli.audit_store import register  # noqa: PLC0415
+
+    register(audit)
+
+
+_register_store_commands()

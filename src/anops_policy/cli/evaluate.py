@@ -26,6 +26,7 @@ from anops_policy.cli.options import (
     verbosity_options,
 )
 from anops_policy.cli.output import write_output
+from anops_policy.cli.targets import LOG_HELP, LOG_TARGET, stream_option
 from anops_policy.policy.model import Level
 
 
@@ -104,10 +105,12 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option(
     "--decision-log",
     "decision_log",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=LOG_TARGET,
     default=None,
-    help="Append this run to this log (default: the config's decision_log, else PATH/.anops-policy/decisions.jsonl).",
+    help="Append this run to this log: " + LOG_HELP + " (default: the config's decision_log, else "
+    "PATH/.anops-policy/decisions.jsonl). A store that cannot be reached fails the run (exit 3).",
 )
+@stream_option
 @click.option("--no-decision-log", "no_decision_log", is_flag=True, help="Do not record this run in the decision log.")
 @click.option(
     "--signing-key",
@@ -150,7 +153,8 @@ def eval_cmd(
     deadline_s: float | None,
     baseline: Path | None,
     github: bool | None,
-    decision_log: Path | None,
+    decision_log: Path | str | None,
+    stream: str | None,
     no_decision_log: bool,
     signing_key: Path | None,
     trusted_config: str | None,
@@ -174,6 +178,7 @@ def eval_cmd(
       anops-policy eval --fail-on hard          only hard policies block
       anops-policy eval --baseline main-report.json --output sarif=out/anops.sarif
       anops-policy eval --trusted-config origin/main --signing-key ci.pem   (audit trail)
+      anops-policy eval --decision-log postgresql://ci@db.internal/anops   (the organisation's store)
     """
     from anops_policy.facts import parse_now  # noqa: PLC0415
     from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
@@ -201,6 +206,7 @@ def eval_cmd(
         progress=progress,
         record=not no_decision_log,
         decision_log=decision_log,
+        stream=stream,
         signing_key=signing_key,
         trusted_config=trusted_config,
         jobs=jobs,

@@ -43,7 +43,8 @@ class EvalRequest:
     progress: ProgressCallback | None = None
     # audit trail: record=True appends the run to the decision log (the CLI's default; off for API use)
     record: bool = False
-    decision_log: Path | None = None
+    decision_log: Path | str | None = None  # a file, or a postgresql:// URL (a central store)
+    stream: str | None = None  # the repository's stream in a store (default: detected)
     signing_key: Path | None = None
     trusted_config: str | None = None  # a git ref to read anops-policy.yaml from (not the working tree)
     trace_id: str | None = None
@@ -183,7 +184,8 @@ def _run_eval(request: EvalRequest) -> tuple[Report, dict[str, Any], RepoConfig,
     else:
         config = resolve_config(request.path, request.config_file)
     recorder = (
-        log_events.Recorder.start(request.path, config, request.decision_log, request.signing_key, request.trace_id)
+        log_events.Recorder.start(request.path, config, request.decision_log, request.signing_key, request.trace_id,
+                                  request.stream)
         if request.record
         else None
     )
