@@ -11,8 +11,9 @@ collect_ignore_glob = ["collectors/*/cases/*", "*/cases/*/repo/*"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The compiled-policy cache of every command the tests run (in-process or in a child) goes to a folder
-    # of this test process (each xdist worker its own), never to the user's ~/.cache; each run starts cold.
+    # The compiled-policy and per-file summary caches of every command the tests run (in-process or in a
+    # child) go to a folder of this test process (each xdist worker its own), never to the user's ~/.cache;
+    # each test session starts cold (later tests may hit what earlier ones stored: the facts are the same).
     folder = tempfile.mkdtemp(prefix="anops-policy-cache-")
     os.environ["ANOPS_POLICY_CACHE_DIR"] = folder
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))

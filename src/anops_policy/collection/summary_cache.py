@@ -22,13 +22,17 @@ Bounds: a store keeps the entries this run used first, then older ones (another 
 ``MAX_ENTRIES`` and ``MAX_BYTES``; the folder keeps ``MAX_STORES`` store files and ``MAX_FOLDER_BYTES``,
 least recently used first out. Untrusted input: a store whose header, checksum or context does not
 match, or that does not parse, is empty; an entry that does not decode to the declared type
-(``summary_codec``) is a miss, and the file is summarised again. Off with ``--no-cache`` or
-``ANOPS_POLICY_CACHE=off`` (``cache_home``), and when no cache folder can be made.
+(``summary_codec``) is a miss, and the file is summarised again. Nothing in an entry is ever run or
+imported. What no unkeyed cache can tell is a *well-formed* forgery (a line number changed, a value
+inside a summary's plain-JSON part): whoever can write the cache folder can change the facts, so a
+release gate runs with ``--no-cache`` or a cache only trusted jobs write (docs/ci.md). Off with
+``--no-cache`` or ``ANOPS_POLICY_CACHE=off`` (``cache_home``), and when no cache folder can be made.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -193,20 +197,22 @@ class SummaryStore:
             return
         if self.entries is None:
             self.entries = self._load()
-        kept = dict(self.used)
+        kept = dict(itertools.islice(self.used.items(), MAX_ENTRIES))
         for key, data in self.entries.items():
             if len(kept) >= MAX_ENTRIES:
                 break
             kept.setdefault(key, data)
         try:
             payload = json.dumps(kept, separators=(",", ":")).encode()
+            if len(payload) > MAX_BYTES:  # older entries out first, then this run's beyond the share that fits
+                kept = dict(itertools.islice(self.used.items(), MAX_ENTRIES))
+                payload = json.dumps(kept, separators=(",", ":")).encode()
+            while len(payload) > MAX_BYTES and kept:
+                share = int(len(kept) * MAX_BYTES / len(payload) * 0.9)
+                kept = dict(itertools.islice(kept.items(), share))
+                payload = json.dumps(kept, separators=(",", ":")).encode()
         except (TypeError, ValueError, RecursionError):
             return
-        if len(payload) > MAX_BYTES:  # older entries out first; this run's alone may still be too many
-            kept = dict(self.used)
-            payload = json.dumps(kept, separators=(",", ":")).encode()
-            if len(payload) > MAX_BYTES:
-                return
         header = {
             "format": FORMAT,
             "collector": self.collector,
