@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from anops_policy.cli.options import config_option, pack_option, policies_option
+from anops_policy.cli.options import config_option, pack_key_option, pack_option, policies_option
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -26,6 +26,17 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 )
 @policies_option
 @pack_option
+@pack_key_option
+@click.option(
+    "--pack-refresh",
+    "pack_refresh_s",
+    type=click.FloatRange(min=1, max=86400),
+    default=None,
+    metavar="SECONDS",
+    help="Follow the remote packs (oci://, git+, https://): every SECONDS, resolve them again and swap a new "
+    "revision in between calls once it is verified (signed by a --pack-key or trust.pack_keys key) and checked; "
+    "a bad one is rejected (log line, anops.pack.refreshes metric) and the current one keeps serving.",
+)
 @config_option
 @click.option(
     "--max-workers",
@@ -84,6 +95,8 @@ def serve_cmd(
     listen: str,
     policies: tuple[Path, ...],
     pack_refs: tuple[str, ...],
+    pack_keys: tuple[Path, ...],
+    pack_refresh_s: float | None,
     config_file: Path | None,
     max_workers: int | None,
     max_message_bytes: int,
@@ -97,22 +110,32 @@ def serve_cmd(
 
     The packs (--policies, else the config's packs, else the built-in pack) are loaded and statically
     checked once, at start: a pack with a problem stops the server before it listens (exit 2). Clients
-    send fact documents; the server never reads a file or path a client names.
+    send fact documents; the server never reads a file or path a client names. With --pack-refresh, the
+    remote packs are followed: each answer names the pack digest that judged it.
 
     \b
     Examples:
       anops-policy serve
       anops-policy serve --listen 0.0.0.0:50051 --policies ./my-pack --max-workers 4
+      anops-policy serve --pack oci://registry.example/platform/my-pack:stable --pack-key platform.pub \
+          --pack-refresh 60
       anops-policy eval --server 127.0.0.1:50051       (a client: collect here, judge there)
     """
     from anops_policy.config import RepoConfig, load_config  # noqa: PLC0415
     from anops_policy.errors import ConfigError  # noqa: PLC0415
+    from anops_policy.packs.resolve import PackOptions  # noqa: PLC0415
     from anops_policy.pipeline.run import resolve_packs  # noqa: PLC0415
 
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"serve --config {config_file}: no such file")
     config = load_config(config_file) if config_file is not None else RepoConfig()
-    packs = resolve_packs(config, policies, pack_refs)
+    options = PackOptions(pack_keys=pack_keys)
+    packs = resolve_packs(config, policies, pack_refs, options=options)
+    follow = None
+    if pack_refresh_s is not None:
+        from anops_policy.server.pack_follow import plan_following  # noqa: PLC0415
+
+        follow = plan_following(config, policies, pack_refs, packs, options, pack_refresh_s)
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise click.BadParameter(f"'{listen}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--listen")
@@ -129,7 +152,7 @@ def serve_cmd(
     settings = ServeSettings(
         listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
         decision_log=decision_log.resolve() if decision_log else None, trace_file=trace_file,
-        max_jobs_per_worker=max_jobs,
+        max_jobs_per_worker=max_jobs, follow=follow,
     )
     sys.exit(serve(packs, settings))
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -21,10 +22,14 @@ from grpc_reflection.v1alpha import reflection
 from anops_policy.errors import ConfigError
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.server.revisions import Revisions, short
 from anops_policy.server.service import SERVICE_NAME, Limits, PolicyService
 from anops_policy.server.telemetry import RpcTelemetry
 from anops_policy.server.workers import WorkerPool
 from anops_policy.telemetry import tracing
+
+if TYPE_CHECKING:  # the follower (and the registry clients it imports) only when --pack-refresh asks for it
+    from anops_policy.server.pack_follow import FollowPlan
 
 log = logging.getLogger("anops_policy.server")
 # room for the request's other fields on top of the facts limit, so that an oversized fact document
@@ -42,6 +47,7 @@ class ServeSettings:
     decision_log: Path | None = None  # the server's own log of every evaluation it answers
     trace_file: Path | None = None  # spans as JSON lines (OTLP export is configured by OTEL_* variables)
     max_jobs_per_worker: int = 0
+    follow: FollowPlan | None = None  # serve --pack-refresh: the remote packs to follow
 
 
 def _health_names() -> Sequence[str]:
@@ -64,11 +70,12 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
         from anops_policy.audit.decision_log import DecisionLog  # noqa: PLC0415
 
         DecisionLog(settings.decision_log).prepare()  # a log that cannot be written stops the start (exit 3)
+    revisions = Revisions(packs)
     pool = WorkerPool(
-        settings.workers, packs, settings.limits.max_policy_deadline_s, settings.decision_log,
+        settings.workers, revisions, settings.limits.max_policy_deadline_s, settings.decision_log,
         settings.max_jobs_per_worker,
     )
-    service = PolicyService(packs, pool, settings.limits)
+    service = PolicyService(pool, settings.limits)
     health_service = health.HealthServicer(experimental_non_blocking=True)
     size = settings.limits.max_message_bytes + ENVELOPE_BYTES
     server = grpc.server(
@@ -95,15 +102,23 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     for name in _health_names():
         health_service.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = settings.listen.rpartition(":")[0]
-    packs_text = ", ".join(f"{p.id} {p.version} ({len(p.policies)} policies)" for p in packs)
+    packs_text = ", ".join(f"{p.id} {p.version} {short(p.digest)} ({len(p.policies)} policies)" for p in packs)
     # tests and scripts read the bound port from this line (--listen HOST:0 picks a free one)
     log.info("serving anops.policy.v1 on %s:%d · %d workers %s · %s", host, port, settings.workers,
              pool.pids(), packs_text)
+    follower = None
+    if settings.follow is not None:
+        from anops_policy.server.pack_follow import PackFollower  # noqa: PLC0415
+
+        follower = PackFollower(settings.follow, revisions)
+        follower.start()
     try:
         while not stop.wait(0.5):
             pass
         _drain(server, service, health_service, settings.grace_s)
     finally:
+        if follower is not None:
+            follower.stop()
         pool.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

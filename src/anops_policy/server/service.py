@@ -8,16 +8,16 @@ import logging
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import grpc
 
-from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.judge import BadRequest, Job, pack_metadata, parse_json
+from anops_policy.server.revisions import Snapshot
 from anops_policy.server.workers import EvaluationCancelled, EvaluationTimeout, WorkerFailed, WorkerPool
 from anops_policy.telemetry import tracing
 
@@ -93,10 +93,10 @@ def _pack_info(meta: dict[str, Any]) -> policy_pb2.PackInfo:
 
 
 class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
-    def __init__(self, packs: Sequence[Pack], pool: WorkerPool, limits: Limits) -> None:
+    def __init__(self, pool: WorkerPool, limits: Limits) -> None:
         self._pool = pool
         self._limits = limits
-        self._packs = {str(m["id"]): _pack_info(dict(m)) for m in pack_metadata(packs)}
+        self._listing: tuple[int, dict[str, policy_pb2.PackInfo]] = (-1, {})
         self.in_flight = InFlight()
         self.draining = threading.Event()
 
@@ -151,7 +151,11 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             repo_prefix=request.repo_prefix,
             trace_id=tracing.current_trace_id(),
         )
-        judged = self._pool.run(job, context.time_remaining(), self._limits.max_evaluation_s, context.is_active)
+        # the call's one snapshot of the packs: a followed pack swapped meanwhile does not reach this call
+        snapshot = self._pool.revisions.current()
+        judged = self._pool.run(
+            job, context.time_remaining(), self._limits.max_evaluation_s, context.is_active, snapshot
+        )
         return policy_pb2.EvaluateResponse(
             report_json=judged.report_json,
             exit_code=judged.exit_code,
@@ -170,7 +174,8 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
         self, request: policy_pb2.ListPoliciesRequest, context: grpc.ServicerContext
     ) -> policy_pb2.ListPoliciesResponse:
         def answer() -> policy_pb2.ListPoliciesResponse:
-            return policy_pb2.ListPoliciesResponse(packs=[self._pack(pid) for pid in request.packs or self._packs])
+            listing = self._packs(self._pool.revisions.current())
+            return policy_pb2.ListPoliciesResponse(packs=[self._pack(listing, pid) for pid in request.packs or listing])
 
         return self._guarded("ListPolicies", context, answer)
 
@@ -178,7 +183,8 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
         self, request: policy_pb2.GetPolicyRequest, context: grpc.ServicerContext
     ) -> policy_pb2.GetPolicyResponse:
         def answer() -> policy_pb2.GetPolicyResponse:
-            packs = [self._pack(request.pack)] if request.pack else list(self._packs.values())
+            listing = self._packs(self._pool.revisions.current())
+            packs = [self._pack(listing, request.pack)] if request.pack else list(listing.values())
             found = [p for pack in packs for p in pack.policies if p.id == request.id]
             if not found:
                 from anops_policy.validation import suggest  # noqa: PLC0415
@@ -193,12 +199,22 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
 
         return self._guarded("GetPolicy", context, answer)
 
-    def _pack(self, pack_id: str) -> policy_pb2.PackInfo:
-        if pack_id not in self._packs:
+    def _packs(self, snapshot: Snapshot) -> dict[str, policy_pb2.PackInfo]:
+        """The listing of a snapshot, built once per snapshot (a swap makes the next call build it anew)."""
+        generation, listing = self._listing
+        if generation != snapshot.generation:
+            listing = {str(m["id"]): _pack_info(dict(m)) for m in pack_metadata(snapshot.packs)}
+            if snapshot.generation > generation:  # a call that took an older snapshot never undoes a newer one
+                self._listing = (snapshot.generation, listing)
+        return listing
+
+    @staticmethod
+    def _pack(listing: dict[str, policy_pb2.PackInfo], pack_id: str) -> policy_pb2.PackInfo:
+        if pack_id not in listing:
             from anops_policy.validation import suggest  # noqa: PLC0415
 
             raise BadRequest(
-                f"packs: unknown pack '{pack_id}'{suggest(pack_id, self._packs)}; loaded: {', '.join(self._packs)}"
+                f"packs: unknown pack '{pack_id}'{suggest(pack_id, listing)}; loaded: {', '.join(listing)}"
             )
-        return self._packs[pack_id]
+        return listing[pack_id]
 

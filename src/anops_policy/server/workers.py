@@ -8,6 +8,10 @@ starts a replacement. A DEADLINE_EXCEEDED therefore never leaves an evaluation r
 
 Workers are forked from a ``forkserver`` (a clean interpreter that imported the engine once), never
 from the gRPC process itself: forking a process that runs gRPC's threads is unsafe.
+
+Each worker holds one snapshot of the packs (revisions.py). A job is judged with the snapshot its call
+took: when the worker's snapshot is another one (a followed pack changed), the job travels with the
+call's packs and the worker switches to them before judging.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from anops_policy.policy.model import Pack
 from anops_policy.server.judge import BadRequest, Job, Judged, judge, record, summarize
+from anops_policy.server.revisions import Revisions, Snapshot
 
 log = logging.getLogger("anops_policy.server")
 POLL_S = 0.05  # how often a waiting call checks that its client is still there
@@ -53,11 +58,13 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
     packs: list[Pack] = pickle.loads(packs_blob)
     while True:
         try:
-            job = conn.recv()
+            job, new_packs = conn.recv()
         except (EOFError, OSError):  # the server closed its end (or died): nothing more to do
             return
         reply: tuple[str, Any]
         try:
+            if new_packs is not None:  # the call judges with another snapshot than this worker's last one
+                packs = pickle.loads(new_packs)
             judgement = judge(job, packs, max_policy_deadline_s)
             decision_id = record(log_path, judgement) if log_path is not None else ""
             reply = ("ok", summarize(judgement.report, decision_id))
@@ -75,6 +82,7 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
 class _Worker:
     process: BaseProcess
     conn: Connection
+    generation: int  # the snapshot of the packs the worker holds
     jobs: int = 0
 
     @property
@@ -88,7 +96,7 @@ class WorkerPool:
     def __init__(
         self,
         size: int,
-        packs: Sequence[Pack],
+        packs: Sequence[Pack] | Revisions,
         max_policy_deadline_s: float,
         log_path: Path | None = None,
         max_jobs: int = 0,
@@ -96,7 +104,7 @@ class WorkerPool:
         self._ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the engine once; each worker then starts in milliseconds
         self._ctx.set_forkserver_preload(["anops_policy.server.judge"])
-        self._blob = pickle.dumps(list(packs))
+        self.revisions = packs if isinstance(packs, Revisions) else Revisions(packs)
         self._max_policy_deadline_s = max_policy_deadline_s
         self._log_path = log_path
         self._max_jobs = max_jobs  # 0: a worker serves until it dies or overruns
@@ -110,15 +118,16 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
+        snapshot = self.revisions.current()  # a replacement starts with the newest packs
         process = self._ctx.Process(
             target=_serve_jobs,
-            args=(child, self._blob, self._max_policy_deadline_s, self._log_path),
+            args=(child, snapshot.blob, self._max_policy_deadline_s, self._log_path),
             name="anops-policy-worker",
             daemon=True,
         )
         process.start()
         child.close()  # only the worker holds its end: when the server dies, the worker reads EOF and exits
-        worker = _Worker(process, parent)
+        worker = _Worker(process, parent, snapshot.generation)
         with self._lock:
             self._all[worker.pid] = worker
         return worker
@@ -128,12 +137,13 @@ class WorkerPool:
             return sorted(self._all)
 
     def run(
-        self, job: Job, client_s: float | None, evaluation_s: float, active: Callable[[], bool] = lambda: True
+        self, job: Job, client_s: float | None, evaluation_s: float, active: Callable[[], bool] = lambda: True,
+        snapshot: Snapshot | None = None,
     ) -> Judged:
-        """Evaluate ``job`` in a worker. The client's time (``client_s``, None = no deadline) covers waiting
-        for a free worker and the evaluation; the server's bound ``evaluation_s`` covers the evaluation only
-        (a queue under load is not the evaluation's fault).
-        Raises BadRequest, EvaluationTimeout, EvaluationCancelled or WorkerFailed."""
+        """Evaluate ``job`` in a worker with the packs of ``snapshot`` (default: the current one). The client's
+        time (``client_s``, None = no deadline) covers waiting for a free worker and the evaluation; the
+        server's bound ``evaluation_s`` covers the evaluation only (a queue under load is not the evaluation's
+        fault). Raises BadRequest, EvaluationTimeout, EvaluationCancelled or WorkerFailed."""
         client_deadline = None if client_s is None else time.monotonic() + client_s
         worker = self._acquire(client_deadline, active)
         budget_s = evaluation_s if client_deadline is None else min(evaluation_s, client_deadline - time.monotonic())
@@ -141,8 +151,11 @@ class WorkerPool:
             self._release(worker)
             raise EvaluationTimeout("no time was left for the evaluation when a worker came free")
         deadline = time.monotonic() + budget_s
+        snapshot = snapshot or self.revisions.current()
+        update = None if worker.generation == snapshot.generation else snapshot.blob
         try:
-            worker.conn.send(job)
+            worker.conn.send((job, update))
+            worker.generation = snapshot.generation
         except (BrokenPipeError, OSError) as exc:
             self._replace(worker, "its pipe broke")
             raise WorkerFailed(f"worker {worker.pid}: cannot send the job: {exc}") from None

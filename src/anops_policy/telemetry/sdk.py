@@ -141,6 +141,15 @@ class Telemetry:
             "Duration of gRPC calls served",
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
+        self.pack_refreshes = meter.create_counter(
+            "anops.pack.refreshes", "{check}", "Checks of followed packs (serve --pack-refresh), by pack and outcome"
+        )
+        self.pack_refresh_duration = meter.create_histogram(
+            "anops.pack.refresh.duration",
+            "s",
+            "Time a check of a followed pack took (resolve, fetch, verify, load)",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        )
 
     @classmethod
     def build(cls, trace_file: Path | None, span_exporter: Any, metric_reader: Any) -> Telemetry:
@@ -245,6 +254,11 @@ class Telemetry:
         }
         self.rpc_calls.add(1, attributes)
         self.rpc_duration.record(seconds, attributes)
+
+    def pack_refresh_done(self, pack: str, outcome: str, seconds: float) -> None:
+        attributes = {"anops.pack": pack, "anops.pack.refresh.outcome": outcome}
+        self.pack_refreshes.add(1, attributes)
+        self.pack_refresh_duration.record(seconds, attributes)
 
     def shutdown(self) -> None:
         """Flush spans, then metrics; never raises (an exporter problem was already warned about)."""

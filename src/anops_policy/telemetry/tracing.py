@@ -13,6 +13,7 @@ no OpenTelemetry types:
     with tracing.span("anops.policy x", {...}) as s:
         s.set("anops.policy.subjects", 3)
     tracing.record_rpc("/pkg.Service/Method", "OK", 0.012)
+    tracing.record_pack_refresh("pack-id", "updated", 0.8)
     tracing.current_trace_id()                   # 32 hex digits, or None while off
     tracing.shutdown()                           # flush; also registered with atexit
 """
@@ -254,6 +255,15 @@ def record_rpc(method: str, code: str, seconds: float) -> None:
     state = _rt.state
     if state is not None:
         state.rpc_done(method, code, seconds)
+
+
+def record_pack_refresh(pack: str, outcome: str, seconds: float) -> None:
+    """One check of a followed pack (``serve --pack-refresh``): ``outcome`` is ``unchanged``, ``updated``,
+    ``rejected`` (a revision that failed verification or the check), ``unreachable`` or ``error``. Counted in
+    ``anops.pack.refreshes`` and timed (resolve, fetch, verify, load) in ``anops.pack.refresh.duration``."""
+    state = _rt.state
+    if state is not None:
+        state.pack_refresh_done(pack, outcome, seconds)
 
 
 # --- warnings ------------------------------------------------------------------------------------
