@@ -58,7 +58,7 @@ def _destination_empty(log: Log) -> None:
     if isinstance(log, DecisionLog):
         if log.path.exists() and log.path.stat().st_size > 0:
             raise ConfigError(f"migrate: {log.path} already has records; the destination must be new or empty")
-    elif log.store.rows(log.stream) or log.head() is not None:
+    elif log.store.ensure_schema() is not None and (log.store.rows(log.stream) or log.head() is not None):
         raise ConfigError(f"migrate: {log.name} already has records; migrate copies into an empty stream only "
                           "(pick another with --stream)")
 

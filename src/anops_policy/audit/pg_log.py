@@ -33,6 +33,7 @@ class PgLog:
 
     unit = "row"
     head_name = "head row"
+    head_may_lag = False  # a record and its head commit in one transaction
 
     def __init__(self, url: str, stream: str) -> None:
         self.store = PgStore(url)

@@ -104,6 +104,7 @@ class ChainSource(Protocol):
     name: str
     unit: str
     head_name: str
+    head_may_lag: bool  # a crash between the record and the head leaves the head one behind (files only)
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """(line number or row id, the record's canonical bytes with a newline) in written order."""
@@ -121,6 +122,7 @@ class ChainSource(Protocol):
 class FileSource:
     unit = "line"
     head_name = "head file"
+    head_may_lag = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -294,7 +296,8 @@ class _Walk:
             elif head_seq == last_seq and head_hash != last_hash:
                 self.problem(line, last_seq, f"the {hn} records hash {short(head_hash)} for seq {head_seq}, "
                                              f"but the record has {short(last_hash)}: the log's end was replaced")
-            elif head_seq == last_seq - 1 and last is not None and head_hash == last.get("prev_hash"):
+            elif (self.source.head_may_lag and head_seq == last_seq - 1 and last is not None
+                  and head_hash == last.get("prev_hash")):
                 self.result.notes.append(f"the {hn} is one record behind (a write was interrupted before the "
                                          "head was updated); the next eval or `audit repair` updates it")
             elif head_seq != last_seq:
