@@ -113,7 +113,7 @@ class PythonCollector:
             if text is None:
                 continue
             is_e2e = path in e2e_files
-            key = store.key(path, text, "e2e" if is_e2e else "")
+            key = store.key(path, text, "e2e" if is_e2e else "") if store.enabled else ""
             products = store.get(key, ModuleProducts)
             if products is None:
                 products = summarise_module(ctx, path, text, e2e=is_e2e)

@@ -37,7 +37,7 @@ class Scans:
         if text is None:
             self.cache[path] = None
             return None
-        store = self.store
+        store = self.store if self.store is not None and self.store.enabled else None
         key = store.key(path, text) if store is not None else ""
         self.keys[path] = key
         found = store.get(key, RustFileSummary) if store is not None else None
