@@ -36,6 +36,7 @@ from anops_policy.server.revisions import Revisions, short
 from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
+MAX_REMEMBERED = 64  # rejected revisions remembered per source
 UNCHANGED, UPDATED, REJECTED, UNREACHABLE, FAILED = "unchanged", "updated", "rejected", "unreachable", "error"
 
 
@@ -176,6 +177,8 @@ class PackFollower:
         except AnopsError:
             rejected = pin or (sha256_of(archive.raw) if archive is not None else "")
             if rejected:
+                if len(followed.rejected) >= MAX_REMEMBERED:  # bounded, whatever is pushed: the oldest are
+                    followed.rejected.clear()  # forgotten (checked again only if the source names them again)
                 followed.rejected.add(rejected)  # the same bad revision is not fetched and logged again
             raise
         pack = opened.pack
