@@ -271,9 +271,9 @@ def test_git_and_https_sources_are_followed_too(tmp_path: Path, kind: str, https
     assert code == 0 and "Traceback" not in server.text()
 
 
-def test_following_needs_a_remote_pack_and_a_trusted_key(tmp_path: Path, registry: str) -> None:
-    """Refused before the server listens (exit 2): nothing remote to follow; and a remote pack that the lock
-    file pins but no key vouches for (the lock pins one revision, not the next)."""
+def test_following_needs_a_changing_remote_pack_and_a_trusted_key(tmp_path: Path, registry: str) -> None:
+    """Refused before the server listens (exit 2): nothing remote to follow; a remote pack that the lock file
+    pins but no key vouches for (the lock pins one revision, not the next); a reference by digest."""
     builtin = subprocess.run(
         [sys.executable, "-m", "anops_policy", "serve", "--listen", "127.0.0.1:0", "--pack",
          "builtin:production-readiness", "--pack-refresh", "5"],
@@ -295,3 +295,14 @@ def test_following_needs_a_remote_pack_and_a_trusted_key(tmp_path: Path, registr
     assert unsigned.returncode == 2, unsigned.stderr
     assert "needs a trust policy" in unsigned.stderr and ref in unsigned.stderr
     assert "Traceback" not in unsigned.stderr
+    # a reference by digest names one revision: there is nothing to follow
+    pinned = json.loads((tmp_path / "anops-policy.lock").read_text())["packs"][ref]["pinned"]
+    (tmp_path / "anops-policy.yaml").write_text(f"packs: ['{ref}@{pinned}']\n")
+    run("pack", "lock", str(tmp_path))
+    fixed = subprocess.run(
+        [sys.executable, "-m", "anops_policy", "serve", "--listen", "127.0.0.1:0", "--config",
+         str(tmp_path / "anops-policy.yaml"), "--pack-refresh", "5"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+    )
+    assert fixed.returncode == 2, fixed.stderr
+    assert "names one revision" in fixed.stderr and "Traceback" not in fixed.stderr

@@ -9,6 +9,7 @@ fetched again while the source still names it."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ from anops_policy.server.revisions import Revisions, short
 from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 MAX_REMEMBERED = 64  # rejected revisions remembered per source
 UNCHANGED, UPDATED, REJECTED, UNREACHABLE, FAILED = "unchanged", "updated", "rejected", "unreachable", "error"
 
@@ -75,8 +77,12 @@ def plan_following(config: RepoConfig, policies: Sequence[Path], refs: Sequence[
     else:
         base = Path(config.file).parent if config.file else Path()
         sources = [parse_source(ref, base, where="config packs") for ref in config.packs]
-    remote = [s for s in sources if s.remote]
+    remote = [s for s in sources if s.remote and not _fixed(s)]
     if not remote:
+        fixed = [s.text for s in sources if s.remote]
+        if fixed:
+            raise ConfigError("serve --pack-refresh: " + ", ".join(fixed) + " names one revision (a digest or a "
+                              "commit), which never changes; follow a tag or branch instead")
         raise ConfigError("serve --pack-refresh: none of the server's packs is remote (oci://, git+URL#REF:PATH, "
                           "https://); a folder, archive or builtin pack has no new revision to follow")
     keys = trust_for(config, Path(), options).keys
@@ -90,6 +96,11 @@ def plan_following(config: RepoConfig, policies: Sequence[Path], refs: Sequence[
     followed = tuple(Followed(s, by_source[s.text].id, by_source[s.text].digest) for s in remote)
     inputs = {**visible_inputs(config, {}), **visible_config_patterns(config)}
     return FollowPlan(followed, keys, inputs, interval_s)
+
+
+def _fixed(source: Source) -> bool:
+    """A reference that names one revision: an OCI digest, a git commit."""
+    return bool(source.kind == OCI and source.digest) or (source.kind == GIT and _COMMIT.match(source.tag) is not None)
 
 
 def _pin(source: Source) -> str:
