@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from anops_policy.cli.options import config_option, pack_key_option, pack_option, policies_option
+from anops_policy.cli.targets import LOG_HELP, LOG_TARGET
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -72,9 +73,11 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 @click.option(
     "--decision-log",
     "decision_log",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=LOG_TARGET,
     default=None,
-    help="Append every evaluation to this decision log (hash-chained; its id is in each response).",
+    help="Append every evaluation to this decision log (hash-chained; its id is in each response): " + LOG_HELP
+    + ". With a store, each request's stream gets its own chain, replicas may share one store, a call that cannot "
+    "be recorded is answered UNAVAILABLE and the health service turns NOT_SERVING until the store answers again.",
 )
 @click.option(
     "--trace-file",
@@ -102,7 +105,7 @@ def serve_cmd(
     max_message_bytes: int,
     max_evaluation_s: float,
     max_jobs: int,
-    decision_log: Path | None,
+    decision_log: Path | str | None,
     trace_file: Path | None,
     grace_s: float,
 ) -> None:
@@ -151,7 +154,7 @@ def serve_cmd(
     # while every worker is busy
     settings = ServeSettings(
         listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
-        decision_log=decision_log.resolve() if decision_log else None, trace_file=trace_file,
+        decision_log=decision_log.resolve() if isinstance(decision_log, Path) else decision_log, trace_file=trace_file,
         max_jobs_per_worker=max_jobs, follow=follow,
     )
     sys.exit(serve(packs, settings))

@@ -24,6 +24,7 @@ from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.revisions import Revisions, short
 from anops_policy.server.service import SERVICE_NAME, Limits, PolicyService
+from anops_policy.server.store_health import StoreHealth
 from anops_policy.server.telemetry import RpcTelemetry
 from anops_policy.server.workers import WorkerPool
 from anops_policy.telemetry import tracing
@@ -44,7 +45,7 @@ class ServeSettings:
     limits: Limits
     grace_s: float
     threads: int
-    decision_log: Path | None = None  # the server's own log of every evaluation it answers
+    decision_log: Path | str | None = None  # the server's own log (a file or a postgresql:// store) of every answer
     trace_file: Path | None = None  # spans as JSON lines (OTLP export is configured by OTEL_* variables)
     max_jobs_per_worker: int = 0
     follow: FollowPlan | None = None  # serve --pack-refresh: the remote packs to follow
@@ -67,9 +68,10 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     # installed before the workers start, so that a signal during start-up is a clean stop too
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     if settings.decision_log is not None:
-        from anops_policy.audit.decision_log import DecisionLog  # noqa: PLC0415
+        from anops_policy.audit.sinks import open_log  # noqa: PLC0415
 
-        DecisionLog(settings.decision_log).prepare()  # a log that cannot be written stops the start (exit 3)
+        # a log that cannot be written (a store that cannot be reached) stops the start (exit 3)
+        open_log(settings.decision_log, stream="serve").prepare()  # (the stream is per request)
     revisions = Revisions(packs)
     pool = WorkerPool(
         settings.workers, revisions, settings.limits.max_policy_deadline_s, settings.decision_log,
@@ -101,6 +103,9 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     server.start()
     for name in _health_names():
         health_service.set(name, health_pb2.HealthCheckResponse.SERVING)
+    store_health = StoreHealth(settings.decision_log, health_service, _health_names())
+    service.on_unrecorded = store_health.unavailable
+    store_health.start()
     host = settings.listen.rpartition(":")[0]
     packs_text = ", ".join(f"{p.id} {p.version} {short(p.digest)} ({len(p.policies)} policies)" for p in packs)
     # tests and scripts read the bound port from this line (--listen HOST:0 picks a free one)
@@ -115,6 +120,7 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     try:
         while not stop.wait(0.5):
             pass
+        store_health.close()  # draining owns the health status from here
         _drain(server, service, health_service, settings.grace_s)
     finally:
         if follower is not None:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61nops/policy/v1/policy.proto\x12\x0f\x61nops.policy.v1\"\xec\x01\n\x0f\x45valuateRequest\x12\x12\n\nfacts_json\x18\x01 \x01(\x0c\x12\r\n\x05packs\x18\x02 \x03(\t\x12\x10\n\x08policies\x18\x03 \x03(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\x0c\x12\x13\n\x0b\x63onfig_json\x18\x05 \x01(\x0c\x12\x0b\n\x03now\x18\x06 \x01(\t\x12\x0f\n\x07\x66\x61il_on\x18\x07 \x01(\t\x12\x19\n\x11policy_deadline_s\x18\x08 \x01(\x01\x12\x14\n\x0c\x64isplay_path\x18\t \x01(\t\x12\x16\n\x0e\x64isplay_config\x18\n \x01(\t\x12\x13\n\x0brepo_prefix\x18\x0b \x01(\t\"\xf6\x02\n\x10\x45valuateResponse\x12\x13\n\x0breport_json\x18\x01 \x01(\x0c\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x13\n\x0bitems_total\x18\x03 \x01(\x05\x12\x17\n\x0fitems_satisfied\x18\x04 \x01(\x05\x12\x19\n\x11\x62locking_failures\x18\x05 \x01(\x05\x12\x0f\n\x07summary\x18\x06 \x01(\t\x12\x41\n\x08outcomes\x18\x07 \x03(\x0b\x32/.anops.policy.v1.EvaluateResponse.OutcomesEntry\x12\x14\n\x0c\x66\x61\x63ts_digest\x18\x08 \x01(\t\x12\'\n\x05packs\x18\t \x03(\x0b\x32\x18.anops.policy.v1.PackRef\x12\x13\n\x0b\x64\x65\x63ision_id\x18\n \x01(\t\x12\x18\n\x10items_applicable\x18\x0b \x01(\x05\x1a/\n\rOutcomesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"F\n\x07PackRef\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\"$\n\x13ListPoliciesRequest\x12\r\n\x05packs\x18\x01 \x03(\t\"@\n\x14ListPoliciesResponse\x12(\n\x05packs\x18\x01 \x03(\x0b\x32\x19.anops.policy.v1.PackInfo\"\xf2\x01\n\x08PackInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06\x64igest\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x10\n\x08sections\x18\x06 \x03(\t\x12-\n\x05items\x18\x07 \x03(\x0b\x32\x1e.anops.policy.v1.ChecklistItem\x12-\n\x08policies\x18\x08 \x03(\x0b\x32\x1b.anops.policy.v1.PolicyInfo\x12\x13\n\x0binputs_json\x18\t \x01(\x0c\x12\x15\n\rpatterns_json\x18\n \x01(\x0c\";\n\rChecklistItem\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07section\x18\x03 \x01(\t\"\xdc\x02\n\nPolicyInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04pack\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x11\n\tchecklist\x18\x05 \x01(\t\x12\x10\n\x08severity\x18\x06 \x01(\t\x12&\n\x06phases\x18\x07 \x03(\x0b\x32\x16.anops.policy.v1.Phase\x12\x10\n\x08requires\x18\x08 \x03(\t\x12&\n\x06params\x18\t \x03(\x0b\x32\x16.anops.policy.v1.Param\x12\x13\n\x0bremediation\x18\n \x01(\t\x12\x12\n\nreferences\x18\x0b \x03(\t\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\x0e\n\x06\x64igest\x18\r \x01(\t\x12\x0c\n\x04rule\x18\x0e \x01(\t\x12\x10\n\x08\x66or_each\x18\x0f \x01(\t\x12\x14\n\x0c\x61pplies_when\x18\x10 \x01(\t\x12\x0c\n\x04\x66ile\x18\x11 \x01(\t\"%\n\x05Phase\x12\r\n\x05level\x18\x01 \x01(\t\x12\r\n\x05until\x18\x02 \x01(\t\"N\n\x05Param\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x03 \x01(\x0c\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\",\n\x10GetPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04pack\x18\x02 \x01(\t\"@\n\x11GetPolicyResponse\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.anops.policy.v1.PolicyInfo2\x91\x02\n\rPolicyService\x12O\n\x08\x45valuate\x12 .anops.policy.v1.EvaluateRequest\x1a!.anops.policy.v1.EvaluateResponse\x12[\n\x0cListPolicies\x12$.anops.policy.v1.ListPoliciesRequest\x1a%.anops.policy.v1.ListPoliciesResponse\x12R\n\tGetPolicy\x12!.anops.policy.v1.GetPolicyRequest\x1a\".anops.policy.v1.GetPolicyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61nops/policy/v1/policy.proto\x12\x0f\x61nops.policy.v1\"\x90\x02\n\x0f\x45valuateRequest\x12\x12\n\nfacts_json\x18\x01 \x01(\x0c\x12\r\n\x05packs\x18\x02 \x03(\t\x12\x10\n\x08policies\x18\x03 \x03(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\x0c\x12\x13\n\x0b\x63onfig_json\x18\x05 \x01(\x0c\x12\x0b\n\x03now\x18\x06 \x01(\t\x12\x0f\n\x07\x66\x61il_on\x18\x07 \x01(\t\x12\x19\n\x11policy_deadline_s\x18\x08 \x01(\x01\x12\x14\n\x0c\x64isplay_path\x18\t \x01(\t\x12\x16\n\x0e\x64isplay_config\x18\n \x01(\t\x12\x13\n\x0brepo_prefix\x18\x0b \x01(\t\x12\x0e\n\x06stream\x18\x0c \x01(\t\x12\x12\n\nrequest_id\x18\r \x01(\t\"\xf6\x02\n\x10\x45valuateResponse\x12\x13\n\x0breport_json\x18\x01 \x01(\x0c\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x13\n\x0bitems_total\x18\x03 \x01(\x05\x12\x17\n\x0fitems_satisfied\x18\x04 \x01(\x05\x12\x19\n\x11\x62locking_failures\x18\x05 \x01(\x05\x12\x0f\n\x07summary\x18\x06 \x01(\t\x12\x41\n\x08outcomes\x18\x07 \x03(\x0b\x32/.anops.policy.v1.EvaluateResponse.OutcomesEntry\x12\x14\n\x0c\x66\x61\x63ts_digest\x18\x08 \x01(\t\x12\'\n\x05packs\x18\t \x03(\x0b\x32\x18.anops.policy.v1.PackRef\x12\x13\n\x0b\x64\x65\x63ision_id\x18\n \x01(\t\x12\x18\n\x10items_applicable\x18\x0b \x01(\x05\x1a/\n\rOutcomesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"F\n\x07PackRef\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\"$\n\x13ListPoliciesRequest\x12\r\n\x05packs\x18\x01 \x03(\t\"@\n\x14ListPoliciesResponse\x12(\n\x05packs\x18\x01 \x03(\x0b\x32\x19.anops.policy.v1.PackInfo\"\xf2\x01\n\x08PackInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x0e\n\x06\x64igest\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x10\n\x08sections\x18\x06 \x03(\t\x12-\n\x05items\x18\x07 \x03(\x0b\x32\x1e.anops.policy.v1.ChecklistItem\x12-\n\x08policies\x18\x08 \x03(\x0b\x32\x1b.anops.policy.v1.PolicyInfo\x12\x13\n\x0binputs_json\x18\t \x01(\x0c\x12\x15\n\rpatterns_json\x18\n \x01(\x0c\";\n\rChecklistItem\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07section\x18\x03 \x01(\t\"\xdc\x02\n\nPolicyInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04pack\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x11\n\tchecklist\x18\x05 \x01(\t\x12\x10\n\x08severity\x18\x06 \x01(\t\x12&\n\x06phases\x18\x07 \x03(\x0b\x32\x16.anops.policy.v1.Phase\x12\x10\n\x08requires\x18\x08 \x03(\t\x12&\n\x06params\x18\t \x03(\x0b\x32\x16.anops.policy.v1.Param\x12\x13\n\x0bremediation\x18\n \x01(\t\x12\x12\n\nreferences\x18\x0b \x03(\t\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\x0e\n\x06\x64igest\x18\r \x01(\t\x12\x0c\n\x04rule\x18\x0e \x01(\t\x12\x10\n\x08\x66or_each\x18\x0f \x01(\t\x12\x14\n\x0c\x61pplies_when\x18\x10 \x01(\t\x12\x0c\n\x04\x66ile\x18\x11 \x01(\t\"%\n\x05Phase\x12\r\n\x05level\x18\x01 \x01(\t\x12\r\n\x05until\x18\x02 \x01(\t\"N\n\x05Param\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x03 \x01(\x0c\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\",\n\x10GetPolicyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04pack\x18\x02 \x01(\t\"@\n\x11GetPolicyResponse\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.anops.policy.v1.PolicyInfo2\x91\x02\n\rPolicyService\x12O\n\x08\x45valuate\x12 .anops.policy.v1.EvaluateRequest\x1a!.anops.policy.v1.EvaluateResponse\x12[\n\x0cListPolicies\x12$.anops.policy.v1.ListPoliciesRequest\x1a%.anops.policy.v1.ListPoliciesResponse\x12R\n\tGetPolicy\x12!.anops.policy.v1.GetPolicyRequest\x1a\".anops.policy.v1.GetPolicyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,31 +35,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVALUATERESPONSE_OUTCOMESENTRY']._loaded_options = None
   _globals['_EVALUATERESPONSE_OUTCOMESENTRY']._serialized_options = b'8\001'
   _globals['_EVALUATEREQUEST']._serialized_start=50
-  _globals['_EVALUATEREQUEST']._serialized_end=286
-  _globals['_EVALUATERESPONSE']._serialized_start=289
-  _globals['_EVALUATERESPONSE']._serialized_end=663
-  _globals['_EVALUATERESPONSE_OUTCOMESENTRY']._serialized_start=616
-  _globals['_EVALUATERESPONSE_OUTCOMESENTRY']._serialized_end=663
-  _globals['_PACKREF']._serialized_start=665
-  _globals['_PACKREF']._serialized_end=735
-  _globals['_LISTPOLICIESREQUEST']._serialized_start=737
-  _globals['_LISTPOLICIESREQUEST']._serialized_end=773
-  _globals['_LISTPOLICIESRESPONSE']._serialized_start=775
-  _globals['_LISTPOLICIESRESPONSE']._serialized_end=839
-  _globals['_PACKINFO']._serialized_start=842
-  _globals['_PACKINFO']._serialized_end=1084
-  _globals['_CHECKLISTITEM']._serialized_start=1086
-  _globals['_CHECKLISTITEM']._serialized_end=1145
-  _globals['_POLICYINFO']._serialized_start=1148
-  _globals['_POLICYINFO']._serialized_end=1496
-  _globals['_PHASE']._serialized_start=1498
-  _globals['_PHASE']._serialized_end=1535
-  _globals['_PARAM']._serialized_start=1537
-  _globals['_PARAM']._serialized_end=1615
-  _globals['_GETPOLICYREQUEST']._serialized_start=1617
-  _globals['_GETPOLICYREQUEST']._serialized_end=1661
-  _globals['_GETPOLICYRESPONSE']._serialized_start=1663
-  _globals['_GETPOLICYRESPONSE']._serialized_end=1727
-  _globals['_POLICYSERVICE']._serialized_start=1730
-  _globals['_POLICYSERVICE']._serialized_end=2003
+  _globals['_EVALUATEREQUEST']._serialized_end=322
+  _globals['_EVALUATERESPONSE']._serialized_start=325
+  _globals['_EVALUATERESPONSE']._serialized_end=699
+  _globals['_EVALUATERESPONSE_OUTCOMESENTRY']._serialized_start=652
+  _globals['_EVALUATERESPONSE_OUTCOMESENTRY']._serialized_end=699
+  _globals['_PACKREF']._serialized_start=701
+  _globals['_PACKREF']._serialized_end=771
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=773
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=809
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=811
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=875
+  _globals['_PACKINFO']._serialized_start=878
+  _globals['_PACKINFO']._serialized_end=1120
+  _globals['_CHECKLISTITEM']._serialized_start=1122
+  _globals['_CHECKLISTITEM']._serialized_end=1181
+  _globals['_POLICYINFO']._serialized_start=1184
+  _globals['_POLICYINFO']._serialized_end=1532
+  _globals['_PHASE']._serialized_start=1534
+  _globals['_PHASE']._serialized_end=1571
+  _globals['_PARAM']._serialized_start=1573
+  _globals['_PARAM']._serialized_end=1651
+  _globals['_GETPOLICYREQUEST']._serialized_start=1653
+  _globals['_GETPOLICYREQUEST']._serialized_end=1697
+  _globals['_GETPOLICYRESPONSE']._serialized_start=1699
+  _globals['_GETPOLICYRESPONSE']._serialized_end=1763
+  _globals['_POLICYSERVICE']._serialized_start=1766
+  _globals['_POLICYSERVICE']._serialized_end=2039
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("facts_json", "packs", "policies", "params_json", "config_json", "now", "fail_on", "policy_deadline_s", "display_path", "display_config", "repo_prefix")
+    __slots__ = ("facts_json", "packs", "policies", "params_json", "config_json", "now", "fail_on", "policy_deadline_s", "display_path", "display_config", "repo_prefix", "stream", "request_id")
     FACTS_JSON_FIELD_NUMBER: _ClassVar[int]
     PACKS_FIELD_NUMBER: _ClassVar[int]
     POLICIES_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,8 @@ class EvaluateRequest(_message.Message):
     DISPLAY_PATH_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_CONFIG_FIELD_NUMBER: _ClassVar[int]
     REPO_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     facts_json: bytes
     packs: _containers.RepeatedScalarFieldContainer[str]
     policies: _containers.RepeatedScalarFieldContainer[str]
@@ -31,7 +33,9 @@ class EvaluateRequest(_message.Message):
     display_path: str
     display_config: str
     repo_prefix: str
-    def __init__(self, facts_json: _Optional[bytes] = ..., packs: _Optional[_Iterable[str]] = ..., policies: _Optional[_Iterable[str]] = ..., params_json: _Optional[bytes] = ..., config_json: _Optional[bytes] = ..., now: _Optional[str] = ..., fail_on: _Optional[str] = ..., policy_deadline_s: _Optional[float] = ..., display_path: _Optional[str] = ..., display_config: _Optional[str] = ..., repo_prefix: _Optional[str] = ...) -> None: ...
+    stream: str
+    request_id: str
+    def __init__(self, facts_json: _Optional[bytes] = ..., packs: _Optional[_Iterable[str]] = ..., policies: _Optional[_Iterable[str]] = ..., params_json: _Optional[bytes] = ..., config_json: _Optional[bytes] = ..., now: _Optional[str] = ..., fail_on: _Optional[str] = ..., policy_deadline_s: _Optional[float] = ..., display_path: _Optional[str] = ..., display_config: _Optional[str] = ..., repo_prefix: _Optional[str] = ..., stream: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class EvaluateResponse(_message.Message):
     __slots__ = ("report_json", "exit_code", "items_total", "items_satisfied", "blocking_failures", "summary", "outcomes", "facts_digest", "packs", "decision_id", "items_applicable")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from anops_policy.audit.decision_log import new_id
+from anops_policy.audit.streams import detect_stream
 from anops_policy.config import RepoConfig
 from anops_policy.evaluation.report import Report
 from anops_policy.evaluation.telemetry import record_eval
@@ -54,6 +56,9 @@ def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, A
                 display_path=str(request.path),
                 display_config=config.file or "",
                 repo_prefix=repo_prefix(request.path),
+                # the server's store keeps one chain per repository; one id per run, so a retry is recorded once
+                stream=detect_stream(request.path, request.stream),
+                request_id=new_id("r"),
             )
         )
     finally:

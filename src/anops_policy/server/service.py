@@ -18,7 +18,7 @@ import grpc
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.judge import BadRequest, Job, pack_metadata, parse_json
 from anops_policy.server.revisions import Snapshot
-from anops_policy.server.workers import EvaluationCancelled, EvaluationTimeout, WorkerFailed, WorkerPool
+from anops_policy.server.workers import EvaluationCancelled, EvaluationTimeout, NotRecorded, WorkerFailed, WorkerPool
 from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
@@ -99,6 +99,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
         self._listing: tuple[int, dict[str, policy_pb2.PackInfo]] = (-1, {})
         self.in_flight = InFlight()
         self.draining = threading.Event()
+        self.on_unrecorded: Callable[[str], None] | None = None  # the store's health watch
 
     def _guarded(
         self, method: str, context: grpc.ServicerContext, call: Callable[[], Response]
@@ -114,6 +115,10 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
                 _abort(context, grpc.StatusCode.DEADLINE_EXCEEDED, f"{exc}; the evaluation was stopped")
             except EvaluationCancelled as exc:
                 _abort(context, grpc.StatusCode.CANCELLED, str(exc))
+            except NotRecorded as exc:  # fail closed: an answer the audit trail lacks is no answer
+                if self.on_unrecorded is not None:
+                    self.on_unrecorded(str(exc))
+                _abort(context, grpc.StatusCode.UNAVAILABLE, f"the evaluation could not be recorded: {exc}")
             except WorkerFailed as exc:
                 _internal(context, method, str(exc))
             except Exception:
@@ -150,6 +155,8 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             display_config=request.display_config,
             repo_prefix=request.repo_prefix,
             trace_id=tracing.current_trace_id(),
+            stream=request.stream,
+            request_id=request.request_id,
         )
         # the call's one snapshot of the packs: a followed pack swapped meanwhile does not reach this call
         snapshot = self._pool.revisions.current()

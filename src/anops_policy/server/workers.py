@@ -31,6 +31,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from anops_policy.errors import LogWriteError
 from anops_policy.policy.model import Pack
 from anops_policy.server.judge import BadRequest, Job, Judged, judge, record, summarize
 from anops_policy.server.revisions import Revisions, Snapshot
@@ -47,11 +48,16 @@ class EvaluationCancelled(Exception):
     """The client went away; its worker was stopped."""
 
 
+class NotRecorded(Exception):
+    """The evaluation finished but the decision log or store could not record it (UNAVAILABLE)."""
+
+
 class WorkerFailed(Exception):
     """A worker died or raised unexpectedly; the text is the detail for the server's log."""
 
 
-def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: float, log_path: Path | None) -> None:
+def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: float,
+                log_path: Path | str | None) -> None:
     """A worker's main loop: one job at a time, on the main thread (the CEL deadline needs it)."""
     # Ctrl-C reaches the whole process group: the server decides when its workers stop, after draining
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -66,10 +72,12 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
             if new_packs is not None:  # the call judges with another snapshot than this worker's last one
                 packs = pickle.loads(new_packs)
             judgement = judge(job, packs, max_policy_deadline_s)
-            decision_id = record(log_path, judgement) if log_path is not None else ""
+            decision_id = record(log_path, judgement, job) if log_path is not None else ""
             reply = ("ok", summarize(judgement.report, decision_id))
         except BadRequest as exc:
             reply = ("invalid", str(exc))
+        except LogWriteError as exc:  # the decision log or store cannot record it: nothing is answered OK
+            reply = ("unrecorded", str(exc))
         except Exception:
             reply = ("internal", traceback.format_exc(limit=20))
         try:
@@ -98,7 +106,7 @@ class WorkerPool:
         size: int,
         packs: Sequence[Pack] | Revisions,
         max_policy_deadline_s: float,
-        log_path: Path | None = None,
+        log_path: Path | str | None = None,
         max_jobs: int = 0,
     ) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
@@ -181,6 +189,8 @@ class WorkerPool:
                     return payload
                 if kind == "invalid":
                     raise BadRequest(str(payload))
+                if kind == "unrecorded":
+                    raise NotRecorded(str(payload))
                 raise WorkerFailed(f"worker {worker.pid}: {payload}")
 
     def _acquire(self, deadline: float | None, active: Callable[[], bool]) -> _Worker:

@@ -1,0 +1,125 @@
+"""Several ``serve`` replicas sharing one PostgreSQL store, driven by a gRPC load client with
+pre-collected fact documents: every call answered OK has exactly one record (retries under the same
+request_id included), every stream verifies; with PostgreSQL stopped a call is answered UNAVAILABLE, the
+health service turns NOT_SERVING, and both recover when the database returns."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pg_cluster import Cluster, pg_bin, start_cluster
+from store_helpers import NOW, anops, invoke, make_repo
+
+from anops_policy.audit.pg_log import PgLog
+from anops_policy.server import policy_pb2, policy_pb2_grpc
+
+SERVING = re.compile(r"serving anops\.policy\.v1 on [^ ]+:(\d+)")
+
+
+def start_replica(tmp: Path, pack: Path, url: str) -> tuple[subprocess.Popen[bytes], int, Path]:
+    log = tmp / f"serve-{time.monotonic_ns()}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "anops_policy", "serve", "--listen", "127.0.0.1:0",
+                                 "--policies", str(pack), "--max-workers", "1", "--decision-log", url],
+                                stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        found = SERVING.search(log.read_text(errors="replace"))
+        if found:
+            return proc, int(found.group(1)), log
+        if proc.poll() is not None:
+            raise AssertionError(log.read_text())
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"serve did not start:\n{log.read_text()}")
+
+
+@pytest.fixture()
+def own_cluster() -> Iterator[Cluster]:
+    """A cluster of this test's own: it is stopped and started again mid-test."""
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = start_cluster()
+    yield cluster
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped by a failing test
+        cluster.stop("immediate")
+    shutil.rmtree(cluster.folder, ignore_errors=True)
+
+
+def health(port: int) -> int:
+    stub = health_pb2_grpc.HealthStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+    return int(stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=10).status)
+
+
+def evaluate(port: int, facts: bytes, stream: str, request_id: str) -> tuple[str, str]:
+    """(status name, decision id) of one Evaluate call."""
+    stub = policy_pb2_grpc.PolicyServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))  # type: ignore[no-untyped-call]
+    try:
+        answer = stub.Evaluate(policy_pb2.EvaluateRequest(facts_json=facts, now=NOW, stream=stream,
+                                                          request_id=request_id), timeout=120)
+    except grpc.RpcError as exc:
+        return exc.code().name, exc.details() or ""
+    return "OK", answer.decision_id
+
+
+def test_replicas_share_one_store_and_fail_closed_when_it_stops(own_cluster: Cluster, tmp_path: Path) -> None:
+    repo, pack = make_repo(tmp_path)
+    facts_file = tmp_path / "facts.json"
+    assert anops("facts", str(repo), "--now", NOW, "-o", str(facts_file)).returncode == 0
+    facts = facts_file.read_bytes()
+    url = own_cluster.url()
+    replicas = [start_replica(tmp_path, pack, url) for _ in range(3)]
+    try:
+        ports = [port for _p, port, _l in replicas]
+        # 12 streams × 5 calls over 3 replicas; every third call is sent twice (a client retry, same request id)
+        calls = [(f"github.com/acme/repo{s}", f"req-{s}-{c}") for s in range(12) for c in range(5)]
+        calls += [call for i, call in enumerate(calls) if i % 3 == 0]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda ic: (ic[1], evaluate(ports[ic[0] % 3], facts, *ic[1])), enumerate(calls)))
+        assert Counter(status for _c, (status, _d) in answers) == {"OK": len(calls)}
+        ids: dict[tuple[str, str], set[str]] = {}
+        for call, (_status, decision) in answers:
+            ids.setdefault(call, set()).add(decision)
+        assert all(len(found) == 1 for found in ids.values())  # a retry gets the first call's decision id
+        for s in range(12):
+            events = PgLog(url, f"github.com/acme/repo{s}").events()
+            assert len(events) == 5  # every OK call once, no retry twice
+        verified = invoke("audit", "verify", url)
+        assert verified.exit_code == 0 and "12 streams, 60 records: all intact" in verified.output, verified.output
+
+        own_cluster.stop("fast")
+        status, detail = evaluate(ports[0], facts, "github.com/acme/down", "req-down")
+        assert status == "UNAVAILABLE" and "could not be recorded" in detail, detail
+        assert health(ports[0]) == health_pb2.HealthCheckResponse.NOT_SERVING
+        own_cluster.start()
+        deadline = time.monotonic() + 30
+        while health(ports[0]) != health_pb2.HealthCheckResponse.SERVING and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert health(ports[0]) == health_pb2.HealthCheckResponse.SERVING
+        assert evaluate(ports[0], facts, "github.com/acme/down", "req-down-2")[0] == "OK"
+        assert len(PgLog(url, "github.com/acme/down").events()) == 1  # the UNAVAILABLE call left nothing
+        assert invoke("audit", "verify", url).exit_code == 0
+    finally:
+        for proc, _port, log in replicas:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            assert "s3cret" not in log.read_text(errors="replace")
+    assert json.loads(facts)["apiVersion"] == "anops.dev/facts/v1"
