@@ -9,6 +9,7 @@ from pathlib import Path
 
 from anops_policy.policy.model import Pack
 from anops_policy.policy.packs import builtin_pack_dir, load_pack
+from anops_policy.server.client import report_from_json
 from anops_policy.server.judge import Job
 from anops_policy.server.revisions import Revisions
 from anops_policy.server.workers import WorkerPool
@@ -51,3 +52,13 @@ def test_a_swap_replaces_the_whole_set() -> None:
     assert seen == [(pack,)]
     assert [p.digest for p in revisions.current().packs] == [OTHER]
     assert revisions.current().describe().endswith(OTHER[:19])
+
+
+def test_a_remote_report_names_the_revision_that_judged_it() -> None:
+    """`eval --server` lists the packs, then evaluates: a swap in between must not make the report name the
+    listed revision instead of the one that judged."""
+    pack = load_pack(builtin_pack_dir("production-readiness"), display="builtin:production-readiness")
+    judged = {"packs": [{"id": pack.id, "version": "9.9.9", "digest": OTHER, "source": pack.source}],
+              "decisions": [], "run": {}, "collectors": {}, "notes": []}
+    report = report_from_json(judged, [pack])
+    assert [(p.version, p.digest) for p in report.packs] == [("9.9.9", OTHER)]

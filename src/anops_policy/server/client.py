@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,12 @@ def decision_from_json(data: dict[str, Any]) -> Decision:
 
 
 def report_from_json(data: dict[str, Any], packs: Sequence[Pack]) -> Report:
-    """The Report behind a JSON report, so that every output format renders it as a local run would."""
+    """The Report behind a JSON report, so that every output format renders it as a local run would. The
+    packs are named as the report names them: a server that follows a pack may have judged with a newer
+    revision than the one ``packs`` (its earlier listing) describes."""
     by_id = {p.id: p for p in packs}
-    chosen = [by_id[p["id"]] for p in data["packs"]]
+    chosen = [replace(by_id[p["id"]], version=p["version"], digest=p["digest"], source=p["source"])
+              for p in data["packs"]]
     report = Report(
         packs=chosen,
         decisions=[decision_from_json(d) for d in data["decisions"]],
