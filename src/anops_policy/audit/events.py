@@ -23,6 +23,7 @@ from anops_policy.evaluation.report import Report
 from anops_policy.keys import Signer, signer_from
 from anops_policy.policy.model import Decision, Pack
 from anops_policy.store.url import is_store_url
+from anops_policy.telemetry import decision_logs
 
 MAX_SUMMARY = 500
 MAX_EVIDENCE = 20
@@ -163,9 +164,10 @@ def record_eval(log: Log, report: Report, document: Mapping[str, Any], config: R
     def build(_tail: Tail) -> dict[str, Any]:
         return event
 
-    if isinstance(log, PgLog):
-        return log.append(build, signer, request_id)
-    return log.append(build, signer)
+    recorded = log.append(build, signer, request_id) if isinstance(log, PgLog) else log.append(build, signer)
+    if not recorded.get("duplicate"):  # a retried request was emitted the first time
+        decision_logs.emit_evaluation(recorded, log_name(log), log.stream if isinstance(log, PgLog) else None)
+    return recorded
 
 
 class Recorder:
