@@ -44,23 +44,34 @@ class SignoffCollector:
             except OSError as exc:
                 raise CollectorFailed(f"collect.options.signoff.public_key {key_file}: {exc.strerror or exc}") from None
         commit = (ctx.facts.get("git") or {}).get("commit")
+        target = str(options.get("log") or ctx.config.decision_log or "") or None
+        stream = ctx.config.raw.get("decision_log_stream")
+        stored = reader.store_events(root, target, str(stream) if stream else None)
+        if stored is not None:  # a central store: the repository's stream
+            return _judged(reader, stored[1], stored[0], commit, tuple(public_keys))
         shown = _display(log, root)
         if not log.is_file():
             return _section(shown, False, commit, [], None)
         if log.stat().st_size > MAX_LOG_BYTES:
             raise CollectorFailed(f"decision log {shown} is over {MAX_LOG_BYTES} bytes")
-        evals: dict[str, dict[str, Any]] = {}
-        signoffs: list[dict[str, Any]] = []
-        latest_for_commit = None
-        for event in reader.events(log):
-            kind = event.get("kind")
-            if kind == "eval":
-                evals[str(event.get("decision_id"))] = event
-                if _evaluated_commit(event) == commit:
-                    latest_for_commit = _text(event.get("decision_id"))
-            elif kind == "signoff":
-                signoffs.append(_judge(reader, event, evals, tuple(public_keys)))
-        return _section(shown, True, commit, signoffs, latest_for_commit)
+        return _judged(reader, reader.events(log), shown, commit, tuple(public_keys))
+
+
+def _judged(reader: DecisionLogReader, events: list[dict[str, Any]], shown: str, commit: Any,
+            public_keys: tuple[Any, ...]) -> dict[str, Any]:
+    evals: dict[str, dict[str, Any]] = {}
+    signoffs: list[dict[str, Any]] = []
+    latest_for_commit = None
+    for event in events:
+        kind = event.get("kind")
+        if kind == "eval":
+            evals[str(event.get("decision_id"))] = event
+            if _evaluated_commit(event) == commit:
+                latest_for_commit = _text(event.get("decision_id"))
+        elif kind == "signoff":
+            signoffs.append(_judge(reader, event, evals, public_keys))
+    return _section(shown, True, commit, signoffs, latest_for_commit)
+
 
 
 def _display(log: Path, root: Path) -> str:

@@ -175,3 +175,29 @@ def test_an_unreachable_store_fails_the_eval_closed_without_showing_the_password
     assert "cannot connect" in out.stderr and "ci:***@127.0.0.1" in out.stderr
     assert "s3cret-pw" not in out.stderr + out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_signoff_through_the_store_satisfies_the_item_and_the_release_gate(pg_url: str, tmp_path: Path) -> None:
+    repo, pack = make_repo(tmp_path, todo=False)
+    item = '  - {id: "2", section: Code, title: Signed off}\n'
+    (pack / "pack.yaml").write_text((pack / "pack.yaml").read_text() + item)
+    policy = (Path(__file__).resolve().parents[2] / "policies" / "production-readiness" / "engineer-signed-off.yaml")
+    (pack / "engineer-signed-off.yaml").write_text(policy.read_text().replace('checklist: "6.1"', 'checklist: "2"'))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=Dev", "-c", "user.email=d@x",
+                                                                "commit", "-q", "-m", "first"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    store = ["--decision-log", pg_url, "--stream", "acme/signed"]
+    first = invoke("eval", str(repo), "--policies", str(pack), "--now", NOW, "--format", "json", *store)
+    assert first.exit_code == 0, first.output
+    assert "sign-off pending" in first.output
+    gate = invoke("audit", "verify", pg_url, "--stream", "acme/signed", "--require-signoff", commit)
+    assert gate.exit_code == 1 and f"no valid sign-off for commit {commit}" in gate.output
+    signed = invoke("signoff", str(repo), "--decision", "latest", "--as", "jane@example.com", *store)
+    assert signed.exit_code == 0 and "seq 2" in signed.output, signed.output
+    second = invoke("eval", str(repo), "--policies", str(pack), "--now", NOW, "--format", "json", *store)
+    decisions = {d["policy"]: d["outcome"] for d in json.loads(second.stdout)["decisions"]}
+    assert decisions["engineer-signed-off"] == "pass"
+    gate = invoke("audit", "verify", pg_url, "--stream", "acme/signed", "--require-signoff", commit)
+    assert gate.exit_code == 0 and "signed off by jane@example.com" in gate.output, gate.output

@@ -201,10 +201,12 @@ class Recorder:
         return {"event": event, "log": log_name(self.log), "root": str(self.root), "default_path": self.default_path}
 
 
-def config_for_collectors(config: RepoConfig, explicit_log: Target | None) -> RepoConfig:
-    """The config the collectors see: with ``--decision-log`` as its ``decision_log``, so the signoff
-    collector reads the same log this run appends to."""
-    if explicit_log is None:
-        return config
-    where = explicit_log if is_store_url(explicit_log) else str(Path(explicit_log).resolve())
-    return replace(config, raw={**config.raw, "decision_log": where})
+def config_for_collectors(config: RepoConfig, explicit_log: Target | None, stream: str | None = None) -> RepoConfig:
+    """The config the collectors see: with ``--decision-log`` as its ``decision_log`` (and ``--stream`` as
+    ``decision_log_stream``), so the signoff collector reads the same log or stream this run appends to."""
+    raw = dict(config.raw)
+    if explicit_log is not None:
+        raw["decision_log"] = explicit_log if is_store_url(explicit_log) else str(Path(explicit_log).resolve())
+    if stream:
+        raw["decision_log_stream"] = stream
+    return config if raw == dict(config.raw) else replace(config, raw=raw)

@@ -7,12 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.audit.decision_log import event_hash, read_events, resolve_log_path
+from anops_policy.audit.sinks import events_of, log_name, open_log
 from anops_policy.keys import load_public_key, signature_ok
+from anops_policy.store.url import is_store_url
 
 
 class FileLogReader:
     def log_path(self, root: Path, configured: str | None) -> Path:
         return resolve_log_path(root, configured, None)
+
+    def store_events(self, root: Path, configured: str | None,
+                     stream: str | None) -> tuple[str, list[dict[str, Any]]] | None:
+        if not configured or not is_store_url(configured):
+            return None
+        log = open_log(configured, root, stream)
+        return log_name(log), events_of(log)
 
     def events(self, log: Path) -> list[dict[str, Any]]:
         return read_events(log)

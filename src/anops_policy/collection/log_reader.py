@@ -14,6 +14,12 @@ class DecisionLogReader(Protocol):
         """Where the log of the evaluated directory ``root`` is (``configured``: the config's or option's path)."""
         ...
 
+    def store_events(self, root: Path, configured: str | None,
+                     stream: str | None) -> tuple[str, list[dict[str, Any]]] | None:
+        """(where, events) of ``root``'s stream when ``configured`` names a central store (a URL) rather
+        than a file, else None; ``stream`` overrides the detected one."""
+        ...
+
     def events(self, log: Path) -> list[dict[str, Any]]:
         """Every parseable event of the log, in order (an absent log has none)."""
         ...

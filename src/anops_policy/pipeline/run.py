@@ -123,7 +123,7 @@ def facts_for(request: EvalRequest, config: RepoConfig, packs: Sequence[Pack]) -
         return document, request.now or parse_timestamp(document["meta"]["now"])
     now = request.now or parse_now(None)
     collect_config = with_inputs(
-        log_events.config_for_collectors(config, request.decision_log),
+        log_events.config_for_collectors(config, request.decision_log, request.stream),
         merged_inputs([p.inputs for p in packs], config, request.inputs),
     )
     collect_config = with_patterns(collect_config, merged_patterns([p.patterns for p in packs], config))
