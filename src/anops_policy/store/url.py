@@ -26,6 +26,8 @@ def redacted(url: str) -> str:
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:***@{hostinfo}" if ":" in userinfo else f"{user}@{hostinfo}"
     query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # nothing to hide (and urlunsplit would fold an empty host's "//")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
