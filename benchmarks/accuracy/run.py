@@ -3,13 +3,24 @@ projects apart, with every disagreement (project, file, line).
 
     python benchmarks/accuracy/run.py [--cache DIR] [--json] [--signal NAME]
 
-Each project is collected once with ``anops-policy facts PROJECT --only python --jobs 1`` (in-process,
-through the CLI's own entry point), and each case is looked up in the fact document:
+Each project is collected once with ``anops-policy facts PROJECT --only python --jobs 1`` (a Rust crate:
+``--only rust``; in-process, through the CLI's own entry point), and each case is looked up in the fact
+document:
 - a test-function signal reads ``python.test_files[path].tests[]`` (the test whose ``line`` is the case's);
   the collector lists only a few tests of a file that is neither a service's nor end-to-end, so the
   listing cap is lifted for this run (it changes what is listed, not what is detected). A labelled test
   the collector does not list is a test it did not recognise: the detector said "no".
-- ``swallowed_exceptions`` reads ``python.by_path[path].swallowed_exceptions[].line``."""
+- ``swallowed_exceptions`` reads ``python.by_path[path].swallowed_exceptions[].line``.
+- ``panics_user_paths`` reads ``rust.files[path].panics[].line`` (what cli-avoids-panics-on-user-paths
+  counts): a site listed on the case's line is the detector's "yes, a panic on a user path".
+- ``console_output`` reads ``logging.rust.by_crate[…].console_output[]`` (``--only logging``: what
+  rust-logs-through-log-or-tracing counts: entries whose ``role`` is ``result`` are not): a counted line is
+  the detector's "yes, console printing where a logger belongs".
+- README and CI signals collect the project once more with ``--only docs`` / ``--only ci`` (whatever its
+  language): ``readme_test_command``/``readme_what_to_expect`` read ``docs.readme.tells_how_to_run_tests``/
+  ``tells_what_to_expect`` (the README the collector chose must be the case's, else "no");
+  ``ci_masking``/``ci_report_publishing`` read ``masked``/``publishes_report`` of the step of
+  ``ci.jobs[].steps[]`` whose ``path`` and ``line`` are the case's."""
 
 from __future__ import annotations
 
@@ -99,13 +110,115 @@ def detect_swallowed(facts: Facts, label: Label) -> tuple[bool, str]:
     return False, "not reported"
 
 
+def _rust_file(facts: Facts, label: Label) -> dict[str, Any]:
+    found: dict[str, Any] = facts.get("rust", {}).get("files", {}).get(label.path, {})
+    return found
+
+
+def detect_panics(facts: Facts, label: Label) -> tuple[bool, str]:
+    kinds = [str(p.get("kind")) for p in _rust_file(facts, label).get("panics", []) if p.get("line") == label.line]
+    return bool(kinds), f"panics listed: {', '.join(kinds)}" if kinds else "no panic listed on this line"
+
+
+def detect_console(facts: Facts, label: Label) -> tuple[bool, str]:
+    crates = facts.get("logging", {}).get("rust", {}).get("by_crate", {})
+    macros = [
+        str(c.get("macro"))
+        for crate in crates.values()
+        for c in crate.get("console_output", [])
+        if c.get("path") == label.path and c.get("line") == label.line and c.get("role") != "result"
+    ]
+    return bool(macros), f"console output listed: {', '.join(macros)}" if macros else "no console output listed"
+
+
+def _readme(facts: Facts, label: Label, key: str) -> tuple[bool, str]:
+    readme = facts.get("docs", {}).get("readme") or {}
+    if readme.get("path") != label.path:
+        return False, f"the collector read {readme.get('path') or 'no README'}"
+    value = bool(readme.get(key))
+    commands = [str(c.get("command")) for c in readme.get("test_commands", [])]
+    return value, f"{key}={value} test_commands={commands}"
+
+
+def detect_readme_command(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _readme(facts, label, "tells_how_to_run_tests")
+
+
+def detect_readme_expect(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _readme(facts, label, "tells_what_to_expect")
+
+
+def _step(facts: Facts, label: Label, key: str) -> tuple[bool, str]:
+    for job in facts.get("ci", {}).get("jobs", []):
+        for step in job.get("steps", []):
+            if step.get("path") == label.path and step.get("line") == label.line:
+                value = bool(step.get(key))
+                return value, f"{key}={value} test_commands={step.get('test_commands')}"
+    return False, "no step of the collector's at this line"
+
+
+def detect_ci_masking(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _step(facts, label, "masked")
+
+
+def detect_ci_report(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _step(facts, label, "publishes_report")
+
+
 DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "env_vars": detect_env,
     "startup_shutdown": detect_startup,
     "malformed_requests": detect_malformed,
     "grpc_internal": detect_grpc_internal,
     "swallowed_exceptions": detect_swallowed,
+    "panics_user_paths": detect_panics,
+    "console_output": detect_console,
+    "readme_test_command": detect_readme_command,
+    "readme_what_to_expect": detect_readme_expect,
+    "ci_masking": detect_ci_masking,
+    "ci_report_publishing": detect_ci_report,
 }
+# the collector a signal's facts come from, when it is not the project's language's collector
+COLLECTOR = {
+    "console_output": "logging",
+    "readme_test_command": "docs",
+    "readme_what_to_expect": "docs",
+    "ci_masking": "ci",
+    "ci_report_publishing": "ci",
+}
+
+
+def _facts_cli(project_dir: Path, collector: str) -> dict[str, Any]:
+    """``anops-policy facts PROJECT --only COLLECTOR``, in this process: the fact document."""
+    with tempfile.TemporaryDirectory(prefix="anops-accuracy-") as tmp:
+        out = Path(tmp) / "facts.json"
+        args = ["facts", str(project_dir), "--only", collector, "--jobs", "1", "-o", str(out)]
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            try:
+                cli_main(args)
+            except SystemExit as exc:
+                if exc.code not in (0, None):
+                    raise CorpusError(
+                        f"anops-policy {' '.join(args)} exited {exc.code}: {stderr.getvalue()[-500:]}"
+                    ) from None
+        try:
+            document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CorpusError(f"read facts of {project_dir}: {exc}") from exc
+    return document
+
+
+def collect_section(project_dir: Path, collector: str) -> Facts:
+    """One collector's section as the CLI writes it (rust: no listing cap applies to ``files[…].panics``;
+    logging: nor to ``rust.by_crate[…].console_output``; docs; ci)."""
+    document = _facts_cli(project_dir, collector)
+    meta = document.get("meta", {}).get("collectors", {}).get(collector, {})
+    if meta.get("status") != "ok" or collector not in document:
+        raise CorpusError(
+            f"{collector} collector on {project_dir}: {meta.get('status')}: {str(meta.get('error'))[:300]}"
+        )
+    return {collector: document[collector]}
 
 
 def collect(project_dir: Path) -> Facts:
@@ -126,22 +239,11 @@ def collect(project_dir: Path) -> Facts:
     python_collector.LISTED_TESTS = 10**9
     python_collector.PythonCollector.collect = keep
     try:
-        with tempfile.TemporaryDirectory(prefix="anops-accuracy-") as tmp:
-            out = Path(tmp) / "facts.json"
-            args = ["facts", str(project_dir), "--only", "python", "--jobs", "1", "-o", str(out)]
-            stderr = io.StringIO()
-            with contextlib.redirect_stderr(stderr):
-                try:
-                    cli_main(args)
-                except SystemExit as exc:
-                    if exc.code not in (0, None):
-                        raise CorpusError(
-                            f"anops-policy {' '.join(args)} exited {exc.code}: {stderr.getvalue()[-500:]}"
-                        ) from None
-            try:
-                meta = json.loads(out.read_text(encoding="utf-8"))["meta"]["collectors"]["python"]
-            except (OSError, json.JSONDecodeError, KeyError) as exc:
-                raise CorpusError(f"read facts of {project_dir}: {exc}") from exc
+        document = _facts_cli(project_dir, "python")
+        try:
+            meta = document["meta"]["collectors"]["python"]
+        except KeyError as exc:
+            raise CorpusError(f"read facts of {project_dir}: no {exc}") from exc
     finally:
         python_collector.PythonCollector.collect = original
     error = str(meta.get("error") or "")
@@ -176,14 +278,14 @@ class Tally:
         return round(self.tp / (self.tp + self.fn), 2) if self.tp + self.fn else None
 
 
-def measure(label_file: LabelFile, facts_of: Callable[[str], Facts], held_out: set[str]) -> dict[str, Any]:
+def measure(label_file: LabelFile, facts_of: Callable[[str, str | None], Facts], held_out: set[str]) -> dict[str, Any]:
     detector = DETECTORS.get(label_file.signal)
     if detector is None:
         raise CorpusError(f"no detector is mapped for signal {label_file.signal!r} (known: {', '.join(DETECTORS)})")
     tuning, held = Tally(), Tally()
     disagreements = []
     for label in label_file.labels:
-        got, why = detector(facts_of(label.project), label)
+        got, why = detector(facts_of(label.project, COLLECTOR.get(label_file.signal)), label)
         (held if label.project in held_out else tuning).add(label.expected, got)
         if got != label.expected:
             disagreements.append(
@@ -251,18 +353,22 @@ def main(argv: list[str] | None = None) -> int:
         projects = load_pins()
         sources = require_sources(cache, projects)
         held_out = {p.name for p in projects if p.held_out}
+        languages = {p.name: p.language for p in projects}
         label_files = [load_labels(p) for p in sorted(LABELS.glob("*.yaml"))]
         label_files = [f for f in label_files if not args.signal or f.signal in args.signal]
         if not label_files:
             raise CorpusError(f"no label files in {LABELS}")
-        cached: dict[str, Facts] = {}
+        cached: dict[tuple[str, str], Facts] = {}
 
-        def facts_of(name: str) -> Facts:
+        def facts_of(name: str, collector: str | None) -> Facts:
             if name not in sources:
                 raise CorpusError(f"a label names project {name!r}, which pins.toml does not pin")
-            if name not in cached:
-                cached[name] = collect(sources[name])
-            return cached[name]
+            which = collector or languages[name]
+            if (name, which) not in cached:
+                cached[name, which] = (
+                    collect(sources[name]) if which == "python" else collect_section(sources[name], which)
+                )
+            return cached[name, which]
 
         results = [measure(f, facts_of, held_out) for f in label_files]
     except CorpusError as exc:
