@@ -171,12 +171,12 @@ def unpack(archive: Path, folder: Path, source: str = "pypi") -> int:
                 if member.isdir():
                     dest.mkdir(parents=True, exist_ok=True)
                     continue
-                source = tar.extractfile(member)
-                if source is None:
+                stream = tar.extractfile(member)
+                if stream is None:
                     continue
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                with source, dest.open("wb") as out:
-                    shutil.copyfileobj(source, out)
+                with stream, dest.open("wb") as out:
+                    shutil.copyfileobj(stream, out)
                 count += 1
         (staging / ".complete").write_text(archive.name + "\n", encoding="utf-8")
         if folder.exists():
