@@ -200,7 +200,7 @@ class _Walk:
         if seq != expected:
             if expected in seq_lines and seq_lines[expected] > number:
                 self.problem(number, seq, f"reordered: expected seq {expected} here, found seq {seq} "
-                                          f"(seq {expected} is at line {seq_lines[expected]})")
+                                          f"(seq {expected} is at {self.source.unit} {seq_lines[expected]})")
             elif isinstance(seq, int) and seq > expected:
                 gone = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}..{seq - 1}"
                 self.problem(number, seq, f"missing {gone} before this record (records deleted)")

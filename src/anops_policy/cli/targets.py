@@ -26,8 +26,8 @@ class LogTarget(click.ParamType):  # type: ignore[type-arg]
         text = str(value)
         if is_store_url(text):
             return text
-        if (text.lower().startswith(("postgres", "pg:", "psql:")) and "://" in text) or text.startswith("pg://"):
-            self.fail(f"{text.split('://', maxsplit=1)[0]}:// is not a store URL; use postgresql://USER@HOST:PORT/DATABASE",
+        if text.lower().startswith(("postgres:", "postgresql:", "postgres+", "pg:", "psql:", "pgsql:")):
+            self.fail(f"'{text}' looks like a store URL but is not one; write postgresql://USER@HOST:PORT/DATABASE",
                       param, ctx)
         path = Path(text)
         if path.is_dir():
