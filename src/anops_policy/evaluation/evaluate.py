@@ -39,6 +39,9 @@ class RunSettings:
     fail_on: Level = Level.SOFT
     deadline_s: float = DEFAULT_DEADLINE_S
     max_decisions: int = DEFAULT_MAX_DECISIONS
+    # failures get an explanation and evidence; False for a caller that reads only the outcomes (a
+    # mutation run judges thousands of variants by their examples' outcomes)
+    explain: bool = True
 
 
 def fingerprint(policy_id: str, subject: str | None, evidence: Sequence[Mapping[str, Any]]) -> str:
@@ -291,7 +294,8 @@ class _Run:
         if result:
             return self.decision(Outcome.PASS, name, policy.title)
         decision = self.decision(Outcome.FAIL, name, render(policy.message, activation))
-        self.to_explain.append((decision, activation, variables, subject))
+        if self.settings.explain:
+            self.to_explain.append((decision, activation, variables, subject))
         return decision
 
     def _evidence(

@@ -70,7 +70,20 @@ class PolicyResult:
         return not self.problems and all(e.ok for e in self.examples)
 
 
-def run_example(policy: Policy, example: Example) -> ExampleResult:
+@dataclass(frozen=True)
+class PreparedExample:
+    """An example's inputs as an evaluation takes them, built once: a mutation run evaluates the same
+    example against many variants of one policy (same params, same examples) without re-converting its facts."""
+
+    example: Example
+    now: datetime
+    document: dict[str, Any]
+    params: dict[str, Any]
+    facts: Any  # the document as CEL values (shared by every evaluation, never mutated)
+
+
+def prepare_example(policy: Policy, example: Example) -> PreparedExample:
+    """ConfigError when the example's params or facts are unusable."""
     now = parse_now(example.now) if example.now else DEFAULT_EXAMPLE_NOW
     document = example_document(policy, example, now)
     params = resolve_params(policy, example.params, where=f"{policy.file} example '{example.name}'")
@@ -78,7 +91,19 @@ def run_example(policy: Policy, example: Example) -> ExampleResult:
         facts = to_cel(document)
     except CelValueError as exc:
         raise ConfigError(f"{policy.file} example '{example.name}': {exc}") from None
-    decisions = evaluate_policy(policy, document, facts, params, RunSettings(now=now))
+    return PreparedExample(example, now, document, params, facts)
+
+
+def run_example(policy: Policy, example: Example) -> ExampleResult:
+    return run_prepared(policy, prepare_example(policy, example))
+
+
+def run_prepared(policy: Policy, prepared: PreparedExample, *, explain: bool = True) -> ExampleResult:
+    """The example judged against ``policy`` (its own policy, or a variant with the same params and
+    examples). ``explain=False``: failures are not explained, for a caller that needs only the outcomes."""
+    example = prepared.example
+    settings = RunSettings(now=prepared.now, explain=explain)
+    decisions = evaluate_policy(policy, prepared.document, prepared.facts, prepared.params, settings)
     outcome = aggregate(decisions)
     problems = []
     if outcome != example.expect:

@@ -20,7 +20,7 @@ from typing import Any
 
 from anops_policy.cel.mutate import OPERATORS, Mutant, mutants
 from anops_policy.errors import ConfigError
-from anops_policy.evaluation.examples import run_example, test_policy
+from anops_policy.evaluation.examples import PreparedExample, prepare_example, run_prepared, test_policy
 from anops_policy.policy.model import Policy
 from anops_policy.policy.variants import Expression, PolicySource, decisive_variables, read_policy_source
 
@@ -87,6 +87,11 @@ def mutate_policy(target: Target) -> PolicyScore:
         failing = [f"{e.example.name}: {e.detail}" for e in baseline.examples if not e.ok] + baseline.problems
         score.problem = "its examples fail on the policy itself: " + "; ".join(failing)
         return score
+    try:  # each example's facts converted once: every mutant shares the original's params and examples
+        prepared = [prepare_example(policy, example) for example in policy.examples]
+    except ConfigError as exc:
+        score.problem = str(exc)
+        return score
     decisive = decisive_variables(policy)
     for expression in source.expressions(policy):
         unread = expression.label.startswith("variables.") and expression.label[10:] not in decisive
@@ -101,30 +106,32 @@ def mutate_policy(target: Target) -> PolicyScore:
                     f"equivalent: {expression.label} feeds only the message or evidence, and no outcome depends on it"
                 )
             else:
-                status, reason = _judge(source, expression, mutant)
+                status, reason = _judge(source, expression, mutant, prepared)
             score.results.append(MutantResult(number, expression.label, location, mutant, status, reason))
     return score
 
 
-def _judge(source: PolicySource, expression: Expression, mutant: Mutant) -> tuple[str, str]:
+def _judge(
+    source: PolicySource, expression: Expression, mutant: Mutant, prepared: list[PreparedExample]
+) -> tuple[str, str]:
     if mutant.equivalent:
         return EXCLUDED, f"equivalent: {mutant.equivalent}"
     variant, problems = source.variant(expression.where, mutant.source)
     if variant is None or problems:
         first = problems[0] if problems else "does not load"
         return EXCLUDED, f"fails the static check: {first}"
-    return _examples_verdict(variant)
+    return _examples_verdict(variant, prepared)
 
 
-def _examples_verdict(policy: Policy) -> tuple[str, str]:
-    """Killed by the first example whose outcome differs, else survived."""
-    for example in policy.examples:
-        try:
-            result = run_example(policy, example)
-        except ConfigError as exc:
-            return KILLED, f"example '{example.name}': {exc}"
+def _examples_verdict(policy: Policy, prepared: list[PreparedExample]) -> tuple[str, str]:
+    """Killed by the first example whose outcome differs, else survived (outcomes only: no explanations).
+    The killing example moves to the front of ``prepared``: the mutants of one expression tend to be
+    killed by the same example, so the next one usually needs a single evaluation."""
+    for index, example in enumerate(prepared):
+        result = run_prepared(policy, example, explain=False)
         if not result.ok:
-            return KILLED, f"example '{example.name}': {result.detail}"
+            prepared.insert(0, prepared.pop(index))
+            return KILLED, f"example '{example.example.name}': {result.detail}"
     return SURVIVED, ""
 
 

@@ -15,7 +15,8 @@ from anops_policy.cel.values import INT64
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.input_schemas import schema_key
 from anops_policy.policy import cache as policy_cache
-from anops_policy.policy.check import Names, _dotted_chain, check_tree, infer, root_name, string_index
+from anops_policy.policy.check import Names
+from anops_policy.policy.compiler import Compiler
 from anops_policy.policy.model import (
     Example,
     Expr,
@@ -27,7 +28,7 @@ from anops_policy.policy.model import (
     Template,
     Variable,
 )
-from anops_policy.policy.schema_nav import SchemaRef, element, fact_root, section_names
+from anops_policy.policy.schema_nav import SchemaRef, element, section_names
 from anops_policy.validation import suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
@@ -138,7 +139,7 @@ class PolicyLoader:
         self.problems = problems
         self.facts_used: set[tuple[str, Any]] = set()
         self.scopes: dict[tuple[str | int, ...], dict[str, Any]] = {}  # what each expression could name
-        self.parse = cel.compile_expr  # a loader of many variants of one policy parses each text once
+        self.compiler = Compiler()  # a loader of many variants of one policy gets a MemoCompiler
 
     def compile(
         self, where: tuple[str | int, ...], source: str, scope: dict[str, Any], *, origin: tuple[int, int] = (1, 1)
@@ -147,12 +148,12 @@ class PolicyLoader:
         ``where`` (a message placeholder starts inside its message)."""
         self.scopes[where] = dict(scope)
         try:
-            compiled = self.parse(source)
+            compiled = self.compiler.parse(source)
         except cel.CelSyntaxError as exc:
             loc = self._locate(where, origin, exc.line or 1, exc.column or 1)
             self.problems.add(loc, f"invalid CEL: {exc.message}")
             return None
-        for problem in check_tree(compiled.tree, scope):
+        for problem in self.compiler.check(compiled.tree, scope):
             self.problems.add(self._locate(where, origin, problem.line, problem.column), problem.message)
         self._record_fact_reads(compiled.tree, where, origin)
         return Expr(source, compiled.tree, self.file, where)
@@ -164,18 +165,8 @@ class PolicyLoader:
         return self.marks.inside(where, origin[0] + line - 1, column)
 
     def _record_fact_reads(self, tree: Any, where: tuple[str | int, ...], origin: tuple[int, int]) -> None:
-        for node in tree.iter_subtrees():
-            token = None
-            if node.data == "member_dot":
-                chain = _dotted_chain(node)
-                if chain and str(chain[0]) == "facts" and len(chain) > 1:
-                    token, name = chain[1], str(chain[1])
-            elif node.data == "member_index":  # facts["git"]
-                index = string_index(node)
-                if index is not None and root_name(node.children[0]) == "facts":
-                    name, token = index
-            if token is not None:
-                self.facts_used.add((name, (where, origin, token.line, token.column)))
+        for name, token in self.compiler.fact_reads(tree):
+            self.facts_used.add((name, (where, origin, token.line, token.column)))
 
     def load(self) -> Policy | None:
         d = self.data
@@ -191,7 +182,7 @@ class PolicyLoader:
                     self.marks.at(("requires", index)), f"unknown fact section '{name}'{suggest(name, sections)}"
                 )
         scope: dict[str, Any] = {
-            "facts": fact_root(self.inputs),
+            "facts": self.compiler.facts_root(self.inputs),
             "params": Names("parameter", {p.name: None for p in params}),
             "vars": Names("variable", {}),
             "now": None,
@@ -199,7 +190,7 @@ class PolicyLoader:
         for_each = None
         if "for_each" in d:
             for_each = self.compile(("for_each",), d["for_each"], scope)
-            subject_type = infer(for_each.tree, scope) if for_each else None
+            subject_type = self.compiler.infer(for_each.tree, scope) if for_each else None
             scope["subject"] = element(subject_type) if isinstance(subject_type, SchemaRef) else None
         subject_id = self.compile(("subject_id",), d["subject_id"], scope) if "subject_id" in d else None
         if subject_id is not None and for_each is None:
@@ -214,7 +205,7 @@ class PolicyLoader:
                     self.marks.at(("variables", index, "name")), f"variable '{var['name']}' declared twice"
                 )
             expr = self.compile(("variables", index, "expression"), var["expression"], scope)
-            declared[var["name"]] = infer(expr.tree, scope) if expr else None
+            declared[var["name"]] = self.compiler.infer(expr.tree, scope) if expr else None
             if expr:
                 variables.append(Variable(var["name"], expr))
         scope["vars"] = Names("variable", declared)

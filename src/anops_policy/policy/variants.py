@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anops_policy.cel.evaluator import compile_expr
 from anops_policy.cel.tree import Tree
 from anops_policy.errors import ConfigError
 from anops_policy.input_schemas import schema_key
 from anops_policy.policy.check import _dotted_chain, infer
+from anops_policy.policy.compiler import MemoCompiler
 from anops_policy.policy.loading import PolicyLoader, Problems
 from anops_policy.policy.model import Policy
 from anops_policy.policy.schema_nav import SchemaRef, declared_fields, type_signature
@@ -44,13 +44,8 @@ class PolicySource:
     marks: Marks
     inputs: tuple[tuple[str, str | None], ...]
     scopes: dict[Where, dict[str, Any]]
-    parsed: dict[str, Any] = field(default_factory=dict)
-
-    def parse(self, source: str) -> Any:
-        """``cel.compile_expr`` once per text: a variant changes one expression and re-checks the others."""
-        if source not in self.parsed:
-            self.parsed[source] = compile_expr(source)
-        return self.parsed[source]
+    # parses, checks and inferences remembered across variants: a variant changes one expression
+    compiler: MemoCompiler = field(default_factory=MemoCompiler)
 
     def locate(self, where: Where, line: int, column: int) -> str:
         """``file:line:column`` of (line, column) of the expression at ``where``."""
@@ -74,7 +69,7 @@ class PolicySource:
         data = _replaced(self.data, where, source)
         problems = Problems()
         loader = PolicyLoader(self.file, data, self.marks, problems, self.inputs)
-        loader.parse = self.parse
+        loader.compiler = self.compiler
         policy = loader.load()
         return policy, [item.removeprefix("load policy ") for item in problems.items]
 
@@ -161,7 +156,8 @@ def read_policy_source(path: Path, display: str, inputs: Mapping[str, Any]) -> t
     key = schema_key(dict(inputs))
     problems = Problems()
     loader = PolicyLoader(display, data, marks, problems, key)
+    loader.compiler = compiler = MemoCompiler()  # the original's trees and scopes are the variants' too
     policy = loader.load()
     if policy is None or problems.items:
         raise ConfigError("\n".join(problems.items) or f"load policy {display}: does not load")
-    return policy, PolicySource(display, data, marks, key, loader.scopes)
+    return policy, PolicySource(display, data, marks, key, loader.scopes, compiler)
