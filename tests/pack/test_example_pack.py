@@ -54,7 +54,13 @@ BEFORE_FAILURES = {
     ("todos-have-owner-or-ticket", None),
     ("engineer-signed-off", None),
 }
-ADVISORY = {"todos-have-owner-or-ticket", "engineer-signed-off"}
+# advisory by default: by design, or because the signal they rest on misses the accuracy targets
+# measured on real code (docs/accuracy.md)
+ADVISORY = {
+    "todos-have-owner-or-ticket", "engineer-signed-off", "cli-avoids-panics-on-user-paths",
+    "rust-logs-through-log-or-tracing", "grpc-services-tested-for-internal-errors-and-env",
+    "http-services-tested-for-startup-env-and-bad-requests", "readme-has-developer-onboarding",
+}
 
 
 def _items(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,7 +75,7 @@ def test_before_state_fails_every_item_with_file_and_line(tmp_path: Path) -> Non
     assert failing == BEFORE_FAILURES
     assert not [key for key, outcome in before.outcomes().items() if outcome == "error"]
     blocking = sum(1 for d in before.report["decisions"] if d["blocking"])
-    assert blocking == len(BEFORE_FAILURES) - len(ADVISORY)
+    assert blocking == sum(1 for policy, _subject in BEFORE_FAILURES if policy not in ADVISORY)
     assert before.summary == (f"0 of 17 applicable checklist items satisfied"
         f" · 0 not applicable · {blocking} blocking failures")
     assert before.text.rstrip().splitlines()[-1] == before.summary
