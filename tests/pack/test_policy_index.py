@@ -3,6 +3,8 @@ policy, and regenerating it only ever rewrites the text between its two markers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -35,10 +37,10 @@ def test_index_lists_every_policy_file_with_its_metadata() -> None:
     assert sorted(row.split("`")[1] for row in rows) == ids
     no_todos = next(row for row in rows if "`no-todos-in-release-files`" in row)
     assert no_todos.endswith(
-        "| 5.1 Release-critical files carry no TODO/FIXME markers | 5. Outstanding TODOs in Code | high | soft |"
+        "| 5.1 Release-critical files carry no TODO/FIXME markers | 5. Outstanding TODOs in Code | high | soft | — |"
     )
     signoff = next(row for row in rows if "`engineer-signed-off`" in row)
-    assert signoff.endswith("| medium | advisory |")
+    assert signoff.endswith("| medium | advisory | — |")
     # checklist order within each pack's table: the item column never goes back
     for pack in packs:
         own = [row for row in rows if f"policies/{pack.id}/" in row]
@@ -89,3 +91,22 @@ def test_phased_enforcement_is_spelled_out(tmp_path: Path) -> None:
     (pack / "tests-passed.yaml").write_text(phased, encoding="utf-8")
     block = policy_index.render([load_pack(pack)])
     assert "| high | advisory until 2027-01-15, then hard |" in block
+
+
+def test_scores_show_only_for_the_policy_file_they_were_measured_on(tmp_path: Path) -> None:
+    """The mutation score column reads the score file by each policy file's digest: a matching digest shows
+    the score, a stale one (the policy changed since the mutations ran) shows none."""
+    file = ROOT / "policies" / "production-readiness" / "no-todos-in-release-files.yaml"
+    digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps({"policies": {
+        "no-todos-in-release-files": {"digest": digest, "score": 92.3, "killed": 12, "scored": 13},
+        "engineer-signed-off": {"digest": "sha256:stale", "score": 100.0, "killed": 1, "scored": 1},
+    }}), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{policy_index.START}\n{policy_index.END}\n", encoding="utf-8")
+    assert policy_index.main(["--readme", str(readme), "--scores", str(scores)]) == 0
+    rows = readme.read_text(encoding="utf-8").splitlines()
+    assert next(r for r in rows if "`no-todos-in-release-files`" in r).endswith("| soft | 92.3% (12/13) |")
+    assert next(r for r in rows if "`engineer-signed-off`" in r).endswith("| advisory | — |")
+    assert policy_index.main(["--check", "--readme", str(readme), "--scores", str(scores)]) == 0
