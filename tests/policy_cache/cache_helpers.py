@@ -103,4 +103,5 @@ def differences(a: Any, b: Any, where: str = "") -> list[str]:
 
 
 def entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*/*.json"))
+    """The compiled-policy cache's entries (the collectors' summary stores share the folder)."""
+    return sorted(folder.glob("compiled-v*/*.json"))
