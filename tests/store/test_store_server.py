@@ -123,3 +123,22 @@ def test_replicas_share_one_store_and_fail_closed_when_it_stops(own_cluster: Clu
                 proc.kill()
             assert "s3cret" not in log.read_text(errors="replace")
     assert json.loads(facts)["apiVersion"] == "anops.dev/facts/v1"
+
+
+def test_eval_server_runs_of_several_repositories_land_in_their_own_streams(pg_url: str, tmp_path: Path) -> None:
+    repos = [make_repo(tmp_path, f"svc{n}") for n in range(3)]
+    proc, port, _log = start_replica(tmp_path, repos[0][1], pg_url)
+    try:
+        for _run in range(2):
+            runs = [subprocess.Popen([sys.executable, "-m", "anops_policy", "eval", str(repo), "--server",
+                                      f"127.0.0.1:{port}", "--policies", str(pack), "--now", NOW, "-q"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                    for repo, pack in repos]
+            for run in runs:
+                assert run.wait(300) == 1, run.stderr.read() if run.stderr else ""  # the TODO blocks
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    listing = invoke("audit", "streams", pg_url, "--format", "json")
+    assert listing.exit_code == 0, listing.output
+    assert {r["stream"]: r["records"] for r in json.loads(listing.stdout)} == {"svc0": 2, "svc1": 2, "svc2": 2}
