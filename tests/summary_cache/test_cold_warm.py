@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from anops_policy.collectors.python import module_products
+from anops_policy.collectors.rust import modules as rust_modules
 from click.testing import CliRunner
 from summary_helpers import NOW, ROOT, comparable, facts, stores
 
@@ -25,10 +26,14 @@ CACHED = ["python", "rust", "todos", "grpc", "logging"]
 
 
 def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run must really hit: it parses no Python file and summarises no Rust file (it may still lex
+    the few that call a crate's spawn wrapper)."""
+
     def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("a warm run parsed a Python file")
+        raise AssertionError("a warm run parsed a Python file or summarised a Rust file")
 
     monkeypatch.setattr(module_products, "parse_python", refuse)
+    monkeypatch.setattr(rust_modules, "summarise", refuse)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
