@@ -64,7 +64,7 @@ def builtin_pack_dir_default() -> Path:
 
 def _expand(paths: list[Path]) -> list[Path]:
     """A folder of packs (``policies/``) stands for each of its packs."""
-    from anops_policy.evaluation.mutation_report import expand_pack_folders  # noqa: PLC0415
+    from anops_policy.policy.cache import expand_pack_folders  # noqa: PLC0415
 
     return expand_pack_folders(paths)
 

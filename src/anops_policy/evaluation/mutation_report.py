@@ -21,7 +21,7 @@ from anops_policy.evaluation.mutation import (
     Target,
     pack_scores,
 )
-from anops_policy.policy.loading import policy_files
+from anops_policy.policy.cache import expand_pack_folders, policy_files
 from anops_policy.policy.packs import declared_inputs, declared_patterns, load_policies, schemas_of, visible_patterns
 from anops_policy.yamlsafe import load_yaml_file
 
@@ -39,15 +39,6 @@ def mutation_targets(paths: Sequence[Path]) -> list[Target]:
         for file in policy_files(path) if path.is_dir() else [path]:
             targets.append(Target(str(file), str(file), inputs, pack))
     return targets
-
-
-def expand_pack_folders(paths: Sequence[Path]) -> list[Path]:
-    """``paths`` with each folder that holds no policy files but holds packs (``policies/``) replaced by its packs."""
-    out: list[Path] = []
-    for path in paths:
-        packs = sorted(p for p in path.iterdir() if (p / "pack.yaml").is_file()) if path.is_dir() else []
-        out.extend(packs if packs and not policy_files(path) else [path])
-    return out
 
 
 def _pack_id(folder: Path) -> str:

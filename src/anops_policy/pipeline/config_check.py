@@ -54,6 +54,7 @@ def check_layout(config: RepoConfig, root: Path) -> None:
 def _check_lists(config: RepoConfig, root: Path) -> None:
     """Each ``e2e``/``release_files`` entry names an existing file, or is a glob that matches one."""
     repo: Repo | None = None
+    folders: set[str] = set()
     for key in ("e2e", "release_files"):
         for index, entry in enumerate(config.list_value(key) or []):
             where = config.where(key, index)
@@ -65,7 +66,10 @@ def _check_lists(config: RepoConfig, root: Path) -> None:
                 continue
             if repo is None:
                 repo = Repo(root, exclude=config.exclude)
-            if not repo.glob([entry]):
+                folders = {p[: i + 1] for p in repo.files() for i, ch in enumerate(p) if ch == "/"}
+            # the folder before the first wildcard must hold a file, else nothing is compiled (20,000 globs)
+            folder = _fixed_folder(entry)
+            if (folder and folder not in folders) or not repo.glob([entry]):
                 raise ConfigError(
                     f"config {where}: {key} pattern '{entry}' matches no file in the evaluated directory "
                     "(patterns are gitignore-style, relative to it; ignored files are not matched)"
@@ -86,6 +90,14 @@ def layout_warnings(config: RepoConfig) -> list[str]:
                     f"has an unknown field '{key}'{close}"
                 )
     return warnings
+
+
+def _fixed_folder(pattern: str) -> str:
+    """The folder part of ``pattern`` before its first wildcard (``src/`` of ``src/**/*.rs``; "" for
+    ``*.py``, which matches at any depth)."""
+    text = pattern.lstrip("/")
+    cut = min((i for i, ch in enumerate(text) if ch in GLOB_CHARS), default=len(text))
+    return text[: text.rfind("/", 0, cut) + 1]
 
 
 def kind_warnings(config: RepoConfig, packs: Sequence[Pack]) -> list[str]:

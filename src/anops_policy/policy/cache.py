@@ -84,6 +84,16 @@ def policy_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.stem != "pack")
 
 
+def expand_pack_folders(paths: Sequence[Path]) -> list[Path]:
+    """``paths`` with each folder that holds no policy files but holds packs (``policies/``) replaced by its
+    packs. Here, beside ``policy_files``, so a cached ``check`` imports nothing heavier to expand them."""
+    out: list[Path] = []
+    for path in paths:
+        packs = sorted(p for p in path.iterdir() if (p / "pack.yaml").is_file()) if path.is_dir() else []
+        out.extend(packs if packs and not policy_files(path) else [path])
+    return out
+
+
 # ---- keys ------------------------------------------------------------------------------------------------
 
 

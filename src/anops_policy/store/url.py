@@ -6,11 +6,15 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 SCHEMES = ("postgresql://", "postgres://")
+# a mistyped URL (``postgres:/db``, ``postgresql:db``) is still meant for the store: taken for a file path
+# it would quietly start a decision log in a folder named ``postgres:``
+SCHEME_PREFIX = re.compile(r"(?i)postgres(?:ql)?:")
 
 
 def is_store_url(target: object) -> bool:
-    """True for ``postgresql://…`` / ``postgres://…`` (a URL must never be taken for a file path)."""
-    return isinstance(target, str) and target.lower().startswith(SCHEMES)
+    """True for ``postgresql://…`` / ``postgres://…``, and for anything else that starts with either scheme
+    (a URL must never be taken for a file path; a malformed one fails as a store URL, naming itself)."""
+    return isinstance(target, str) and SCHEME_PREFIX.match(target) is not None
 
 
 def redacted(url: str) -> str:
