@@ -295,15 +295,21 @@ class _InProcessPool:
     An exception a worker would report as internal is kept (with its traceback) for the finding."""
 
     def __init__(self, packs: Any, max_policy_deadline_s: float) -> None:
-        self.packs = packs
+        from anops_policy.server.revisions import Revisions  # noqa: PLC0415
+
+        self.revisions = Revisions(packs)
         self.max_policy_deadline_s = max_policy_deadline_s
         self.internal: str | None = None
 
-    def run(self, job: Any, remaining: float | None, max_evaluation_s: float, active: Callable[[], bool]) -> Any:
+    def run(
+        self, job: Any, remaining: float | None, max_evaluation_s: float, active: Callable[[], bool],
+        snapshot: Any = None,
+    ) -> Any:
         from anops_policy.server.judge import BadRequest, judge, summarize  # noqa: PLC0415
 
+        packs = list((snapshot or self.revisions.current()).packs)
         try:
-            return summarize(judge(job, self.packs, self.max_policy_deadline_s).report)
+            return summarize(judge(job, packs, self.max_policy_deadline_s).report)
         except BadRequest:
             raise
         except BaseException:
@@ -322,7 +328,7 @@ def _grpc_service() -> tuple[Any, _InProcessPool]:
         packs = [load_pack(builtin_pack_dir("production-readiness"), "builtin:production-readiness")]
         pool = _InProcessPool(packs, 2.0)
         limits = Limits(max_message_bytes=4 * 1024 * 1024, max_evaluation_s=30.0, max_policy_deadline_s=2.0)
-        _service.extend([PolicyService(packs, pool, limits), pool])  # type: ignore[arg-type]
+        _service.extend([PolicyService(pool, limits), pool])  # type: ignore[arg-type]
     return _service[0], _service[1]
 
 

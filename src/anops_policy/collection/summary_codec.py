@@ -49,55 +49,122 @@ def _is_union(origin: Any) -> bool:
 
 def encode(value: Any, kind: Any, depth: int = 0) -> Any:
     """``value`` as JSON data, shaped by ``kind`` (a dataclass, a builtin generic, ``Any``)."""
+    return _encoder(kind)(value, depth)
+
+
+Encoder = Callable[[Any, int], Any]
+_ENCODERS: dict[Any, Encoder] = {}
+
+
+def _encoder(kind: Any) -> Encoder:
+    """A function that encodes values of ``kind``, built once per type (a cold run encodes every file's
+    summaries: walking the type hints per value cost more than making the summaries)."""
+    found = _ENCODERS.get(kind)
+    if found is None:
+        _ENCODERS[kind] = _late_encoder(kind)  # a self-referring dataclass finds this while being built
+        try:
+            found = _ENCODERS[kind] = _build_encoder(kind)
+        except BaseException:
+            del _ENCODERS[kind]
+            raise
+    return found
+
+
+def _late_encoder(kind: Any) -> Encoder:
+    def late(value: Any, depth: int) -> Any:
+        return _ENCODERS[kind](value, depth)
+
+    return late
+
+
+def _guard(depth: int) -> None:
     if depth > MAX_DEPTH:
         raise CodecError("too deep")
+
+
+def _build_encoder(kind: Any) -> Encoder:
     if kind is Any or kind is object:
-        return _json_value(value, depth)
+        def any_value(value: Any, depth: int) -> Any:
+            _guard(depth)
+            return _json_value(value, depth)
+        return any_value
     origin = typing.get_origin(kind)
     if _is_union(origin):
         options = typing.get_args(kind)
-        if value is None and type(None) in options:
-            return None
-        # one non-None member: the usual ``X | None``; several: tried in order, tagged by position
+        nullable = type(None) in options
         members = [o for o in options if o is not type(None)]
-        if len(members) == 1:
-            return encode(value, members[0], depth + 1)
-        for index, member in enumerate(members):
-            try:
-                if _accepts(value, member):
-                    return [index, encode(value, member, depth + 1)]
-            except CodecError:
-                continue
-        raise CodecError(f"{type(value).__name__} fits no member of {kind}")
+        if len(members) == 1:  # the usual ``X | None``
+            inner = _encoder(members[0])
+
+            def optional(value: Any, depth: int) -> Any:
+                _guard(depth)
+                return None if value is None and nullable else inner(value, depth + 1)
+            return optional
+
+        def union(value: Any, depth: int) -> Any:  # several members: tried in order, tagged by position
+            _guard(depth)
+            if value is None and nullable:
+                return None
+            for index, member in enumerate(members):
+                try:
+                    if _accepts(value, member):
+                        return [index, _encoder(member)(value, depth + 1)]
+                except CodecError:
+                    continue
+            raise CodecError(f"{type(value).__name__} fits no member of {kind}")
+        return union
     if origin is None and dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        if type(value) is not kind:
-            raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return [encode(getattr(value, name), hint, depth + 1) for name, hint in _fields(kind)]
+        fields = [(name, _encoder(hint)) for name, hint in _fields(kind)]
+
+        def record(value: Any, depth: int) -> Any:
+            _guard(depth)
+            if type(value) is not kind:
+                raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
+            return [enc(getattr(value, name), depth + 1) for name, enc in fields]
+        return record
     if origin in (list, tuple, set, frozenset):
+        return _sequence_encoder(kind, origin)
+    if origin is dict:
+        key_kind, value_kind = typing.get_args(kind) or (Any, Any)
+        keys, values = _encoder(key_kind), _encoder(value_kind)
+
+        def mapping(value: Any, depth: int) -> Any:
+            _guard(depth)
+            if type(value) is not dict:
+                raise CodecError(f"expected dict, got {type(value).__name__}")
+            return [[keys(k, depth + 1), values(v, depth + 1)] for k, v in value.items()]
+        return mapping
+    if kind in (str, int, bool, float, type(None)):
+        def scalar(value: Any, depth: int) -> Any:
+            _guard(depth)
+            return _scalar(value, kind)
+        return scalar
+    raise CodecError(f"type {kind!r} is not supported by the summary codec")
+
+
+def _sequence_encoder(kind: Any, origin: Any) -> Encoder:
+    args = typing.get_args(kind)
+    fixed = origin is tuple and not (len(args) == 2 and args[1] is Ellipsis)
+    parts = [_encoder(a) for a in args] if fixed else []
+    item = _encoder(args[0] if args else Any)
+
+    def sequence(value: Any, depth: int) -> Any:
+        _guard(depth)
         if origin is list and type(value) is not list:
             raise CodecError(f"expected list, got {type(value).__name__}")
         if origin is tuple and type(value) is not tuple:
             raise CodecError(f"expected tuple, got {type(value).__name__}")
         if origin in (set, frozenset) and not isinstance(value, set | frozenset):
             raise CodecError(f"expected a set, got {type(value).__name__}")
-        args = typing.get_args(kind)
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(args) != len(value):
+        if fixed:
+            if len(parts) != len(value):
                 raise CodecError("tuple of the wrong length")
-            return [encode(v, a, depth + 1) for v, a in zip(value, args, strict=True)]
-        item = args[0] if args else Any
-        items = [encode(v, item, depth + 1) for v in value]
+            return [enc(v, depth + 1) for v, enc in zip(value, parts, strict=True)]
+        items = [item(v, depth + 1) for v in value]
         if origin in (set, frozenset):
             items.sort(key=repr)  # a stable entry for the same set (iteration order is per process)
         return items
-    if origin is dict:
-        if type(value) is not dict:
-            raise CodecError(f"expected dict, got {type(value).__name__}")
-        key_kind, value_kind = typing.get_args(kind) or (Any, Any)
-        return [[encode(k, key_kind, depth + 1), encode(v, value_kind, depth + 1)] for k, v in value.items()]
-    if kind in (str, int, bool, float, type(None)):
-        return _scalar(value, kind)
-    raise CodecError(f"type {kind!r} is not supported by the summary codec")
+    return sequence
 
 
 def decode(data: Any, kind: type[T] | Any) -> T:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from anops_policy.collection.repo import Repo
@@ -58,6 +58,11 @@ def _check_lists(config: RepoConfig, root: Path) -> None:
     for key in ("e2e", "release_files"):
         for index, entry in enumerate(config.list_value(key) or []):
             where = config.where(key, index)
+            if entry.startswith("/") or ".." in PurePosixPath(entry).parts:
+                raise ConfigError(
+                    f"config {where}: {key} entry '{entry}' points outside the evaluated directory (entries are "
+                    "paths or gitignore-style patterns relative to it)"
+                )
             if GLOB_CHARS.isdisjoint(entry):
                 if not (root / entry.strip("/")).exists():
                     raise ConfigError(
