@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from anops_policy.cel import evaluator as cel
+from anops_policy.cel.printer import RELATION_OPS as RELATIONS
 from anops_policy.cel.tree import Tree
 from anops_policy.cel.values import is_bool, to_python
 from anops_policy.evaluation.positions import cite, element_location, element_site
@@ -19,15 +20,6 @@ MAX_STRING = 300
 # locations a decision cites (its `evidence`)
 MAX_EVIDENCE = 50
 
-RELATIONS = {
-    "relation_lt": "<",
-    "relation_le": "<=",
-    "relation_gt": ">",
-    "relation_ge": ">=",
-    "relation_eq": "==",
-    "relation_ne": "!=",
-    "relation_in": "in",
-}
 
 
 def source_of(tree: Any, source: str) -> str:
