@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,6 +27,7 @@ from anops_policy.cli.options import (
     verbosity_options,
 )
 from anops_policy.cli.output import write_output
+from anops_policy.cli.service_security import client_options_without_server, client_security, client_security_options
 from anops_policy.cli.targets import LOG_HELP, LOG_TARGET, stream_option
 from anops_policy.policy.model import Level
 
@@ -134,6 +136,7 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     default=None,
     help="Judge on an `anops-policy serve` instance: collect here, evaluate there (same report and exit code).",
 )
+@client_security_options
 @jobs_option
 @trace_file_option
 @verbosity_options
@@ -162,6 +165,7 @@ def eval_cmd(
     jobs: int | None,
     quiet: int,
     verbose: int,
+    **server_security: Any,
 ) -> None:
     """Collect facts for PATH (default: .), evaluate the policy packs, report, and exit 1 when a
     blocking policy failed or errored (0 otherwise; 2 for bad input or config).
@@ -179,6 +183,7 @@ def eval_cmd(
       anops-policy eval --baseline main-report.json --output sarif=out/anops.sarif
       anops-policy eval --trusted-config origin/main --signing-key ci.pem   (audit trail)
       anops-policy eval --decision-log postgresql://ci@db.internal/anops   (the organisation's store)
+      anops-policy eval --server policy.internal:50051 --server-ca ca.pem   (TLS; in CI the job's OIDC token)
     """
     from anops_policy.facts import parse_now  # noqa: PLC0415
     from anops_policy.outputs import FORMATTERS  # noqa: PLC0415
@@ -188,6 +193,9 @@ def eval_cmd(
     from anops_policy.pipeline.run import EvalRequest, run_eval  # noqa: PLC0415
     from anops_policy.telemetry.progress import terminal_progress  # noqa: PLC0415
 
+    stray = client_options_without_server(server_security)
+    if stray and not server:
+        raise click.UsageError(f"{', '.join(stray)} apply only with --server")
     targets = _parse_outputs(outputs)
     progress = terminal_progress(sys.stderr, quiet=quiet > 0)
     request = EvalRequest(
@@ -215,7 +223,7 @@ def eval_cmd(
         if server:
             from anops_policy.cli.serve import remote_eval  # noqa: PLC0415
 
-            report, _document, _config, _packs = remote_eval(request, server)
+            report, _document, _config, _packs = remote_eval(request, server, client_security(server_security))
         else:
             report, _document, _config, _packs = run_eval(request)
     finally:

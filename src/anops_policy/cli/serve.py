@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from anops_policy.cli.options import config_option, pack_key_option, pack_option, policies_option
+from anops_policy.cli.service_security import serve_security, serve_security_options
 from anops_policy.cli.targets import LOG_HELP, LOG_TARGET
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
@@ -94,6 +95,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     show_default=True,
     help="On SIGTERM/SIGINT, seconds running calls get to finish (health reports NOT_SERVING meanwhile).",
 )
+@serve_security_options
 def serve_cmd(
     listen: str,
     policies: tuple[Path, ...],
@@ -108,6 +110,7 @@ def serve_cmd(
     decision_log: Path | str | None,
     trace_file: Path | None,
     grace_s: float,
+    **security: Any,
 ) -> None:
     """Serve policy decisions over gRPC (anops.policy.v1.PolicyService, grpc.health.v1, reflection).
 
@@ -122,6 +125,10 @@ def serve_cmd(
       anops-policy serve --listen 0.0.0.0:50051 --policies ./my-pack --max-workers 4
       anops-policy serve --pack oci://registry.example/platform/my-pack:stable --pack-key platform.pub \
           --pack-refresh 60
+      anops-policy serve --listen 0.0.0.0:50051 --tls-cert server.pem --tls-key server.key \
+          --auth-config auth.yaml          (TLS; callers identified by their CI's OIDC token)
+      anops-policy serve --listen 0.0.0.0:50051 --tls-cert server.pem --tls-key server.key \
+          --tls-client-ca clients-ca.pem    (mutual TLS: the client certificate is the identity)
       anops-policy eval --server 127.0.0.1:50051       (a client: collect here, judge there)
     """
     from anops_policy.config import RepoConfig, load_config  # noqa: PLC0415
@@ -143,6 +150,7 @@ def serve_cmd(
     if not sep or not host or not port.isdigit():
         raise click.BadParameter(f"'{listen}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--listen")
 
+    secured = serve_security(security)
     from anops_policy.server.app import ServeSettings, serve  # noqa: PLC0415
     from anops_policy.server.service import Limits  # noqa: PLC0415
 
@@ -155,12 +163,12 @@ def serve_cmd(
     settings = ServeSettings(
         listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
         decision_log=decision_log.resolve() if isinstance(decision_log, Path) else decision_log, trace_file=trace_file,
-        max_jobs_per_worker=max_jobs, follow=follow,
+        max_jobs_per_worker=max_jobs, follow=follow, **secured,
     )
     sys.exit(serve(packs, settings))
 
 
-def remote_eval(request: Any, server: str) -> Any:
+def remote_eval(request: Any, server: str, security: Any = None) -> Any:
     """``eval --server``: the engine's ``run_eval`` result, judged by ``server``."""
     host, sep, port = server.rpartition(":")
     if not sep or not host or not port.isdigit():
@@ -173,4 +181,4 @@ def remote_eval(request: Any, server: str) -> Any:
         )
     from anops_policy.server.remote_eval import remote_eval as run  # noqa: PLC0415
 
-    return run(request, server)
+    return run(request, server, security)

@@ -22,10 +22,12 @@ from grpc_reflection.v1alpha import reflection
 from anops_policy.errors import ConfigError
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.server.exposure import Exposure
 from anops_policy.server.revisions import Revisions, short
 from anops_policy.server.service import SERVICE_NAME, Limits, PolicyService
 from anops_policy.server.store_health import StoreHealth
 from anops_policy.server.telemetry import RpcTelemetry
+from anops_policy.server.tls import CertificateReloader, TlsFiles
 from anops_policy.server.workers import WorkerPool
 from anops_policy.telemetry import tracing
 
@@ -49,6 +51,8 @@ class ServeSettings:
     trace_file: Path | None = None  # spans as JSON lines (OTLP export is configured by OTEL_* variables)
     max_jobs_per_worker: int = 0
     follow: FollowPlan | None = None  # serve --pack-refresh: the remote packs to follow
+    tls: TlsFiles | None = None  # serve --tls-cert/--tls-key (--tls-client-ca: mutual TLS)
+    insecure: bool = False  # serve --insecure: plaintext or anonymous callers accepted off loopback
 
 
 def _health_names() -> Sequence[str]:
@@ -60,6 +64,10 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     tracing.configure(trace_file=settings.trace_file)
     stop = threading.Event()
+    # checked before anything starts: a server that must not listen stops here (exit 2)
+    exposure = Exposure(settings.listen, settings.tls is not None, False, settings.insecure)
+    exposure_warnings = exposure.warnings()
+    reloader = CertificateReloader(settings.tls) if settings.tls is not None else None
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: draining", signal.Signals(signum).name)
@@ -67,6 +75,9 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
 
     # installed before the workers start, so that a signal during start-up is a clean stop too
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    if reloader is not None:
+        current = reloader  # SIGHUP: reload the certificate at the next connection, without dropping calls
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda _s, _f: current.request_reload())
     if settings.decision_log is not None:
         from anops_policy.audit.sinks import open_log  # noqa: PLC0415
 
@@ -93,7 +104,10 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
         server,
     )
     try:
-        port = server.add_insecure_port(settings.listen)
+        if reloader is not None:
+            port = server.add_secure_port(settings.listen, reloader.credentials())
+        else:
+            port = server.add_insecure_port(settings.listen)
     except RuntimeError as exc:
         pool.close()
         raise ConfigError(f"serve --listen {settings.listen}: cannot listen: {exc}") from None
@@ -111,6 +125,12 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     # tests and scripts read the bound port from this line (--listen HOST:0 picks a free one)
     log.info("serving anops.policy.v1 on %s:%d · %d workers %s · %s", host, port, settings.workers,
              pool.pids(), packs_text)
+    if reloader is not None:
+        mutual = f"; client certificates must chain to {settings.tls.client_ca}" if settings.tls and \
+            settings.tls.client_ca else ""
+        log.info("TLS: %s (reloaded on SIGHUP or when the files change)%s", reloader.loaded.description, mutual)
+    for warning in exposure_warnings:
+        log.warning("%s", warning)
     follower = None
     if settings.follow is not None:
         from anops_policy.server.pack_follow import PackFollower  # noqa: PLC0415

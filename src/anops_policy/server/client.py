@@ -22,6 +22,7 @@ from anops_policy.errors import EXIT_INTERNAL, AnopsError, InputError
 from anops_policy.evaluation.report import Report
 from anops_policy.policy.model import Decision, Expr, Level, Outcome, Pack, Param, Phase, Policy, Template
 from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.server.client_security import ClientSecurity
 from anops_policy.telemetry import tracing
 
 CALL_TIMEOUT_S = 600.0  # the server bounds an evaluation itself; this only stops waiting on a lost server
@@ -130,14 +131,18 @@ def _failure(target: str, what: str, exc: grpc.RpcError) -> AnopsError:
 
 
 class PolicyClient:
-    def __init__(self, target: str, timeout_s: float = CALL_TIMEOUT_S) -> None:
+    def __init__(self, target: str, timeout_s: float = CALL_TIMEOUT_S, security: ClientSecurity | None = None) -> None:
         self.target = target
         self.timeout_s = timeout_s
-        self._channel = grpc.insecure_channel(
-            target,
-            options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
-        )
+        security = security or ClientSecurity()
+        self._metadata = security.metadata(target)
+        options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                   ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+        credentials = security.channel_credentials()
+        if credentials is None:
+            self._channel = grpc.insecure_channel(target, options=options)
+        else:
+            self._channel = grpc.secure_channel(target, credentials, options=options)
         self._stub = policy_pb2_grpc.PolicyServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
@@ -145,7 +150,9 @@ class PolicyClient:
 
     def packs(self, ids: Sequence[str]) -> list[Pack]:
         try:
-            answer = self._stub.ListPolicies(policy_pb2.ListPoliciesRequest(packs=list(ids)), timeout=self.timeout_s)
+            answer = self._stub.ListPolicies(
+                policy_pb2.ListPoliciesRequest(packs=list(ids)), timeout=self.timeout_s, metadata=self._metadata
+            )
         except grpc.RpcError as exc:
             raise _failure(self.target, "pack listing", exc) from None
         return [pack_from_info(p) for p in answer.packs]
@@ -155,7 +162,7 @@ class PolicyClient:
         tracing.inject(carrier)  # the server's RPC span joins this run's trace (when tracing is on)
         try:
             answer: policy_pb2.EvaluateResponse = self._stub.Evaluate(
-                request, timeout=self.timeout_s, metadata=tuple(carrier.items())
+                request, timeout=self.timeout_s, metadata=(*self._metadata, *carrier.items())
             )
         except grpc.RpcError as exc:
             raise _failure(self.target, "evaluation", exc) from None

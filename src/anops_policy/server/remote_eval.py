@@ -16,21 +16,26 @@ from anops_policy.pipeline.run import EvalRequest, facts_for, repo_prefix, resol
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2
 from anops_policy.server.client import PolicyClient, pack_ids, report_from_json
+from anops_policy.server.client_security import ClientSecurity
 from anops_policy.telemetry import tracing
 
 
-def remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
+def remote_eval(
+    request: EvalRequest, target: str, security: ClientSecurity | None = None
+) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
     """Collect locally (exactly the sections the server's packs read), evaluate on ``target``.
     The decision log is the server's business: nothing is appended locally. Traced like a local run
     (the ``anops.eval`` span, whose trace the server's RPC span joins)."""
     with tracing.span("anops.eval", {"anops.path": str(request.path), "anops.server": target}) as span:
-        out = _remote_eval(request, target)
+        out = _remote_eval(request, target, security)
         out[0].trace_id = request.trace_id or span.trace_id
         record_eval(span, out[0])
         return out
 
 
-def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
+def _remote_eval(
+    request: EvalRequest, target: str, security: ClientSecurity | None
+) -> tuple[Report, dict[str, Any], RepoConfig, list[Pack]]:
     from anops_policy.audit import trusted_config  # noqa: PLC0415
     from anops_policy.evaluation.baseline import apply_baseline, load_baseline  # noqa: PLC0415
 
@@ -41,7 +46,7 @@ def _remote_eval(request: EvalRequest, target: str) -> tuple[Report, dict[str, A
     else:
         config = resolve_config(request.path, request.config_file)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
-    client = PolicyClient(target)
+    client = PolicyClient(target, security=security)
     try:
         packs = client.packs(pack_ids(config, request.policies, request.packs))
         document, now = facts_for(request, config, packs)
