@@ -72,7 +72,7 @@ def timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 def instrument() -> None:
     """Wrap the collector's steps (those that exist in this version of the code: it is being worked on)."""
     from anops_policy.collectors import patterns  # noqa: PLC0415
-    from anops_policy.collectors.patterns import selection  # noqa: PLC0415
+    from anops_policy.collectors.patterns import search, selection  # noqa: PLC0415
 
     from anops_policy.collection import collector, repo  # noqa: PLC0415
     from anops_policy.syntax import rules, trees  # noqa: PLC0415
@@ -90,8 +90,8 @@ def instrument() -> None:
         ("find", rules.CompiledRule, "find"),
         ("match", rules.CompiledRule, "_match"),
         ("captures", rules.CompiledRule, "_captures"),
-        ("search", patterns, "_search"),
-        ("assemble", patterns, "_assemble"),
+        ("search", search, "_search_files"),
+        ("assemble", search, "assemble"),
         ("compile", patterns, "_compile"),
         ("collect", patterns.PatternsCollector, "collect"),
     ]

@@ -28,6 +28,7 @@ from anops_policy.collectors.docs.references import link_facts
 from anops_policy.collectors.docs.tree import Tree
 
 from anops_policy.collection.collector import CollectContext
+from anops_policy.collection.summary_cache import SummaryStore
 from anops_policy.errors import CollectorFailed
 from anops_policy.validation import suggest
 
@@ -53,10 +54,11 @@ class DocsCollector:
         clis = find_clis(ctx, components, tree)
 
         parsed: dict[str, Document | None] = {}
+        store = ctx.summaries(self)  # parsed documents kept between runs by content (summary_cache)
 
         def load(path: str) -> Document | None:
             if path not in parsed:
-                parsed[path] = _load(ctx, path)
+                parsed[path] = _load(ctx, path, store)
             return parsed[path]
 
         readme_paths = [p for p in files if README.match(p.rsplit("/", 1)[-1])]
@@ -122,7 +124,7 @@ def _options(raw: Mapping[str, Any]) -> list[str]:
     return [str(p) for p in plans]
 
 
-def _load(ctx: CollectContext, path: str) -> Document | None:
+def _load(ctx: CollectContext, path: str, store: SummaryStore) -> Document | None:
     limit = ctx.options("docs").get("max_file_bytes", MAX_DOC_BYTES)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1024:
         raise CollectorFailed("collect.options.docs.max_file_bytes must be an integer of at least 1024")
@@ -130,8 +132,14 @@ def _load(ctx: CollectContext, path: str) -> Document | None:
     if text is None:
         return None
     fmt = "rst" if path.lower().endswith(".rst") else "markdown"
+    key = store.key(path, text, fmt) if store.enabled else ""
+    cached = store.get(key, Document)
+    if cached is not None:
+        return cached
     try:
-        return parse(text, fmt)
+        doc = parse(text, fmt)
+        store.put(key, doc, Document)
+        return doc
     except MissingDependency as exc:
         raise CollectorFailed(str(exc)) from None
     except Exception as exc:  # one odd document must not cost the whole section

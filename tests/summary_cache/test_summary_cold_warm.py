@@ -1,6 +1,7 @@
 """The fact document is the same byte for byte with the per-file summary cache cold, warm and off: on
 the example repositories (through ``facts``, in process and with worker processes, and through ``eval``)
-and on every collector case repository. Warm runs must really be hits: they parse no Python file."""
+and on every collector case repository. Warm runs must really be hits: they parse no Python file, no
+Markdown document, and no file for a pattern rule."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from anops_policy.collectors.docs import markdown as docs_markdown
+from anops_policy.collectors.patterns import search as patterns_search
 from anops_policy.collectors.python import module_products
 from anops_policy.collectors.rust import modules as rust_modules
 from click.testing import CliRunner
@@ -22,18 +25,20 @@ from anops_policy.pipeline.collect import collect_facts
 EXAMPLES = [ROOT / "examples" / "anops", ROOT / "examples" / "polyglot"]
 CASES = sorted(p for p in (ROOT / "tests" / "collectors").glob("*/cases/*") if p.is_dir())
 # the collectors whose per-file work is cached, and those reading what they leave in the run's memo
-CACHED = ["python", "rust", "todos", "grpc", "logging"]
+CACHED = ["python", "rust", "todos", "grpc", "logging", "docs", "patterns"]
 
 
 def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A warm run must really hit: it parses no Python file and summarises no Rust file (it may still lex
-    the few that call a crate's spawn wrapper)."""
+    """A warm run must really hit: it parses no Python file or Markdown document, summarises no Rust file
+    (it may still lex the few that call a crate's spawn wrapper) and searches no file for a pattern rule."""
 
     def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("a warm run parsed a Python file or summarised a Rust file")
+        raise AssertionError("a warm run parsed a file, summarised a Rust file, or searched a file for a rule")
 
     monkeypatch.setattr(module_products, "parse_python", refuse)
     monkeypatch.setattr(rust_modules, "summarise", refuse)
+    monkeypatch.setattr(docs_markdown, "parse_markdown", refuse)
+    monkeypatch.setattr(patterns_search, "_search_files", refuse)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])

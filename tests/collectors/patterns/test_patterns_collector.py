@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import anops_policy.collectors.patterns as patterns_collector
+import anops_policy.collectors.patterns.search as patterns_search
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -128,6 +128,7 @@ def test_max_matches_lists_the_first_and_counts_all(tmp_path: Path) -> None:
 
 
 def test_split_across_processes_gives_the_same_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANOPS_POLICY_CACHE", "off")  # both runs search every file
     files: dict[str, str | bytes] = {
         f"pkg{i}/mod{j}.py": "import requests\n\n" + "".join(f"requests.get(u{n})\n" for n in range(i + j))
         for i in range(6)
@@ -140,7 +141,7 @@ def test_split_across_processes_gives_the_same_facts(tmp_path: Path, monkeypatch
     ]
     repo = _repo(tmp_path, files, rules)
     serial = _facts(repo)
-    monkeypatch.setattr(patterns_collector, "FAN_OUT_BYTES", 0)
+    monkeypatch.setattr(patterns_search, "FAN_OUT_BYTES", 0)
     forks: list[int] = []
     real_fork = os.fork
 
