@@ -117,7 +117,8 @@ def inspect_cmd(ref: str, fmt: str) -> None:
              f"  digest   {manifest['digest']}", f"  engine   {manifest.get('engine') or 'any'}"]
     if fetched.pinned:
         lines.append(f"  pinned   {fetched.pinned}")
-    lines.append(f"  signed   {', '.join(signers(signature)) or 'no (unsigned)'}")
+    claimed = ", ".join(signers(signature))
+    lines.append(f"  signed   {claimed + ' (not verified here: pack verify)' if claimed else 'no (unsigned)'}")
     lines.append(f"  files    {len(manifest['files'])}")
     lines += [f"    {digest[7:19]}  {name}" for name, digest in sorted(manifest["files"].items())]
     lines.append(f"  policies {len(manifest.get('policies', []))}")
@@ -131,7 +132,8 @@ def inspect_cmd(ref: str, fmt: str) -> None:
     inputs = manifest.get("inputs", {})
     lines.append(f"  inputs   {', '.join(f'{k} ({v})' for k, v in inputs.items()) or '-'}")
     for entry in manifest.get("changelog", [])[:20]:
-        lines.append(f"  changelog {entry.get('version')}: " + "; ".join(entry.get("changes", [])))
+        date = f" ({entry['date']})" if entry.get("date") else ""
+        lines.append(f"  changelog {entry.get('version')}{date}: " + "; ".join(entry.get("changes", [])))
     click.echo("\n".join(lines))
 
 
@@ -226,20 +228,45 @@ def push_cmd(archive: Path, target: str) -> None:
 @pack_group.command("pull")
 @click.argument("ref", metavar="REF")
 @pack_key_option
-def pull_cmd(ref: str, pack_keys: tuple[Path, ...]) -> None:
-    """Fetch REF into the pack cache (so later runs work offline), verified with --pack-key when given."""
-    from anops_policy.packs.cache import cache_root  # noqa: PLC0415
+@text_or_json_option
+def pull_cmd(ref: str, pack_keys: tuple[Path, ...], fmt: str) -> None:
+    """Fetch REF into the pack cache (so later runs work offline), checked against its manifest;
+    with --pack-key its signature must verify with one of the keys (exit 2 otherwise). An
+    unreachable source exits 3.
+
+    \b
+    Examples:
+      anops-policy pack pull oci://registry.example/platform/my-pack:1.2.0 --pack-key platform.pem.pub
+      anops-policy pack pull git+https://git.example/platform/packs.git#v1.2.0:my-pack --format json
+    """
+    from anops_policy.packs.cache import archive_path  # noqa: PLC0415
     from anops_policy.packs.opening import fetch_current, materialize  # noqa: PLC0415
     from anops_policy.packs.resolve import read_key  # noqa: PLC0415
+    from anops_policy.packs.signature import signers  # noqa: PLC0415
     from anops_policy.packs.sources import parse_source  # noqa: PLC0415
 
     keys = tuple(read_key(p, "--pack-key") for p in pack_keys)
     source = parse_source(ref)
     fetched = fetch_current(source)
     opened = materialize(fetched.archive, source, keys, pinned=True)
-    m = opened.archive.manifest
-    click.echo(f"pulled {ref}: pack {m['id']} {m['version']} ({m['digest']}) into {cache_root()}"
-               + (f"; signed by {', '.join(opened.signed_by)}" if opened.signed_by else "; signature not checked"))
+    m, claimed = opened.archive.manifest, signers(opened.archive.signature)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "source": ref, "id": m["id"], "version": m["version"], "digest": m["digest"], "pinned": fetched.pinned,
+            "cached": str(archive_path(m["digest"])), "signatures": claimed, "verified_by": list(opened.signed_by),
+        }, indent=2, sort_keys=True))
+        return
+    if opened.signed_by:
+        signed = f"signed by {', '.join(opened.signed_by)} (verified)"
+    elif claimed:
+        signed = f"signed by {', '.join(claimed)} (NOT verified: give --pack-key to check it)"
+    else:
+        signed = "UNSIGNED"
+    click.echo(f"pulled {ref}: pack {m['id']} {m['version']}, {signed}")
+    click.echo(f"  pack digest  {m['digest']}")
+    if fetched.pinned:
+        click.echo(f"  pinned       {fetched.pinned}")
+    click.echo(f"  cached       {archive_path(m['digest'])}")
 
 
 from anops_policy.cli.packs_lock import diff_cmd, lock_cmd  # noqa: E402 - the lock and diff commands

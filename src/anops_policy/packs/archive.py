@@ -24,6 +24,7 @@ MAX_ARCHIVE_BYTES = 16 * 1024 * 1024  # compressed, as fetched
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # every member together
 MAX_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_MEMBERS = 2000
+MAX_TAR_BYTES = MAX_UNPACKED_BYTES + MAX_MEMBERS * 2048 + 20480  # the files with their tar headers and padding
 # a pack file is `x.yaml`, `patterns/x.yaml` or a schema file: one optional folder level, plain names
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$")
 
@@ -106,8 +107,9 @@ def read_archive(data: bytes, where: str) -> Archive:
         raise ArchiveError(f"{where}: not a pack archive (expected a gzipped tar, as `anops-policy pack build` writes)")
     members: dict[str, bytes] = {}
     total = 0
+    tar_bytes = _gunzip(data, where)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
             while True:
                 member = tar.next()
                 if member is None:
@@ -136,6 +138,19 @@ def read_archive(data: bytes, where: str) -> Archive:
     signature = _json_member(signature_bytes, SIGNATURE, where) if signature_bytes is not None else None
     files = {name.removeprefix(FILES_PREFIX): content for name, content in members.items()}
     return Archive(manifest, files, signature, where, data)
+
+
+def _gunzip(data: bytes, where: str) -> bytes:
+    """The whole tar stream, its gzip CRC and length checked (a flipped byte is a damaged archive, not a
+    silently different file), bounded so that a small archive cannot unpack into a huge one."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as gz:
+            out = gz.read(MAX_TAR_BYTES + 1)  # reaching the end checks the CRC and length
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ArchiveError(f"{where}: damaged archive ({exc}); fetch or build it again") from None
+    if len(out) > MAX_TAR_BYTES:
+        raise ArchiveError(f"{where}: unpacks to more than {MAX_UNPACKED_BYTES} bytes; refusing it")
+    return out
 
 
 def _json_member(data: bytes, name: str, where: str) -> dict[str, Any]:

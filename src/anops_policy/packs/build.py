@@ -8,7 +8,7 @@ from pathlib import Path
 from anops_policy.errors import ConfigError, PolicyLoadError
 from anops_policy.evaluation.examples import test_policy
 from anops_policy.packs.archive import Archive, write_archive
-from anops_policy.packs.manifest import build_manifest, check_engine, check_semver, folder_files, pack_meta
+from anops_policy.packs.manifest import build_manifest, check_semver, engine_range, folder_files, pack_meta
 from anops_policy.policy.model import Pack
 from anops_policy.policy.packs import load_pack
 from anops_policy.policy.patterns import example_results
@@ -23,7 +23,7 @@ def folder_archive(folder: Path, display: str, *, run_tests: bool) -> tuple[Pack
     meta = pack_meta(folder)
     check_semver(pack.version, f"{display}/pack.yaml")
     if meta.get("engine") is not None:
-        check_engine(meta["engine"], f"{display}/pack.yaml", engine_version="0")  # the range's syntax only
+        engine_range(meta["engine"], f"{display}/pack.yaml")  # the range's syntax only
     if run_tests:
         _run_examples(pack, display)
     files = folder_files(folder)

@@ -32,12 +32,29 @@ def _git(args: list[str], source: Source, what: str, cwd: Path | None = None) ->
     except subprocess.TimeoutExpired:
         raise Unreachable(f"{source.text}: {what}: git did not finish within {TIMEOUT_S:.0f}s") from None
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        message = f"{source.text}: {what}: {detail[-1] if detail else f'git exited {done.returncode}'}"
-        if any(s in message for s in ("Could not resolve", "unable to access", "Connection refused", "not found")):
-            raise Unreachable(message)
-        raise ConfigError(message)
+        stderr = done.stderr.decode("utf-8", "replace")
+        network = [line.strip() for line in stderr.splitlines() if any(m in line for m in _NETWORK)]
+        if network:
+            raise Unreachable(f"{source.text}: {what}: unreachable: {network[0][:300]}")
+        raise ConfigError(f"{source.text}: {what}: {_first_error(stderr) or f'git exited {done.returncode}'}")
     return done.stdout
+
+
+# what git (and ssh, curl under it) print when the remote does not answer, as opposed to a wrong URL or ref
+_NETWORK = ("Could not resolve host", "Could not resolve hostname", "Connection refused", "Connection timed out",
+            "Failed to connect", "Network is unreachable", "No route to host", "Operation timed out",
+            "Connection reset", "early EOF", "The remote end hung up unexpectedly")
+
+
+def _first_error(stderr: str) -> str:
+    """The line that says what went wrong: git's first ``fatal:``/``error:`` line (its last lines are advice,
+    such as "Please make sure you have the correct access rights"), else ssh's, else the first line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for prefix in ("fatal:", "error:", "ssh:"):
+        for line in lines:
+            if line.startswith(prefix):
+                return line[:300]
+    return lines[0][:300] if lines else ""
 
 
 def resolve(source: Source) -> str:

@@ -76,14 +76,19 @@ def check_semver(version: str, where: str) -> None:
         raise ConfigError(f"{where}: version '{version}' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.2.0)")
 
 
+def engine_range(spec: Any, where: str) -> SpecifierSet:
+    """The ``engine`` range as written (what ``pack build`` checks: a pack may target a later engine)."""
+    try:
+        return SpecifierSet(str(spec))
+    except InvalidSpecifier:
+        raise ConfigError(f"{where}: engine '{spec}' is not a version range such as '>=0.1,<0.3'") from None
+
+
 def check_engine(spec: Any, where: str, engine_version: str = __version__) -> None:
     """Refuse a pack whose ``engine`` range excludes this anops-policy (``None``: any engine)."""
     if spec is None:
         return
-    try:
-        allowed = SpecifierSet(str(spec))
-    except InvalidSpecifier:
-        raise ConfigError(f"{where}: engine '{spec}' is not a version range such as '>=0.1,<0.3'") from None
+    allowed = engine_range(spec, where)
     try:
         ok = allowed.contains(Version(engine_version), prereleases=True)
     except InvalidVersion:  # a development build: its version says nothing about compatibility

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +21,14 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from anops_policy.errors import ConfigError
-from anops_policy.packs.archive import MAX_ARCHIVE_BYTES, Archive, json_bytes, read_archive, write_archive
+from anops_policy.packs.archive import (
+    MAX_ARCHIVE_BYTES,
+    Archive,
+    ArchiveError,
+    json_bytes,
+    read_archive,
+    write_archive,
+)
 from anops_policy.packs.fetch_errors import Unreachable
 from anops_policy.packs.manifest import sha256_of
 from anops_policy.packs.sources import DIGEST, LOOPBACK, Source
@@ -65,13 +73,20 @@ def _call(source: Source, what: str, call: Any) -> Any:
     try:
         return call()
     except requests.exceptions.ConnectionError as exc:
-        raise Unreachable(f"{source.text}: {what}: registry {source.host} unreachable ({_reason(exc)})") from None
+        reason = _socket_reason(exc)
+        raise Unreachable(f"{source.text}: {what}: registry {source.host} unreachable ({reason})") from None
     except requests.exceptions.Timeout:
         raise Unreachable(f"{source.text}: {what}: registry {source.host} did not answer in time") from None
     except requests.exceptions.RequestException as exc:
         raise Unreachable(f"{source.text}: {what}: {_reason(exc)}") from None
     except ValueError as exc:  # oras: authentication it cannot answer
         raise ConfigError(f"{source.text}: {what}: {exc}") from None
+
+
+def _socket_reason(exc: Exception) -> str:
+    """What the socket said ("Connection refused", "Name or service not known"), not urllib3's retry wrapper."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\"()\]]+)", str(exc))
+    return found.group(1).strip() if found else _reason(exc)
 
 
 def _reason(exc: Exception) -> str:
@@ -111,7 +126,8 @@ def _manifest(registry: _Registry, source: Source, reference: str) -> tuple[str,
     body = _bounded(response, MAX_MANIFEST_BYTES, source, what)
     digest = sha256_of(body)
     if DIGEST.match(reference) and digest != reference:
-        raise ConfigError(f"{source.text}: the registry answered {what} with content whose digest is {digest}")
+        raise ArchiveError(f"{source.text}: the registry answered {what} with content whose digest is {digest} "
+                           "(altered in the registry or on the way)")
     try:
         manifest = json.loads(body)
     except (ValueError, RecursionError):
@@ -148,8 +164,8 @@ def _blob(registry: _Registry, source: Source, layer: Mapping[str, Any], limit: 
     _status(response, source, what)
     data = _bounded(response, limit, source, what)
     if sha256_of(data) != digest:
-        raise ConfigError(f"{source.text}: {what}: the registry's content has digest {sha256_of(data)} "
-                          "(altered in the registry or on the way)")
+        raise ArchiveError(f"{source.text}: {what}: the registry's content has digest {sha256_of(data)} "
+                           "(altered in the registry or on the way)")
     return data
 
 

@@ -26,7 +26,7 @@ from anops_policy.packs.manifest import (
     compare_manifests,
     pack_meta,
 )
-from anops_policy.packs.signature import verify
+from anops_policy.packs.signature import signers, verify
 from anops_policy.packs.sources import ARCHIVE, GIT, HTTPS, OCI, Source
 from anops_policy.policy.model import Pack
 from anops_policy.policy.packs import load_pack
@@ -164,9 +164,7 @@ def materialize(archive: Archive, source: Source, keys: Sequence[Ed25519PublicKe
                 f"its signature, and it is not pinned in the lock file: a remote pack is used only when signed by "
                 "a trusted key or pinned by digest (`anops-policy pack lock`)"
             )
-        notes.append(f"pack {manifest['id']} {manifest['version']} from {source.text} is unsigned or its signature "
-                     f"was not checked (no trust policy); it was used because the lock file pins digest "
-                     f"{manifest['digest']}")
+        notes.append(unverified_note(manifest, source, archive.signature))
     folder = cache.unpack(archive.digest, archive.files)
     pack = load_pack(folder, display=source.text, extra_inputs=extra_inputs)
     if pack.digest != archive.digest:
@@ -174,3 +172,12 @@ def materialize(archive: Archive, source: Source, keys: Sequence[Ed25519PublicKe
     compare_manifests(manifest, build_manifest(pack, pack_meta(folder), archive.files), where)
     cache.store(archive.digest, archive.raw)
     return Opened(pack, archive, where_pinned, signed_by, tuple(notes))
+
+
+def unverified_note(manifest: Mapping[str, Any], source: Source, signature: Mapping[str, Any] | None) -> str:
+    """What the report says about a remote pack used without a signature check (pinned, no trust policy)."""
+    what = f"pack {manifest['id']} {manifest['version']} from {source.text}"
+    claimed = signers(signature)
+    state = (f"carries a signature by {', '.join(claimed)} that was NOT checked (no trust policy: trust.pack_keys "
+             "in the config or --pack-key)") if claimed else "is UNSIGNED"
+    return f"{what} {state}; it was used only because the lock file pins its digest {manifest['digest']}"

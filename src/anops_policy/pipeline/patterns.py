@@ -12,7 +12,7 @@ from typing import Any
 
 from anops_policy.config import RepoConfig
 from anops_policy.policy.model import PatternRule
-from anops_policy.policy.packs import declared_patterns, resolve_pack_ref, visible_patterns
+from anops_policy.policy.packs import declared_patterns, visible_patterns
 from anops_policy.policy.patterns import config_patterns_checked, config_rules, merge_rules
 
 
@@ -31,11 +31,15 @@ def merged_patterns(declared: Sequence[Sequence[PatternRule]], config: RepoConfi
     return [dict(rule.spec) for rule in merge_rules(declared, config_patterns(config))]
 
 
-def run_patterns(config: RepoConfig, refs: Sequence[str]) -> list[dict[str, Any]]:
+def run_patterns(
+    config: RepoConfig, refs: Sequence[str], folders: Sequence[Path] | None = None
+) -> list[dict[str, Any]]:
     """The rules a run over ``refs`` (else the config's packs) would collect, read from the pack folders
-    alone (``facts`` needs no policy compiled)."""
-    base = Path(config.file).parent if config.file and not refs else Path()
-    return merged_patterns([declared_patterns(resolve_pack_ref(ref, base)) for ref in (refs or config.packs)], config)
+    alone (``facts`` needs no policy compiled); ``folders`` as for ``run_inputs``."""
+    from anops_policy.pipeline.pack_folders import pack_folders  # noqa: PLC0415 - it imports this module
+
+    found = folders if folders is not None else pack_folders(config, refs)
+    return merged_patterns([declared_patterns(folder) for folder in found], config)
 
 
 def with_patterns(config: RepoConfig, patterns: Sequence[dict[str, Any]]) -> RepoConfig:

@@ -21,9 +21,10 @@ from anops_policy.packs.resolve import PackOptions, open_packs, trust_for
 from anops_policy.pipeline.collect import collect_facts
 from anops_policy.pipeline.config_check import check_layout, kind_warnings, layout_warnings
 from anops_policy.pipeline.inputs import merged_inputs, visible_inputs, with_inputs
+from anops_policy.pipeline.pack_folders import pack_folders
 from anops_policy.pipeline.patterns import merged_patterns, visible_config_patterns, with_patterns
 from anops_policy.policy.model import Level, Pack
-from anops_policy.policy.packs import declared_inputs, load_pack, resolve_pack_ref
+from anops_policy.policy.packs import declared_inputs, load_pack
 from anops_policy.telemetry import tracing
 from anops_policy.telemetry.progress import ProgressCallback
 
@@ -104,13 +105,14 @@ def resolve_packs(
 
 
 def run_inputs(
-    config: RepoConfig, refs: Sequence[str], extra: Mapping[str, Mapping[str, Any]]
+    config: RepoConfig, refs: Sequence[str], extra: Mapping[str, Mapping[str, Any]],
+    folders: Sequence[Path] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The inputs a run over ``refs`` (else the config's packs) would collect, read from the packs'
-    ``pack.yaml`` alone (``facts`` needs no policy compiled)."""
-    base = Path(config.file).parent if config.file and not refs else Path()
-    declared = [declared_inputs(resolve_pack_ref(ref, base)) for ref in (refs or config.packs)]
-    return merged_inputs(declared, config, extra)
+    ``pack.yaml`` alone (``facts`` needs no policy compiled); ``folders``: the packs' folders when already
+    resolved (``pack_folders``: an archive or remote pack is fetched and verified to read its declarations)."""
+    found = folders if folders is not None else pack_folders(config, refs, extra)
+    return merged_inputs([declared_inputs(folder) for folder in found], config, extra)
 
 
 def facts_for(request: EvalRequest, config: RepoConfig, packs: Sequence[Pack]) -> tuple[dict[str, Any], datetime]:
