@@ -76,3 +76,12 @@ def detect_stream(root: Path, explicit: str | None = None, environ: Mapping[str,
     env = os.environ if environ is None else environ
     found = ci_stream(env) or remote_stream(root) or root.resolve().name or "root"
     return check_stream(found, "the detected stream")
+
+
+def file_log_stream(log: Path) -> str:
+    """The stream a file log stands for in a report or export of several logs: its repository's remote
+    (``host/owner/name``) or folder name. CI variables are not consulted: they name the repository of
+    the job that reads the logs, not of each log."""
+    folder = log.resolve().parent
+    root = folder.parent if folder.name == ".anops-policy" else folder
+    return remote_stream(root) or root.name or str(log)

@@ -365,35 +365,6 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
-@audit.command("report")
-@log_option
-@click.option("--html", "html_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the self-contained HTML page here.")
-@click.option("--public-key", "public_keys", multiple=True,
-              type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Check signatures too when verifying the chain. Repeatable.")
-@stream_option
-def report_cmd(log: Path | str | None, html_path: Path, public_keys: tuple[Path, ...], stream: str | None) -> None:
-    """Write one static HTML page for auditors: chain status, pass-rate trend, the latest evaluation
-    by checklist section, waivers, sign-offs and the evaluations (no network, no external assets)."""
-    from anops_policy.audit import sinks  # noqa: PLC0415
-    from anops_policy.audit.verify import VerifyOptions  # noqa: PLC0415
-    from anops_policy.outputs.audit_report import render_html  # noqa: PLC0415
-
-    if store_streams(log, stream) is not None:
-        raise click.UsageError("a store's report covers one repository: add --stream NAME (`anops-policy audit "
-                               "streams URL` lists them with their status)")
-    result = sinks.verify(open_target(log, stream), VerifyOptions(public_keys=_public_keys(public_keys)))
-    text = render_html(result.events, result.to_json(), log_name=result.name)
-    try:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {html_path}: {exc.strerror or exc}") from None
-    state = "intact" if result.ok else f"BROKEN ({result.problems[0].describe()})"
-    click.echo(f"wrote {html_path}: {len(result.events)} records, chain {state}")
-
-
 @audit.command("repair")
 @click.argument("log", required=False, type=LOG_TARGET)
 @click.option("--signing-key", "signing_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -469,9 +440,11 @@ def signoff_cmd(path: Path, decision: str, by: str, decision_log: Path | str | N
 
 
 def _register_store_commands() -> None:
+    from anops_policy.cli.audit_export import register as register_export  # noqa: PLC0415
     from anops_policy.cli.audit_store import register  # noqa: PLC0415
 
     register(audit)
+    register_export(audit)
 
 
 _register_store_commands()

@@ -1,0 +1,141 @@
+"""``audit export`` of a store and a file log together, as Parquet and JSON Lines, and the DuckDB query
+of docs/store.md run verbatim (read from the doc, so the doc stays true) against the export of a
+realistic organisation; then hostile inputs and bad arguments, with their messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from org_builder import build_organisation
+from store_helpers import invoke
+
+from tests.store.pg_cluster import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def doc_query() -> str:
+    """The SQL block of the store doc's analysis section."""
+    text = (ROOT / "docs" / "store.md").read_text(encoding="utf-8")
+    section = text.split("## Analysis", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"```sql\n(.*?)```", section, re.S)
+    assert found, "docs/store.md has no ```sql block in its Analysis section"
+    return found.group(1)
+
+
+def test_export_answers_the_documented_query(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    org = build_organisation(tmp_path / "org", pg_url, monkeypatch)
+    legacy_log = org.repos["legacy"].log
+    monkeypatch.chdir(tmp_path)
+    parquet = invoke("audit", "export", pg_url, legacy_log, "--format", "parquet", "-o", "decisions.parquet")
+    # the edited file log fails verification: exit 1, named, and the file is written all the same
+    assert parquet.exit_code == 1, parquet.output
+    assert "FAILED: " in parquet.stderr and "legacy" in parquet.stderr and "hash mismatch" in parquet.stderr
+    assert re.search(r"exported 13 records of 5 streams to decisions\.parquet \(parquet\); 1 stream",
+                     parquet.stderr), parquet.stderr
+    jsonl = invoke("audit", "export", pg_url, legacy_log, "-o", "decisions.jsonl")
+    assert jsonl.exit_code == 1
+
+    query = doc_query()
+    answers = {}
+    for name in ("decisions.parquet", "decisions.jsonl"):
+        with duckdb.connect() as db:
+            rows = db.execute(query.replace("'decisions.parquet'", f"'{name}'")).fetchall()
+        answers[name] = [(repo, commit, count, decision) for repo, commit, count, _last, decision in rows]
+    print("\n".join(" | ".join(map(str, row)) for row in answers["decisions.parquet"]))  # the closing note's sample
+    assert answers["decisions.parquet"] == org.expected
+    assert answers["decisions.jsonl"] == org.expected
+
+    with duckdb.connect() as db:
+        types = dict(db.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM 'decisions.parquet')")
+                     .fetchall())
+        assert types["time"] == "TIMESTAMP WITH TIME ZONE" and types["blocking_failures"] == "INTEGER"
+        assert types["decisions"].startswith("STRUCT(") and types["decisions"].endswith("[]")
+        per_stream = dict(db.execute("SELECT stream, count(*) FROM 'decisions.parquet' GROUP BY ALL").fetchall())
+        assert per_stream == {"github.com/acme/pay": 5, "github.com/acme/web": 1, "github.com/acme/api": 4,
+                              "github.com/acme/old": 1, "legacy": 2}
+        broken = db.execute("SELECT DISTINCT stream FROM 'decisions.parquet' WHERE NOT chain_ok").fetchall()
+        assert broken == [("legacy",)]
+        # the record column is the canonical record: its hash is the row's hash, for every intact row
+        record, digest = db.execute("SELECT record, hash FROM 'decisions.parquet' WHERE kind = 'signoff' "
+                                "AND stream = 'github.com/acme/api'").fetchone() or ("", "")
+        assert json.loads(record)["hash"] == digest and json.loads(record)["by"] == "lee@example.com"
+        failing = db.execute("SELECT d.policy, d.outcome FROM (SELECT unnest(decisions) AS d FROM 'decisions.parquet' "
+                         "WHERE stream = 'github.com/acme/api' AND blocking_failures > 0)").fetchall()
+        assert failing == [("no-todos", "fail")]
+
+    # one stream, a time window: the old repository's record is before it
+    today = __import__("datetime").date.today().isoformat()
+    one = invoke("audit", "export", pg_url, "--stream", "github.com/acme/old", "--since", today)
+    assert one.exit_code == 0 and one.stdout == "" and "exported 0 records of 1 stream" in one.stderr
+    pay = invoke("audit", "export", pg_url, "--stream", "github.com/acme/pay", "--until", today, "--no-verify")
+    rows = [json.loads(line) for line in pay.stdout.splitlines()]
+    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5] and {r["chain_ok"] for r in rows} == {None}
+    assert [r["kind"] for r in rows].count("signoff") == 1
+
+
+HOSTILE_RECORDS = {
+    "wrong types": {"seq": "one", "kind": "eval", "time": "yesterday", "repo": ["not", "a", "map"],
+                    "summary": {"blocking_failures": "lots", "items_total": 2**40}, "decisions": "none",
+                    "waivers": [{"expires": "someday", "owner": 7}], "actor": None},
+    "deep nesting": {"kind": "eval", "decisions": [{"policy": {"x": [[[[[]]]]]}}], "summary": None},
+    "not an object": ["eval"],
+    "huge number": {"kind": "eval", "seq": 10**30, "now": 5},
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_RECORDS))
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_hand_written_records_become_nulls_not_crashes(case: str, fmt: str, tmp_path: Path) -> None:
+    log = tmp_path / "repo" / ".anops-policy" / "decisions.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps(HOSTILE_RECORDS[case]) + "\n{torn line\n", encoding="utf-8")
+    out = tmp_path / f"out.{fmt}"
+    result = invoke("audit", "export", str(log), "--format", fmt, "-o", str(out))
+    assert result.exit_code == 1, result.output  # written, and the chain is named as failing
+    assert "FAILED: " in result.stderr and str(log) in result.stderr
+    columns = ("stream", "seq", "time", "blocking_failures", "chain_ok")
+    if fmt == "parquet":
+        with duckdb.connect() as db:
+            rows = db.execute(f"SELECT {', '.join(columns)} FROM '{out}'").fetchall()
+    else:
+        rows = [tuple(json.loads(line)[c] for c in columns) for line in out.read_text().splitlines()]
+    expected = 0 if case == "not an object" else 1
+    assert len(rows) == expected
+    if rows:
+        assert rows[0][0] == "repo" and rows[0][1] is None and rows[0][2] is None and rows[0][3] is None
+        assert rows[0][4] is False
+
+
+BAD_ARGUMENTS = [
+    (["--format", "parquet"], 2, "--format parquet writes a binary file: give it with -o FILE"),
+    (["--since", "last week"], 2, "'last week': expected YYYY-MM-DD"),
+    (["--stream", "no spaces please"], 2, "a stream is 1-255 characters"),
+    (["-o", "{tmp}"], 2, "is a directory"),
+    (["-o", "{tmp}/no/such/x.jsonl"], 2, "audit export: cannot write {tmp}/no/such/x.jsonl: No such file"),
+    (["--format", "parquet", "-o", "{tmp}/no/such/x.parquet"], 2, "audit export: cannot write {tmp}/no/such/x.parquet"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), BAD_ARGUMENTS,
+                         ids=[" ".join(a[0]).replace("{tmp}", "TMP") for a in BAD_ARGUMENTS])
+def test_bad_arguments(args: list[str], code: int, message: str, tmp_path: Path) -> None:
+    log = tmp_path / "decisions.jsonl"
+    log.write_text("", encoding="utf-8")
+    result = invoke("audit", "export", str(log), *[a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == code, result.output
+    assert message.format(tmp=tmp_path) in result.output
+
+
+def test_missing_log_and_unreachable_store(tmp_path: Path) -> None:
+    missing = invoke("audit", "export", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 2 and f"decision log {tmp_path / 'nope.jsonl'}: no such file" in missing.output
+    url = f"postgresql://auditor:s3cret@127.0.0.1:{free_port()}/anops"
+    down = invoke("audit", "export", url, "--format", "parquet", "-o", str(tmp_path / "x.parquet"))
+    assert down.exit_code == 3, down.output
+    assert "cannot connect" in down.output and "s3cret" not in down.output and "auditor:***@" in down.output
+    assert not (tmp_path / "x.parquet").exists()
