@@ -154,3 +154,35 @@ def test_facts_and_eval_collect_what_a_remote_pack_declares(tmp_path: Path, regi
         judged = [json.loads(run("eval", str(repo), "--pack", ref, "--no-decision-log", "--now", NOW, "--format",
                                  "json").output)["decisions"] for ref in (f"builtin:{name}", remote)]
         assert judged[0] == judged[1]
+
+
+def test_pack_diff_between_two_published_versions(tmp_path: Path, registry: str) -> None:
+    """0.1.0 is the built-in pack; 0.2.0 makes one policy hard and adds one: both pushed, diffed by their tags."""
+    new = tmp_path / "prod-0.2.0"
+    shutil.copytree(PRODUCTION, new, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    meta = new / "pack.yaml"
+    meta.write_text(meta.read_text().replace("version: 0.1.0", "version: 0.2.0", 1))
+    policy = new / "no-todos-in-release-files.yaml"
+    policy.write_text(policy.read_text().replace("enforcement: soft", "enforcement: hard", 1))
+    (new / "no-fixmes-in-release-files.yaml").write_text(policy.read_text().replace(
+        "id: no-todos-in-release-files", "id: no-fixmes-in-release-files", 1))
+    refs = []
+    for version, folder in (("0.1.0", PRODUCTION), ("0.2.0", new)):
+        archive = tmp_path / f"{version}.tar.gz"
+        assert run("pack", "build", str(folder), "-o", str(archive)).exit_code == 0
+        refs.append(f"oci://{registry}/platform/production-readiness:{version}")
+        assert run("pack", "push", str(archive), refs[-1]).exit_code == 0
+    text = run("pack", "diff", *refs)
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[0].startswith("pack production-readiness 0.1.0 (sha256:")
+    assert " → production-readiness 0.2.0 (sha256:" in lines[0]
+    assert any(line.startswith("+ added   no-fixmes-in-release-files (hard") for line in lines)
+    assert "~ changed no-todos-in-release-files" in lines
+    assert "    enforcement: soft → hard" in lines
+    assert lines[-1] == "1 added, 0 removed, 1 changed"
+    shown = json.loads(run("pack", "diff", *refs, "--format", "json").output)
+    assert (shown["old"]["version"], shown["new"]["version"]) == ("0.1.0", "0.2.0")
+    assert [p["id"] for p in shown["added"]] == ["no-fixmes-in-release-files"] and shown["removed"] == []
+    assert shown["changed"] == [{"id": "no-todos-in-release-files",
+                                 "changes": [{"field": "enforcement", "old": "soft", "new": "hard"}]}]
