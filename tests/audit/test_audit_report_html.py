@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from audit_helpers import NOW, ROOT, commit_all, events, invoke
+from audit_helpers import NOW, commit_all, events, invoke
 
 from anops_policy.outputs.audit_report import render_html, render_run_html, trend_svg
+from tests.headless_chromium import ARTIFACTS, chromium, console_problems, find_chromium
 
-ARTIFACTS = ROOT / "test-artifacts"
 WAIVER = """
 waivers:
   - policy: no-todos-in-release-files
@@ -44,29 +42,6 @@ def example_log(example: Path) -> Path:
     assert signed.exit_code == 0, signed.stderr
     invoke("eval", str(example), "--now", NOW)
     return example / ".anops-policy" / "decisions.jsonl"
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args],
-        capture_output=True, text=True, timeout=180, check=False)
-
-
-def console_problems(stderr: str) -> list[str]:
-    """Console messages (errors, CSP refusals, uncaught exceptions) in Chromium's log: the page has no
-    script, so any console message at all is a problem."""
-    return [line for line in stderr.splitlines()
-            if ":CONSOLE" in line or "Uncaught" in line or "Refused to" in line or "net::ERR" in line]
 
 
 def test_html_report_of_the_example_log(example_log: Path, tmp_path: Path) -> None:

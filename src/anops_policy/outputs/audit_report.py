@@ -54,7 +54,8 @@ def _rate(event: Mapping[str, Any]) -> float | None:
     return (summary.get("items_satisfied") or 0) / total if total else None
 
 
-def trend_svg(evals: Sequence[Mapping[str, Any]], width: int = 960, height: int = 240) -> str:
+def trend_svg(evals: Sequence[Mapping[str, Any]], width: int = 960, height: int = 240,
+              unit: str = "evaluations") -> str:
     """Applicable checklist items satisfied (%) per evaluation, oldest to newest, with blocking failures as bars."""
     points = [(e, r) for e in evals if (r := _rate(e)) is not None]
     left, right, top, bottom, pad = 44, 16, 14, 34, 12
@@ -90,7 +91,7 @@ def trend_svg(evals: Sequence[Mapping[str, Any]], width: int = 960, height: int 
     first, last = coords[0][2], coords[-1][2]
     out.append(f'<text x="{left}" y="{height - 10}">{_e(_time(first.get("time")))}</text>')
     out.append(f'<text x="{width - right}" y="{height - 10}" text-anchor="end">{_e(_time(last.get("time")))}</text>')
-    out.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">{len(points)} evaluations · '
+    out.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">{len(points)} {unit} · '
                "line: applicable checklist items satisfied · bars: blocking failures</text>")
     out.append("</svg>")
     return "".join(out)

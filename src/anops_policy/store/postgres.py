@@ -130,6 +130,9 @@ class PgStore:
                 raise
             except psycopg.errors.InsufficientPrivilege as exc:
                 raise self.failure(f"{what} refused (privileges)", exc) from None
+            except psycopg.errors.UndefinedTable:  # a reader pointed at an empty or another database
+                raise ConfigError(f"decision store {self.where}: has no anops-policy tables — nothing has been "
+                                  "recorded in this database yet, or the URL names another database") from None
             except psycopg.OperationalError as exc:
                 if committing:
                     raise self.failure(f"{what}: the connection was lost while committing, so whether it was "
