@@ -151,6 +151,12 @@ def test_facts_and_eval_collect_what_a_remote_pack_declares(tmp_path: Path, regi
         facts = json.loads(pulled.output)
         assert facts[section] and facts[section] == local[section]
         assert facts["meta"]["digest"] == local["meta"]["digest"]
+        # facts takes --pack-key and --locked as eval does: a pack not pinned is refused under --locked
+        keyed = run("facts", str(repo), "--pack", remote, "--pack-key", f"{platform_key}.pub", "--only", section,
+                    "--now", NOW)
+        assert json.loads(keyed.output)[section] == local[section]
+        unpinned = run("facts", str(repo), "--pack", remote, "--locked", "--only", section)
+        assert unpinned.exit_code == 2 and "not in" in unpinned.output and "--locked" in unpinned.output
         judged = [json.loads(run("eval", str(repo), "--pack", ref, "--no-decision-log", "--now", NOW, "--format",
                                  "json").output)["decisions"] for ref in (f"builtin:{name}", remote)]
         assert judged[0] == judged[1]

@@ -267,6 +267,8 @@ def eval_cmd(
     help="Write to a file instead of stdout.",
 )
 @pack_option
+@pack_key_option
+@locked_option
 @input_option
 @no_cache_option
 @jobs_option
@@ -275,6 +277,8 @@ def facts_cmd(
     path: Path,
     config_file: Path | None,
     pack_refs: tuple[str, ...],
+    pack_keys: tuple[Path, ...],
+    locked: bool,
     input_specs: tuple[str, ...],
     only: tuple[str, ...],
     now: str | None,
@@ -290,16 +294,22 @@ def facts_cmd(
       anops-policy facts . -o facts.json && anops-policy eval --facts facts.json
       anops-policy facts . --jobs 1            collect in one process
       anops-policy facts . --pack builtin:deployment-readiness --only files   what that pack's policies see
+      anops-policy facts . --pack oci://reg.example/platform/my-pack:1.2.0 --pack-key platform.pem.pub
     """
     from anops_policy.facts import parse_now  # noqa: PLC0415
+    from anops_policy.packs.resolve import PackOptions  # noqa: PLC0415
     from anops_policy.pipeline.inputs import parse_input_options, with_inputs  # noqa: PLC0415
+    from anops_policy.pipeline.pack_folders import pack_folders  # noqa: PLC0415
     from anops_policy.pipeline.patterns import run_patterns, with_patterns  # noqa: PLC0415
     from anops_policy.pipeline.run import gather, resolve_config, run_inputs  # noqa: PLC0415
     from anops_policy.telemetry import tracing  # noqa: PLC0415
 
     config = resolve_config(path, config_file)
-    config = with_inputs(config, run_inputs(config, pack_refs, parse_input_options(input_specs)))
-    config = with_patterns(config, run_patterns(config, pack_refs))
+    extra = parse_input_options(input_specs)
+    # an archive or remote pack is fetched once and verified as eval verifies it (trust policy, lock file)
+    folders = pack_folders(config, pack_refs, extra, root=path, options=PackOptions(pack_keys, locked))
+    config = with_inputs(config, run_inputs(config, pack_refs, extra, folders))
+    config = with_patterns(config, run_patterns(config, pack_refs, folders))
     with tracing.span("anops.facts", {"anops.path": str(path)}):
         document = gather(path, config, parse_now(now), list(only) or None, jobs=jobs)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
