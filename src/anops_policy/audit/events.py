@@ -100,7 +100,8 @@ def signoff_policies(packs: Sequence[Pack]) -> list[str]:
 
 def eval_event(report: Report, document: Mapping[str, Any], config: RepoConfig, packs: Sequence[Pack], *,
                root: Path, objects: Mapping[str, Any], config_source: Mapping[str, Any],
-               settings: Mapping[str, Any], trace_id: str | None = None) -> dict[str, Any]:
+               settings: Mapping[str, Any], trace_id: str | None = None,
+               caller: Mapping[str, str] | None = None) -> dict[str, Any]:
     meta = document.get("meta", {})
     repo = meta.get("repo", {})
     summary = report.to_json()["summary"]
@@ -131,6 +132,8 @@ def eval_event(report: Report, document: Mapping[str, Any], config: RepoConfig, 
     }
     if trace_id:
         event["trace_id"] = trace_id
+    if caller:  # the verified identity a server saw write this record (issuer, subject, repository claim)
+        event["caller"] = dict(caller)
     return event
 
 
@@ -151,7 +154,7 @@ def store_inputs(log: Log, document: Mapping[str, Any], config: RepoConfig,
 def record_eval(log: Log, report: Report, document: Mapping[str, Any], config: RepoConfig,
                 packs: Sequence[Pack], *, root: Path, signer: Signer | None, config_source: Mapping[str, Any],
                 settings: Mapping[str, Any], trace_id: str | None = None,
-                request_id: str | None = None) -> dict[str, Any]:
+                request_id: str | None = None, caller: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Store the inputs, append the event; returns the appended event (with seq and hash). In a store, a
     ``request_id`` already recorded in the stream returns that record (marked ``duplicate``) instead."""
     try:
@@ -159,7 +162,7 @@ def record_eval(log: Log, report: Report, document: Mapping[str, Any], config: R
     except OSError as exc:
         raise log.failure("cannot store the evaluation's inputs", exc) from None
     event = eval_event(report, document, config, packs, root=root, objects=objects, config_source=config_source,
-                       settings=settings, trace_id=trace_id)
+                       settings=settings, trace_id=trace_id, caller=caller)
 
     def build(_tail: Tail) -> dict[str, Any]:
         return event

@@ -33,8 +33,14 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
       anops-policy check policies/
       anops-policy check my-pack/no-root-user.yaml
       anops-policy check anops-policy.yaml        the config's pattern rules and inputs
+      anops-policy check authorisation.yaml       the decision service's authorisation policy
     """
     from anops_policy.policy import cache as policy_cache  # noqa: PLC0415 - a repeated check needs nothing else
+
+    authorisation, paths = _authorisation_files(paths)
+    if authorisation and not paths:
+        click.echo(f"ok: {authorisation} authorisation rule{'' if authorisation == 1 else 's'} checked")
+        return
 
     def check() -> tuple[int, int]:
         from anops_policy.policy.packs import load_pack, load_policies  # noqa: PLC0415
@@ -54,6 +60,18 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
     policies, rules = policy_cache.checked(targets, check)
     counted = f" and {rules} pattern rule{'' if rules == 1 else 's'}" if rules else ""
     click.echo(f"ok: {policies} policies{counted} checked")
+
+
+def _authorisation_files(paths: tuple[Path, ...]) -> tuple[int, tuple[Path, ...]]:
+    """Check the authorisation policies among ``paths`` (``apiVersion: anops.dev/authorisation/v1``, read by
+    ``serve --auth-config``): their rule count, and the other paths."""
+    if not any(p.is_file() and p.suffix in (".yaml", ".yml") for p in paths):
+        return 0, paths
+    from anops_policy.identity.authorisation import is_authorisation_file, load_authorisation  # noqa: PLC0415
+
+    found = [p for p in paths if p.is_file() and is_authorisation_file(p)]
+    rules = sum(len(load_authorisation(p).rules) for p in found)
+    return rules, tuple(p for p in paths if p not in found)
 
 
 def builtin_pack_dir_default() -> Path:

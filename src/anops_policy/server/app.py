@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from anops_policy.errors import ConfigError
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.server.callers import caller_gate, describe_gate
 from anops_policy.server.exposure import Exposure
 from anops_policy.server.revisions import Revisions, short
 from anops_policy.server.service import SERVICE_NAME, Limits, PolicyService
@@ -32,6 +33,7 @@ from anops_policy.server.workers import WorkerPool
 from anops_policy.telemetry import tracing
 
 if TYPE_CHECKING:  # the follower (and the registry clients it imports) only when --pack-refresh asks for it
+    from anops_policy.identity.config import AuthConfig
     from anops_policy.server.pack_follow import FollowPlan
 
 log = logging.getLogger("anops_policy.server")
@@ -53,6 +55,7 @@ class ServeSettings:
     follow: FollowPlan | None = None  # serve --pack-refresh: the remote packs to follow
     tls: TlsFiles | None = None  # serve --tls-cert/--tls-key (--tls-client-ca: mutual TLS)
     insecure: bool = False  # serve --insecure: plaintext or anonymous callers accepted off loopback
+    auth: AuthConfig | None = None  # serve --auth-config: OIDC issuers, the authorisation policy, caller limits
 
 
 def _health_names() -> Sequence[str]:
@@ -65,7 +68,8 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     tracing.configure(trace_file=settings.trace_file)
     stop = threading.Event()
     # checked before anything starts: a server that must not listen stops here (exit 2)
-    exposure = Exposure(settings.listen, settings.tls is not None, False, settings.insecure)
+    gate = caller_gate(settings.auth, settings.tls)
+    exposure = Exposure(settings.listen, settings.tls is not None, not gate.anonymous, settings.insecure)
     exposure_warnings = exposure.warnings()
     reloader = CertificateReloader(settings.tls) if settings.tls is not None else None
 
@@ -88,7 +92,7 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
         settings.workers, revisions, settings.limits.max_policy_deadline_s, settings.decision_log,
         settings.max_jobs_per_worker,
     )
-    service = PolicyService(pool, settings.limits)
+    service = PolicyService(pool, settings.limits, gate)
     health_service = health.HealthServicer(experimental_non_blocking=True)
     size = settings.limits.max_message_bytes + ENVELOPE_BYTES
     server = grpc.server(
@@ -129,6 +133,8 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
         mutual = f"; client certificates must chain to {settings.tls.client_ca}" if settings.tls and \
             settings.tls.client_ca else ""
         log.info("TLS: %s (reloaded on SIGHUP or when the files change)%s", reloader.loaded.description, mutual)
+    for line in describe_gate(gate):
+        log.info("%s", line)
     for warning in exposure_warnings:
         log.warning("%s", warning)
     follower = None

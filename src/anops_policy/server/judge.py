@@ -47,6 +47,7 @@ class Job:
     trace_id: str | None = None  # the RPC's trace (when the server traces): into the report and the log
     stream: str = ""  # the repository's stream in a decision store (empty: display_path's last component)
     request_id: str = ""  # idempotency key: a retried request_id is recorded once
+    caller: dict[str, str] | None = None  # the verified identity that asked (issuer, subject, repository)
 
 
 @dataclass(frozen=True)
@@ -200,18 +201,23 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
     return Judgement(report, document, config, packs, settings_used)
 
 
+def record_stream(stream: str, display_path: str) -> str:
+    """The stream a request's record goes to (what the authorisation policy is asked about)."""
+    return stream or PurePath(display_path or "unnamed").name or "unnamed"
+
+
 def record(log_path: Path | str, judgement: Judgement, job: Job | None = None) -> str:
     """Append the evaluation to the server's decision log or store (fail closed: LogWriteError); its
     decision id (the first call's, for a retried request_id)."""
     from anops_policy.audit.events import record_eval  # noqa: PLC0415
     from anops_policy.audit.sinks import open_log  # noqa: PLC0415
 
-    stream = (job.stream or PurePath(job.display_path or "unnamed").name or "unnamed") if job else "unnamed"
+    stream = record_stream(job.stream, job.display_path) if job else "unnamed"
     event = record_eval(
         open_log(log_path, Path.cwd(), stream), judgement.report, judgement.document, judgement.config,
         judgement.packs, root=Path.cwd(), signer=None, config_source={"source": "request"},
         settings=judgement.settings, trace_id=judgement.report.trace_id,
-        request_id=(job.request_id or None) if job else None,
+        request_id=(job.request_id or None) if job else None, caller=job.caller if job else None,
     )
     return str(event["decision_id"])
 

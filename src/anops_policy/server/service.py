@@ -15,8 +15,10 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 
+from anops_policy.identity.tokens import Identity
 from anops_policy.server import policy_pb2, policy_pb2_grpc
-from anops_policy.server.judge import BadRequest, Job, pack_metadata, parse_json
+from anops_policy.server.callers import CallerGate
+from anops_policy.server.judge import BadRequest, Job, pack_metadata, parse_json, record_stream
 from anops_policy.server.revisions import Snapshot
 from anops_policy.server.workers import EvaluationCancelled, EvaluationTimeout, NotRecorded, WorkerFailed, WorkerPool
 from anops_policy.telemetry import tracing
@@ -93,8 +95,9 @@ def _pack_info(meta: dict[str, Any]) -> policy_pb2.PackInfo:
 
 
 class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
-    def __init__(self, pool: WorkerPool, limits: Limits) -> None:
+    def __init__(self, pool: WorkerPool, limits: Limits, gate: CallerGate | None = None) -> None:
         self._pool = pool
+        self.gate = gate or CallerGate(None, None, mutual_tls=False)
         self._limits = limits
         self._listing: tuple[int, dict[str, policy_pb2.PackInfo]] = (-1, {})
         self.in_flight = InFlight()
@@ -102,13 +105,14 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
         self.on_unrecorded: Callable[[str], None] | None = None  # the store's health watch
 
     def _guarded(
-        self, method: str, context: grpc.ServicerContext, call: Callable[[], Response]
+        self, method: str, context: grpc.ServicerContext, call: Callable[[Identity], Response]
     ) -> Response:
         if self.draining.is_set():
             _abort(context, grpc.StatusCode.UNAVAILABLE, "the server is shutting down; retry on another instance")
-        with self.in_flight.track():
+        caller = self.gate.identify(context, method)  # refusals before any work: UNAUTHENTICATED
+        with self.in_flight.track(), self.gate.admitted(context, method, caller):
             try:
-                return call()
+                return call(caller)
             except BadRequest as exc:
                 _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
             except EvaluationTimeout as exc:
@@ -129,10 +133,10 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
     def Evaluate(
         self, request: policy_pb2.EvaluateRequest, context: grpc.ServicerContext
     ) -> policy_pb2.EvaluateResponse:
-        return self._guarded("Evaluate", context, lambda: self._evaluate(request, context))
+        return self._guarded("Evaluate", context, lambda caller: self._evaluate(request, context, caller))
 
     def _evaluate(
-        self, request: policy_pb2.EvaluateRequest, context: grpc.ServicerContext
+        self, request: policy_pb2.EvaluateRequest, context: grpc.ServicerContext, caller: Identity
     ) -> policy_pb2.EvaluateResponse:
         limit = self._limits.max_message_bytes
         if len(request.facts_json) > limit:
@@ -142,6 +146,9 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             )
         if request.params_json:
             parse_json(request.params_json, "params_json")  # cheap early check before a worker is taken
+        stream = record_stream(request.stream, request.display_path)
+        # the stream the record goes to: a caller that may not write it is refused before anything is judged
+        self.gate.authorise(context, "Evaluate", caller, "write", stream)
         job = Job(
             facts_json=request.facts_json,
             packs=tuple(request.packs),
@@ -155,8 +162,9 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             display_config=request.display_config,
             repo_prefix=request.repo_prefix,
             trace_id=tracing.current_trace_id(),
-            stream=request.stream,
+            stream=stream,
             request_id=request.request_id,
+            caller=caller.record(),
         )
         # the call's one snapshot of the packs: a followed pack swapped meanwhile does not reach this call
         snapshot = self._pool.revisions.current()
@@ -180,7 +188,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
     def ListPolicies(
         self, request: policy_pb2.ListPoliciesRequest, context: grpc.ServicerContext
     ) -> policy_pb2.ListPoliciesResponse:
-        def answer() -> policy_pb2.ListPoliciesResponse:
+        def answer(_caller: Identity) -> policy_pb2.ListPoliciesResponse:
             listing = self._packs(self._pool.revisions.current())
             return policy_pb2.ListPoliciesResponse(packs=[self._pack(listing, pid) for pid in request.packs or listing])
 
@@ -189,7 +197,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
     def GetPolicy(
         self, request: policy_pb2.GetPolicyRequest, context: grpc.ServicerContext
     ) -> policy_pb2.GetPolicyResponse:
-        def answer() -> policy_pb2.GetPolicyResponse:
+        def answer(_caller: Identity) -> policy_pb2.GetPolicyResponse:
             listing = self._packs(self._pool.revisions.current())
             packs = [self._pack(listing, request.pack)] if request.pack else list(listing.values())
             found = [p for pack in packs for p in pack.policies if p.id == request.id]

@@ -1,0 +1,107 @@
+"""The authorisation policy file: checked like a policy (``anops-policy check``, file:line:column), and its
+decisions over verified identities (deny rules first and fail closed, then allow rules, else denied)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from anops_policy.errors import PolicyLoadError
+from anops_policy.identity.authorisation import load_authorisation
+from anops_policy.identity.tokens import Identity
+
+from .conftest import ROOT, cli
+
+GITHUB = "https://token.actions.githubusercontent.com"
+POLICY = f"""\
+apiVersion: anops.dev/authorisation/v1
+rules:
+  - id: github-jobs-write-their-repository
+    actions: [write]
+    allow: caller.issuer == "{GITHUB}" && stream == "github.com/" + caller.repository
+  - id: release-gates-only-from-main
+    effect: deny
+    actions: [write]
+    allow: stream.endsWith("-release") && caller.claims.ref != "refs/heads/main"
+  - id: auditors-read-everything
+    actions: [read]
+    allow: caller.kind == "certificate" && caller.subject.startsWith("CN=auditor")
+"""
+
+BROKEN = [
+    ("unknown-field", 'allow: stream == "github.com/" + caller.repositry', "5:45",
+     "unknown caller field 'repositry' (did you mean 'repository'?)"),
+    ("unknown-name", 'allow: strem == "x"', "5:12", "unknown identifier 'strem'"),
+    ("unknown-function", 'allow: stream.beginsWith("x")', "5:", "beginsWith"),
+    ("syntax", 'allow: stream == ', "5:", "rule 'r'"),
+    ("bad-action", "actions: [delete]\n    allow: true", "4:14", "actions must be a list of write, read, signoff"),
+    ("bad-effect", "effect: maybe\n    allow: true", "5:13", "effect must be allow or deny"),
+    ("unknown-key", "alow: true", "5:5", "unknown key 'alow' in a rule"),
+]
+
+
+def write_broken(folder: Path, line: str) -> Path:
+    path = folder / "authorisation.yaml"
+    body = line if line.startswith("actions") else f"actions: [write]\n    {line}"
+    path.write_text(f"apiVersion: anops.dev/authorisation/v1\nrules:\n  - id: r\n    {body}\n")
+    return path
+
+
+@pytest.mark.parametrize(("case", "line", "where", "message"), BROKEN, ids=[c[0] for c in BROKEN])
+def test_check_names_the_problem_with_its_position(tmp_path: Path, case: str, line: str, where: str,
+                                                   message: str) -> None:
+    path = write_broken(tmp_path, line)
+    run = subprocess.run(cli("check", str(path)), capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert run.returncode == 2, (case, run.stdout, run.stderr)
+    assert f"{path}:{where}" in run.stderr, (case, run.stderr)
+    assert message in run.stderr, (case, run.stderr)
+    assert "Traceback" not in run.stderr
+
+
+def test_check_accepts_a_good_policy(tmp_path: Path) -> None:
+    path = tmp_path / "authorisation.yaml"
+    path.write_text(POLICY)
+    run = subprocess.run(cli("check", str(path)), capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "ok: 3 authorisation rules checked" in run.stdout
+
+
+def github(repository: str, ref: str = "refs/heads/main") -> Identity:
+    return Identity("oidc", GITHUB, f"repo:{repository}:ref:{ref}", repository, {"repository": repository, "ref": ref})
+
+
+DECISIONS = [
+    ("own-stream", github("org/a"), "write", "github.com/org/a", True, "github-jobs-write-their-repository"),
+    ("other-stream", github("org/a"), "write", "github.com/org/b", False, ""),
+    ("release-from-main", github("org/a-release"), "write", "github.com/org/a-release", True,
+     "github-jobs-write-their-repository"),
+    ("release-from-branch", github("org/a-release", "refs/heads/x"), "write", "github.com/org/a-release", False,
+     "release-gates-only-from-main"),
+    # a deny rule that cannot be evaluated (no `ref` claim) denies: fail closed
+    ("deny-rule-error", Identity("oidc", GITHUB, "s", "org/a-release", {}), "write", "github.com/org/a-release",
+     False, "release-gates-only-from-main"),
+    ("auditor-reads", Identity("certificate", "CN=ca", "CN=auditor-1", "", {}), "read", "github.com/org/a", True,
+     "auditors-read-everything"),
+    ("ci-cannot-read", github("org/a"), "read", "github.com/org/a", False, ""),
+    ("nobody-signs-off", github("org/a"), "signoff", "github.com/org/a", False, ""),
+]
+
+
+@pytest.mark.parametrize(("case", "caller", "action", "stream", "allowed", "rule"), DECISIONS,
+                         ids=[c[0] for c in DECISIONS])
+def test_decisions(tmp_path: Path, case: str, caller: Identity, action: str, stream: str, allowed: bool,
+                   rule: str) -> None:
+    path = tmp_path / "authorisation.yaml"
+    path.write_text(POLICY)
+    verdict = load_authorisation(path).decide(caller, action, stream)
+    assert (verdict.allowed, verdict.rule) == (allowed, rule), (case, verdict.reason)
+    assert stream in verdict.reason
+
+
+def test_a_file_that_is_not_a_policy_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "authorisation.yaml"
+    path.write_text("apiVersion: anops.dev/authorisation/v2\nrules: []\n")
+    with pytest.raises(PolicyLoadError, match=r"authorisation.yaml:1:13: apiVersion must be"):
+        load_authorisation(path)
