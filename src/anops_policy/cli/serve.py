@@ -81,6 +81,15 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     "be recorded is answered UNAVAILABLE and the health service turns NOT_SERVING until the store answers again.",
 )
 @click.option(
+    "--decision-log-optional",
+    "decision_log_optional",
+    is_flag=True,
+    help="Answer a call even when its evaluation cannot be recorded (the store is down, the file unwritable): the "
+    "answer has no decision id, the server logs a warning and counts it in anops.decisions.unrecorded, health stays "
+    "SERVING, and a server whose log cannot be reached at start starts anyway. Without it the server fails closed. "
+    "Choose it only where an answer matters more than a complete audit trail.",
+)
+@click.option(
     "--trace-file",
     "trace_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -108,6 +117,7 @@ def serve_cmd(
     max_evaluation_s: float,
     max_jobs: int,
     decision_log: Path | str | None,
+    decision_log_optional: bool,
     trace_file: Path | None,
     grace_s: float,
     **security: Any,
@@ -149,6 +159,8 @@ def serve_cmd(
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise click.BadParameter(f"'{listen}': expected HOST:PORT, e.g. 127.0.0.1:50051", param_hint="--listen")
+    if decision_log_optional and decision_log is None:
+        raise click.UsageError("--decision-log-optional needs --decision-log: it says what to do when that log fails")
 
     secured = serve_security(security)
     from anops_policy.server.app import ServeSettings, serve  # noqa: PLC0415
@@ -163,7 +175,7 @@ def serve_cmd(
     settings = ServeSettings(
         listen=listen, workers=workers, limits=limits, grace_s=grace_s, threads=workers * 4 + 8,
         decision_log=decision_log.resolve() if isinstance(decision_log, Path) else decision_log, trace_file=trace_file,
-        max_jobs_per_worker=max_jobs, follow=follow, **secured,
+        max_jobs_per_worker=max_jobs, follow=follow, decision_log_optional=decision_log_optional, **secured,
     )
     sys.exit(serve(packs, settings))
 

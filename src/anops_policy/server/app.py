@@ -19,7 +19,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from anops_policy.errors import ConfigError
+from anops_policy.errors import ConfigError, LogWriteError
 from anops_policy.policy.model import Pack
 from anops_policy.server import policy_pb2, policy_pb2_grpc
 from anops_policy.server.callers import caller_gate, describe_gate
@@ -55,6 +55,7 @@ class ServeSettings:
     follow: FollowPlan | None = None  # serve --pack-refresh: the remote packs to follow
     tls: TlsFiles | None = None  # serve --tls-cert/--tls-key (--tls-client-ca: mutual TLS)
     insecure: bool = False  # serve --insecure: plaintext or anonymous callers accepted off loopback
+    decision_log_optional: bool = False  # serve --decision-log-optional: answer even when recording fails
     auth: AuthConfig | None = None  # serve --auth-config: OIDC issuers, the authorisation policy, caller limits
 
 
@@ -85,12 +86,18 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     if settings.decision_log is not None:
         from anops_policy.audit.sinks import open_log  # noqa: PLC0415
 
-        # a log that cannot be written (a store that cannot be reached) stops the start (exit 3)
-        open_log(settings.decision_log, stream="serve").prepare()  # (the stream is per request)
+        # a log that cannot be written (a store that cannot be reached) stops the start (exit 3), unless the
+        # operator chose answers over records
+        try:
+            open_log(settings.decision_log, stream="serve").prepare()  # (the stream is per request)
+        except LogWriteError as exc:
+            if not settings.decision_log_optional:
+                raise
+            log.warning("starting with a decision log that cannot be written (--decision-log-optional): %s", exc)
     revisions = Revisions(packs)
     pool = WorkerPool(
         settings.workers, revisions, settings.limits.max_policy_deadline_s, settings.decision_log,
-        settings.max_jobs_per_worker,
+        settings.max_jobs_per_worker, settings.decision_log_optional,
     )
     service = PolicyService(pool, settings.limits, gate)
     health_service = health.HealthServicer(experimental_non_blocking=True)
@@ -121,7 +128,9 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     server.start()
     for name in _health_names():
         health_service.set(name, health_pb2.HealthCheckResponse.SERVING)
-    store_health = StoreHealth(settings.decision_log, health_service, _health_names())
+    # with --decision-log-optional the store's state does not decide whether this server can answer
+    store_health = StoreHealth(None if settings.decision_log_optional else settings.decision_log, health_service,
+                               _health_names())
     service.on_unrecorded = store_health.unavailable
     store_health.start()
     host = settings.listen.rpartition(":")[0]

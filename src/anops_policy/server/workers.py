@@ -35,6 +35,7 @@ from anops_policy.errors import LogWriteError
 from anops_policy.policy.model import Pack
 from anops_policy.server.judge import BadRequest, Job, Judged, judge, record, summarize
 from anops_policy.server.revisions import Revisions, Snapshot
+from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
 POLL_S = 0.05  # how often a waiting call checks that its client is still there
@@ -57,7 +58,7 @@ class WorkerFailed(Exception):
 
 
 def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: float,
-                log_path: Path | str | None) -> None:
+                log_path: Path | str | None, log_optional: bool = False) -> None:
     """A worker's main loop: one job at a time, on the main thread (the CEL deadline needs it)."""
     # Ctrl-C reaches the whole process group: the server decides when its workers stop, after draining
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -72,8 +73,16 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
             if new_packs is not None:  # the call judges with another snapshot than this worker's last one
                 packs = pickle.loads(new_packs)
             judgement = judge(job, packs, max_policy_deadline_s)
-            decision_id = record(log_path, judgement, job) if log_path is not None else ""
-            reply = ("ok", summarize(judgement.report, decision_id))
+            try:
+                decision_id = record(log_path, judgement, job) if log_path is not None else ""
+            except LogWriteError as exc:
+                if not log_optional:
+                    raise
+                # serve --decision-log-optional: the operator chose answers over records; the answer carries
+                # no decision id and the server logs and counts the miss
+                reply = ("ok-unrecorded", (summarize(judgement.report, ""), str(exc)))
+            else:
+                reply = ("ok", summarize(judgement.report, decision_id))
         except BadRequest as exc:
             reply = ("invalid", str(exc))
         except LogWriteError as exc:  # the decision log or store cannot record it: nothing is answered OK
@@ -108,6 +117,7 @@ class WorkerPool:
         max_policy_deadline_s: float,
         log_path: Path | str | None = None,
         max_jobs: int = 0,
+        log_optional: bool = False,
     ) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the engine once; each worker then starts in milliseconds
@@ -115,6 +125,7 @@ class WorkerPool:
         self.revisions = packs if isinstance(packs, Revisions) else Revisions(packs)
         self._max_policy_deadline_s = max_policy_deadline_s
         self._log_path = log_path
+        self._log_optional = log_optional  # serve --decision-log-optional: answer even when recording fails
         self._max_jobs = max_jobs  # 0: a worker serves until it dies or overruns
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
@@ -129,7 +140,7 @@ class WorkerPool:
         snapshot = self.revisions.current()  # a replacement starts with the newest packs
         process = self._ctx.Process(
             target=_serve_jobs,
-            args=(child, snapshot.blob, self._max_policy_deadline_s, self._log_path),
+            args=(child, snapshot.blob, self._max_policy_deadline_s, self._log_path, self._log_optional),
             name="anops-policy-worker",
             daemon=True,
         )
@@ -191,6 +202,12 @@ class WorkerPool:
                     raise BadRequest(str(payload))
                 if kind == "unrecorded":
                     raise NotRecorded(str(payload))
+                if kind == "ok-unrecorded":
+                    judged, why = payload
+                    log.warning("evaluation answered WITHOUT a record (serve --decision-log-optional): %s", why)
+                    tracing.record_unrecorded(job.stream or "")
+                    assert isinstance(judged, Judged)
+                    return judged
                 raise WorkerFailed(f"worker {worker.pid}: {payload}")
 
     def _acquire(self, deadline: float | None, active: Callable[[], bool]) -> _Worker:

@@ -141,6 +141,10 @@ class Telemetry:
             "Duration of gRPC calls served",
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
+        self.unrecorded = meter.create_counter(
+            "anops.decisions.unrecorded", "{evaluation}",
+            "Evaluations answered without a decision record (serve --decision-log-optional), by stream",
+        )
         self.pack_refreshes = meter.create_counter(
             "anops.pack.refreshes", "{check}", "Checks of followed packs (serve --pack-refresh), by pack and outcome"
         )

@@ -257,6 +257,15 @@ def record_rpc(method: str, code: str, seconds: float) -> None:
         state.rpc_done(method, code, seconds)
 
 
+def record_unrecorded(stream: str) -> None:
+    """An evaluation a server answered without recording it (``serve --decision-log-optional`` while its
+    decision log or store failed): counted in ``anops.decisions.unrecorded`` by stream, so an alert can
+    fire on a gap in the audit trail."""
+    state = _rt.state
+    if state is not None:
+        state.unrecorded.add(1, {"anops.stream": stream})
+
+
 def record_pack_refresh(pack: str, outcome: str, seconds: float) -> None:
     """One check of a followed pack (``serve --pack-refresh``): ``outcome`` is ``unchanged``, ``updated``,
     ``rejected`` (a revision that failed verification or the check), ``unreachable`` or ``error``. Counted in
