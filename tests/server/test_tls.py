@@ -3,6 +3,7 @@ dropping calls; the plaintext refusal off loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -55,10 +56,13 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def mtls_server(tmp_path_factory: pytest.TempPathFactory, pki: dict[str, object]) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("mtls")
     running = start_server(
-        tmp_path_factory.mktemp("mtls"), "--max-workers", "1", "--tls-cert", str(pki["cert"]),
+        folder, "--max-workers", "1", "--tls-cert", str(pki["cert"]),
         "--tls-key", str(pki["key"]), "--tls-client-ca", str(pki["clients_ca"]),
+        "--decision-log", str(folder / "decisions.jsonl"),
     )
+    running.decisions = folder / "decisions.jsonl"  # type: ignore[attr-defined]
     yield running
     running.stop()
 
@@ -106,6 +110,11 @@ def test_eval_server_over_mutual_tls(mtls_server: Server, pki: dict[str, object]
     )
     assert run.returncode == 1, run.stderr  # the example's blocking failures, judged over mutual TLS
     assert "Traceback" not in run.stderr
+    # the record names the client certificate that asked for it
+    record = json.loads(mtls_server.decisions.read_text().splitlines()[-1])  # type: ignore[attr-defined]
+    assert record["caller"] == {"kind": "certificate", "issuer": "CN=clients CA,O=anops test",
+                                "subject": "CN=ci-runner-7,O=anops test"}
+    assert "callers: client certificates (mutual TLS" in mtls_server.log_text()
     without = subprocess.run(
         cli("eval", str(EXAMPLE), "--now", NOW, "--no-decision-log", "--server", mtls_server.target,
             "--server-ca", str(tmp_path / "ca.pem")),
@@ -158,6 +167,7 @@ def test_certificate_reload_on_sighup_and_on_file_change_keeps_calls(tmp_path: P
         log = server.log_text()
         assert "TLS certificate not reloaded" in log
         assert "TLS certificate reloaded (the files changed)" in log
+        assert "no OIDC issuer and no client CA: anonymous calls are accepted (loopback only)" in log
         assert "Traceback" not in log
     finally:
         assert server.stop() == 0
@@ -182,3 +192,14 @@ def test_tls_files_that_do_not_load_refuse_to_start(tmp_path: Path) -> None:
     assert run.returncode == 2, run.stderr
     assert f"--tls-key {other_key}: does not belong to the certificate in {cert}" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_insecure_accepts_plaintext_off_loopback_and_says_so(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--max-workers", "1", "--listen", "0.0.0.0:0", "--insecure")
+    try:
+        log = server.log_text()
+        assert "--insecure: serving plaintext on 0.0.0.0" in log
+        assert "anonymous calls are accepted (0.0.0.0 (--insecure))" in log
+        assert list_packs(grpc.insecure_channel(server.target)).packs
+    finally:
+        assert server.stop() == 0
