@@ -4,8 +4,9 @@ forgotten, ``all`` for ``exists``), each printed back as CEL source with where i
 A policy's examples should notice every one of them; ``evaluation/mutation.py`` runs the examples against
 each mutant. Some mutants cannot be noticed by any example because they mean the same as the original; the
 ones that are equivalent *by construction* are marked here with the reason (the same text as another
-mutant, ``a && a`` turned ``a || a``, or a comparison of a ``size()``, which is never negative, that answers
-alike for every size), so that the score is not charged for them.
+mutant, ``a && a`` turned ``a || a``, a comparison of a ``size()``, which is never negative, that answers
+alike for every size, or ``a > b ? a : b`` shifted to ``a >= b ? a : b``, which picks the same value), so that
+the score is not charged for them.
 
 Operators (the names reports count by): ``comparison-shift`` (``<`` ↔ ``<=``, ``>`` ↔ ``>=``),
 ``comparison-flip`` (``<`` → ``>=``, ``==`` ↔ ``!=``, …), ``logical`` (``&&`` ↔ ``||``), ``drop-clause``
@@ -175,8 +176,24 @@ class _Maker:
             if op in table:
                 new = table[op]
                 same = _size_equivalent(op_node.children[0], op, right, new, None)
+                if operator == "comparison-shift" and not same:
+                    same = self.choice_equivalent(node, left_text, right_text)
                 self.add(operator, node, f"{left_text} {new} {right_text}", equivalent=same,
                          anchor=self.operator_at(op_node.children[0], op) or op_node)
+
+    def choice_equivalent(self, relation: Tree[Any], left: str, right: str) -> str:
+        """``a > b ? a : b`` (or ``? b : a``): the condition picks one of its own operands, and where the
+        shifted comparison answers differently (``a == b``) both branches are the same value."""
+        current: Any = relation
+        parent = self.parents.get(id(current))
+        while parent is not None and len(parent.children) == 1:
+            current, parent = parent, self.parents.get(id(parent))
+        if parent is None or parent.data != "expr" or len(parent.children) != 3 or parent.children[0] is not current:
+            return ""
+        branches = {_normal(self.text(parent.children[1])), _normal(self.text(parent.children[2]))}
+        if branches == {_normal(left), _normal(right)} and len(branches) == 2:
+            return "the condition picks one of its two operands, which are equal where the shift answers differently"
+        return ""
 
     def chain(self, node: Tree[Any]) -> None:
         """``a && b && c`` (left-nested nodes of one operator): swap the operator, drop each clause, negate each."""

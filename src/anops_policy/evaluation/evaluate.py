@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,10 @@ class RunSettings:
     # failures get an explanation and evidence; False for a caller that reads only the outcomes (a
     # mutation run judges thousands of variants by their examples' outcomes)
     explain: bool = True
+    # CEL results remembered across evaluations of one example's facts, params and time against variants of
+    # one policy (a mutation run): an expression whose source, and whose inputs' sources, are unchanged is
+    # evaluated once. Keys name the expression and everything its value depends on; None: no memo.
+    memo: dict[Any, Any] | None = dataclass_field(default=None, compare=False, hash=False)
 
 
 def fingerprint(policy_id: str, subject: str | None, evidence: Sequence[Mapping[str, Any]]) -> str:
@@ -213,7 +218,7 @@ class _Run:
             decisions.append(self._subject(dict(self.base), None, None))
             return None
         try:
-            subjects = cel.evaluate(policy.for_each.tree, self.base)
+            subjects = self._evaluate(("for_each", policy.for_each.source), policy.for_each.tree, self.base)
         except cel.CelRuntimeError as exc:
             decisions.append(self.decision(Outcome.ERROR, None, f"for_each: {exc}"))
             return None
@@ -233,6 +238,26 @@ class _Run:
             return None
         return subjects
 
+    @property
+    def _for_each_source(self) -> str | None:
+        return self.policy.for_each.source if self.policy.for_each is not None else None
+
+    def _evaluate(self, key: tuple[Any, ...], tree: Any, activation: Mapping[str, Any]) -> Any:
+        """``tree`` evaluated in ``activation``, through ``settings.memo`` when there is one (a runtime error
+        is remembered too; a deadline is not)."""
+        memo = self.settings.memo
+        if memo is None:
+            return cel.evaluate(tree, activation)
+        if key not in memo:
+            try:
+                memo[key] = (True, cel.evaluate(tree, activation))
+            except cel.CelRuntimeError as exc:
+                memo[key] = (False, exc)
+        ok, value = memo[key]
+        if not ok:
+            raise value
+        return value
+
     def _not_applicable(self, activation: Mapping[str, Any], generic: str) -> str:
         """The policy's own reason for not applying (its ``not_applicable_message``), else ``generic``; a
         reason that does not render (it names the subject where there is none) falls back to ``generic``."""
@@ -247,7 +272,8 @@ class _Run:
             return None
         if self.policy.subject_id is not None:
             try:
-                return str(to_python(cel.evaluate(self.policy.subject_id.tree, activation)))
+                memo_key = ("subject_id", self._for_each_source, index, self.policy.subject_id.source)
+                return str(to_python(self._evaluate(memo_key, self.policy.subject_id.tree, activation)))
             except cel.CelRuntimeError:
                 return f"#{index}"
         if isinstance(subject, Mapping):  # read the naming fields only (a subject may be a big object)
@@ -264,7 +290,8 @@ class _Run:
         name = self._subject_name(activation, subject, index)
         if policy.applies_when is not None:
             try:
-                applies = cel.evaluate(policy.applies_when.tree, activation)
+                key = ("applies_when", self._for_each_source, index, policy.applies_when.source)
+                applies = self._evaluate(key, policy.applies_when.tree, activation)
             except cel.CelRuntimeError as exc:
                 return self.decision(Outcome.ERROR, name, f"applies_when: {exc}")
             if not is_bool(applies):
@@ -273,10 +300,13 @@ class _Run:
                 reason = self._not_applicable(activation, f"does not apply: {policy.applies_when.source}")
                 return self.decision(Outcome.NOT_APPLICABLE, name, reason)
         variables: dict[str, Any] = {}
+        read: tuple[tuple[str, str], ...] = ()  # the variables so far, by name and source: what this one may read
         for var in policy.variables:
             activation["vars"] = to_cel({}) if not variables else vars_map(variables)
+            read = (*read, (var.name, var.expr.source))
             try:
-                variables[var.name] = cel.evaluate(var.expr.tree, activation)
+                variables[var.name] = self._evaluate(("variable", self._for_each_source, index, read),
+                                                     var.expr.tree, activation)
             except cel.CelRuntimeError as exc:
                 return self.decision(Outcome.ERROR, name, f"variable '{var.name}': {exc}")
         activation["vars"] = vars_map(variables)

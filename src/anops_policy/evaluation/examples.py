@@ -80,6 +80,8 @@ class PreparedExample:
     document: dict[str, Any]
     params: dict[str, Any]
     facts: Any  # the document as CEL values (shared by every evaluation, never mutated)
+    # what the variants' unchanged expressions evaluated to on this example (RunSettings.memo)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 def prepare_example(policy: Policy, example: Example) -> PreparedExample:
@@ -98,11 +100,14 @@ def run_example(policy: Policy, example: Example) -> ExampleResult:
     return run_prepared(policy, prepare_example(policy, example))
 
 
-def run_prepared(policy: Policy, prepared: PreparedExample, *, explain: bool = True) -> ExampleResult:
+def run_prepared(
+    policy: Policy, prepared: PreparedExample, *, explain: bool = True, remember: bool = False
+) -> ExampleResult:
     """The example judged against ``policy`` (its own policy, or a variant with the same params and
-    examples). ``explain=False``: failures are not explained, for a caller that needs only the outcomes."""
+    examples). ``explain=False``: failures are not explained, for a caller that needs only the outcomes.
+    ``remember``: an expression evaluated on this example before (by source) is not evaluated again."""
     example = prepared.example
-    settings = RunSettings(now=prepared.now, explain=explain)
+    settings = RunSettings(now=prepared.now, explain=explain, memo=prepared.memo if remember else None)
     decisions = evaluate_policy(policy, prepared.document, prepared.facts, prepared.params, settings)
     outcome = aggregate(decisions)
     problems = []

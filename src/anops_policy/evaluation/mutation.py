@@ -128,7 +128,7 @@ def _examples_verdict(policy: Policy, prepared: list[PreparedExample]) -> tuple[
     The killing example moves to the front of ``prepared``: the mutants of one expression tend to be
     killed by the same example, so the next one usually needs a single evaluation."""
     for index, example in enumerate(prepared):
-        result = run_prepared(policy, example, explain=False)
+        result = run_prepared(policy, example, explain=False, remember=True)
         if not result.ok:
             prepared.insert(0, prepared.pop(index))
             return KILLED, f"example '{example.example.name}': {result.detail}"
