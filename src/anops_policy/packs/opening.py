@@ -13,9 +13,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from anops_policy.errors import ConfigError
-from anops_policy.packs import cache, oci
+from anops_policy.packs import cache
 from anops_policy.packs import git as git_source
-from anops_policy.packs import https as https_source
 from anops_policy.packs.archive import MAX_ARCHIVE_BYTES, Archive, ArchiveError, read_archive
 from anops_policy.packs.lock import LockEntry
 from anops_policy.packs.manifest import (
@@ -75,12 +74,16 @@ def read_local(source: Source) -> Archive:
 def fetch_current(source: Source) -> Fetched:
     """What the reference names now (a tag or branch re-resolved)."""
     if source.kind == OCI:
+        from anops_policy.packs import oci  # noqa: PLC0415 - oras and requests only when a pack lives in a registry
+
         digest = oci.resolve(source)
         return Fetched(oci.fetch(source, digest), digest)
     if source.kind == GIT:
         commit = git_source.resolve(source)
         return Fetched(git_source.fetch(source, commit), commit)
     if source.kind == HTTPS:
+        from anops_policy.packs import https as https_source  # noqa: PLC0415 - urllib's HTTP stack on demand
+
         return Fetched(https_source.fetch(source))
     if source.kind == ARCHIVE:
         return Fetched(read_local(source))
@@ -93,6 +96,8 @@ def fetch_pinned(source: Source, entry: LockEntry) -> Fetched:
         raise ConfigError(f"{source.text}: its lock entry has no 'pinned' digest or commit; run `anops-policy pack "
                           "lock` again")
     if source.kind == OCI:
+        from anops_policy.packs import oci  # noqa: PLC0415
+
         return Fetched(oci.fetch(source, entry.pinned), entry.pinned)
     if source.kind == GIT:
         return Fetched(git_source.fetch(source, entry.pinned), entry.pinned)
