@@ -20,6 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from anops_policy.server import policy_pb2, policy_pb2_grpc
+from anops_policy.validation import validator
 
 from .conftest import EXAMPLE, NOW, ROOT, Server, cli, start_server
 from .oidc_issuer import REQUEST_TOKEN, Issuer, Key, github_claims, gitlab_claims, serve_issuer
@@ -114,6 +115,10 @@ def test_a_github_token_for_org_a_writes_org_a_and_is_refused_for_org_b(setup: S
     assert record["decision_id"] == answer.decision_id
     assert record["caller"] == {"kind": "oidc", "issuer": github.url, "subject": "repo:org/a:ref:refs/heads/main",
                                 "repository": "org/a"}
+    assert list(validator("decision-log-event").iter_errors(record)) == []
+    verify = subprocess.run(cli("audit", "verify", str(setup.log)), capture_output=True, text=True, cwd=ROOT,
+                            timeout=120, check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr  # the caller is part of the hashed record
     error = refused(setup, token, "github.com/org/b")
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "write on stream 'github.com/org/b' denied: no rule of" in error.details()
