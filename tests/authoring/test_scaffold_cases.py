@@ -78,11 +78,15 @@ def test_scaffolded_policy_is_fully_mutation_tested(tmp_path: Path) -> None:
         (["new", "policy", "ok-id", "--for-each", "facts.layout"], "fact path of a list"),
         (["new", "policy", "ok-id", "--for-each", "facts.layout.componets"], "unknown fact path"),
         (["new", "rule", "Bad-Rule"], "snake_case"),
+        (["new", "rule", "ok_rule", "--language", "klingon"], "unknown language 'klingon'"),
+        (["new", "rule", "ok_rule", "--language", "json"], "no starter rule for 'json'"),
+        (["new", "input", "Bad-Name"], "snake_case"),
+        (["new", "input", "app_config"], "no pack here"),
         (["new", "collector", "bad-name", "x"], "snake_case"),
     ],
 )
 def test_scaffold_mistakes_exit_2_with_the_reason(args: list[str], message: str, tmp_path: Path) -> None:
-    if "--pack" not in args and args[1] in ("policy", "rule"):
+    if "--pack" not in args and args[1] in ("policy", "rule", "input"):
         args = [*args, "--pack", str(tmp_path)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output

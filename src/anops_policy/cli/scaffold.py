@@ -1,4 +1,4 @@
-"""``anops-policy new pack|policy|rule|collector``: files from templates that pass ``check`` and ``test`` as
+"""``anops-policy new pack|policy|rule|input|collector``: files from templates that pass ``check`` and ``test`` as
 written; and ``schema --write`` for editors."""
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def new_group() -> None:
       anops-policy new pack my-pack
       anops-policy new policy images-are-pinned --pack my-pack --item 2.4
       anops-policy new policy components-have-owners --pack my-pack --for-each facts.layout.components
-      anops-policy new rule go_no_log_fatal --pack my-pack
+      anops-policy new rule go_no_log_fatal --pack my-pack --language go
+      anops-policy new input app_config --pack my-pack --files "config/**/*.yaml"
       anops-policy new collector codeowners plugins/codeowners
     """
 
@@ -84,17 +85,51 @@ def new_policy_cmd(policy_id: str, pack: Path, item: str | None, for_each: str |
 @click.argument("rule_id", metavar="ID")
 @click.option("--pack", "pack", type=click.Path(path_type=Path, file_okay=False), default=Path(),
               show_default=True, help="The pack folder; the rule goes to PACK/patterns/ID.yaml.")
+@click.option("--language", "language", default="python", show_default=True, metavar="LANG",
+              help="The language the rule reads (go, rust, typescript, java, csharp, … or an alias such as ts).")
 @schemas_option
-def new_rule_cmd(rule_id: str, pack: Path, schemas: Path | None) -> None:
+def new_rule_cmd(rule_id: str, pack: Path, language: str, schemas: Path | None) -> None:
     """A code-pattern rule PACK/patterns/ID.yaml (ID: snake_case; policies read facts.patterns.ID).
+
+    The starter finds console output where a logger belongs in LANG, with an example it matches and
+    examples it must not; replace the pattern and the examples with your own.
 
     \b
     Examples:
       anops-policy new rule py_print_calls --pack my-pack && anops-policy test my-pack
+      anops-policy new rule go_println --pack my-pack --language go
     """
     from anops_policy.policy.scaffold import new_rule  # noqa: PLC0415
 
-    _report(new_rule(pack, rule_id, schemas))
+    _report(new_rule(pack, rule_id, schemas, language=language))
+
+
+@new_group.command("input")
+@click.argument("name")
+@click.option("--pack", "pack", type=click.Path(path_type=Path, file_okay=False), default=Path(),
+              show_default=True, help="The pack folder whose pack.yaml declares the input.")
+@click.option("--parser", default="yaml", show_default=True,
+              type=click.Choice(["yaml", "json", "jsonc", "json5", "toml", "ini", "xml", "hcl2", "dotenv",
+                                 "properties", "dockerfile"]), help="How the files are read.")
+@click.option("--files", "files", multiple=True, metavar="GLOB",
+              help="The files to read (repeatable; default: every file of the parser's kind, e.g. **/*.yaml).")
+@click.option("--item", metavar="N.N", help="The checklist item the starter policy automates; added to pack.yaml "
+              "when missing (default: the pack's first item).")
+@schemas_option
+def new_input_cmd(
+    name: str, pack: Path, parser: str, files: tuple[str, ...], item: str | None, schemas: Path | None
+) -> None:
+    """A structured-file input NAME in PACK/pack.yaml (read as facts.files.NAME) and a starter policy
+    PACK/NAME-files-parse.yaml that every file of it parses.
+
+    \b
+    Examples:
+      anops-policy new input app_config --pack my-pack --files "config/**/*.yaml"
+      anops-policy new input terraform --pack my-pack --parser hcl2 --files "infra/**/*.tf"
+    """
+    from anops_policy.policy.scaffold_input import new_input  # noqa: PLC0415
+
+    _report(new_input(pack, name, parser=parser, files=files, item=item, schemas=schemas))
 
 
 @new_group.command("collector")

@@ -16,7 +16,7 @@ from anops_policy.errors import ConfigError
 from anops_policy.policy.check import _dotted_chain
 from anops_policy.policy.schema_nav import SchemaRef, declared_fields, element, fact_root
 from anops_policy.policy.schema_nav import field as schema_field
-from anops_policy.validation import fact_fragment_names, load_fact_fragment, load_schema, schema_names
+from anops_policy.validation import fact_fragment_names, load_fact_fragment, load_schema, schema_names, suggest
 
 POLICY_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -252,10 +252,19 @@ def _add_item(pack_file: Path, item: str) -> bool:
     return True
 
 
-def new_rule(pack: Path, rule_id: str, schemas: Path | None = None) -> list[Path]:
-    """``<pack>/patterns/<id>.yaml``: a Python pattern rule with a matching and a non-matching example."""
+def new_rule(pack: Path, rule_id: str, schemas: Path | None = None, language: str = "python") -> list[Path]:
+    """``<pack>/patterns/<id>.yaml``: a pattern rule in ``language`` with a matching and a non-matching example."""
+    from anops_policy.policy.rule_starters import STARTERS  # noqa: PLC0415
+    from anops_policy.syntax.languages import language as known_language  # noqa: PLC0415
+
     if not RULE_ID.match(rule_id):
         raise ConfigError(f"rule id '{rule_id}': use snake_case, a CEL identifier (facts.patterns.{rule_id})")
+    found = known_language(language)
+    if found is None or found.name not in STARTERS:
+        what = "unknown language" if found is None else "no starter rule for"
+        raise ConfigError(f"{what} '{language}': --language takes one of {', '.join(sorted(STARTERS))}"
+                          f"{suggest(language, STARTERS)}")
+    starter = STARTERS[found.name]
     target = pack / "patterns" / f"{rule_id}.yaml"
     if target.exists():
         raise ConfigError(f"{target} exists; choose another id or edit it")
@@ -265,13 +274,18 @@ def new_rule(pack: Path, rule_id: str, schemas: Path | None = None) -> list[Path
 # (matches with path, line, column; count; by_path). `anops-policy test` runs the examples;
 # `anops-policy schema pattern` is the format.
 - id: {rule_id}
-  description: print() in service code writes unstructured lines with no level.
-  language: python
-  rule: {{pattern: print($$$ARGS)}}
+  description: {_quoted(starter.description)}
+  language: {found.name}
+  rule: {{pattern: {_quoted(starter.pattern)}}}
   tests: exclude
   examples:
-    match: ['print("listening on", port)']
-    no_match: ['logger.info("listening on %s", port)', '# print(x)']
+    match: [{", ".join(map(_quoted, starter.match))}]
+    no_match: [{", ".join(map(_quoted, starter.no_match))}]
 """
     _write(target, text)
     return [target]
+
+
+def _quoted(text: str) -> str:
+    """A YAML single-quoted scalar (code reads better without backslash escapes)."""
+    return "'" + text.replace("'", "''") + "'"
