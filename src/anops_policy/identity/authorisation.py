@@ -24,6 +24,8 @@ the rule that decided it.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +34,13 @@ from typing import Any
 from anops_policy.cel.evaluator import CelRuntimeError, CelSyntaxError, compile_expr, evaluate
 from anops_policy.cel.tree import Tree
 from anops_policy.cel.values import CelValueError, is_bool, to_cel
-from anops_policy.errors import ConfigError, PolicyLoadError
+from anops_policy.errors import PolicyLoadError
 from anops_policy.identity.tokens import Identity
 from anops_policy.policy.check import Names, check_tree
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 API_VERSION = "anops.dev/authorisation/v1"
+MAX_VERDICTS_PER_CALLER = 64
 ACTIONS = ("write", "read", "signoff")
 RULE_KEYS = ("id", "actions", "effect", "allow", "description")
 CALLER = Names("caller field", {"kind": None, "issuer": None, "subject": None, "repository": None, "claims": None})
@@ -102,8 +105,26 @@ class Authorisation:
     def __init__(self, file: str, rules: tuple[Rule, ...]) -> None:
         self.file = file
         self.rules = rules
+        # verdicts per identity object (a verified token's identity is reused while it is cached): the rules
+        # read nothing but the identity, the action and the stream, so a verdict never changes
+        self._verdicts: weakref.WeakKeyDictionary[Identity, dict[tuple[str, str], Verdict]] = \
+            weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def decide(self, caller: Identity, action: str, stream: str) -> Verdict:
+        with self._lock:
+            known = self._verdicts.get(caller)
+            verdict = known.get((action, stream)) if known is not None else None
+        if verdict is not None:
+            return verdict
+        verdict = self._decide(caller, action, stream)
+        with self._lock:
+            known = self._verdicts.setdefault(caller, {})
+            if len(known) < MAX_VERDICTS_PER_CALLER:
+                known[(action, stream)] = verdict
+        return verdict
+
+    def _decide(self, caller: Identity, action: str, stream: str) -> Verdict:
         activation = {
             "caller": to_cel({"kind": caller.kind, "issuer": caller.issuer, "subject": caller.subject,
                               "repository": caller.repository, "claims": _json_claims(caller.claims)}, "caller"),
@@ -175,4 +196,4 @@ def is_authorisation_file(path: Path) -> bool:
     return API_VERSION.encode() in head and b"apiVersion" in head
 
 
-__all__ = ["ACTIONS", "Authorisation", "ConfigError", "Verdict", "is_authorisation_file", "load_authorisation"]
+__all__ = ["ACTIONS", "Authorisation", "Verdict", "is_authorisation_file", "load_authorisation"]

@@ -10,6 +10,7 @@ finally the issuer's required claim values are compared.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from anops_policy.identity.config import AuthConfig, Issuer
 from anops_policy.identity.jwks import IssuerKeys, KeysUnavailable
 
 MAX_TOKEN_BYTES = 16 * 1024
+CACHE_SIZE = 10_000  # verified tokens remembered (a CI job sends its token on each of its calls)
+CACHE_TTL_S = 300.0  # a remembered token is verified again after this long (or at its `exp`, if sooner)
 KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 REPOSITORY_CLAIMS = ("repository", "project_path")
 
@@ -30,7 +33,7 @@ class TokenRefused(Exception):
     caller's UNAUTHENTICATED status)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared (and hashed) by object: the authorisation caches verdicts per identity
 class Identity:
     kind: str  # "oidc", "certificate" or "anonymous"
     issuer: str  # the token's `iss`, or the client certificate's issuer DN
@@ -71,11 +74,29 @@ class TokenVerifier:
             issuer.url: IssuerKeys(issuer, config.jwks_min_refetch_s, config.jwks_max_age_s)
             for issuer in config.issuers
         }
+        self._verified: dict[str, tuple[Identity, float, float]] = {}  # token -> (identity, exp + skew, TTL end)
+        self._lock = threading.Lock()
 
     def issuers(self) -> Sequence[Issuer]:
         return self.config.issuers
 
     def verify(self, token: str) -> Identity:
+        """The identity ``token`` proves; TokenRefused otherwise. A token verified before is answered from a
+        cache until its ``exp`` (plus the clock skew) or for CACHE_TTL_S at most, so a key the issuer
+        withdraws stops being accepted within that time."""
+        hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[1] and time.monotonic() < hit[2]:
+            return hit[0]
+        identity, expires = self._verify(token)
+        with self._lock:
+            if len(self._verified) >= CACHE_SIZE:
+                now = time.time()
+                for key in [k for k, v in self._verified.items() if v[1] <= now] or list(self._verified)[:1000]:
+                    self._verified.pop(key, None)
+            self._verified[token] = (identity, expires, time.monotonic() + CACHE_TTL_S)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenRefused(f"token of {len(token)} bytes is over {MAX_TOKEN_BYTES} bytes")
         try:
@@ -107,7 +128,7 @@ class TokenVerifier:
             raise TokenRefused(f"key {kid!r} of {issuer.url} is a {key.kty} key ({key.algorithm or 'no alg'}), "
                                f"not one for {alg}")
         claims = self._decode(token, key.key, alg, issuer)
-        return self._identity(issuer, claims)
+        return self._identity(issuer, claims), float(claims["exp"]) + self.config.clock_skew_s
 
     def _decode(self, token: str, key: Any, alg: str, issuer: Issuer) -> dict[str, Any]:
         try:
