@@ -27,16 +27,17 @@ class CorpusError(Exception):
 class Project:
     name: str
     version: str
-    source: str  # pypi | debian
+    source: str  # pypi | debian | npm
     file: str
     sha256: str
     held_out: bool
     package: str = ""  # debian: the binary package (librust-<crate>-dev)
-    language: str = "python"  # which collector reads it: python | rust
+    language: str = "python"  # which collector reads it: python | rust | javascript (patterns)
 
     @property
     def key(self) -> str:
-        return f"{self.name}-{self.version}"
+        """The project's folder name in the cache (an npm scope's ``@scope/`` becomes ``scope+``)."""
+        return f"{self.name.lstrip('@').replace('/', '+')}-{self.version}"
 
 
 def load_pins(path: Path = PINS) -> list[Project]:

@@ -30,8 +30,15 @@ Pre-filters (plain text and syntax; they never ask our collectors):
   ``ci_report_publishing`` half from steps that carry a publishing word (``upload-artifact``, ``artifact``,
   ``report``, ``junit``, ``publish``, ``codecov``, ``coveralls``), half from the rest.
 
-Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins, README
-and CI signals from all of them."""
+- ``settings_unchecked``/``log_level_env`` (the ``language = "javascript"`` pins; ``jssrc.py`` blanks
+  comments and strings, test files and folders left out): each line of code that names ``process.env``,
+  one case per line; ``settings_unchecked`` half from named reads stored as they are (the right side of
+  ``=`` or ``:`` with nothing after them on the line), half from the rest; ``log_level_env`` half from
+  reads whose name or index carries a logging word (log, level, debug, verbose, quiet, silent, trace),
+  half from the rest.
+
+Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins,
+JavaScript ones from the ``javascript`` pins, README and CI signals from the Python and Rust pins."""
 
 from __future__ import annotations
 
@@ -50,6 +57,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
+from jssrc import LOG_WORD, STORED_RAW, env_sites
 from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, tokens
 
 PER_STRATUM = 21
@@ -229,6 +237,13 @@ def rust_site_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[
             yield hit, Candidate(project.name, path, line, what, strata[0] if hit else strata[1], context)
 
 
+def env_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    strata = ("stored_raw", "other") if signal == "settings_unchecked" else ("log_word", "other")
+    for path, line, what, source in env_sites(root):
+        hit = bool(STORED_RAW.search(source)) if signal == "settings_unchecked" else bool(LOG_WORD.search(what[11:]))
+        yield hit, Candidate(project.name, path, line, what, strata[0] if hit else strata[1], source.strip()[:300])
+
+
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 TEST_WORD = re.compile(r"test|\btox\b|\bnox\b", re.I)
 MASK_WORD = re.compile(r"continue-on-error|\|\|\s*true|\bexit 0\b|set \+e")
@@ -308,8 +323,11 @@ POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]
     "readme_what_to_expect": readme_pool,
     "ci_masking": workflow_pool,
     "ci_report_publishing": workflow_pool,
+    "settings_unchecked": env_pool,
+    "log_level_env": env_pool,
 }
-# the language of the pins a signal draws from; "any": all of them
+# the language of the pins a signal draws from; "any": the Python and Rust pins the README and CI labels
+# were drawn from (the JavaScript pins came later: drawing from them too would change those draws)
 LANGUAGE = {
     "panics_user_paths": "rust",
     "console_output": "rust",
@@ -317,6 +335,8 @@ LANGUAGE = {
     "readme_what_to_expect": "any",
     "ci_masking": "any",
     "ci_report_publishing": "any",
+    "settings_unchecked": "javascript",
+    "log_level_env": "javascript",
 }
 
 
@@ -350,7 +370,8 @@ def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: i
     hits: list[Candidate] = []
     others: list[Candidate] = []
     for project in projects:
-        if LANGUAGE.get(signal, "python") not in ("any", project.language):
+        wanted = LANGUAGE.get(signal, "python")
+        if project.language != wanted and not (wanted == "any" and project.language in ("python", "rust")):
             continue
         for hit, candidate in POOLS[signal](project, sources[project.name], signal):
             (hits if hit else others).append(candidate)

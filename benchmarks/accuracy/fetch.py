@@ -7,7 +7,9 @@ through the index's JSON API (the address of the file is not pinned; its hash is
 ``librust-*-dev`` package is fetched with ``apt-get download PACKAGE=VERSION`` (the ordinary client, its
 configured mirrors; run ``apt-get update`` once first) and its crate folder
 (``usr/share/cargo/registry/<crate>-<version>/``) is unpacked from the package's ``data.tar.*``, read
-with python's own ar and tar readers. Unpacking refuses links and any member that would land outside the
+with python's own ar and tar readers; an npm package's tarball address is the registry's ``dist.tarball``
+for the name and version (``https://registry.npmjs.org/NAME/VERSION``), its top ``package/`` folder
+stripped. Unpacking refuses links and any member that would land outside the
 project's folder."""
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import CorpusError, Project, fail, load_pins, resolve_cache, source_dir
 
 PYPI = "https://pypi.org/pypi"
+NPM = "https://registry.npmjs.org"
 TIMEOUT = 60
 
 
@@ -57,6 +60,16 @@ def pypi_url(project: Project) -> str:
         if item.get("filename") == project.file:
             return urllib.parse.urljoin(api, str(item["url"]))
     raise CorpusError(f"{project.key}: {project.file} is not among the files PyPI lists for this version")
+
+
+def npm_url(project: Project) -> str:
+    api = f"{NPM}/{urllib.parse.quote(project.name, safe='@')}/{project.version}"
+    try:
+        data = json.loads(_get(api))
+        url = str(data["dist"]["tarball"])
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CorpusError(f"{api}: no dist.tarball ({exc})") from exc
+    return url  # the pinned sha256 decides whether it is the file
 
 
 def apt_download(project: Project) -> bytes:
@@ -91,8 +104,10 @@ def download(project: Project, cache: Path) -> Path:
         body = _get(pypi_url(project))
     elif project.source == "debian":
         body = apt_download(project)
+    elif project.source == "npm":
+        body = _get(npm_url(project))
     else:
-        raise CorpusError(f"{project.key}: unknown source {project.source!r} (known: pypi, debian)")
+        raise CorpusError(f"{project.key}: unknown source {project.source!r} (known: pypi, debian, npm)")
     digest = hashlib.sha256(body).hexdigest()
     if digest != project.sha256:
         raise CorpusError(f"{project.key}: sha256 {digest} differs from the pinned {project.sha256}")
