@@ -1,0 +1,231 @@
+"""Issue 21's parse floor and targets, side by side in one run on one tree.
+
+    python benchmarks/generate_tree.py /tmp/bench-tree-5k --files 5000     # once (deterministic)
+    python benchmarks/floor/run.py /tmp/bench-tree-5k [--repeat 3] [--json OUT]
+
+The floor: the cheapest full parse of every source file of the tree with the parsers the collectors use —
+tree-sitter (through ast-grep, the ``syntax`` layer) for every language it knows, and Python's ``ast`` for
+Python files (whichever is cheaper of the two is the Python floor) — in one process, each file read once
+beforehand (reading is not parsing), CPU time of the best of ``--repeat`` rounds. Per language: files, MB
+and MB/s.
+
+Then, interleaved per round so they share the machine's load (medians of wall and CPU, user+sys of the
+process and its children; peak RSS of the largest process):
+
+* ``rg -c '\\b(TODO|FIXME|XXX|HACK)\\b' TREE`` and the ``git log`` age lookup alone
+  (``git log --format=%H%x00%ct --name-only``), the todos target's references;
+* start-up: ``anops-policy facts --only todos`` and ``anops-policy eval`` on a one-file repository, with
+  the compiled-policy cache filled by a first run (as a CI job that keeps its cache sees it);
+* ``anops-policy facts --only todos TREE`` (cache off);
+* ``anops-policy eval TREE`` with an empty cache (cold) and again (warm);
+
+and prints issue 21's targets with the measured ratio and whether it is met. Nothing is written inside
+the tree; the caches live in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anops_policy.syntax.languages import LANGUAGES, Language
+
+PATTERN = r"\b(TODO|FIXME|XXX|HACK)\b"
+NOW = "2026-11-26T00:00:00Z"
+
+
+def tree_files(tree: Path) -> list[str]:
+    out = subprocess.run(["git", "-C", str(tree), "ls-files", "-z"], capture_output=True, check=True).stdout
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def language_of(path: str) -> Language | None:
+    for lang in LANGUAGES.values():
+        if lang.owns(path):
+            return lang
+    return None
+
+
+@dataclass
+class FloorRow:
+    language: str
+    parser: str
+    files: int = 0
+    bytes: int = 0
+    cpu: float = float("inf")
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1e6 / self.cpu if self.cpu > 0 else 0.0
+
+
+def parse_floor(tree: Path, repeat: int) -> list[FloorRow]:
+    from ast_grep_py import SgRoot  # noqa: PLC0415 - the benchmark's own imports stay out of the timings
+
+    by_lang: dict[str, list[tuple[str, str]]] = {}
+    for path in tree_files(tree):
+        lang = language_of(path)
+        if lang is None or lang.name in ("yaml", "json", "html", "css"):
+            continue  # data and markup: no collector parses them with tree-sitter
+        try:
+            text = (tree / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        by_lang.setdefault(lang.name, []).append((lang.grammar, text))
+    rows: list[FloorRow] = []
+    for name, items in sorted(by_lang.items()):
+        size = sum(len(text.encode()) for _, text in items)
+        row = FloorRow(name, "tree-sitter", len(items), size)
+        for _ in range(repeat):
+            start = time.process_time()
+            for grammar, text in items:
+                SgRoot(text, grammar).root()
+            row.cpu = min(row.cpu, time.process_time() - start)
+        rows.append(row)
+        if name == "python":
+            alt = FloorRow(name, "ast", len(items), size)
+            for _ in range(repeat):
+                start = time.process_time()
+                for _grammar, text in items:
+                    with contextlib.suppress(SyntaxError):
+                        ast.parse(text)
+                alt.cpu = min(alt.cpu, time.process_time() - start)
+            rows.append(alt)
+    return rows
+
+
+def floor_cpu(rows: list[FloorRow]) -> float:
+    """Every language's cheapest parser, summed."""
+    best: dict[str, float] = {}
+    for row in rows:
+        best[row.language] = min(best.get(row.language, float("inf")), row.cpu)
+    return sum(best.values())
+
+
+@dataclass
+class Timed:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+    ok: tuple[int, ...] = (0, 1)
+
+    def run(self) -> None:
+        env = {**os.environ, **self.env}
+        start = time.perf_counter()
+        proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.returncode not in self.ok:
+            raise SystemExit(f"{self.name}: exit {proc.returncode}\n{err[-2000:]}")
+        self.walls.append(wall)
+        self.cpus.append(usage.ru_utime + usage.ru_stime)
+        self.rss.append(usage.ru_maxrss / 1024)
+
+    def median(self, values: list[float]) -> float:
+        return statistics.median(values) if values else float("nan")
+
+
+def measure(tree: Path, repeat: int, work: Path) -> dict[str, Timed]:
+    one = work / "one-file"
+    one.mkdir()
+    (one / "main.py").write_text("print('hello')\n")
+    subprocess.run(["git", "init", "-q", str(one)], check=True)
+    cache = work / "cache"
+    # start-up as a CI job with a kept cache sees it: the pack's compiled policies cached (a first run fills it)
+    one_cache = {"ANOPS_POLICY_CACHE_DIR": str(work / "one-cache")}
+    subprocess.run([*[sys.executable, "-m", "anops_policy"], "eval", str(one), "--no-decision-log", "-q"],
+                   env={**os.environ, **one_cache}, stdout=subprocess.DEVNULL, check=False)
+    cli = [sys.executable, "-m", "anops_policy"]
+    eval_args = ["eval", str(tree), "--now", NOW, "--no-decision-log", "-q", "--output", f"json={work / 'r.json'}"]
+    rg = shutil.which("rg") or "rg"
+    runs = {
+        "rg": Timed("rg -c", [rg, "-c", PATTERN, str(tree)]),
+        "git-log": Timed("git log (ages)", ["git", "-C", str(tree), "log", "--format=%H%x00%ct", "--name-only"]),
+        "start-facts": Timed("start-up: facts --only todos, one file",
+                             [*cli, "facts", str(one), "--only", "todos", "-o", os.devnull], one_cache),
+        "start-eval": Timed("start-up: eval, one file (compiled policies cached)",
+                            [*cli, "eval", str(one), "--no-decision-log", "-q"], one_cache),
+        "todos": Timed("facts --only todos", [*cli, "facts", str(tree), "--only", "todos", "--now", NOW,
+                                              "--no-cache", "-o", os.devnull]),
+        "cold": Timed("eval, cold cache", [*cli, *eval_args], {"ANOPS_POLICY_CACHE_DIR": str(cache)}),
+        "warm": Timed("eval, warm cache", [*cli, *eval_args], {"ANOPS_POLICY_CACHE_DIR": str(cache)}),
+    }
+    for _ in range(repeat):
+        for key, timed in runs.items():
+            if key == "cold":
+                shutil.rmtree(cache, ignore_errors=True)
+            timed.run()
+    return runs
+
+
+def report(tree: Path, rows: list[FloorRow], runs: dict[str, Timed]) -> dict[str, Any]:
+    med = {k: (t.median(t.walls), t.median(t.cpus), max(t.rss)) for k, t in runs.items()}
+    floor = floor_cpu(rows)
+    start_facts, start_eval = med["start-facts"][0], med["start-eval"][0]
+    todos_net = med["todos"][0] - start_facts
+    targets = [
+        ("facts --only todos net wall ≤ 2× (rg + git log)", todos_net / (med["rg"][0] + med["git-log"][0]), 2.0),
+        ("facts --only todos net wall ≤ 5× rg", todos_net / med["rg"][0], 5.0),
+        ("eval cold CPU ≤ 1.5× the parse floor", med["cold"][1] / floor, 1.5),
+        ("eval cold net wall ≤ 30× rg", (med["cold"][0] - start_eval) / med["rg"][0], 30.0),
+        ("start-up (eval, one file) ≤ 0.3 s", start_eval, 0.3),
+        ("eval warm wall ≤ 0.15× cold", med["warm"][0] / med["cold"][0], 0.15),
+        ("peak RSS of the largest process ≤ 500 MB", max(med["cold"][2], med["warm"][2]), 500.0),
+    ]
+    print(f"tree {tree}: {sum(r.files for r in rows if r.parser == 'tree-sitter')} parsed files; "
+          f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}")
+    print("\n| language | parser | files | MB | CPU s | MB/s |\n|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r.language} | {r.parser} | {r.files} | {r.bytes / 1e6:.1f} | {r.cpu:.3f} | {r.mb_per_s:.1f} |")
+    print(f"| **floor** (cheapest parser per language) | | | | **{floor:.3f}** | |")
+    print("\n| run | median wall s | median CPU s | peak RSS MB |\n|---|---:|---:|---:|")
+    for key, timed in runs.items():
+        wall, cpu, rss = med[key]
+        print(f"| {timed.name} | {wall:.3f} | {cpu:.3f} | {rss:.0f} |")
+    print("\n| target | measured | limit | met |\n|---|---:|---:|---|")
+    for name, value, limit in targets:
+        print(f"| {name} | {value:.3f} | {limit:g} | {'yes' if value <= limit else 'no'} |")
+    return {
+        "floor": [vars(r) | {"mb_per_s": r.mb_per_s} for r in rows],
+        "runs": {k: {"wall": med[k][0], "cpu": med[k][1], "rss_mb": med[k][2]} for k in runs},
+        "targets": [{"target": n, "value": v, "limit": lim, "met": v <= lim} for n, v, lim in targets],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("tree", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    if not (args.tree / ".git").exists():
+        raise SystemExit(f"{args.tree}: not a git repository (make it with benchmarks/generate_tree.py)")
+    rows = parse_floor(args.tree, args.repeat)
+    with tempfile.TemporaryDirectory(prefix="anops-floor-") as work:
+        runs = measure(args.tree, args.repeat, Path(work))
+        out = report(args.tree, rows, runs)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
