@@ -20,7 +20,12 @@ document:
   language): ``readme_test_command``/``readme_what_to_expect`` read ``docs.readme.tells_how_to_run_tests``/
   ``tells_what_to_expect`` (the README the collector chose must be the case's, else "no");
   ``ci_masking``/``ci_report_publishing`` read ``masked``/``publishes_report`` of the step of
-  ``ci.jobs[].steps[]`` whose ``path`` and ``line`` are the case's."""
+  ``ci.jobs[].steps[]`` whose ``path`` and ``line`` are the case's.
+- ``settings_unchecked``/``log_level_env`` (JavaScript pins) collect ``--only patterns`` with the
+  built-in pack's rules: a match of ``js_env_read_unchecked``/``ts_env_read_unchecked`` (what
+  services-fail-clearly-on-missing-settings counts) or of ``js_log_level_from_env``/
+  ``ts_log_level_from_env`` (what services-read-log-level-from-env looks for) starting on the case's line
+  is the detector's "yes"."""
 
 from __future__ import annotations
 
@@ -165,6 +170,27 @@ def detect_ci_report(facts: Facts, label: Label) -> tuple[bool, str]:
     return _step(facts, label, "publishes_report")
 
 
+SETTINGS_RULES = ("js_env_read_unchecked", "ts_env_read_unchecked")
+LOG_LEVEL_RULES = ("js_log_level_from_env", "ts_log_level_from_env")
+
+
+def _pattern_match(facts: Facts, label: Label, rules: tuple[str, ...]) -> tuple[bool, str]:
+    patterns = facts.get("patterns", {})
+    for rule in rules:
+        for match in patterns.get(rule, {}).get("matches", []):
+            if match.get("path") == label.path and match.get("line") == label.line:
+                return True, f"{rule} matches {str(match.get('text'))[:80]!r}"
+    return False, f"no match of {' or '.join(rules)} on this line"
+
+
+def detect_settings(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _pattern_match(facts, label, SETTINGS_RULES)
+
+
+def detect_log_level(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _pattern_match(facts, label, LOG_LEVEL_RULES)
+
+
 DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "env_vars": detect_env,
     "startup_shutdown": detect_startup,
@@ -177,6 +203,8 @@ DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "readme_what_to_expect": detect_readme_expect,
     "ci_masking": detect_ci_masking,
     "ci_report_publishing": detect_ci_report,
+    "settings_unchecked": detect_settings,
+    "log_level_env": detect_log_level,
 }
 # the collector a signal's facts come from, when it is not the project's language's collector
 COLLECTOR = {
@@ -185,6 +213,8 @@ COLLECTOR = {
     "readme_what_to_expect": "docs",
     "ci_masking": "ci",
     "ci_report_publishing": "ci",
+    "settings_unchecked": "patterns",
+    "log_level_env": "patterns",
 }
 
 
