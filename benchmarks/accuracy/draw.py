@@ -38,6 +38,11 @@ Pre-filters (plain text and syntax; they never ask our collectors):
   half from the rest.
 
 Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins,
+- ``e2e_teardown``/``e2e_negative_paths`` (Python pins; ``pyserve.py``): test modules whose text runs
+  something live (a process, server, thread or container); the calls that may start one, one case per
+  line, half from process starters; the test functions, half from those that carry a word of failure.
+
+Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins,
 JavaScript ones from the ``javascript`` pins, README and CI signals from the Python and Rust pins."""
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
 from jssrc import LOG_WORD, STORED_RAW, env_sites
+from pyserve import start_rows, test_rows
 from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, tokens
 
 PER_STRATUM = 21
@@ -244,6 +250,12 @@ def env_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, 
         yield hit, Candidate(project.name, path, line, what, strata[0] if hit else strata[1], source.strip()[:300])
 
 
+def live_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    rows = start_rows(root) if signal == "e2e_teardown" else test_rows(root)
+    for hit, path, line, name, stratum, source in rows:
+        yield hit, Candidate(project.name, path, line, name, stratum, source)
+
+
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 TEST_WORD = re.compile(r"test|\btox\b|\bnox\b", re.I)
 MASK_WORD = re.compile(r"continue-on-error|\|\|\s*true|\bexit 0\b|set \+e")
@@ -325,6 +337,8 @@ POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]
     "ci_report_publishing": workflow_pool,
     "settings_unchecked": env_pool,
     "log_level_env": env_pool,
+    "e2e_teardown": live_pool,
+    "e2e_negative_paths": live_pool,
 }
 # the language of the pins a signal draws from; "any": the Python and Rust pins the README and CI labels
 # were drawn from (the JavaScript pins came later: drawing from them too would change those draws)

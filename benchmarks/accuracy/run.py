@@ -267,7 +267,7 @@ def collect(project_dir: Path) -> Facts:
 
     python_collector.LISTED_TESTS_OTHER_FILES = 10**9
     python_collector.LISTED_TESTS = 10**9
-    python_collector.PythonCollector.collect = keep
+    python_collector.PythonCollector.collect = keep  # type: ignore[method-assign]
     try:
         document = _facts_cli(project_dir, "python")
         try:
@@ -275,7 +275,7 @@ def collect(project_dir: Path) -> Facts:
         except KeyError as exc:
             raise CorpusError(f"read facts of {project_dir}: no {exc}") from exc
     finally:
-        python_collector.PythonCollector.collect = original
+        python_collector.PythonCollector.collect = original  # type: ignore[method-assign]
     error = str(meta.get("error") or "")
     if (meta.get("status") != "ok" and "do not match its schema" not in error) or not produced:
         raise CorpusError(f"python collector on {project_dir}: {meta.get('status')}: {error[:300]}")
