@@ -25,7 +25,11 @@ document:
   built-in pack's rules: a match of ``js_env_read_unchecked``/``ts_env_read_unchecked`` (what
   services-fail-clearly-on-missing-settings counts) or of ``js_log_level_from_env``/
   ``ts_log_level_from_env`` (what services-read-log-level-from-env looks for) starting on the case's line
-  is the detector's "yes"."""
+  is the detector's "yes".
+- ``e2e_teardown`` reads ``python.test_files[path]``: the case's line among its ``starts`` while the file
+  has no teardown (``has_teardown``) is the detector's "yes, it leaks" (what e2e-tests-tear-down counts
+  for an e2e file); ``e2e_negative_paths`` reads the test's ``negative_path`` (non-empty: "yes"), what
+  e2e-tests-cover-negative-paths counts."""
 
 from __future__ import annotations
 
@@ -170,6 +174,24 @@ def detect_ci_report(facts: Facts, label: Label) -> tuple[bool, str]:
     return _step(facts, label, "publishes_report")
 
 
+def detect_e2e_teardown(facts: Facts, label: Label) -> tuple[bool, str]:
+    test_file = facts.get("python", {}).get("test_files", {}).get(label.path)
+    if test_file is None:
+        return False, "not a test file of the collector's"
+    starts = [str(s.get("call")) for s in test_file.get("starts", []) if s.get("line") == label.line]
+    teardown = bool(test_file.get("has_teardown"))
+    return bool(starts) and not teardown, f"starts on this line: {starts or 'none'}; file has_teardown={teardown}"
+
+
+def detect_e2e_negative(facts: Facts, label: Label) -> tuple[bool, str]:
+    test_file = facts.get("python", {}).get("test_files", {}).get(label.path) or {}
+    for test in test_file.get("tests", []):
+        if test.get("line") == label.line:
+            kinds = list(test.get("negative_path", []))
+            return bool(kinds), f"negative_path={kinds}"
+    return False, "not listed as a test"
+
+
 SETTINGS_RULES = ("js_env_read_unchecked", "ts_env_read_unchecked")
 LOG_LEVEL_RULES = ("js_log_level_from_env", "ts_log_level_from_env")
 
@@ -205,6 +227,8 @@ DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "ci_report_publishing": detect_ci_report,
     "settings_unchecked": detect_settings,
     "log_level_env": detect_log_level,
+    "e2e_teardown": detect_e2e_teardown,
+    "e2e_negative_paths": detect_e2e_negative,
 }
 # the collector a signal's facts come from, when it is not the project's language's collector
 COLLECTOR = {
