@@ -137,6 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
+        hostile = self.server.issuers.get("hostile")
+        if hostile is not None and parts.path.startswith("/hostile/"):
+            return self._hostile(parts.path, hostile)
         for issuer in self.server.issuers.values():
             if parts.path == f"{issuer.path}/.well-known/openid-configuration":
                 return self._json(200, {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks",
@@ -151,6 +154,15 @@ class _Handler(BaseHTTPRequestHandler):
             github = self.server.issuers["github"]
             token = github.mint(github_claims(self.server.job_repository), audience=audience)
             return self._json(200, {"count": 1, "value": token})
+        return self._json(404, {"message": "not found"})
+
+
+    def _hostile(self, path: str, issuer: Issuer) -> None:
+        """An issuer whose answers are wrong in the ways a compromised or misconfigured one's could be."""
+        if path == "/hostile/.well-known/openid-configuration":
+            # names the GitHub issuer (a document for someone else) and a JWKS over plain http
+            return self._json(200, {"issuer": self.server.issuers["github"].url,
+                                    "jwks_uri": issuer.url.replace("https:", "http:") + "/jwks"})
         return self._json(404, {"message": "not found"})
 
 
@@ -170,7 +182,8 @@ def serve_issuer(folder: Path) -> Iterator[tuple[dict[str, Issuer], Path, _Serve
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     base = f"https://127.0.0.1:{httpd.server_address[1]}"
     httpd.issuers = {"github": Issuer("/github", base, [Key.make("RS256")]),
-                     "gitlab": Issuer("/gitlab", base, [Key.make("ES256")])}
+                     "gitlab": Issuer("/gitlab", base, [Key.make("ES256")]),
+                     "hostile": Issuer("/hostile", base, [Key.make("RS256")])}
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

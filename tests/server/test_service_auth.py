@@ -71,6 +71,9 @@ issuers:
     audience: [{AUDIENCE}]
     ca_file: {ca}
     algorithms: [ES256]
+  - url: {issuers["hostile"].url}
+    audience: {AUDIENCE}
+    ca_file: {ca}
 authorisation: authorisation.yaml
 jwks_min_refetch_seconds: 1
 {extra}""")
@@ -191,6 +194,8 @@ REFUSED_TOKENS: list[tuple[str, Callable[[Setup], str | None], str]] = [
     ("no-subject", lambda s: s.issuers["github"].mint(github_claims("org/a"), sub=None),
      "lacks the required claim 'sub'"),
     ("garbage", lambda _s: "not.a.jwt", "malformed token"),
+    ("issuer-discovery-names-another-issuer", lambda s: s.issuers["hostile"].mint(github_claims("org/a")),
+     "cannot be fetched: discovery document"),
     ("no-token", lambda _s: None, "no credentials: send an OIDC token"),
 ]
 
