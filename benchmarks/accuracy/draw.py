@@ -19,7 +19,10 @@ Pre-filters (plain text and syntax; they never ask our collectors):
   (``.unwrap()``, ``.expect(…)``, ``panic!``, ``unreachable!``, ``todo!``, ``unimplemented!``), half from
   ``assert!``/``assert_eq!``/``assert_ne!``; ``console_output``, half from the printing macros
   (``println!``, ``print!``, ``eprintln!``, ``eprint!``, ``dbg!``), half from ``write!``/``writeln!`` to a
-  destination that names ``stdout``/``stderr``. One case per line.
+  destination that names ``stdout``/``stderr``; ``external_spawns``, half from ``Command::new`` (std's,
+  tokio's or clap's: the labels tell a process from a parser), half from the other command builders
+  (duct's and xshell's ``cmd!``/``cmd(…)``, ``Exec::cmd``, ``Popen::create``, ``edit::edit…``). One case
+  per line.
 
 - ``readme_test_command``/``readme_what_to_expect``: each project's root README (``README.md``, else
   ``README.rst``, ``README.txt``, ``README``), one case each; half from READMEs that carry a test word
@@ -64,13 +67,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
 from jssrc import LOG_WORD, STORED_RAW, env_sites
 from pyserve import start_rows, test_rows
-from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, tokens
+from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, spawn_sites, tokens
 
 PER_STRATUM = 21
 MAX_PER_PROJECT = 4  # per stratum, so that no project dominates a signal
 # few projects test gRPC: take more of each (the signal is marked low-evidence); few crates write to the
 # console (10 of 20): take up to 6 of each
-MAX_PER_PROJECT_OF = {"grpc_internal": 12, "swallowed_exceptions": 3, "console_output": 6}
+MAX_PER_PROJECT_OF = {"grpc_internal": 12, "swallowed_exceptions": 3, "console_output": 6, "external_spawns": 8}
 SKIP_PARTS = frozenset({"docs", "doc", "examples", "example", "benchmarks", "docs_src", "build", ".tox", "scripts"})
 BROAD = frozenset({"(bare)", "Exception", "BaseException"})
 TEST_PARTS = frozenset({"tests", "test", "testing"})
@@ -224,13 +227,15 @@ def handler_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bo
 
 def rust_site_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
     """One candidate per line holding a site; the first site on the line names it and its stratum."""
-    finder = panic_sites if signal == "panics_user_paths" else console_sites
-    named = (
-        {"unwrap", "expect", *(m + "!" for m in PANIC_MACROS)}
-        if signal == "panics_user_paths"
-        else {m + "!" for m in PRINT_MACROS}
-    )
-    strata = ("policy_named", "assert") if signal == "panics_user_paths" else ("print_macro", "console_writer")
+    finder = {"panics_user_paths": panic_sites, "external_spawns": spawn_sites}.get(signal, console_sites)
+    named = {
+        "panics_user_paths": {"unwrap", "expect", *(m + "!" for m in PANIC_MACROS)},
+        "external_spawns": {"Command::new"},
+    }.get(signal, {m + "!" for m in PRINT_MACROS})
+    strata = {
+        "panics_user_paths": ("policy_named", "assert"),
+        "external_spawns": ("command_new", "other_builder"),
+    }.get(signal, ("print_macro", "console_writer"))
     for path, text in source_files(root):
         lines = text.splitlines(keepends=True)
         seen: set[int] = set()
@@ -339,12 +344,14 @@ POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]
     "log_level_env": env_pool,
     "e2e_teardown": live_pool,
     "e2e_negative_paths": live_pool,
+    "external_spawns": rust_site_pool,
 }
 # the language of the pins a signal draws from; "any": the Python and Rust pins the README and CI labels
 # were drawn from (the JavaScript pins came later: drawing from them too would change those draws)
 LANGUAGE = {
     "panics_user_paths": "rust",
     "console_output": "rust",
+    "external_spawns": "rust",
     "readme_test_command": "any",
     "readme_what_to_expect": "any",
     "ci_masking": "any",

@@ -235,3 +235,26 @@ def console_sites(toks: list[Tok]) -> Iterator[tuple[int, str]]:
                 k += 1
             if any(word in ("stdout", "stderr") for word in dest):
                 yield t.line, t.text + "!"
+
+
+BUILDER_PATHS = {("Exec", "cmd"), ("Exec", "shell"), ("Popen", "create")}
+EDIT_CALLS = frozenset({"edit", "edit_file", "edit_bytes", "edit_with_builder"})
+
+
+def spawn_sites(toks: list[Tok]) -> Iterator[tuple[int, str]]:
+    """(line, what) of each place outside test code that builds a command line to run: ``Command::new``
+    (whatever crate's ``Command`` it is: clap's builds a parser, which the labels tell apart), duct's and
+    xshell's ``cmd!``/``cmd(…)``, the subprocess crate's ``Exec::cmd``/``Exec::shell``/``Popen::create``,
+    the ``edit`` crate's ``edit::edit…``."""
+    skip = test_ranges(toks)
+    for i, t in enumerate(toks[:-3]):
+        if t.kind != "ident" or _in_ranges(i, skip):
+            continue
+        path_next = toks[i + 1].text == ":" and toks[i + 2].text == ":" and toks[i + 3].kind == "ident"
+        after = toks[i + 3].text if path_next else ""
+        if t.text == "Command" and after == "new":
+            yield t.line, "Command::new"
+        elif t.text == "cmd" and toks[i + 1].text in ("!", "(") and (i == 0 or toks[i - 1].text != "."):
+            yield t.line, "cmd" + ("!" if toks[i + 1].text == "!" else "(")
+        elif (t.text, after) in BUILDER_PATHS or (t.text == "edit" and after in EDIT_CALLS):
+            yield t.line, f"{t.text}::{after}"
