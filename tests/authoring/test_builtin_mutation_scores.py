@@ -1,0 +1,32 @@
+"""The built-in packs' mutation scores, as recorded in docs/mutation-scores.json by
+``anops-policy test --mutate policies/ -q --scores docs/mutation-scores.json``: every policy file has a
+record measured on its current text (its digest), and each pack scores at least 90% over its policies.
+Reading the record keeps this test fast; regenerating it is the command above."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCORES = json.loads((ROOT / "docs" / "mutation-scores.json").read_text(encoding="utf-8"))["policies"]
+PACKS = sorted(p.parent.name for p in (ROOT / "policies").glob("*/pack.yaml"))
+MIN_SCORE = 90.0
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_pack_scores_are_current_and_at_least_90(pack: str) -> None:
+    files = sorted(p for p in (ROOT / "policies" / pack).glob("*.yaml") if p.name != "pack.yaml")
+    killed = scored = 0
+    for file in files:
+        record = SCORES.get(file.stem)
+        assert record is not None, f"{file.stem}: no mutation score recorded"
+        digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+        assert record["digest"] == digest, f"{file.stem}: its score was measured on an older version of the file"
+        killed += record["killed"]
+        scored += record["scored"]
+    assert scored > 0
+    assert 100.0 * killed / scored >= MIN_SCORE, f"{pack}: {killed} of {scored} mutants killed"
