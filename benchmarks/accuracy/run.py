@@ -29,7 +29,10 @@ document:
 - ``e2e_teardown`` reads ``python.test_files[path]``: the case's line among its ``starts`` while the file
   has no teardown (``has_teardown``) is the detector's "yes, it leaks" (what e2e-tests-tear-down counts
   for an e2e file); ``e2e_negative_paths`` reads the test's ``negative_path`` (non-empty: "yes"), what
-  e2e-tests-cover-negative-paths counts."""
+  e2e-tests-cover-negative-paths counts.
+- ``external_spawns`` reads ``rust.crates[…].spawns[]`` (what cli-tests-mock-external-commands applies
+  to): a spawn listed on the case's line is the detector's "yes"; ``external_commands_faked`` reads the
+  crate's ``tests.mocks_external_commands`` (the crate of the case's ``Cargo.toml``), the policy's rule."""
 
 from __future__ import annotations
 
@@ -192,6 +195,23 @@ def detect_e2e_negative(facts: Facts, label: Label) -> tuple[bool, str]:
     return False, "not listed as a test"
 
 
+def detect_spawn(facts: Facts, label: Label) -> tuple[bool, str]:
+    for crate in facts.get("rust", {}).get("crates", {}).values():
+        for spawn in crate.get("spawns", []):
+            if spawn.get("path") == label.path and spawn.get("line") == label.line:
+                program = spawn.get("program") or (f"${spawn['env_var']}" if spawn.get("env_var") else "?")
+                return True, f"spawn of {program} via {spawn.get('via')}"
+    return False, "no spawn listed on this line"
+
+
+def detect_faked(facts: Facts, label: Label) -> tuple[bool, str]:
+    crates = facts.get("rust", {}).get("crates", {})
+    crate = crates.get(label.path.rpartition("/")[0] or ".") or {}
+    tests = crate.get("tests", {})
+    kinds = sorted({str(m.get("kind")) for m in tests.get("mocking", [])})
+    return bool(tests.get("mocks_external_commands")), f"mocking evidence: {kinds or 'none'}"
+
+
 SETTINGS_RULES = ("js_env_read_unchecked", "ts_env_read_unchecked")
 LOG_LEVEL_RULES = ("js_log_level_from_env", "ts_log_level_from_env")
 
@@ -229,6 +249,8 @@ DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "log_level_env": detect_log_level,
     "e2e_teardown": detect_e2e_teardown,
     "e2e_negative_paths": detect_e2e_negative,
+    "external_spawns": detect_spawn,
+    "external_commands_faked": detect_faked,
 }
 # the collector a signal's facts come from, when it is not the project's language's collector
 COLLECTOR = {
