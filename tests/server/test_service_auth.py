@@ -275,6 +275,19 @@ def test_eval_server_sends_the_github_actions_job_token(setup: Setup, tmp_path: 
     assert len(setup.records()) == before + 1
 
 
+def test_a_refused_github_token_request_is_exit_2_with_the_reason(setup: Setup) -> None:
+    github = setup.issuers["github"]
+    env = dict(os.environ, NO_COLOR="1", GITHUB_ACTIONS="false", SSL_CERT_FILE=str(setup.ca),
+               ACTIONS_ID_TOKEN_REQUEST_URL=f"{github.base}/github/token-request?api-version=2.0",
+               ACTIONS_ID_TOKEN_REQUEST_TOKEN="a stale request token")
+    env.pop("ANOPS_POLICY_TOKEN", None)
+    run = subprocess.run(cli("eval", str(EXAMPLE), "--now", NOW, "--server", setup.server.target),
+                         capture_output=True, text=True, cwd=ROOT, timeout=300, check=False, env=env)
+    assert run.returncode == 2, run.stderr
+    assert "GitHub Actions' OIDC token request (ACTIONS_ID_TOKEN_REQUEST_URL): HTTP 401" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_eval_server_sends_a_gitlab_id_token_from_its_variable(setup: Setup) -> None:
     gitlab = setup.issuers["gitlab"]
     token = gitlab.mint(gitlab_claims("group/b"))

@@ -115,7 +115,11 @@ def caller_gate(auth: AuthConfig | None, tls: TlsFiles | None) -> CallerGate:
     from anops_policy.identity.authorisation import load_authorisation  # noqa: PLC0415
 
     authorisation = load_authorisation(auth.authorisation) if auth is not None and auth.authorisation else None
-    return CallerGate(auth, authorisation, mutual_tls=tls is not None and tls.client_ca is not None)
+    gate = CallerGate(auth, authorisation, mutual_tls=tls is not None and tls.client_ca is not None)
+    if authorisation is None and not gate.anonymous:
+        log.warning("no authorisation policy (auth config 'authorisation'): every verified caller may write every "
+                    "stream")
+    return gate
 
 
 def describe_gate(gate: CallerGate) -> list[str]:
@@ -130,9 +134,6 @@ def describe_gate(gate: CallerGate) -> list[str]:
         out.append("callers: client certificates (mutual TLS; the subject is the identity)")
     if gate.authorisation is not None:
         out.append(f"authorisation: {len(gate.authorisation.rules)} rules of {gate.authorisation.file}")
-    elif not gate.anonymous:
-        out.append("authorisation: no policy (auth config 'authorisation'): every verified caller may write "
-                   "every stream")
     if gate.limits is not None:
         limits = gate.limits.limits
         out.append(f"limits per caller: {limits.calls_per_minute} calls per minute (burst {limits.burst}), "
