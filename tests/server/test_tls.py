@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,5 +202,48 @@ def test_insecure_accepts_plaintext_off_loopback_and_says_so(tmp_path: Path) -> 
         assert "--insecure: serving plaintext on 0.0.0.0" in log
         assert "anonymous calls are accepted (0.0.0.0 (--insecure))" in log
         assert list_packs(grpc.insecure_channel(server.target)).packs
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_call_running_across_a_reload_completes(tmp_path: Path, example_facts: Path) -> None:
+    from .conftest import PACKS  # noqa: PLC0415
+
+    first, second = Authority("first CA"), Authority("second CA")
+    cert, key = first.issue("anops-policy.test", server=True).write(tmp_path, "server")
+    server = start_server(tmp_path, "--max-workers", "1", "--policies", str(PACKS / "slow"), "--tls-cert", str(cert),
+                          "--tls-key", str(key))
+    try:
+        stub = policy_pb2_grpc.PolicyServiceStub(channel(server, first.pem))  # type: ignore[no-untyped-call]
+        outcome: list[object] = []
+
+        def slow_call() -> None:  # a cubic rule that runs until its 3 s per-policy deadline
+            try:
+                outcome.append(stub.Evaluate(policy_pb2.EvaluateRequest(
+                    facts_json=example_facts.read_bytes(), policies=["cubic-comprehension"], policy_deadline_s=3.0),
+                    timeout=60))
+            except grpc.RpcError as exc:
+                outcome.append(exc)
+
+        running = threading.Thread(target=slow_call)
+        running.start()
+        time.sleep(1.0)
+        issued = second.issue("anops-policy.test", server=True)
+        key.write_bytes(issued.key_pem)
+        cert.write_bytes(issued.cert_pem)
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while True:  # the reload happens meanwhile: new connections get the new certificate
+            try:
+                assert list_packs(channel(server, second.pem)).packs
+                break
+            except grpc.RpcError:
+                assert time.monotonic() < deadline, server.log_text()
+                time.sleep(0.2)
+        assert outcome == [], "the slow call should still be running"
+        running.join(60)
+        (answer,) = outcome
+        assert isinstance(answer, policy_pb2.EvaluateResponse), answer  # not dropped by the reload
+        assert "TLS certificate reloaded (SIGHUP)" in server.log_text()
     finally:
         assert server.stop() == 0
