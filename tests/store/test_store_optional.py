@@ -1,8 +1,8 @@
 """``serve --decision-log-optional`` against a real PostgreSQL stopped mid-run, beside a replica without
-it: the optional one keeps answering OK (no decision id; a warning and the anops.decisions.unrecorded
-metric say the evaluation was not recorded; health stays SERVING), the default one fails closed
-(UNAVAILABLE, NOT_SERVING); both record again once the database is back, and every OK answer that
-carries a decision id has exactly one record."""
+it, and an ``eval`` meanwhile: the optional replica keeps answering OK (no decision id; a warning and the
+anops.decisions.unrecorded metric say the evaluation was not recorded; health stays SERVING), the default
+one fails closed (UNAVAILABLE, NOT_SERVING) and ``eval`` exits 3 with the reason; both replicas record
+again once the database is back, and every OK answer that carries a decision id has exactly one record."""
 
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ def test_optional_log_answers_while_the_store_is_down(own_cluster: Cluster, tmp_
         assert health(closed_port) == NOT_SERVING
         time.sleep(1.5)  # one probe period: the optional replica's health is not the store's
         assert health(optional_port) == SERVING
+        # eval against the stopped store fails closed, whatever the servers were told
+        down = anops("eval", str(repo), "--policies", str(pack), "--now", NOW, "--decision-log", url, "--stream",
+                     "github.com/acme/pay")
+        assert down.returncode == 3, down.stderr
+        assert "decision store postgresql://anops@127.0.0.1" in down.stderr and "cannot connect" in down.stderr
+        assert "Traceback" not in down.stderr
 
         own_cluster.start()
         assert wait_health(closed_port, SERVING) == SERVING
