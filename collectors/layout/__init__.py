@@ -86,6 +86,7 @@ class LayoutCollector:
             "origin": origin,
             "config_file": _config_path(ctx),
             "source_languages": _source_languages(ctx.files()),
+            "component_kinds": _component_kinds(components),
         }
 
     @staticmethod
@@ -307,6 +308,15 @@ def _discover_docs(ctx: CollectContext) -> dict[str, str]:
     if plan is not None:
         out["action_plan"] = plan
     return out
+
+
+def _component_kinds(components: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The kinds of the components at each path: a policy asks "is the crate at this path a CLI?" with one
+    look-up instead of a scan of every component per file."""
+    kinds: dict[str, set[str]] = {}
+    for comp in components:
+        kinds.setdefault(str(comp.get("path", ".")), set()).add(str(comp.get("kind", "")))
+    return {path: sorted(found) for path, found in sorted(kinds.items())}
 
 
 def _source_languages(files: list[str]) -> dict[str, int]:
