@@ -25,7 +25,11 @@ def test_pack_scores_are_current_and_at_least_90(pack: str) -> None:
         record = SCORES.get(file.stem)
         assert record is not None, f"{file.stem}: no mutation score recorded"
         digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
-        assert record["digest"] == digest, f"{file.stem}: its score was measured on an older version of the file"
+        assert record["digest"] == digest, (
+            f"{file.stem}: its score was measured on an older version of the file; run "
+            "`anops-policy test --mutate policies/ -q --scores docs/mutation-scores.json` and "
+            "`python -m anops_policy.policy.index`"
+        )
         killed += record["killed"]
         scored += record["scored"]
     assert scored > 0
