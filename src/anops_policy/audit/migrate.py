@@ -17,7 +17,7 @@ from anops_policy.audit.pg_log import PgLog
 from anops_policy.audit.sinks import Log
 from anops_policy.audit.verify import VerifyFailed, VerifyOptions, VerifyResult
 from anops_policy.errors import ConfigError, InputError
-from anops_policy.store.postgres import NewRecord, StreamHead
+from anops_policy.store.records import NewRecord, StreamHead
 
 
 @dataclass

@@ -25,7 +25,7 @@ from anops_policy.audit.decision_log import (
 from anops_policy.audit.verify import VerifyOptions, VerifyResult, verify_source
 from anops_policy.errors import InputError, LogWriteError
 from anops_policy.keys import Signer
-from anops_policy.store.postgres import NewRecord, PgStore, StoredRow, StreamHead
+from anops_policy.store.records import NewRecord, StoredRow, StreamHead
 
 
 class PgLog:
@@ -36,6 +36,8 @@ class PgLog:
     head_may_lag = False  # a record and its head commit in one transaction
 
     def __init__(self, url: str, stream: str) -> None:
+        from anops_policy.store.postgres import PgStore  # noqa: PLC0415 - psycopg only when a store is used
+
         self.store = PgStore(url)
         self.stream = stream
         self.name = f"{self.store.where} stream {stream}"
@@ -178,4 +180,6 @@ class PgLog:
 
 
 def streams_of(url: str) -> list[str]:
+    from anops_policy.store.postgres import PgStore  # noqa: PLC0415
+
     return [s.stream for s in PgStore(url).streams()]

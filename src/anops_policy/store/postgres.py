@@ -19,63 +19,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from anops_policy.errors import ConfigError, LogWriteError
 from anops_policy.store import schema
+from anops_policy.store.records import NewRecord, StoredRow, StoreUnavailable, StreamHead, StreamSummary
 from anops_policy.store.url import redacted, scrub
 
 CONNECT_TIMEOUT_S = 5
 APPLICATION = "anops-policy"
 ROW_COLUMNS = "id, stream, seq, hash, prev_hash, line"
-
-
-@dataclass(frozen=True)
-class StoredRow:
-    id: int
-    stream: str
-    seq: int
-    hash: str
-    prev_hash: str | None
-    line: str
-
-
-@dataclass(frozen=True)
-class StreamHead:
-    stream: str
-    seq: int
-    hash: str | None
-    signature: str | None
-
-
-@dataclass(frozen=True)
-class NewRecord:
-    seq: int
-    hash: str
-    prev_hash: str | None
-    kind: str
-    time: str
-    decision_id: str | None
-    line: str
-    head_signature: str | None = None
-
-
-@dataclass(frozen=True)
-class StreamSummary:
-    stream: str
-    records: int
-    head_seq: int | None
-    head_hash: str | None
-    last_seq: int | None
-    first_time: str | None
-    last_time: str | None
-
-
-class StoreUnavailable(LogWriteError):
-    """The database cannot be reached or refused the work (exit 3; the server answers UNAVAILABLE)."""
 
 
 # the cached connections of this process: url → connection (a server worker appends many times)
