@@ -44,6 +44,10 @@ class Signals:
         return self
 
     def negative_path(self) -> list[str]:
+        """The kinds of failure the test drives, when it asserts the error the caller sees (an error
+        status, a gRPC error code, an expected exception). Stopping a service or aiming at an unreachable
+        address without asserting an error is not a negative path: a graceful-shutdown test stops the
+        server it tests and asserts that it stopped well."""
         kinds = []
         if any(code >= 400 for code in self.http_statuses):
             kinds.append("error_status")
@@ -51,6 +55,8 @@ class Signals:
             kinds.append("error_grpc_code")
         if self.raises:
             kinds.append("raises")
+        if not kinds:
+            return kinds
         if self.stops_dependency:
             kinds.append("stops_dependency")
         if self.invalid_address:
