@@ -73,7 +73,9 @@ def _verified(source: Source, verify: bool, public_keys: tuple[Any, ...] = ()) -
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write here (replaced whole, never half-written). Default for jsonl: standard output; parquet "
                    "needs a file.")
-@stream_option
+@click.option("--stream", "stream", metavar="NAME", default=None,
+              help="Only this stream (repository) of a store (default: every stream). For a single file log, the "
+                   "name its rows carry (default: its git remote as host/owner/name, else its folder's name).")
 @click.option("--since", help="Only records on or after this date (YYYY-MM-DD, UTC).")
 @click.option("--until", help="Only records on or before this date (YYYY-MM-DD, UTC).")
 @click.option("--no-verify", is_flag=True,

@@ -140,7 +140,9 @@ def render_org_html(audits: Sequence[StreamAudit], *, store_name: str, generated
         out.append("<h2>Broken chains</h2><ul>" + "".join(
             f'<li class="bad"><a href="#{_anchor(a.stream)}">{_e(a.stream)}</a>: '
             f"{_e(((a.verification.get('problems') or [{}])[0]).get('text'))}</li>" for a in broken) + "</ul>")
-    daily = trend_svg(_daily(audits), unit="days (each repository's last evaluation of a day, added up)")
+    days = _daily(audits)
+    daily = trend_svg(days, unit=f"day{'' if len(days) == 1 else 's'} (each repository's last evaluation of a day, "
+                      "added up)")
     out += ["<h2>Trend across the organisation</h2>", f'<div class="chart">{daily}</div>']
     out += _repositories(audits)
     out += _matrix(audits)
