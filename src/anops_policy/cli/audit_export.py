@@ -5,7 +5,7 @@ file logs) at once for analysis and for the auditor's page (registered on the ``
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,23 +103,29 @@ def export_cmd(logs: tuple[Path | str, ...], fmt: str, output: Path | None, stre
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet writes a binary file: give it with -o FILE")
     chosen = sources(logs, stream)
-    results = [(source, _verified(source, not no_verify)) for source in chosen]
-    rows = (row for source, result in results
-            for row in rows_of(result.events, source.stream, None if no_verify else result.ok, keep))
+    broken: list[Any] = []
+
+    def rows() -> Iterator[dict[str, Any]]:
+        # one stream at a time: a store of many repositories is never held in memory whole
+        for source in chosen:
+            result = _verified(source, not no_verify)
+            if not result.ok:
+                broken.append(result)
+            yield from rows_of(result.events, source.stream, None if no_verify else result.ok, keep)
+
     if fmt == "parquet":
         from anops_policy.audit.export_parquet import write_parquet  # noqa: PLC0415
 
         assert output is not None
-        count = write_parquet(rows, output)
+        count = write_parquet(rows(), output)
     elif output is None:
-        count = write_jsonl(rows, sys.stdout)
+        count = write_jsonl(rows(), sys.stdout)
     else:
-        count = _write_jsonl_file(rows, output)
-    broken = [result for _s, result in results if not result.ok]
+        count = _write_jsonl_file(rows(), output)
     for result in broken:
         click.echo(f"FAILED: {result.name}: {result.problems[0].describe()}", err=True)
-    click.echo(f"exported {count} record{'s' if count != 1 else ''} of {len(results)} stream"
-               f"{'s' if len(results) != 1 else ''}" + (f" to {output} ({fmt})" if output else "")
+    click.echo(f"exported {count} record{'s' if count != 1 else ''} of {len(chosen)} stream"
+               f"{'s' if len(chosen) != 1 else ''}" + (f" to {output} ({fmt})" if output else "")
                + ("" if no_verify else f"; {len(broken)} stream(s) FAILED verification" if broken else
                   "; every chain verified"), err=True)
     sys.exit(EXIT_BLOCKING if broken else EXIT_OK)
