@@ -139,3 +139,20 @@ def test_missing_log_and_unreachable_store(tmp_path: Path) -> None:
     assert down.exit_code == 3, down.output
     assert "cannot connect" in down.output and "s3cret" not in down.output and "auditor:***@" in down.output
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`audit export LOG | head`: the closed pipe ends the export quietly (exit 0), as for every command."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    log = tmp_path / "decisions.jsonl"
+    log.write_text("".join(json.dumps({"seq": n, "kind": "repair", "actions": ["x" * 200]}) + "\n"
+                           for n in range(1, 5001)), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "anops_policy", "audit", "export", str(log), "--no-verify"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["seq"] == 1
+    proc.stdout.close()
+    assert proc.wait(60) == 0
+    assert proc.stderr.read() == b""

@@ -4,6 +4,7 @@ errors.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -35,6 +36,12 @@ class AnopsGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # the reader of our output went away (`audit export … | head`): not an error of ours; stdout goes to
+            # /dev/null so the interpreter's final flush does not raise again
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_OK)
         except Exception as exc:
             if os.environ.get("ANOPS_POLICY_DEBUG"):
                 traceback.print_exc()
