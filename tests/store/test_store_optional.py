@@ -62,6 +62,11 @@ def test_optional_log_answers_while_the_store_is_down(own_cluster: Cluster, tmp_
         assert health(closed_port) == NOT_SERVING
         time.sleep(1.5)  # one probe period: the optional replica's health is not the store's
         assert health(optional_port) == SERVING
+        # eval --server through the optional replica: judged (the TODO blocks: exit 1), and told it was not recorded
+        remote = anops("eval", str(repo), "--server", f"127.0.0.1:{optional_port}", "--policies", str(pack), "--now",
+                       NOW, "--stream", "github.com/acme/cli")
+        assert remote.returncode == 1, remote.stderr
+        assert "this evaluation was NOT recorded: the server's decision log failed" in remote.stdout, remote.stdout
         # eval against the stopped store fails closed, whatever the servers were told
         down = anops("eval", str(repo), "--policies", str(pack), "--now", NOW, "--decision-log", url, "--stream",
                      "github.com/acme/pay")
@@ -77,13 +82,13 @@ def test_optional_log_answers_while_the_store_is_down(own_cluster: Cluster, tmp_
         stop(optional)
         stop(closed)
     text = optional_log.read_text(errors="replace")
-    assert text.count("evaluation answered WITHOUT a record (serve --decision-log-optional)") == 2, text[-3000:]
+    assert text.count("evaluation answered WITHOUT a record (serve --decision-log-optional)") == 3, text[-3000:]
     assert "cannot connect" in text or "connection" in text
     assert '"name": "anops.decisions.unrecorded"' in text and '"anops.stream": "github.com/acme/web"' in text
     # the records: the four OK answers with a decision id, once each; nothing for the unrecorded or refused calls
     pay = PgLog(url, "github.com/acme/pay").events()
     assert sorted(e["decision_id"] for e in pay) == sorted(d for _s, d in up + again)
-    assert PgLog(url, "github.com/acme/web").events() == []
+    assert PgLog(url, "github.com/acme/web").events() == PgLog(url, "github.com/acme/cli").events() == []
     verified = invoke("audit", "verify", url)
     assert verified.exit_code == 0 and "1 streams, 4 records: all intact" in verified.output, verified.output
 

@@ -79,7 +79,10 @@ def _serve_jobs(conn: Connection, packs_blob: bytes, max_policy_deadline_s: floa
                 if not log_optional:
                     raise
                 # serve --decision-log-optional: the operator chose answers over records; the answer carries
-                # no decision id and the server logs and counts the miss
+                # no decision id and a note saying so (eval --server prints it), and the server logs and counts it
+                judgement.report.notes.append(
+                    "this evaluation was NOT recorded: the server's decision log failed and it runs with "
+                    f"--decision-log-optional ({exc})")
                 reply = ("ok-unrecorded", (summarize(judgement.report, ""), str(exc)))
             else:
                 reply = ("ok", summarize(judgement.report, decision_id))
