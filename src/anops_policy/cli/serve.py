@@ -85,8 +85,9 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
     "decision_log_optional",
     is_flag=True,
     help="Answer a call even when its evaluation cannot be recorded (the store is down, the file unwritable): the "
-    "answer has no decision id, the server logs a warning and counts it in anops.decisions.unrecorded, health stays "
-    "SERVING, and a server whose log cannot be reached at start starts anyway. Without it the server fails closed. "
+    "answer has no decision id and carries a note that eval --server prints, the server logs a warning and counts "
+    "it in anops.decisions.unrecorded, health stays SERVING, and a server whose log cannot be reached at start "
+    "starts anyway. Without it the server fails closed. "
     "Choose it only where an answer matters more than a complete audit trail.",
 )
 @click.option(
