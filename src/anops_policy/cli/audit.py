@@ -440,11 +440,11 @@ def signoff_cmd(path: Path, decision: str, by: str, decision_log: Path | str | N
 
 
 def _register_store_commands() -> None:
-    from anops_policy.cli.audit_export import register as register_export  # noqa: PLC0415
+    from anops_policy.cli.audit_org import register as register_org  # noqa: PLC0415
     from anops_policy.cli.audit_store import register  # noqa: PLC0415
 
     register(audit)
-    register_export(audit)
+    register_org(audit)
 
 
 _register_store_commands()

@@ -1,6 +1,6 @@
-"""``audit export`` and ``audit report``: the commands that read every stream of a store (or several
-file logs) at once for analysis and for the auditor's page (registered on the ``audit`` group by
-``cli.audit``)."""
+"""``audit export`` and ``audit report``: the organisation-wide commands, which read every stream of a
+store (or several file logs) at once, for analysis and for the auditor's page (registered on the ``audit``
+group by ``cli.audit``)."""
 
 from __future__ import annotations
 
