@@ -5,6 +5,7 @@ and stopped, and the cleanup (``finally``, finalizers, ``with``) around them."""
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 
 from anops_policy.collectors.python.signals import Signals
@@ -120,6 +121,43 @@ def _is_lifespan_scope(node: ast.Dict) -> bool:
     )
 
 
+WAITS = frozenset({"communicate", "wait"})
+
+
+def _waited_at_once(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
+    """Ids of the process-starting calls whose process the very next statement waits for: ``proc =
+    Popen(...)`` (or ``await asyncio.create_subprocess_exec(...)``) followed by ``proc.communicate(...)``
+    or ``[await] proc.wait(...)``, also assigned or indexed. Such a run ends before anything can fail, so
+    there is nothing left to tear down."""
+    waited: set[int] = set()
+    for node in ast.walk(func):
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list):
+                continue
+            for first, second in itertools.pairwise(stmts):
+                if not (isinstance(first, ast.Assign) and len(first.targets) == 1):
+                    continue
+                target, value = first.targets[0], first.value
+                value = value.value if isinstance(value, ast.Await) else value
+                if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
+                    continue
+                if last_name(value.func) not in {"Popen", "create_subprocess_exec", "create_subprocess_shell"}:
+                    continue
+                expr = second.value if isinstance(second, ast.Expr | ast.Assign) else None
+                while isinstance(expr, ast.Await | ast.Subscript):
+                    expr = expr.value
+                if (
+                    isinstance(expr, ast.Call)
+                    and isinstance(expr.func, ast.Attribute)
+                    and expr.func.attr in WAITS
+                    and isinstance(expr.func.value, ast.Name)
+                    and expr.func.value.id == target.id
+                ):
+                    waited.add(id(value))
+    return waited
+
+
 # ---- signals of one function body ---------------------------------------------------------------------
 class SignalVisitor:
     def __init__(self, imports: Imports) -> None:
@@ -135,6 +173,7 @@ class SignalVisitor:
         self.yields = False
         self.yield_line = 0  # the first own yield: what follows it is the fixture's teardown
         self.strings: dict[str, str] = {}  # local names bound to a string: ``match = "400, message"``
+        self.waited: set[int] = set()  # process starts waited for by the next statement (short-lived runs)
 
     def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef, extra: list[ast.expr]) -> None:
         """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method).
@@ -142,6 +181,7 @@ class SignalVisitor:
         One traversal, each node flagged with whether it is the function's own code (not a nested
         function's) and the line of the ``try`` whose ``finally`` block it is in (0 when none)."""
         roots: list[ast.AST] = [*extra, *func.decorator_list, *func.body]
+        self.waited = _waited_at_once(func)
         flagged: list[tuple[ast.AST, bool, int]] = []
         stack: list[tuple[ast.AST, bool, int]] = [(r, True, 0) for r in reversed(roots)]
         while stack:
@@ -384,7 +424,9 @@ class SignalVisitor:
         ):
             sig.starts.add((call.lineno, func.value.attr))
             sig.stops.add((call.lineno, func.value.attr))
-        if qual in PROCESS_STARTERS or qual == "uvicorn.run":
+        if id(call) in self.waited:
+            pass  # proc = Popen(...); proc.communicate(): a short run that ends before the test goes on
+        elif qual in PROCESS_STARTERS or qual == "uvicorn.run":
             sig.starts.add((call.lineno, qual))
         elif served is not None:
             sig.starts.add((call.lineno, served))
