@@ -1,16 +1,23 @@
 """An issuer's JWKS is hostile input: only signing keys of asymmetric types are kept, a bad entry is skipped
-with a log line, and nothing is fetched except over HTTPS."""
+with a log line, and nothing is fetched except over HTTPS (a redirect to plain http included)."""
 
 from __future__ import annotations
 
 import json
 import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from anops_policy.identity import jwks
+from anops_policy.identity.config import Issuer
 from anops_policy.identity.jwks import KeysUnavailable, fetch_json, parse_jwks
+
+from .pki import Authority
 
 
 def rsa_jwk(kid: str) -> dict[str, object]:
@@ -49,3 +56,58 @@ def test_a_jwks_without_a_key_list_is_refused(document: dict[str, object]) -> No
 def test_nothing_is_fetched_except_over_https(url: str) -> None:
     with pytest.raises(KeysUnavailable, match="not https"):
         fetch_json(url, ssl.create_default_context(), "JWKS")
+
+
+def test_a_redirect_to_plain_http_is_not_followed(tmp_path: Path) -> None:
+    """urllib follows a redirect from https to http by default: the keys would then cross the network in
+    plaintext, where anyone on the path could swap them."""
+    plain_hits: list[str] = []
+
+    class Plain(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            plain_hits.append(self.path)
+            body = json.dumps({"keys": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    plain = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+
+    class Redirect(Plain):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{plain.server_address[1]}/jwks")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    ca = Authority("issuer CA")
+    cert, key = ca.issue("oidc.test", server=True).write(tmp_path, "issuer")
+    secure = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    secure.socket = server_context.wrap_socket(secure.socket, server_side=True)
+    for httpd in (plain, secure):
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = ssl.create_default_context(cafile=str(ca.write(tmp_path / "ca.pem")))
+        with pytest.raises(KeysUnavailable, match=r"redirected to http://\S+, which is not https"):
+            fetch_json(f"https://127.0.0.1:{secure.server_address[1]}/jwks", client, "JWKS")
+        assert plain_hits == []
+    finally:
+        for httpd in (plain, secure):
+            httpd.shutdown()
+            httpd.server_close()
+
+
+@pytest.mark.parametrize("named", [5, None, ["https://issuer.test"], {"url": "https://issuer.test"}])
+def test_a_discovery_document_whose_issuer_is_not_a_string_is_refused(
+    monkeypatch: pytest.MonkeyPatch, named: object
+) -> None:
+    monkeypatch.setattr(jwks, "fetch_json", lambda *_args: {"issuer": named, "jwks_uri": "https://issuer.test/k"})
+    keys = jwks.IssuerKeys(Issuer(url="https://issuer.test", audience=("a",)), 30.0, 3600.0)
+    with pytest.raises(KeysUnavailable, match="names issuer"):
+        keys.key("any")

@@ -46,12 +46,22 @@ def _context(issuer: Issuer) -> ssl.SSLContext:
     return context
 
 
+class _HttpsOnly(urllib.request.HTTPRedirectHandler):
+    """A redirect is followed only to another https URL (urllib would follow one to plain http)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if urllib.parse.urlsplit(newurl).scheme != "https":
+            raise KeysUnavailable(f"{req.full_url}: redirected to {newurl[:200]}, which is not https")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def fetch_json(url: str, context: ssl.SSLContext, what: str) -> dict[str, Any]:
     if urllib.parse.urlsplit(url).scheme != "https":
         raise KeysUnavailable(f"{what} {url}: not https")
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnly())
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S, context=context) as answer:
+        with opener.open(request, timeout=FETCH_TIMEOUT_S) as answer:
             body = answer.read(MAX_DOCUMENT_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise KeysUnavailable(f"{what} {url}: HTTP {exc.code}") from None
@@ -108,7 +118,8 @@ class IssuerKeys:
     def _fetch(self) -> dict[str, SigningKey]:
         discovery_url = f"{self.issuer.url}/.well-known/openid-configuration"
         discovery = fetch_json(discovery_url, self._context, "discovery document")
-        if discovery.get("issuer", "").rstrip("/") != self.issuer.url:
+        named = discovery.get("issuer")
+        if not isinstance(named, str) or named.rstrip("/") != self.issuer.url:
             raise KeysUnavailable(f"discovery document {discovery_url}: names issuer "
                                   f"{str(discovery.get('issuer'))[:200]!r}, not {self.issuer.url}")
         jwks_uri = discovery.get("jwks_uri")

@@ -131,9 +131,12 @@ class TokenVerifier:
         return self._identity(issuer, claims), float(claims["exp"]) + self.config.clock_skew_s
 
     def _decode(self, token: str, key: Any, alg: str, issuer: Issuer) -> dict[str, Any]:
+        # the configured URL is kept without a trailing '/' (as the issuer is looked up and its discovery
+        # document checked): an issuer whose `iss` ends in '/' is the same issuer
+        issued_by = [issuer.url, issuer.url + "/"]
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key=key, algorithms=[alg], audience=list(issuer.audience), issuer=issuer.url,
+                token, key=key, algorithms=[alg], audience=list(issuer.audience), issuer=issued_by,
                 leeway=self.config.clock_skew_s,
                 options={"require": ["exp", "iss", "aud", "sub"], "verify_iat": True},
             )
