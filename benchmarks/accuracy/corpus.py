@@ -32,7 +32,7 @@ class Project:
     sha256: str
     held_out: bool
     package: str = ""  # debian: the binary package (librust-<crate>-dev)
-    language: str = "python"  # which collector reads it: python | rust | javascript (patterns)
+    language: str = "python"  # which collector reads it: python | rust | javascript, go (patterns)
 
     @property
     def key(self) -> str:

@@ -38,7 +38,8 @@ Pre-filters (plain text and syntax; they never ask our collectors):
   one case per line; ``settings_unchecked`` half from named reads stored as they are (the right side of
   ``=`` or ``:`` with nothing after them on the line), half from the rest; ``log_level_env`` half from
   reads whose name or index carries a logging word (log, level, debug, verbose, quiet, silent, trace),
-  half from the rest.
+  half from the rest. ``settings_unchecked_go``/``log_level_env_go`` likewise over the ``language = "go"``
+  pins' ``os.Getenv``/``os.LookupEnv`` reads (``_test.go``, testdata, vendor and example folders left out).
 
 Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins,
 - ``e2e_teardown``/``e2e_negative_paths`` (Python pins; ``pyserve.py``): test modules whose text runs
@@ -65,7 +66,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
-from jssrc import LOG_WORD, STORED_RAW, env_sites
+from jssrc import GO_STORED_RAW, LOG_WORD, STORED_RAW, env_sites, go_env_sites
 from pyserve import start_rows, test_rows
 from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, spawn_sites, tokens
 
@@ -249,9 +250,12 @@ def rust_site_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[
 
 
 def env_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
-    strata = ("stored_raw", "other") if signal == "settings_unchecked" else ("log_word", "other")
-    for path, line, what, source in env_sites(root):
-        hit = bool(STORED_RAW.search(source)) if signal == "settings_unchecked" else bool(LOG_WORD.search(what[11:]))
+    settings = signal.startswith("settings_unchecked")
+    strata = ("stored_raw", "other") if settings else ("log_word", "other")
+    go = signal.endswith("_go")
+    for path, line, what, source in go_env_sites(root) if go else env_sites(root):
+        stored, name = (GO_STORED_RAW, what.partition("(")[2]) if go else (STORED_RAW, what[11:])
+        hit = bool(stored.search(source)) if settings else bool(LOG_WORD.search(name))
         yield hit, Candidate(project.name, path, line, what, strata[0] if hit else strata[1], source.strip()[:300])
 
 
@@ -342,6 +346,8 @@ POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]
     "ci_report_publishing": workflow_pool,
     "settings_unchecked": env_pool,
     "log_level_env": env_pool,
+    "settings_unchecked_go": env_pool,
+    "log_level_env_go": env_pool,
     "e2e_teardown": live_pool,
     "e2e_negative_paths": live_pool,
     "external_spawns": rust_site_pool,
@@ -358,6 +364,8 @@ LANGUAGE = {
     "ci_report_publishing": "any",
     "settings_unchecked": "javascript",
     "log_level_env": "javascript",
+    "settings_unchecked_go": "go",
+    "log_level_env_go": "go",
 }
 
 

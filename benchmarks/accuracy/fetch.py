@@ -7,7 +7,8 @@ through the index's JSON API (the address of the file is not pinned; its hash is
 ``librust-*-dev`` package is fetched with ``apt-get download PACKAGE=VERSION`` (the ordinary client, its
 configured mirrors; run ``apt-get update`` once first) and its crate folder
 (``usr/share/cargo/registry/<crate>-<version>/``) is unpacked from the package's ``data.tar.*``, read
-with python's own ar and tar readers; an npm package's tarball address is the registry's ``dist.tarball``
+with python's own ar and tar readers (a Go package's ``usr/share/gocode/src/``, the import path kept); an npm
+package's tarball address is the registry's ``dist.tarball``
 for the name and version (``https://registry.npmjs.org/NAME/VERSION``), its top ``package/`` folder
 stripped. Unpacking refuses links and any member that would land outside the
 project's folder."""
@@ -141,6 +142,19 @@ def _crate_member_path(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts[len(REGISTRY) + 1 :])
 
 
+GOCODE = ("usr", "share", "gocode", "src")
+
+
+def _gocode_member_path(name: str) -> PurePosixPath | None:
+    """A Debian Go package member's path under ``usr/share/gocode/src/`` (the module's import path kept:
+    ``github.com/owner/repo/…``), or None."""
+    path = PurePosixPath(name)
+    parts = [p for p in path.parts if p != "."]
+    if path.is_absolute() or ".." in parts or len(parts) < len(GOCODE) + 1 or tuple(parts[: len(GOCODE)]) != GOCODE:
+        return None
+    return PurePosixPath(*parts[len(GOCODE) :])
+
+
 def deb_data(archive: Path) -> io.BytesIO:
     """The ``data.tar.*`` member of a Debian package (an ar archive), read without dpkg."""
     with archive.open("rb") as raw:
@@ -168,11 +182,13 @@ def _open_tar(archive: Path, source: str) -> tarfile.TarFile:
     return tarfile.open(archive)
 
 
-def unpack(archive: Path, folder: Path, source: str = "pypi") -> int:
+def unpack(archive: Path, folder: Path, source: str = "pypi", language: str = "") -> int:
     """Regular files and folders only; symlinks, devices and escaping paths are skipped."""
     if (folder / ".complete").is_file():
         return -1
-    strip: Callable[[str], PurePosixPath | None] = _crate_member_path if source == "debian" else _member_path
+    strip: Callable[[str], PurePosixPath | None] = _member_path
+    if source == "debian":
+        strip = _gocode_member_path if language == "go" else _crate_member_path
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     count = 0
@@ -216,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         projects = [p for p in load_pins() if not args.only or p.name in args.only]
         for project in projects:
             archive = download(project, cache)
-            count = unpack(archive, source_dir(cache, project), project.source)
+            count = unpack(archive, source_dir(cache, project), project.source, project.language)
             state = "already unpacked" if count < 0 else f"{count} files"
             print(f"{project.key:50} sha256 ok  {state}")
         print(f"{len(projects)} projects in {cache}")

@@ -121,3 +121,33 @@ def env_sites(root: Path) -> Iterator[tuple[str, int, str, str]]:
                 continue
             seen.add(key)
             yield path, line, what, source
+
+
+# Go: os.Getenv/os.LookupEnv reads in a module's non-test sources (the same lexer: Go's comments and its
+# "…", `…` and '…' literals are blanked like JavaScript's)
+GO_SKIP_DIRS = frozenset({"testdata", "vendor", "examples", "example", "_examples", "docs", "doc", "test", "tests"})
+GO_ENV_READ = re.compile(r"\bos\s*\.\s*(Getenv|LookupEnv)\s*\(")
+# a read stored as it is: `v := os.Getenv("X")`, `v = os.Getenv("X")`, `Field: os.Getenv("X"),`
+GO_STORED_RAW = re.compile(r"(:=|=|:)\s*os\.Getenv\(\s*\"[^\"]*\"\s*\)\s*,?\s*$")
+
+
+def go_env_sites(root: Path) -> Iterator[tuple[str, int, str, str]]:
+    """(path, line, what, line text) of each environment read in a Go module's non-test sources."""
+    for file in sorted(root.rglob("*.go")):
+        relative = file.relative_to(root).as_posix()
+        if relative.endswith("_test.go") or GO_SKIP_DIRS & set(relative.split("/")[:-1]) or not file.is_file():
+            continue
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        code, lines = blank(text), text.splitlines()
+        seen: set[int] = set()
+        for match in GO_ENV_READ.finditer(code):
+            line = code.count("\n", 0, match.start()) + 1
+            if line in seen:
+                continue
+            seen.add(line)
+            source = lines[line - 1] if line <= len(lines) else ""
+            close = text.find(")", match.end())
+            yield relative, line, text[match.start() : close + 1 if close >= 0 else match.end()][:80], source
