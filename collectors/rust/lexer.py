@@ -9,8 +9,9 @@ token keeps the line it starts on. Unterminated comments or literals run to the 
 reported in ``Lexed.problems`` rather than raised: a scanner over a whole repository must not stop at one
 broken file.
 
-One compiled regular expression recognises the next token; only block comments, literals and quotes
-are finished by hand. ``tests/collectors/test_rust_lexer_rustc.py`` checks the tokens against rustc's.
+Plain code (identifiers, numbers, punctuation) between comments and literals is tokenised by one
+``findall``; at each comment, literal or quote one compiled regular expression recognises the token;
+only block comments are finished by hand. ``tests/collectors/test_rust_lexer_rustc.py`` checks the tokens against rustc's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CHAR = "char"
 LIFETIME = "lifetime"
 NUM = "num"
 
-# Every token alternative, in priority order. Whitespace is not an alternative: ``finditer`` skips it.
+# Every token alternative, in priority order, matched where ``_SPECIAL`` finds a comment, literal or quote.
 # Strings, raw strings (any number of hashes, via a back-reference) and char literals are whole tokens;
 # a block comment is finished by hand because it nests.
 _TOKEN = re.compile(
@@ -46,6 +47,13 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+# Where the next comment, literal or quote may start; everything before it is plain code, tokenised by
+# ``_PLAIN`` in one ``findall`` (the same ident/number/punct alternatives as ``_TOKEN``). A literal prefix
+# counts only at a token start, i.e. not right after a word character.
+_SPECIAL = re.compile(r"""//|/\*|["']|(?<!\w)(?:(?:br|cr|[bcr])\#*"|b'|r\#)""")
+_PLAIN = re.compile(r"[^\W\d]\w*|\d(?:\w|\.(?=\d))*|::|->|=>|\.\.|\n|[^\s]")
+_IDENT_START = re.compile(r"[^\W\d]")
+_DIGIT = re.compile(r"\d")
 _COMMENT_EDGE = re.compile(r"/\*|\*/")
 _ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f_]{1,8})\}|x([0-9A-Fa-f]{2})|\r?\n\s*|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "0": "\0", "'": "'", '"': '"'}
@@ -69,6 +77,18 @@ class Token(NamedTuple):
 class Lexed:
     tokens: list[Token]
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+
+class _Kinds(dict[str, str]):
+    """A plain token's kind from its first character (the alternative of ``_PLAIN`` it matched)."""
+
+    def __missing__(self, first: str) -> str:
+        kind = IDENT if _IDENT_START.match(first) else NUM if _DIGIT.match(first) else PUNCT
+        self[first] = kind
+        return kind
+
+
+_KIND = _Kinds()
 
 
 def _unescape_one(m: re.Match[str]) -> str:
@@ -100,44 +120,54 @@ def lex(src: str) -> Lexed:
     if src.startswith("#!") and not src.startswith("#!["):
         end = src.find("\n")
         pos = n if end < 0 else end
+    kinds = _KIND
+    new = tuple.__new__
     while pos < n:
-        restart = n
-        for m in _TOKEN.finditer(src, pos):
-            kind = m.lastgroup
-            if kind == "nl":
+        special = _SPECIAL.search(src, pos)
+        stop = special.start() if special is not None else n
+        # plain code up to the next comment, literal or quote: identifiers, numbers and punctuation only
+        for text in _PLAIN.findall(src, pos, stop):
+            if text == "\n":
                 line += 1
-            elif kind in {"ident", "number"}:
-                append(Token(IDENT if kind == "ident" else NUM, m.group(), line))
-            elif kind == "punct":
-                text = m.group()
-                if text in _UNTERMINATED:  # a quote no literal alternative could close
-                    problems.append((line, _UNTERMINATED[text]))
-                    if text == '"':
-                        append(Token(STR, src[m.end() :], line))
-                        break
-                append(Token(PUNCT, text, line))
-            elif kind == "string":
-                append(Token(STR, unescape(m.group("body")), line, m.group("sprefix") or ""))
-                line += m.group().count("\n")
-            elif kind == "raw_string":
-                append(Token(STR, m.group("raw_body"), line, m.group("rprefix")))
-                line += m.group().count("\n")
-            elif kind == "char":
-                append(Token(CHAR, unescape(m.group("cbody")), line, m.group("cprefix") or ""))
-            elif kind == "lifetime":
-                append(Token(LIFETIME, m.group("lname"), line))
-            elif kind == "raw_ident":
-                append(Token(IDENT, m.group("raw_name"), line))
-            elif kind == "raw_open":  # a raw string that never closes: the rest of the file is its body
-                problems.append((line, "unterminated raw string literal"))
-                append(Token(STR, src[m.end() :], line, m.group().rstrip('#"')))
-                break
-            elif kind == "block_comment":
-                restart = _skip_block_comment(src, m.end(), line, problems)
-                line += src.count("\n", m.start(), restart)
-                break
-            # line_comment: dropped
-        pos = restart
+            else:
+                append(new(Token, (kinds[text[0]], text, line, "")))
+        if special is None:
+            break
+        m = _TOKEN.match(src, stop)
+        if m is None:  # unreachable: the last alternative matches any non-space character
+            break
+        pos = m.end()
+        kind = m.lastgroup
+        if kind == "punct":
+            text = m.group()
+            if text in _UNTERMINATED:  # a quote no literal alternative could close
+                problems.append((line, _UNTERMINATED[text]))
+                if text == '"':
+                    append(Token(STR, src[m.end() :], line))
+                    break
+            append(Token(PUNCT, text, line))
+        elif kind == "string":
+            append(Token(STR, unescape(m.group("body")), line, m.group("sprefix") or ""))
+            line += m.group().count("\n")
+        elif kind == "raw_string":
+            append(Token(STR, m.group("raw_body"), line, m.group("rprefix")))
+            line += m.group().count("\n")
+        elif kind == "char":
+            append(Token(CHAR, unescape(m.group("cbody")), line, m.group("cprefix") or ""))
+        elif kind == "lifetime":
+            append(Token(LIFETIME, m.group("lname"), line))
+        elif kind == "raw_ident":
+            append(Token(IDENT, m.group("raw_name"), line))
+        elif kind == "ident":  # a prefix letter that starts no literal after all (`b'ab'`, `r#1`)
+            append(Token(IDENT, m.group(), line))
+        elif kind == "raw_open":  # a raw string that never closes: the rest of the file is its body
+            problems.append((line, "unterminated raw string literal"))
+            append(Token(STR, src[m.end() :], line, m.group().rstrip('#"')))
+            break
+        elif kind == "block_comment":
+            pos = _skip_block_comment(src, m.end(), line, problems)
+            line += src.count("\n", m.start(), pos)
+        # line_comment: dropped (its newline is left to the plain code after it)
     return Lexed(tokens, problems)
 
 
