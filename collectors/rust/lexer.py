@@ -11,7 +11,8 @@ broken file.
 
 Plain code (identifiers, numbers, punctuation) between comments and literals is tokenised by one
 ``findall``; at each comment, literal or quote one compiled regular expression recognises the token;
-only block comments are finished by hand. ``tests/collectors/test_rust_lexer_rustc.py`` checks the tokens against rustc's.
+only block comments are finished by hand. ``tests/collectors/test_rust_lexer_rustc.py`` checks the
+tokens against rustc's.
 """
 
 from __future__ import annotations
