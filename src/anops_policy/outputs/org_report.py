@@ -49,6 +49,28 @@ class StreamAudit:
         return [e for e in self.events if e.get("kind") == "signoff"]
 
 
+COUNTS = ("items_total", "items_applicable", "items_satisfied", "blocking_failures")
+
+
+def _shaped(event: Mapping[str, Any]) -> dict[str, Any]:
+    """``event`` with the parts this page reads in the shape it reads them: records come from hand-editable
+    files and rows, and the page is drawn for a broken chain too, so a ``summary``, ``repo`` or ``override``
+    that is not a mapping, an item or waiver that is not one, or a count that is not a whole number is left
+    out rather than failing the page."""
+    out = dict(event)
+    raw = event.get("summary")
+    summary: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    out["summary"] = {k: v for k, v in summary.items()
+                      if k not in COUNTS or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)}
+    for name in ("repo", "override"):
+        if name in out and not isinstance(out[name], Mapping):
+            del out[name]
+    for name in ("items", "waivers"):
+        values = out.get(name)
+        out[name] = [v for v in values if isinstance(v, Mapping)] if isinstance(values, list) else []
+    return out
+
+
 def _bound_signoffs(audit: StreamAudit) -> list[tuple[Mapping[str, Any], bool]]:
     """Each sign-off with whether it is bound to an evaluation of this stream (same decision, hash, commit)."""
     evals = {str(e.get("decision_id")): e for e in audit.evals}
@@ -107,6 +129,8 @@ def _daily(audits: Sequence[StreamAudit]) -> list[dict[str, Any]]:
 
 def render_org_html(audits: Sequence[StreamAudit], *, store_name: str, generated_at: datetime | None = None) -> str:
     """The audit page of a whole store (see the module's docstring)."""
+    audits = [StreamAudit(a.stream, [_shaped(e) for e in a.events if isinstance(e, Mapping)], a.verification)
+              for a in audits]
     now = generated_at or datetime.now(UTC)
     when = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     records = sum(len(a.events) for a in audits)
