@@ -4,6 +4,10 @@ C++ runtime answers because its answer is cel-python's."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +66,36 @@ def test_cel_python_answer_through_either_backend(case: dict[str, Any], lazy: bo
     assert native == python
     decided = "native" if stats["native"] else "python"
     assert decided == case["decided_by"], stats
+
+
+_IN_A_FRESH_PROCESS = """
+import json, sys
+from cel_backends.backends import backend
+from cel_backends.test_divergences import run
+with backend("native"):
+    print(json.dumps(run(json.load(sys.stdin))))
+"""
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "fresh_processes" in c], ids=lambda c: c["name"])
+def test_the_same_answer_in_every_process(case: dict[str, Any]) -> None:
+    """The C++ runtime iterates a map in an order that changes from process to process: each process's
+    native answer must still be cel-python's."""
+    require_native()
+    with backend("python"):
+        python = json.loads(json.dumps(run(case)))
+    for seed in range(case["fresh_processes"]):
+        done = subprocess.run(
+            [sys.executable, "-c", _IN_A_FRESH_PROCESS],
+            input=json.dumps(case),
+            capture_output=True,
+            text=True,
+            cwd=FILE.parent.parent,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+            timeout=120,
+        )
+        assert json.loads(done.stdout) == python, f"PYTHONHASHSEED={seed}"
 
 
 def test_forcing_cel_python_bypasses_the_native_runtime() -> None:

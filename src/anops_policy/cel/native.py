@@ -9,6 +9,9 @@ How the two runtimes' differences are closed:
   (quadratic in C++ 0.1.3): guarded in the C++ source printed from cel-python's tree (``cel/rewrite.py``).
 - The 10,000-iteration comprehension budget and the nesting limit of 32: a runtime or compile failure hands
   that expression to cel-python for the rest of the process.
+- ``cel.bind`` is not used (the ``bindings`` extension is not loaded; cel-python has no such macro either):
+  cel-expr-python 0.1.3 can read a bound variable from a slot that an ``all``/``exists`` which stopped early left
+  set, so the answer depended on where it stopped — over a map, on a hash order that changes per process.
 - Custom functions (glob, lowerAscii, …) are cel.py's own implementations, so results and errors agree.
 - Result maps come back in hash order: they are re-ordered to the one key order the fact document or the
   expressions' map literals use for that key set, else left to cel-python. uint, bytes and type results,
@@ -35,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cel_expr_python import cel as native
-from cel_expr_python.ext import ext_bindings
 
 from anops_policy.cel.native_auto import Timing, pays
 from anops_policy.cel.native_facts import MISSING, at, entry, has_field, has_key, size
@@ -245,7 +247,6 @@ class NativeBackend:
         if env is None:
             env = native.NewEnv(
                 variables={"facts": _T.DYN, "now": _T.TIMESTAMP},
-                extensions=[ext_bindings.ExtBindings()],
                 functions=[
                     *_declarations(self.bridge, self.values.plain_of, self._keep),
                     *self._lookups(),

@@ -140,13 +140,13 @@ class Rewriter:
                 return self.lookup("anops_size", path)
             args = self.args(c[2] if len(c) > 2 else None)
             if method in ("filter", "map"):
-                return self.collection(self.text(c[0]), method, args)
+                return self.collection(c[0], method, args)
             return f"{self.text(c[0])}.{method}({args})"
         if data == "member_index":
             path = self.fact_path(c[0])
             if path:
                 return self.lookup("anops_entry", path, self.text(c[1]))
-            return self.index(self.text(c[0]), self.text(c[1]))
+            return self.index(self.text(c[0]), c[1])
         if data == "dot_ident_arg":
             return f".{c[0]}({self.args(c[1] if len(c) > 1 else None)})"
         if data == "dot_ident":
@@ -189,9 +189,20 @@ class Rewriter:
         base = self.fact_path(arg.children[0])
         return None if base is None else self.lookup("anops_has_field", base, f"'{arg.children[1]}'")
 
-    def bind(self, value: str, body: Callable[[str], str]) -> str:
+    def bind(self, node: Any, value: str, body: Callable[[str], str]) -> str:
+        """``body`` reading the value of ``node`` (printed as ``value``) more than once: a simple operand (a
+        name, a field selection, a literal, ``type()`` of one) is repeated, anything else is computed once as
+        the variable of a one-element comprehension (one iteration of the C++ budget).
+
+        Not ``cel.bind``: cel-expr-python 0.1.3 initialises a bound variable lazily, from a comprehension slot
+        it takes as already set when an earlier ``all``/``exists`` at the same depth stopped early (that
+        leaves its iteration variable in the slot). The variable then held that element instead of its value:
+        ``[[5, 6].exists(k, k == 5), cel.bind(x, 7, x)]`` is ``[true, 6]``, and which element an ``all`` over
+        a map stops at depends on the C++ map's hash order, which changes from process to process."""
+        if _is_simple(node):
+            return body(value)
         var = self.name()
-        return f"cel.bind({var}, {value}, {body(var)})"
+        return f"[{value}].map({var}, {body(var)})[0]"
 
     def relation(self, op: str, left_node: Any, right_node: Any) -> str:
         path = self.fact_path(right_node) if op == "relation_in" else None
@@ -218,11 +229,11 @@ class Rewriter:
                 )
             return f"({same} ? {a} {symbol} {b} : {_ERROR})"
 
-        # a literal operand is cheap to repeat in the guard: bind only computed ones
+        # a simple operand is repeated in the guard, a computed one is computed once (see bind)
         def with_right(a: str) -> str:
-            return guarded(a, right) if _is_literal(right_node) else self.bind(right, lambda b: guarded(a, b))
+            return self.bind(right_node, right, lambda b: guarded(a, b))
 
-        return with_right(left) if _is_literal(left_node) else self.bind(left, with_right)
+        return self.bind(left_node, left, with_right)
 
     def concatenation(self, left_node: Any, right_node: Any) -> str:
         """``+`` with cel.py's bound on the size of a string, bytes or list it builds (C++ has none, and a C++
@@ -236,14 +247,18 @@ class Rewriter:
             over = f"type({a}) == type({b}) && ({sized}) && size({a}) + size({b}) > {self.max_length}"
             return f"({over} ? {_ERROR} : {a} + {b})"
 
-        return self.bind(left, lambda a: self.bind(right, lambda b: guarded(a, b)))
+        return self.bind(left_node, left, lambda a: self.bind(right_node, right, lambda b: guarded(a, b)))
 
-    def index(self, container: str, key: str) -> str:
-        return self.bind(key, lambda k: f"(type({k}) == string || type({k}) == int ? {container}[{k}] : {_ERROR})")
-
-    def collection(self, target: str, macro: str, args: str) -> str:
+    def index(self, container: str, key_node: Any) -> str:
+        key = self.text(key_node)
         return self.bind(
-            target,
+            key_node, key, lambda k: f"(type({k}) == string || type({k}) == int ? {container}[{k}] : {_ERROR})"
+        )
+
+    def collection(self, target_node: Any, macro: str, args: str) -> str:
+        return self.bind(
+            target_node,
+            self.text(target_node),
             lambda v: f"(type({v}) == list && size({v}) <= {COLLECTION_LIMIT} ? {v}.{macro}({args}) : {_ERROR})",
         )
 
@@ -276,6 +291,34 @@ def _unwrap(node: Any) -> Any:
 
 def _is_literal(node: Any) -> bool:
     return getattr(_unwrap(node), "type", None) in _LITERAL_TYPES
+
+
+_SIMPLE_LIST = 16  # a list literal of at most this many literals is repeated, not computed once
+
+
+def _is_simple(node: Any) -> bool:
+    """Cheap to evaluate again wherever the guard reads it, and printed as a primary expression (no
+    parentheses needed): a literal, a name, a field selection on one, ``type()`` of one, a short list of
+    literals."""
+    node = _unwrap(node)
+    if _is_literal(node):
+        return True
+    data = getattr(node, "data", None)
+    children = [c for c in getattr(node, "children", []) if c is not None]
+    if data == "list_lit":
+        items = children[0].children if children else []
+        return len(items) <= _SIMPLE_LIST and all(_is_literal(item) for item in items)
+    if data == "ident_arg" and str(children[0]) == "type" and len(children) == 2 and len(children[1].children) == 1:
+        return _is_selection(children[1].children[0])
+    return _is_selection(node)
+
+
+def _is_selection(node: Any) -> bool:
+    """A name, or a chain of field selections on one (``w.data.kind``)."""
+    node = _unwrap(node)
+    while getattr(node, "data", None) == "member_dot":
+        node = _unwrap(node.children[0])
+    return getattr(node, "data", None) == "ident"
 
 
 def _static_type(node: Any) -> str | None:
