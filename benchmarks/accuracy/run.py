@@ -25,7 +25,8 @@ document:
   built-in pack's rules: a match of ``js_env_read_unchecked``/``ts_env_read_unchecked`` (what
   services-fail-clearly-on-missing-settings counts) or of ``js_log_level_from_env``/
   ``ts_log_level_from_env`` (what services-read-log-level-from-env looks for) starting on the case's line
-  is the detector's "yes".
+  is the detector's "yes"; ``settings_unchecked_go``/``log_level_env_go`` (Go pins) likewise with
+  ``go_env_read_unchecked``/``go_log_level_from_env``.
 - ``e2e_teardown`` reads ``python.test_files[path]``: the case's line among its ``starts`` while the file
   has no teardown (``has_teardown``) is the detector's "yes, it leaks" (what e2e-tests-tear-down counts
   for an e2e file); ``e2e_negative_paths`` reads the test's ``negative_path`` (non-empty: "yes"), what
@@ -233,6 +234,14 @@ def detect_log_level(facts: Facts, label: Label) -> tuple[bool, str]:
     return _pattern_match(facts, label, LOG_LEVEL_RULES)
 
 
+def detect_settings_go(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _pattern_match(facts, label, ("go_env_read_unchecked",))
+
+
+def detect_log_level_go(facts: Facts, label: Label) -> tuple[bool, str]:
+    return _pattern_match(facts, label, ("go_log_level_from_env",))
+
+
 DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "env_vars": detect_env,
     "startup_shutdown": detect_startup,
@@ -247,6 +256,8 @@ DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "ci_report_publishing": detect_ci_report,
     "settings_unchecked": detect_settings,
     "log_level_env": detect_log_level,
+    "settings_unchecked_go": detect_settings_go,
+    "log_level_env_go": detect_log_level_go,
     "e2e_teardown": detect_e2e_teardown,
     "e2e_negative_paths": detect_e2e_negative,
     "external_spawns": detect_spawn,
@@ -261,6 +272,8 @@ COLLECTOR = {
     "ci_report_publishing": "ci",
     "settings_unchecked": "patterns",
     "log_level_env": "patterns",
+    "settings_unchecked_go": "patterns",
+    "log_level_env_go": "patterns",
 }
 
 
