@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from anops_policy.cli.output import write_output
 from anops_policy.cli.targets import LOG_HELP, LOG_TARGET, default_log, open_target, stream_option
 from anops_policy.errors import EXIT_BLOCKING, EXIT_OK, ConfigError
 from anops_policy.store.url import is_store_url
@@ -189,7 +190,7 @@ def report_cmd(logs: tuple[Path | str, ...], html_path: Path, public_keys: tuple
         _org_report(logs, stream, keys, html_path)
         return
     result = sinks.verify(open_target(logs[0] if logs else None, stream), VerifyOptions(public_keys=keys))
-    _write(html_path, render_html(result.events, result.to_json(), log_name=result.name))
+    write_output(html_path, render_html(result.events, result.to_json(), log_name=result.name))
     state = "intact" if result.ok else f"BROKEN ({result.problems[0].describe()})"
     click.echo(f"wrote {html_path}: {len(result.events)} records, chain {state}")
 
@@ -204,19 +205,11 @@ def _org_report(logs: tuple[Path | str, ...], stream: str | None, keys: tuple[An
         result = _verified(source, True, keys)
         audits.append(StreamAudit(source.stream, result.events, result.to_json()))
     names = sorted({redacted(str(t)) if is_store_url(t) else str(t) for t in logs or [default_log()]})
-    _write(html_path, render_org_html(audits, store_name=", ".join(names)))
+    write_output(html_path, render_org_html(audits, store_name=", ".join(names)))
     broken = [a for a in audits if not a.verification.get("ok")]
     click.echo(f"wrote {html_path}: {len(audits)} streams, {sum(len(a.events) for a in audits)} records, "
                + (f"{len(broken)} chain(s) BROKEN ({', '.join(a.stream for a in broken[:5])})" if broken
                   else "every chain intact"))
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def register(group: click.Group) -> None:
