@@ -52,18 +52,24 @@ def test_an_unknown_language_names_the_nearest(repo: Path) -> None:
 
 
 def test_one_parse_per_file_for_every_rule_of_its_language(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted where the collector parses (the run's ``SourceTrees``), not where the rules' own examples
+    are checked; without the summary cache, which would serve files earlier tests already searched."""
     parsed: list[str] = []
-    real = trees.parse_source
+    real = trees.SourceTrees.tree
 
-    def counting(text: str, lang: trees.Language) -> trees.Tree:
-        parsed.append(lang.name)
-        return real(text, lang)
+    def counting(self: trees.SourceTrees, path: str, text: str, lang: trees.Language) -> trees.Tree:
+        before = self.parses
+        tree = real(self, path, text, lang)
+        if self.parses > before:
+            parsed.append(lang.name)
+        return tree
 
-    monkeypatch.setattr(trees, "parse_source", counting)
-    result = CliRunner().invoke(cli, ["facts", str(repo), "--only", "patterns", "--jobs", "1"])
+    monkeypatch.setattr(trees.SourceTrees, "tree", counting)
+    result = CliRunner().invoke(cli, ["facts", str(repo), "--only", "patterns", "--jobs", "1", "--no-cache"])
     assert result.exit_code == 0, result.output
     # two Java rules and two Go rules: each source file of those languages is still parsed once
     go_files = len([p for p in (repo / "gateway").rglob("*.go") if not p.name.endswith("_test.go")])
     java_files = len(list((repo / "billing" / "src" / "main").rglob("*.java")))
+    assert go_files >= 1 and java_files >= 1
     assert parsed.count("go") == go_files
     assert parsed.count("java") == java_files
