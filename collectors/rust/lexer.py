@@ -58,6 +58,7 @@ _DIGIT = re.compile(r"\d")
 _COMMENT_EDGE = re.compile(r"/\*|\*/")
 _ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f_]{1,8})\}|x([0-9A-Fa-f]{2})|\r?\n\s*|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "0": "\0", "'": "'", '"': '"'}
+_KEYED = frozenset((IDENT, PUNCT))  # the kinds ``token_keys`` keeps the text of
 _UNTERMINATED = {'"': "unterminated string literal", "'": "unterminated char literal"}
 
 
@@ -72,6 +73,26 @@ class Token(NamedTuple):
 
     def is_ident(self, text: str | None = None) -> bool:
         return self.kind == IDENT and (text is None or self.text == text)
+
+
+def token_keys(toks: list[Token]) -> list[str | None]:
+    """Per token, its text if it is an identifier or punctuation, else None: ``keys[i] == "fn"`` is
+    ``toks[i].is_ident("fn")`` (no punctuation is a word) and ``keys[i] == "{"`` is ``toks[i].is_punct("{")``,
+    at the cost of a list lookup, and ``positions`` finds every occurrence of one in C."""
+    return [t.text if t.kind in _KEYED else None for t in toks]
+
+
+def positions(keys: list[str | None], key: str) -> list[int]:
+    """The indexes ``i`` with ``keys[i] == key``, in order."""
+    out: list[int] = []
+    find = keys.index
+    i = -1
+    try:
+        while True:
+            i = find(key, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
 
 
 @dataclass

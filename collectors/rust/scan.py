@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from anops_policy.collectors.rust.lexer import IDENT, NUM, PUNCT, STR, Token, lex
+from anops_policy.collectors.rust.lexer import IDENT, NUM, PUNCT, STR, Token, lex, positions, token_keys
 from anops_policy.collectors.rust.uses import use_aliases
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -17,6 +17,10 @@ _FN_MODIFIERS = {"pub", "async", "unsafe", "const", "extern", "default"}
 # attribute paths that make a function a test (besides any path ending in `test`: #[test],
 # #[tokio::test], #[test_log::test], #[sqlx::test], …)
 _TEST_ATTRS = {"rstest", "test_case", "wasm_bindgen_test", "quickcheck", "test_with"}
+_KEYED = frozenset((IDENT, PUNCT))
+_SKIPPED = frozenset(("(", "["))
+_ITEM_END = frozenset(("{", ";"))
+_RET_END = frozenset(("{", ";", "where"))
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Scan:
     """One Rust file, tokenised and structured."""
 
     tokens: list[Token]
+    keys: list[str | None]  # per token: its text for an identifier or punctuation, else None (``lexer.token_keys``)
     match: dict[int, int]
     fns: list[FnItem]
     test_ranges: list[tuple[int, int]]  # token index ranges (inclusive) of #[cfg(test)] items
@@ -71,39 +76,41 @@ class Scan:
 def scan(src: str) -> Scan:
     lexed = lex(src)
     toks = lexed.tokens
-    match = _match_brackets(toks)
-    whole = _has_inner_cfg_test(toks, match)
-    test_ranges, cfg_mods, external = _cfg_test_items(toks, match)
-    fns = _functions(toks, match, test_ranges)
+    keys = token_keys(toks)
+    match = _match_brackets(keys)
+    hashes = positions(keys, "#")
+    whole = _has_inner_cfg_test(toks, keys, match, hashes)
+    test_ranges, cfg_mods, external = _cfg_test_items(toks, keys, match, hashes)
+    fns = _functions(toks, keys, match, test_ranges)
     if whole:
         for fn in fns:
             fn.in_cfg_test = True
     return Scan(
         tokens=toks,
+        keys=keys,
         match=match,
         fns=fns,
         test_ranges=test_ranges,
         whole_file_test=whole,
         cfg_test_modules=cfg_mods,
         external_test_mods=external,
-        mods=_mod_decls(toks),
-        uses=use_aliases(toks),
+        mods=_mod_decls(toks, keys),
+        uses=use_aliases(toks, keys),
         problems=list(lexed.problems),
     )
 
 
-def _match_brackets(toks: list[Token]) -> dict[int, int]:
+def _match_brackets(keys: list[str | None]) -> dict[int, int]:
     match: dict[int, int] = {}
     stack: list[int] = []
-    for i, t in enumerate(toks):
-        if t.kind != PUNCT:
-            continue
-        if t.text in _OPEN:
+    for i, k in enumerate(keys):
+        if k in _OPEN:
             stack.append(i)
-        elif t.text in _CLOSE:
+        elif k in _CLOSE:
             # tolerate unbalanced input: pop to the nearest opener of the same kind, if any
+            opening = _CLOSE[k]
             for depth in range(len(stack) - 1, -1, -1):
-                if toks[stack[depth]].text == _CLOSE[t.text]:
+                if keys[stack[depth]] == opening:
                     opener = stack[depth]
                     del stack[depth:]
                     match[opener] = i
@@ -112,30 +119,32 @@ def _match_brackets(toks: list[Token]) -> dict[int, int]:
     return match
 
 
-def _attr_at(toks: list[Token], match: dict[int, int], close: int) -> tuple[int, list[Token]] | None:
+def _attr_at(
+    toks: list[Token], keys: list[str | None], match: dict[int, int], close: int
+) -> tuple[int, list[Token]] | None:
     """If ``toks[close]`` ends an outer attribute ``#[…]``, its start index and inner tokens."""
-    if not toks[close].is_punct("]") or close not in match:
+    if keys[close] != "]" or close not in match:
         return None
     open_ = match[close]
-    if open_ >= 1 and toks[open_ - 1].is_punct("#"):
+    if open_ >= 1 and keys[open_ - 1] == "#":
         return open_ - 1, toks[open_ + 1 : close]
     return None
 
 
-def _attrs_before(toks: list[Token], match: dict[int, int], index: int) -> list[list[Token]]:
+def _attrs_before(toks: list[Token], keys: list[str | None], match: dict[int, int], index: int) -> list[list[Token]]:
     """Outer attributes of the item whose first keyword (after visibility/modifiers) is at ``index``."""
     j = index - 1
     while j >= 0:
-        t = toks[j]
-        if (t.kind == IDENT and t.text in _FN_MODIFIERS) or t.kind == STR:
+        k = keys[j]
+        if k in _FN_MODIFIERS or toks[j].kind == STR:
             j -= 1
-        elif t.is_punct(")") and j in match and match[j] >= 1 and toks[match[j] - 1].is_ident("pub"):
+        elif k == ")" and j in match and match[j] >= 1 and keys[match[j] - 1] == "pub":
             j = match[j] - 1
         else:
             break
     attrs: list[list[Token]] = []
     while j >= 0:
-        found = _attr_at(toks, match, j)
+        found = _attr_at(toks, keys, match, j)
         if found is None:
             break
         start, inner = found
@@ -164,105 +173,115 @@ def _is_cfg_test(attr: list[Token]) -> bool:
     return "test" in idents and "not" not in idents
 
 
-def _has_inner_cfg_test(toks: list[Token], match: dict[int, int]) -> bool:
-    for i in range(len(toks) - 2):
-        if toks[i].is_punct("#") and toks[i + 1].is_punct("!") and toks[i + 2].is_punct("["):
+def _has_inner_cfg_test(toks: list[Token], keys: list[str | None], match: dict[int, int], hashes: list[int]) -> bool:
+    last = len(toks) - 3
+    for i in hashes:
+        if i <= last and keys[i + 1] == "!" and keys[i + 2] == "[":
             close = match.get(i + 2)
             if close is not None and _is_cfg_test(toks[i + 3 : close]):
                 return True
     return False
 
 
-def _item_end(toks: list[Token], match: dict[int, int], start: int) -> int:
+def _item_end(keys: list[str | None], match: dict[int, int], start: int) -> int:
     """Index of the last token of the item starting at ``start`` (its closing ``}`` or ``;``)."""
     j = start
-    while j < len(toks):
-        t = toks[j]
-        if t.kind == PUNCT and t.text in ("(", "[") and j in match:
+    n = len(keys)
+    while j < n:
+        k = keys[j]
+        if k in _SKIPPED and j in match:
             j = match[j] + 1
             continue
-        if t.is_punct("{"):
-            return match.get(j, len(toks) - 1)
-        if t.is_punct(";"):
+        if k == "{":
+            return match.get(j, n - 1)
+        if k == ";":
             return j
         j += 1
-    return len(toks) - 1
+    return n - 1
 
 
-def _cfg_test_items(toks: list[Token], match: dict[int, int]) -> tuple[list[tuple[int, int]], int, list[str]]:
+def _cfg_test_items(
+    toks: list[Token], keys: list[str | None], match: dict[int, int], hashes: list[int]
+) -> tuple[list[tuple[int, int]], int, list[str]]:
     ranges: list[tuple[int, int]] = []
     modules = 0
     external: list[str] = []
-    i = 0
-    while i < len(toks):
-        if not (toks[i].is_punct("#") and i + 1 < len(toks) and toks[i + 1].is_punct("[") and (i + 1) in match):
-            i += 1
+    n = len(toks)
+    i = 0  # the attributes and items before ``i`` are done
+    for h in hashes:
+        if h < i or not (h + 1 < n and keys[h + 1] == "[" and (h + 1) in match):
             continue
-        close = match[i + 1]
-        if not _is_cfg_test(toks[i + 2 : close]):
+        close = match[h + 1]
+        if not _is_cfg_test(toks[h + 2 : close]):
             i = close + 1
             continue
         # skip further attributes and the visibility, then take the whole item
         j = close + 1
-        while j + 1 < len(toks) and toks[j].is_punct("#") and toks[j + 1].is_punct("[") and (j + 1) in match:
+        while j + 1 < n and keys[j] == "#" and keys[j + 1] == "[" and (j + 1) in match:
             j = match[j + 1] + 1
         k = j
-        if k < len(toks) and toks[k].is_ident("pub"):
+        if k < n and keys[k] == "pub":
             k += 1
-            if k < len(toks) and toks[k].is_punct("(") and k in match:
+            if k < n and keys[k] == "(" and k in match:
                 k = match[k] + 1
-        end = _item_end(toks, match, j)
-        if k + 1 < len(toks) and toks[k].is_ident("mod") and toks[k + 1].kind == IDENT:
+        end = _item_end(keys, match, j)
+        if k + 1 < n and keys[k] == "mod" and toks[k + 1].kind == IDENT:
             modules += 1
-            if k + 2 < len(toks) and toks[k + 2].is_punct(";"):
+            if k + 2 < n and keys[k + 2] == ";":
                 external.append(toks[k + 1].text)
-        ranges.append((i, end))
+        ranges.append((h, end))
         i = end + 1
     return ranges, modules, external
 
 
-def _mod_decls(toks: list[Token]) -> list[str]:
+def _mod_decls(toks: list[Token], keys: list[str | None]) -> list[str]:
+    last = len(toks) - 3
     return [
         toks[i + 1].text
-        for i in range(len(toks) - 2)
-        if toks[i].is_ident("mod") and toks[i + 1].kind == IDENT and toks[i + 2].is_punct(";")
+        for i in positions(keys, "mod")
+        if i <= last and toks[i + 1].kind == IDENT and keys[i + 2] == ";"
     ]
 
 
-def _functions(toks: list[Token], match: dict[int, int], test_ranges: list[tuple[int, int]]) -> list[FnItem]:
+def _functions(
+    toks: list[Token], keys: list[str | None], match: dict[int, int], test_ranges: list[tuple[int, int]]
+) -> list[FnItem]:
     fns: list[FnItem] = []
-    for i, t in enumerate(toks):
-        if not (t.is_ident("fn") and i + 1 < len(toks) and toks[i + 1].kind == IDENT):
+    n = len(toks)
+    for i in positions(keys, "fn"):
+        if not (i + 1 < n and toks[i + 1].kind == IDENT):
             continue
+        t = toks[i]
         name = toks[i + 1].text
         j = i + 2
-        if j < len(toks) and toks[j].is_punct("<"):  # generics: skip to the parameter list
+        if j < n and keys[j] == "<":  # generics: skip to the parameter list
             depth = 0
-            while j < len(toks):
-                if toks[j].is_punct("<"):
+            while j < n:
+                k = keys[j]
+                if k == "<":
                     depth += 1
-                elif toks[j].is_punct(">"):
+                elif k == ">":
                     depth -= 1
                     if depth == 0:
                         j += 1
                         break
-                elif toks[j].is_punct("("):
+                elif k == "(":
                     break
                 j += 1
-        if j >= len(toks) or not toks[j].is_punct("(") or j not in match:
+        if j >= n or keys[j] != "(" or j not in match:
             continue
         params = _param_names(toks[j + 1 : match[j]])
         k = match[j] + 1
         ret: list[Token] = []
-        if k < len(toks) and toks[k].is_punct("->"):
+        if k < n and keys[k] == "->":
             k += 1
-            while k < len(toks) and not (toks[k].is_punct("{") or toks[k].is_punct(";") or toks[k].is_ident("where")):
+            while k < n and keys[k] not in _RET_END:
                 ret.append(toks[k])
                 k += 1
-        while k < len(toks) and not (toks[k].is_punct("{") or toks[k].is_punct(";")):
+        while k < n and keys[k] not in _ITEM_END:
             k += 1
-        body = (k, match[k]) if k < len(toks) and toks[k].is_punct("{") and k in match else None
-        attrs = _attrs_before(toks, match, i)
+        body = (k, match[k]) if k < n and keys[k] == "{" and k in match else None
+        attrs = _attrs_before(toks, keys, match, i)
         paths = [attr_path(a) for a in attrs]
         is_test = any(p == "test" or p.endswith("::test") or p in _TEST_ATTRS for p in paths)
         fns.append(
@@ -288,19 +307,25 @@ def _param_names(toks: list[Token]) -> list[str]:
     depth = 0
     current: list[Token] = []
     for t in [*toks, Token(PUNCT, ",", 0)]:
-        if t.kind == PUNCT and t.text in "([{<":
-            depth += 1
-        elif t.kind == PUNCT and t.text in ")]}>":
-            depth -= 1
-        if t.is_punct(",") and depth == 0:
-            head = [x for x in current if not (x.is_punct("&") or x.is_ident("mut") or x.kind == "lifetime")]
-            if head and not (head[0].is_ident("self")):
-                colon = next((n for n, x in enumerate(head) if x.is_punct(":")), None)
-                names.append(head[0].text if colon == 1 and head[0].kind == IDENT else "_")
-            current = []
-        else:
-            current.append(t)
+        if t.kind == PUNCT:
+            text = t.text
+            if text in "([{<":
+                depth += 1
+            elif text in ")]}>":
+                depth -= 1
+            elif text == "," and depth == 0:
+                head = [x for x in current if x.kind != "lifetime" and _param_key(x) not in ("&", "mut")]
+                if head and _param_key(head[0]) != "self":
+                    colon = next((n for n, x in enumerate(head) if x.kind == PUNCT and x.text == ":"), None)
+                    names.append(head[0].text if colon == 1 and head[0].kind == IDENT else "_")
+                current = []
+                continue
+        current.append(t)
     return names
+
+
+def _param_key(t: Token) -> str | None:
+    return t.text if t.kind in _KEYED else None
 
 
 def render(toks: list[Token]) -> str:

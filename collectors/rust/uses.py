@@ -5,23 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from anops_policy.collectors.rust.lexer import IDENT, PUNCT, Token
+from anops_policy.collectors.rust.lexer import IDENT, PUNCT, Token, positions, token_keys
 
 
-def use_aliases(toks: list[Token]) -> dict[str, str]:
-    """``use`` aliases: the name in scope → the full path.
+def use_aliases(toks: list[Token], keys: list[str | None] | None = None) -> dict[str, str]:
+    """``use`` aliases: the name in scope → the full path (``keys``: ``token_keys(toks)``, if at hand).
 
     ``use a::b::{c, d as e}`` gives c → a::b::c and e → a::b::d."""
+    if keys is None:
+        keys = token_keys(toks)
     out: dict[str, str] = {}
-    i = 0
-    while i < len(toks):
-        if toks[i].is_ident("use") and (i == 0 or not toks[i - 1].is_punct("::")):
-            end = i + 1
-            while end < len(toks) and not toks[end].is_punct(";"):
-                end += 1
-            _use_tree(toks[i + 1 : end], [], out)
-            i = end
-        i += 1
+    n = len(keys)
+    i = 0  # the declarations before ``i`` are done
+    for u in positions(keys, "use"):
+        if u < i or (u > 0 and keys[u - 1] == "::"):
+            continue
+        try:
+            end = keys.index(";", u + 1)
+        except ValueError:
+            end = n
+        _use_tree(toks[u + 1 : end], [], out)
+        i = end + 1
     return out
 
 
