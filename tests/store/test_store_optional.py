@@ -94,15 +94,22 @@ def test_optional_log_answers_while_the_store_is_down(own_cluster: Cluster, tmp_
 
 
 def test_optional_log_starts_without_the_store_and_needs_a_log(tmp_path: Path) -> None:
-    _repo, pack = make_repo(tmp_path)
+    repo, pack = make_repo(tmp_path)
     from pg_cluster import free_port  # noqa: PLC0415
 
     url = f"postgresql://anops@127.0.0.1:{free_port()}/anops"
     refused = anops("serve", "--listen", "127.0.0.1:0", "--policies", str(pack), "--decision-log", url, timeout=120)
     assert refused.returncode == 3 and "cannot connect" in refused.stderr, refused.stderr
+    facts_file = tmp_path / "facts.json"
+    assert anops("facts", str(repo), "--now", NOW, "-o", str(facts_file)).returncode == 0
     proc, port, log = start_replica(tmp_path, pack, url, "--decision-log-optional")
     try:
         assert health(port) == SERVING
+        assert evaluate(port, facts_file.read_bytes(), "github.com/acme/pay", "a") == ("OK", "")
+        # a stream the store cannot hold is the caller's mistake, refused before anything is judged (it was
+        # judged, then failed as an internal error when recorded)
+        status, detail = evaluate(port, facts_file.read_bytes(), "acme pay!", "b")
+        assert status == "INVALID_ARGUMENT" and "stream 'acme pay!': a stream is 1-255 characters" in detail, detail
     finally:
         stop(proc)
     assert "starting with a decision log that cannot be written (--decision-log-optional)" in log.read_text()

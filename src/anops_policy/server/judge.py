@@ -201,9 +201,19 @@ def judge(job: Job, loaded: Sequence[Pack], max_policy_deadline_s: float) -> Jud
     return Judgement(report, document, config, packs, settings_used)
 
 
-def record_stream(stream: str, display_path: str) -> str:
-    """The stream a request's record goes to (what the authorisation policy is asked about)."""
-    return stream or PurePath(display_path or "unnamed").name or "unnamed"
+def record_stream(stream: str, display_path: str, *, store: bool = False) -> str:
+    """The stream a request's record goes to (what the authorisation policy is asked about). ``store``: the
+    server records to a store, which keeps only well-formed stream names, so any other is refused here,
+    before anything is judged (BadRequest), rather than after the evaluation, when it is recorded."""
+    name = stream or PurePath(display_path or "unnamed").name or "unnamed"
+    if store:
+        from anops_policy.audit.streams import STREAM_PATTERN  # noqa: PLC0415
+
+        if not STREAM_PATTERN.match(name):
+            what = "stream" if stream else "stream (display_path's last component)"
+            raise BadRequest(f"{what} {name[:300]!r}: a stream is 1-255 characters of letters, digits and ._:/@+- "
+                             "(for example github.com/acme/payments)")
+    return name
 
 
 def record(log_path: Path | str, judgement: Judgement, job: Job | None = None) -> str:

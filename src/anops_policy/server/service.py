@@ -146,7 +146,7 @@ class PolicyService(policy_pb2_grpc.PolicyServiceServicer):
             )
         if request.params_json:
             parse_json(request.params_json, "params_json")  # cheap early check before a worker is taken
-        stream = record_stream(request.stream, request.display_path)
+        stream = record_stream(request.stream, request.display_path, store=self._pool.records_to_store)
         # the stream the record goes to: a caller that may not write it is refused before anything is judged
         self.gate.authorise(context, "Evaluate", caller, "write", stream)
         job = Job(

@@ -35,6 +35,7 @@ from anops_policy.errors import LogWriteError
 from anops_policy.policy.model import Pack
 from anops_policy.server.judge import BadRequest, Job, Judged, judge, record, summarize
 from anops_policy.server.revisions import Revisions, Snapshot
+from anops_policy.store.url import is_store_url
 from anops_policy.telemetry import tracing
 
 log = logging.getLogger("anops_policy.server")
@@ -128,6 +129,7 @@ class WorkerPool:
         self.revisions = packs if isinstance(packs, Revisions) else Revisions(packs)
         self._max_policy_deadline_s = max_policy_deadline_s
         self._log_path = log_path
+        self.records_to_store = is_store_url(log_path)  # streams are checked before a call is judged
         self._log_optional = log_optional  # serve --decision-log-optional: answer even when recording fails
         self._max_jobs = max_jobs  # 0: a worker serves until it dies or overruns
         self._idle: queue.Queue[_Worker] = queue.Queue()
