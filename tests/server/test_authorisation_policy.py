@@ -105,3 +105,26 @@ def test_a_file_that_is_not_a_policy_is_refused(tmp_path: Path) -> None:
     path.write_text("apiVersion: anops.dev/authorisation/v2\nrules: []\n")
     with pytest.raises(PolicyLoadError, match=r"authorisation.yaml:1:13: apiVersion must be"):
         load_authorisation(path)
+
+
+def test_the_start_warns_when_verified_callers_are_not_constrained(tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A CI's issuer signs a token for any audience a job asks for: an issuer without required claims and a
+    server without an authorisation policy let any job of any repository on that CI write every stream."""
+    from anops_policy.identity.config import AuthConfig, Issuer  # noqa: PLC0415
+    from anops_policy.server.callers import caller_gate  # noqa: PLC0415
+
+    open_issuer = Issuer(url=GITHUB, audience=("https://policy.test",))
+    owned = Issuer(url="https://gitlab.example.com", audience=("https://policy.test",),
+                   claims={"namespace_path": ("org",)})
+    with caplog.at_level("WARNING", logger="anops_policy.server"):
+        caller_gate(AuthConfig(file="auth.yaml", issuers=(open_issuer, owned)), None)
+    assert "no authorisation policy (auth config 'authorisation'): every verified caller may write" in caplog.text
+    assert f"issuer {GITHUB} has no required claims" in caplog.text
+    assert "issuer https://gitlab.example.com has no" not in caplog.text
+    caplog.clear()
+    policy = tmp_path / "authorisation.yaml"
+    policy.write_text(POLICY)
+    with caplog.at_level("WARNING", logger="anops_policy.server"):
+        caller_gate(AuthConfig(file="auth.yaml", issuers=(open_issuer,), authorisation=policy), None)
+    assert caplog.text == ""

@@ -119,6 +119,12 @@ def caller_gate(auth: AuthConfig | None, tls: TlsFiles | None) -> CallerGate:
     if authorisation is None and not gate.anonymous:
         log.warning("no authorisation policy (auth config 'authorisation'): every verified caller may write every "
                     "stream")
+        for issuer in auth.issuers if auth is not None else ():
+            if not issuer.claims:
+                # a CI's issuer signs a token for any audience its jobs ask for: without required claims or an
+                # authorisation policy, every job of every project that issuer serves is a verified caller
+                log.warning("issuer %s has no required claims (issuers[].claims): any job it issues a token to, in "
+                            "any repository, may write every stream", issuer.url)
     return gate
 
 
