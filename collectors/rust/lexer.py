@@ -95,6 +95,14 @@ def positions(keys: list[str | None], key: str) -> list[int]:
         return out
 
 
+def positions_of(keys: list[str | None], names: frozenset[str]) -> list[int]:
+    """The indexes ``i`` with ``keys[i]`` in ``names``, in order."""
+    present = names.intersection(keys)
+    if len(present) <= 1:
+        return positions(keys, next(iter(present))) if present else []
+    return sorted(i for name in present for i in positions(keys, name))
+
+
 @dataclass
 class Lexed:
     tokens: list[Token]

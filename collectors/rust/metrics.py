@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from anops_policy.collectors.rust.lexer import IDENT, PUNCT, STR, Token
+from anops_policy.collectors.rust.lexer import PUNCT, STR, Token, positions_of
 from anops_policy.collectors.rust.scan import Scan
 from anops_policy.collectors.rust.uses import paths
 
@@ -90,9 +90,10 @@ def source_metrics(sc: Scan) -> SourceMetrics:
     context = 0
     logs = 0
     n = len(toks)
-    for i, t in enumerate(toks):
-        if t.kind != IDENT or t.text not in _INTERESTING or in_test[i] or i + 1 >= n:
+    for i in positions_of(sc.keys, _INTERESTING):  # identifiers only: no punctuation is a word
+        if in_test[i] or i + 1 >= n:
             continue
+        t = toks[i]
         nxt = toks[i + 1]
         if nxt.kind == PUNCT and nxt.text == "!":
             if t.text in CONSOLE_MACROS:
@@ -113,7 +114,7 @@ def source_metrics(sc: Scan) -> SourceMetrics:
     inits: list[dict[str, object]] = []
     seen_lines: set[int] = set()
     roots = _LOGGER_ROOTS | {alias for alias, full in sc.uses.items() if full.split("::")[0] in _LOGGER_ROOTS}
-    if any(t.kind == IDENT and t.text in roots for t in toks):
+    if not roots.isdisjoint(sc.keys):  # a cheap test first (``paths`` checks each path's root)
         for index, path in paths(sc.tokens, sc.uses):
             if in_test[index] or path.split("::")[0] not in _LOGGER_ROOTS:
                 continue

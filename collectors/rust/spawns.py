@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from anops_policy.collectors.rust.lexer import IDENT, STR, Token
+from anops_policy.collectors.rust.lexer import IDENT, STR, Token, positions, positions_of
 from anops_policy.collectors.rust.scan import FnItem, Scan
 
 PROCESS_METHODS = frozenset({"spawn", "output", "status", "exec", "stdin", "stdout", "stderr", "current_dir"})
@@ -140,6 +140,9 @@ class _File:
         return literals[1] if len(literals) > 1 else None
 
 
+_ROOT_NAMES = frozenset({"Command", "cmd", "shell", "create", *EDITOR_CALLS})
+
+
 def _roots(f: _File) -> list[tuple[int, int, str, list[Token]]]:
     """(token index, line, via, first-argument tokens) of each spawn in the file's non-test code."""
     sc = f.sc
@@ -147,9 +150,10 @@ def _roots(f: _File) -> list[tuple[int, int, str, list[Token]]]:
     mask = sc.test_mask()
     out: list[tuple[int, int, str, list[Token]]] = []
     n = len(toks)
-    for i, t in enumerate(toks):
-        if t.kind != IDENT or mask[i] or i + 1 >= n:
+    for i in positions_of(sc.keys, _ROOT_NAMES):  # identifiers only: no punctuation is a word
+        if mask[i] or i + 1 >= n:
             continue
+        t = toks[i]
         prev = toks[i - 1] if i > 0 else None
         if t.text == "Command" and i + 3 < n and toks[i + 1].is_punct("::") and toks[i + 2].is_ident("new"):
             if not toks[i + 3].is_punct("(") or (i + 3) not in match:
@@ -221,7 +225,7 @@ def file_spawns(path: str, sc: Scan) -> FileSpawns:
             wrappers.append((fn.name, param))
         found.append(Spawn(f.path, line, literal, env, via))
     toks, mask = sc.tokens, sc.test_mask()
-    calls = {t.text for i, t in enumerate(toks[:-1]) if t.kind == IDENT and not mask[i] and toks[i + 1].is_punct("(")}
+    calls = {toks[i - 1].text for i in positions(sc.keys, "(") if i and toks[i - 1].kind == IDENT and not mask[i - 1]}
     return FileSpawns(found, wrappers, sorted(calls))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anops_policy.collectors.rust.lexer import IDENT, STR, Token
+from anops_policy.collectors.rust.lexer import IDENT, STR, Token, positions_of
 from anops_policy.collectors.rust.scan import Scan, attr_path
 
 
@@ -53,6 +53,9 @@ class Declared:
     aliases: list[str]
 
 
+_DECLARING = frozenset(("enum", "subcommand", "subcommands"))
+
+
 def declared_subcommands(sc: Scan) -> list[Declared]:
     """Subcommands a file declares with clap or structopt: variants of an enum deriving ``Subcommand``
     (or ``StructOpt``/``Parser``) in kebab-case, honouring ``name = "…"`` and ``alias``/``aliases``/
@@ -61,7 +64,8 @@ def declared_subcommands(sc: Scan) -> list[Declared]:
     not a subcommand itself."""
     toks, match = sc.tokens, sc.match
     out: list[Declared] = []
-    for i, t in enumerate(toks):
+    for i in positions_of(sc.keys, _DECLARING):  # identifiers only: no punctuation is a word
+        t = toks[i]
         if t.is_ident("enum") and i + 2 < len(toks) and toks[i + 1].kind == IDENT:
             j = i + 2
             while j < len(toks) and not toks[j].is_punct("{"):
