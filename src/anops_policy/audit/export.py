@@ -14,6 +14,7 @@ column type). ``chain_ok`` says whether the record's stream verified when it was
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -70,11 +71,16 @@ def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+# the instants the tool writes (and DuckDB's TIMESTAMPTZ reads): Python reads more ISO 8601 forms, such as
+# week dates or the basic format, that would fail the Parquet writer
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+
+
 def _time(value: Any) -> str | None:
     """An ISO 8601 instant as written by the tool (anything else is null rather than a failed export)."""
     from datetime import datetime  # noqa: PLC0415
 
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str) or not _INSTANT.fullmatch(value):
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
