@@ -87,6 +87,7 @@ HOSTILE_RECORDS = {
     "huge number": {"kind": "eval", "seq": 10**30, "now": 5},
     # ISO 8601 forms Python reads but DuckDB's TIMESTAMPTZ does not (they failed the Parquet writer)
     "other time forms": {"kind": "eval", "time": "2026-W49-1T00:00:00+00:00", "now": "20261201T000000Z"},
+    "lone surrogate": {"kind": "eval", "actor": {"name": "\ud800x"}, "branch": "\udfff"},  # no UTF-8 form
 }
 
 

@@ -166,6 +166,10 @@ def rows_of(events: Iterable[Mapping[str, Any]], stream: str, chain_ok: bool | N
 def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
     count = 0
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+        try:
+            out.write(line)
+        except UnicodeEncodeError:  # a lone surrogate (a "\ud800" escape in a hand-written record) has no UTF-8 form
+            out.write(line.encode("utf-8", "replace").decode("utf-8"))
         count += 1
     return count
