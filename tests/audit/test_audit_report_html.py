@@ -122,7 +122,7 @@ def test_renderers_are_reusable(example_log: Path) -> None:
 def test_org_page_of_hand_edited_records_of_the_wrong_shape(tmp_path: Path) -> None:
     """The organisation's page is drawn for broken chains too, from every record that parses: a summary, repo
     or override that is not a mapping, items and waivers that are not mappings and counts that are not whole
-    numbers are left out, never an internal error."""
+    numbers are left out, and a lone surrogate is replaced, never an internal error."""
     odd = [
         {"kind": "eval", "seq": 1, "time": "2026-12-01T00:00:00Z", "summary": "all green", "items": ["x"],
          "waivers": [1], "repo": "r", "decision_id": "d1"},
@@ -130,7 +130,7 @@ def test_org_page_of_hand_edited_records_of_the_wrong_shape(tmp_path: Path) -> N
          "summary": {"items_satisfied": "many", "items_applicable": -1, "blocking_failures": 1.5},
          "items": [{"pack": "p", "id": "1.1", "status": "satisfied"}], "waivers": [{"expires": 5}]},
         {"kind": "signoff", "seq": 3, "time": "2026-12-02T01:00:00Z", "decision_id": "d2", "override": "yes",
-         "commit": ["c"]},
+         "commit": ["c"], "by": "\ud800jane"},  # a lone surrogate has no UTF-8 form
     ]
     logs = []
     for name, records in (("alpha", odd[:1]), ("beta", odd[1:])):
@@ -143,4 +143,4 @@ def test_org_page_of_hand_edited_records_of_the_wrong_shape(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert "2 streams, 3 records, 2 chain(s) BROKEN (alpha, beta)" in result.output, result.output
     html = page.read_text(encoding="utf-8")
-    assert "0 / 2</b>chains intact" in html and "Checklist items by repository" in html
+    assert "0 / 2</b>chains intact" in html and "Checklist items by repository" in html and "?jane" in html

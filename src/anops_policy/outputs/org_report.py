@@ -173,7 +173,8 @@ def render_org_html(audits: Sequence[StreamAudit], *, store_name: str, generated
     out += _waiver_table(waivers)
     out += _signoff_table(audits)
     out.append("</main></body></html>")
-    return "\n".join(out) + "\n"
+    # a lone surrogate (a "\ud800" escape in a hand-written record) has no UTF-8 form: shown replaced
+    return ("\n".join(out) + "\n").encode("utf-8", "replace").decode("utf-8")
 
 
 def _anchor(stream: str) -> str:
