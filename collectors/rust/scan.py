@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from anops_policy.collectors.rust.lexer import IDENT, NUM, PUNCT, STR, Token, lex, positions, token_keys
 from anops_policy.collectors.rust.uses import use_aliases
 
-_OPEN = {"(": ")", "[": "]", "{": "}"}
-_CLOSE = {v: k for k, v in _OPEN.items()}
+_OPEN: dict[str | None, str] = {"(": ")", "[": "]", "{": "}"}
+_CLOSE: dict[str | None, str] = {v: k for k, v in _OPEN.items()}
 _FN_MODIFIERS = {"pub", "async", "unsafe", "const", "extern", "default"}
 # attribute paths that make a function a test (besides any path ending in `test`: #[test],
 # #[tokio::test], #[test_log::test], #[sqlx::test], …)
@@ -103,12 +103,18 @@ def scan(src: str) -> Scan:
 def _match_brackets(keys: list[str | None]) -> dict[int, int]:
     match: dict[int, int] = {}
     stack: list[int] = []
+    push = stack.append
     for i, k in enumerate(keys):
         if k in _OPEN:
-            stack.append(i)
+            push(i)
         elif k in _CLOSE:
-            # tolerate unbalanced input: pop to the nearest opener of the same kind, if any
             opening = _CLOSE[k]
+            if stack and keys[stack[-1]] == opening:  # balanced input: the innermost opener
+                opener = stack.pop()
+                match[opener] = i
+                match[i] = opener
+                continue
+            # tolerate unbalanced input: pop to the nearest opener of the same kind, if any
             for depth in range(len(stack) - 1, -1, -1):
                 if keys[stack[depth]] == opening:
                     opener = stack[depth]
