@@ -185,6 +185,29 @@ def test_plaintext_on_a_non_loopback_address_refuses_to_start(listen: str) -> No
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize(("claims", "refused"), [("", True), ("    claims: {repository_owner: [acme]}\n", False)])
+def test_an_issuer_trusted_without_claims_or_authorisation_needs_insecure_off_loopback(
+    tmp_path: Path, claims: str, refused: bool
+) -> None:
+    """TLS and an OIDC issuer are not enough off loopback when the issuer is trusted with neither required
+    claims nor an authorisation policy: every job of every repository it serves could write every stream."""
+    cert, key = Authority("server CA").issue("anops-policy.test", server=True).write(tmp_path, "server")
+    auth = tmp_path / "auth.yaml"
+    auth.write_text("issuers:\n  - url: https://token.actions.githubusercontent.com\n"
+                    "    audience: https://policy.test\n" + claims)
+    args = ["serve", "--listen", "192.0.2.10:0", "--tls-cert", str(cert), "--tls-key", str(key),
+            "--auth-config", str(auth)]
+    if refused:
+        run = subprocess.run(cli(*args), capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+        assert run.returncode == 2, run.stderr
+        assert "token.actions.githubusercontent.com are trusted with neither required claims" in run.stderr
+        assert "--insecure" in run.stderr and "Traceback" not in run.stderr
+    else:  # required claims narrow the callers: the check passes (the address itself cannot be bound here)
+        run = subprocess.run(cli(*args), capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+        assert "trusted with neither required claims" not in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
+
+
 def test_tls_files_that_do_not_load_refuse_to_start(tmp_path: Path) -> None:
     cert, _key = Authority("a").issue("x", server=True).write(tmp_path, "a")
     _cert, other_key = Authority("b").issue("x", server=True).write(tmp_path, "b")

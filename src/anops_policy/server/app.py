@@ -70,7 +70,9 @@ def serve(packs: Sequence[Pack], settings: ServeSettings) -> int:
     stop = threading.Event()
     # checked before anything starts: a server that must not listen stops here (exit 2)
     gate = caller_gate(settings.auth, settings.tls)
-    exposure = Exposure(settings.listen, settings.tls is not None, not gate.anonymous, settings.insecure)
+    open_issuers = tuple(i.url for i in settings.auth.issuers if not i.claims) \
+        if settings.auth is not None and gate.authorisation is None else ()
+    exposure = Exposure(settings.listen, settings.tls is not None, not gate.anonymous, settings.insecure, open_issuers)
     exposure_warnings = exposure.warnings()
     reloader = CertificateReloader(settings.tls) if settings.tls is not None else None
 

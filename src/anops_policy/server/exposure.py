@@ -1,7 +1,11 @@
 """Who can reach the server, decided before it listens: plaintext and anonymous calls only on loopback.
 
 A server on any other address must speak TLS and know who calls (an OIDC issuer or a client CA), or be
-told ``--insecure`` explicitly; otherwise it refuses to start (exit 2) and says what to add.
+told ``--insecure`` explicitly; otherwise it refuses to start (exit 2) and says what to add. Knowing who
+calls is not enough when a CI's issuer is trusted with neither required claims nor an authorisation policy:
+GitHub's and GitLab's issuers sign a token for any audience a job asks for, so every job of every
+repository they serve would be a verified caller able to write every stream — that too needs
+``--insecure`` off loopback.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class Exposure:
     tls: bool
     authenticated: bool  # an OIDC issuer or a client CA decides who calls
     insecure: bool  # serve --insecure: the operator accepts plaintext or anonymous callers off loopback
+    # issuers trusted without required claims while no authorisation policy narrows who writes what
+    unconstrained_issuers: tuple[str, ...] = ()
 
     def warnings(self) -> list[str]:
         """What the start-up log must say; raises ConfigError when the server must not start."""
@@ -47,6 +53,14 @@ class Exposure:
                 missing.append("TLS (--tls-cert and --tls-key)")
             if not self.authenticated:
                 missing.append("caller identity (--auth-config with issuers, or --tls-client-ca)")
+            if not missing and self.unconstrained_issuers:
+                raise ConfigError(
+                    f"serve --listen {self.listen}: {host} is not a loopback address, and the issuer(s) "
+                    f"{', '.join(self.unconstrained_issuers)} are trusted with neither required claims "
+                    "(issuers[].claims) nor an authorisation policy (authorisation:): every job that issuer "
+                    "gives a token to, in any repository, could record decisions under any stream. Add "
+                    "either, listen on 127.0.0.1, or pass --insecure to accept that explicitly"
+                )
             if missing:
                 raise ConfigError(
                     f"serve --listen {self.listen}: {host} is not a loopback address, and the server has no "
