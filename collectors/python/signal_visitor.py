@@ -122,6 +122,17 @@ def _is_lifespan_scope(node: ast.Dict) -> bool:
 
 
 WAITS = frozenset({"communicate", "wait"})
+PROCESS_STARTS = frozenset({"Popen", "create_subprocess_exec", "create_subprocess_shell"})
+# the node types ``SignalVisitor._node`` reads; every other node (names, contexts, operators, …) it skips
+_READ_NODES = frozenset(
+    {ast.Assert, ast.Call, ast.With, ast.AsyncWith, ast.Subscript, ast.Dict, ast.Constant, ast.Assign}
+)
+
+
+def _starts_process(node: ast.Assign) -> bool:
+    """``proc = Popen(...)`` or ``proc = await create_subprocess_exec(...)``: what ``_waited_at_once`` pairs."""
+    value = node.value.value if isinstance(node.value, ast.Await) else node.value
+    return isinstance(value, ast.Call) and last_name(value.func) in PROCESS_STARTS
 
 
 def _waited_at_once(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
@@ -142,7 +153,7 @@ def _waited_at_once(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
                 value = value.value if isinstance(value, ast.Await) else value
                 if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
                     continue
-                if last_name(value.func) not in {"Popen", "create_subprocess_exec", "create_subprocess_shell"}:
+                if last_name(value.func) not in PROCESS_STARTS:
                     continue
                 expr = second.value if isinstance(second, ast.Expr | ast.Assign) else None
                 while isinstance(expr, ast.Await | ast.Subscript):
@@ -181,7 +192,7 @@ class SignalVisitor:
         One traversal, each node flagged with whether it is the function's own code (not a nested
         function's) and the line of the ``try`` whose ``finally`` block it is in (0 when none)."""
         roots: list[ast.AST] = [*extra, *func.decorator_list, *func.body]
-        self.waited = _waited_at_once(func)
+        starts_process = False  # whether ``_waited_at_once`` can find anything (walking for it is costly)
         flagged: list[tuple[ast.AST, bool, int]] = []
         stack: list[tuple[ast.AST, bool, int]] = [(r, True, 0) for r in reversed(roots)]
         while stack:
@@ -194,6 +205,8 @@ class SignalVisitor:
                 stack.append((child, own and not nested, node.lineno if id(child) in finals else final))  # type: ignore[attr-defined]
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
                 self._track(node)
+                if isinstance(node, ast.Assign) and not starts_process:
+                    starts_process = _starts_process(node)
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     text = const_str(node.value)
                     if text is not None:
@@ -201,6 +214,7 @@ class SignalVisitor:
             elif own and isinstance(node, ast.Yield | ast.YieldFrom):
                 self.yields = True
                 self.yield_line = min(self.yield_line or node.lineno, node.lineno)
+        self.waited = _waited_at_once(func) if starts_process else set()
         self.finally_nodes = {id(n) for n, _own, final in flagged if final}
         for node, own, final in flagged:
             if own and self.yield_line and getattr(node, "lineno", 0) > self.yield_line:
@@ -214,6 +228,8 @@ class SignalVisitor:
     def _node(self, node: ast.AST, own: bool, final: int) -> None:
         """One node of the function's body (``own``: not a nested function's; ``final``: the line of the
         ``try`` whose ``finally`` block holds it, 0 when none)."""
+        if node.__class__ not in _READ_NODES:
+            return
         if isinstance(node, ast.Assert):
             self._assertion([node.test])
         elif isinstance(node, ast.Call):
