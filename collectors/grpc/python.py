@@ -161,7 +161,7 @@ def _assigned_strings(nodes: Sequence[ast.AST]) -> dict[str, list[str]]:
     for node in nodes:
         if isinstance(node, ast.Assign):
             strings = [
-                c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                c.value for c in walk_nodes(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)
             ]
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -178,9 +178,9 @@ def _node_checks(node: ast.AST, consts: dict[str, list[str]]) -> Iterator[tuple[
         and node.func.attr in ("assertTrue", "assertEqual", "assertIn")
     ):
         expr: ast.AST = node.test if isinstance(node, ast.Assert) else node
-        strings = [c.value for c in ast.walk(expr) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
-        names = [n.id for n in ast.walk(expr) if isinstance(n, ast.Name)] + [
-            a.attr for a in ast.walk(expr) if isinstance(a, ast.Attribute)
+        strings = [c.value for c in walk_nodes(expr) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+        names = [n.id for n in walk_nodes(expr) if isinstance(n, ast.Name)] + [
+            a.attr for a in walk_nodes(expr) if isinstance(a, ast.Attribute)
         ]
         flowed = [s for n in names for s in consts.get(n, [])]
         negative = (
@@ -210,7 +210,7 @@ def _node_checks(node: ast.AST, consts: dict[str, list[str]]) -> Iterator[tuple[
         ):
             yield node.lineno, "image_inspect", f"images.{attr}"
             return
-        words = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+        words = [c.value for c in walk_nodes(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
         lowered = [w.lower() for w in words]
         if any(w in DOCKER for w in lowered) and ("inspect" in lowered or "images" in lowered):
             yield node.lineno, "image_inspect", "inspect" if "inspect" in lowered else "images"

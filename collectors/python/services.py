@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from anops_policy.syntax.python_ast import ParsedModule, is_under, last_name, parent_dir
+from anops_policy.syntax.python_ast import ParsedModule, is_under, last_name, parent_dir, walk_nodes
 
 # Qualified constructor name → (framework, protocol). Matching is on the import-resolved dotted name,
 # so ``from fastapi import FastAPI as F; F()`` and ``import fastapi; fastapi.FastAPI()`` both count.
@@ -78,7 +78,7 @@ def _main_block(tree: ast.Module) -> ast.If | None:
 
 def _serves(module: ParsedModule, block: Sequence[ast.stmt], functions: Mapping[str, ast.AST], depth: int = 0) -> bool:
     """Whether statements run a server, following calls to same-module functions (``serve()``)."""
-    for node in (n for stmt in block for n in ast.walk(stmt)):
+    for node in (n for stmt in block for n in walk_nodes(stmt)):
         if not isinstance(node, ast.Call):
             continue
         qual = module.imports.dotted(node.func) or ""

@@ -27,6 +27,7 @@ from anops_policy.syntax.python_ast import (
     last_name,
     receiver_name,
     short_source,
+    walk_nodes,
 )
 
 SERVERISH = re.compile(r"(?i)(server|srv|httpd|daemon|service|proc|process|popen|container|runner|site)s?$|^p$")
@@ -141,7 +142,7 @@ def _waited_at_once(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
     or ``[await] proc.wait(...)``, also assigned or indexed. Such a run ends before anything can fail, so
     there is nothing left to tear down."""
     waited: set[int] = set()
-    for node in ast.walk(func):
+    for node in walk_nodes(func):
         for field in ("body", "orelse", "finalbody", "handlers"):
             stmts = getattr(node, field, None)
             if not isinstance(stmts, list):

@@ -14,7 +14,7 @@ import ast
 import http
 import re
 
-from anops_policy.syntax.python_ast import Imports, last_name
+from anops_policy.syntax.python_ast import Imports, last_name, walk_nodes
 
 HTTP_STATUS_ATTRS = frozenset({"status_code", "status", "code", "status_int", "http_status", "statuscode"})
 HTTP_STATUS_CALLS = frozenset({"getcode", "get_status", "status_code"})
@@ -81,7 +81,7 @@ def is_status_expr(node: ast.AST) -> bool:
 def compared_statuses(expr: ast.AST, imports: Imports) -> set[int]:
     """Statuses compared with a status-like value anywhere in an assertion's expression."""
     found: set[int] = set()
-    for node in ast.walk(expr):
+    for node in walk_nodes(expr):
         if isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
             if any(is_status_expr(o) for o in operands):
@@ -114,7 +114,7 @@ def grpc_codes_in(expr: ast.AST, imports: Imports) -> set[str]:
     """``grpc.StatusCode`` members an assertion names: ``StatusCode.INTERNAL`` (however imported), or a
     member's name compared with a ``.code()`` result (``e.code().name == "INTERNAL"``)."""
     found: set[str] = set()
-    for node in ast.walk(expr):
+    for node in walk_nodes(expr):
         if isinstance(node, ast.Attribute) and node.attr in GRPC_CODE_NAMES:
             owner = imports.dotted(node.value) or last_name(node.value) or ""
             if owner.rsplit(".", 1)[-1] == "StatusCode":
