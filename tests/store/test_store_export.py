@@ -10,9 +10,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from org_builder import build_organisation
 from store_helpers import invoke
 
+from anops_policy.audit.decision_log import LOG_API
+from anops_policy.audit.pg_log import PgLog
+from anops_policy.keys import SIGNING_KEY_ENV, Signer
 from tests.store.pg_cluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,28 +32,66 @@ def doc_query() -> str:
     return found.group(1)
 
 
+# sign-offs appended to a stream with a correct chain by someone without the signing key (an INSERT with
+# write access to the store), each bound to the stream's latest clean evaluation: the query over an export
+# with --public-key must not count them; without a key only the chain is checked, so it does
+FORGED_SIGNOFFS = {"github.com/acme/web": "unsigned", "github.com/acme/pay": "signed with another key"}
+
+
+def forge_signoff(url: str, stream: str, how: str) -> None:
+    target = [e for e in PgLog(url, stream).events() if e.get("kind") == "eval"][-1]
+    event = {"apiVersion": LOG_API, "kind": "signoff", "signoff_id": "s-forged", "decision_id": target["decision_id"],
+             "decision_hash": target["hash"], "decision_seq": target["seq"], "commit": target["repo"]["commit"],
+             "dirty": False, "packs": [], "by": "mallory@example.com", "actor": None, "override": None}
+    signer = Signer(Ed25519PrivateKey.generate()) if how == "signed with another key" else None
+    PgLog(url, stream).append(lambda _tail: event, signer)
+
+
 def test_export_answers_the_documented_query(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = Ed25519PrivateKey.generate()
+    monkeypatch.setenv(SIGNING_KEY_ENV, key.private_bytes_raw().hex())  # every eval and sign-off is signed
+    public_key = tmp_path / "ci.pub"
+    public_key.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
     org = build_organisation(tmp_path / "org", pg_url, monkeypatch)
+    monkeypatch.delenv(SIGNING_KEY_ENV)
+    for stream, how in FORGED_SIGNOFFS.items():
+        forge_signoff(pg_url, stream, how)
     legacy_log = org.repos["legacy"].log
     monkeypatch.chdir(tmp_path)
-    parquet = invoke("audit", "export", pg_url, legacy_log, "--format", "parquet", "-o", "decisions.parquet")
+    keyed = ("--public-key", str(public_key))
+    parquet = invoke("audit", "export", pg_url, legacy_log, *keyed, "--format", "parquet", "-o", "decisions.parquet")
     # the edited file log fails verification: exit 1, named, and the file is written all the same
     assert parquet.exit_code == 1, parquet.output
     assert "FAILED: " in parquet.stderr and "legacy" in parquet.stderr and "hash mismatch" in parquet.stderr
-    assert re.search(r"exported 13 records of 5 streams to decisions\.parquet \(parquet\); 1 stream",
+    assert re.search(r"exported 15 records of 5 streams to decisions\.parquet \(parquet\); 1 stream",
                      parquet.stderr), parquet.stderr
-    jsonl = invoke("audit", "export", pg_url, legacy_log, "-o", "decisions.jsonl")
-    assert jsonl.exit_code == 1
+    for extra, name in [(keyed, "decisions.jsonl"), ((), "keyless.parquet"), ((), "keyless.jsonl")]:
+        fmt = "parquet" if name.endswith(".parquet") else "jsonl"
+        assert invoke("audit", "export", pg_url, legacy_log, *extra, "--format", fmt, "-o", name).exit_code == 1
 
     query = doc_query()
     answers = {}
-    for name in ("decisions.parquet", "decisions.jsonl"):
+    for name in ("decisions.parquet", "decisions.jsonl", "keyless.parquet", "keyless.jsonl"):
         with duckdb.connect() as db:
             rows = db.execute(query.replace("'decisions.parquet'", f"'{name}'")).fetchall()
         answers[name] = [(repo, commit, count, decision) for repo, commit, count, _last, decision in rows]
     print("\n".join(" | ".join(map(str, row)) for row in answers["decisions.parquet"]))  # the closing note's sample
     assert answers["decisions.parquet"] == org.expected
     assert answers["decisions.jsonl"] == org.expected
+    # without a key only the chain is checked: the forged sign-offs count (the doc says so)
+    keyless = [row for row in org.expected if row[0] not in FORGED_SIGNOFFS]
+    assert len(keyless) == len(org.expected) - len(FORGED_SIGNOFFS)
+    assert answers["keyless.parquet"] == keyless and answers["keyless.jsonl"] == keyless
+    with duckdb.connect() as db:
+        checked = db.execute("SELECT stream, signoff_by, signed, signature_ok FROM 'decisions.parquet' "
+                             "WHERE kind = 'signoff' ORDER BY ALL").fetchall()
+        assert checked == [("github.com/acme/api", "lee@example.com", True, True),
+                           ("github.com/acme/pay", "jane@example.com", True, True),
+                           ("github.com/acme/pay", "mallory@example.com", True, False),
+                           ("github.com/acme/web", "mallory@example.com", False, False),
+                           ("legacy", "mallory@example.com", True, False)]  # edited: its hash no longer matches
+        assert db.execute("SELECT DISTINCT signature_ok FROM 'keyless.parquet'").fetchall() == [(None,)]
 
     with duckdb.connect() as db:
         types = dict(db.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM 'decisions.parquet')")
@@ -56,7 +99,7 @@ def test_export_answers_the_documented_query(pg_url: str, tmp_path: Path, monkey
         assert types["time"] == "TIMESTAMP WITH TIME ZONE" and types["blocking_failures"] == "INTEGER"
         assert types["decisions"].startswith("STRUCT(") and types["decisions"].endswith("[]")
         per_stream = dict(db.execute("SELECT stream, count(*) FROM 'decisions.parquet' GROUP BY ALL").fetchall())
-        assert per_stream == {"github.com/acme/pay": 5, "github.com/acme/web": 1, "github.com/acme/api": 4,
+        assert per_stream == {"github.com/acme/pay": 6, "github.com/acme/web": 2, "github.com/acme/api": 4,
                               "github.com/acme/old": 1, "legacy": 2}
         broken = db.execute("SELECT DISTINCT stream FROM 'decisions.parquet' WHERE NOT chain_ok").fetchall()
         assert broken == [("legacy",)]
@@ -74,8 +117,8 @@ def test_export_answers_the_documented_query(pg_url: str, tmp_path: Path, monkey
     assert one.exit_code == 0 and one.stdout == "" and "exported 0 records of 1 stream" in one.stderr
     pay = invoke("audit", "export", pg_url, "--stream", "github.com/acme/pay", "--until", today, "--no-verify")
     rows = [json.loads(line) for line in pay.stdout.splitlines()]
-    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5] and {r["chain_ok"] for r in rows} == {None}
-    assert [r["kind"] for r in rows].count("signoff") == 1
+    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6] and {r["chain_ok"] for r in rows} == {None}
+    assert [r["kind"] for r in rows].count("signoff") == 2 and {r["signature_ok"] for r in rows} == {None}
 
 
 HOSTILE_RECORDS = {

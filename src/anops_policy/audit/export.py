@@ -8,7 +8,10 @@ blocking failures, sign-off binding …); the decisions and waivers of an evalua
 checked again. Records come from hand-editable files and rows, so
 every value is coerced to its column's type (a wrong type becomes null, never a crash or a wrong
 column type). ``chain_ok`` says whether the record's stream verified when it was exported (null with
-``--no-verify``): an analysis of a damaged chain must be able to tell.
+``--no-verify``): an analysis of a damaged chain must be able to tell. ``signed`` only says a signature is
+present; ``signature_ok`` (with ``--public-key``, else null) says whether the record's content matches its
+hash and that hash carries a valid signature by one of the keys: a correctly chained record written
+without the signing key (an INSERT by anyone with write access) is not a valid sign-off.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from anops_policy.audit.decision_log import canonical
+from anops_policy.audit.decision_log import canonical, event_hash
+from anops_policy.keys import signature_ok
 
 # (column, DuckDB type): the one schema of both formats (the Parquet writer declares exactly these)
 DECISION_FIELDS = (("policy", "VARCHAR"), ("subject", "VARCHAR"), ("outcome", "VARCHAR"), ("severity", "VARCHAR"),
@@ -43,7 +47,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("now", "TIMESTAMPTZ"), ("packs", "VARCHAR"), ("summary", "VARCHAR"), ("items_total", "INTEGER"),
     ("items_applicable", "INTEGER"), ("items_satisfied", "INTEGER"), ("blocking_failures", "INTEGER"),
     ("signoff_by", "VARCHAR"), ("signoff_decision_hash", "VARCHAR"), ("signoff_override", "BOOLEAN"),
-    ("signoff_override_reason", "VARCHAR"), ("signed", "BOOLEAN"), ("chain_ok", "BOOLEAN"),
+    ("signoff_override_reason", "VARCHAR"), ("signed", "BOOLEAN"), ("signature_ok", "BOOLEAN"),
+    ("chain_ok", "BOOLEAN"),
     ("items", _struct(ITEM_FIELDS)), ("decisions", _struct(DECISION_FIELDS)), ("waivers", _struct(WAIVER_FIELDS)),
     ("record", "VARCHAR"),
 )
@@ -113,7 +118,21 @@ def _nested(values: Any, fields: Iterable[tuple[str, str]]) -> list[dict[str, An
     return [{name: convert[kind](v.get(name)) for name, kind in fields} for v in _list(values)]
 
 
-def export_row(event: Mapping[str, Any], stream: str, chain_ok: bool | None) -> dict[str, Any]:
+def _signature_ok(event: Mapping[str, Any], public_keys: tuple[Any, ...]) -> bool | None:
+    """Null without keys; else whether the content matches ``hash`` and ``hash`` is signed by one of the keys."""
+    if not public_keys:
+        return None
+    digest = event.get("hash")
+    if not isinstance(digest, str) or not signature_ok(public_keys, event.get("signature"), digest.encode()):
+        return False
+    try:
+        return event_hash(event) == digest
+    except Exception:  # no canonical form (a lone surrogate, a huge number): nothing a signature can cover
+        return False
+
+
+def export_row(event: Mapping[str, Any], stream: str, chain_ok: bool | None,
+               public_keys: tuple[Any, ...] = ()) -> dict[str, Any]:
     """The row of one record (see the module's docstring)."""
     kind = _text(event.get("kind"))
     repo, actor = _mapping(event.get("repo")), _mapping(event.get("actor"))
@@ -141,7 +160,8 @@ def export_row(event: Mapping[str, Any], stream: str, chain_ok: bool | None) -> 
         "signoff_decision_hash": _text(event.get("decision_hash")) if signoff else None,
         "signoff_override": bool(_text(override.get("reason"))) if signoff else None,
         "signoff_override_reason": _text(override.get("reason")) or None if signoff else None,
-        "signed": isinstance(event.get("signature"), Mapping), "chain_ok": chain_ok,
+        "signed": isinstance(event.get("signature"), Mapping),
+        "signature_ok": _signature_ok(event, public_keys), "chain_ok": chain_ok,
         "items": _nested(event.get("items"), ITEM_FIELDS) if evaluation else [],
         "decisions": _nested(event.get("decisions"), DECISION_FIELDS) if evaluation else [],
         "waivers": _nested(event.get("waivers"), WAIVER_FIELDS) if evaluation else [],
@@ -157,10 +177,10 @@ def _canonical(event: Mapping[str, Any]) -> str:
 
 
 def rows_of(events: Iterable[Mapping[str, Any]], stream: str, chain_ok: bool | None,
-            keep: ExportFilter) -> Iterator[dict[str, Any]]:
+            keep: ExportFilter, public_keys: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
     for event in events:
         if keep.keeps(event):
-            yield export_row(event, stream, chain_ok)
+            yield export_row(event, stream, chain_ok, public_keys)
 
 
 def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:

@@ -81,25 +81,33 @@ def _verified(source: Source, verify: bool, public_keys: tuple[Any, ...] = ()) -
 @click.option("--until", help="Only records on or before this date (YYYY-MM-DD, UTC).")
 @click.option("--no-verify", is_flag=True,
               help="Skip verifying each stream's chain (faster; the chain_ok column is then empty).")
+@click.option("--public-key", "public_keys", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Check each record's signature: the signature_ok column is true only for a record signed by "
+                   "one of these keys (empty without a key). Repeatable.")
 def export_cmd(logs: tuple[Path | str, ...], fmt: str, output: Path | None, stream: str | None, since: str | None,
-               until: str | None, no_verify: bool) -> None:
+               until: str | None, no_verify: bool, public_keys: tuple[Path, ...]) -> None:
     """Export decision records as rows for analysis: one row per record of each LOG (a file log, or a
     store URL: every stream, or the one --stream names), with the stream, kind, time, commit,
     summary counts, sign-off binding, the decisions and waivers as nested lists, and the whole record.
     Each stream's chain is verified first: its rows say so in chain_ok, and the exit code is 1 when a
-    stream fails (the file is still written, so the damage can be studied).
+    stream fails (the file is still written, so the damage can be studied). With --public-key, each
+    row's signature_ok says whether the record is signed by one of the keys (a record appended without
+    the signing key chains correctly all the same).
 
     \b
     Examples:
       anops-policy audit export postgresql://auditor@db/anops --format parquet -o decisions.parquet
       anops-policy audit export postgresql://auditor@db/anops --stream github.com/acme/pay --since 2026-11-01
       anops-policy audit export ci-logs/*/decisions.jsonl --format parquet -o org.parquet
+      anops-policy audit export postgresql://auditor@db/anops --public-key ci.pub --format parquet -o d.parquet
       duckdb -c "SELECT stream, count(*) FROM 'decisions.parquet' WHERE kind = 'eval' GROUP BY ALL"
 
     docs/store.md has the query for "commits evaluated without a blocking failure but never signed off"."""
     from anops_policy.audit.export import ExportFilter, rows_of, write_jsonl  # noqa: PLC0415
-    from anops_policy.cli.audit import _check_date  # noqa: PLC0415
+    from anops_policy.cli.audit import _check_date, _public_keys  # noqa: PLC0415
 
+    keys = _public_keys(public_keys)
     keep = ExportFilter(_check_date(since, "--since"), _check_date(until, "--until"))
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet writes a binary file: give it with -o FILE")
@@ -112,7 +120,7 @@ def export_cmd(logs: tuple[Path | str, ...], fmt: str, output: Path | None, stre
             result = _verified(source, not no_verify)
             if not result.ok:
                 broken.append(result)
-            yield from rows_of(result.events, source.stream, None if no_verify else result.ok, keep)
+            yield from rows_of(result.events, source.stream, None if no_verify else result.ok, keep, keys)
 
     if fmt == "parquet":
         from anops_policy.audit.export_parquet import write_parquet  # noqa: PLC0415
