@@ -128,6 +128,9 @@ PROCESS_STARTS = frozenset({"Popen", "create_subprocess_exec", "create_subproces
 _READ_NODES = frozenset(
     {ast.Assert, ast.Call, ast.With, ast.AsyncWith, ast.Subscript, ast.Dict, ast.Constant, ast.Assign}
 )
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})  # not the function's own code
+_TRACKED = frozenset({ast.Assign, ast.AnnAssign, ast.withitem})
+_YIELDS = frozenset({ast.Yield, ast.YieldFrom})
 
 
 def _starts_process(node: ast.Assign) -> bool:
@@ -199,11 +202,18 @@ class SignalVisitor:
         while stack:
             node, own, final = stack.pop()
             flagged.append((node, own, final))
-            nested = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef)
-            finals = {id(s) for s in node.finalbody} if isinstance(node, ast.Try) else set()
+            cls = node.__class__
             children = child_nodes(node)
-            for child in reversed(children):
-                stack.append((child, own and not nested, node.lineno if id(child) in finals else final))  # type: ignore[attr-defined]
+            if children:
+                child_own = own and cls not in _NESTED
+                if cls is ast.Try and isinstance(node, ast.Try):
+                    finals = {id(s) for s in node.finalbody}
+                    line = node.lineno
+                    stack.extend([(c, child_own, line if id(c) in finals else final) for c in reversed(children)])
+                else:
+                    stack.extend([(c, child_own, final) for c in reversed(children)])
+            if cls not in _TRACKED and cls not in _YIELDS:
+                continue
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
                 self._track(node)
                 if isinstance(node, ast.Assign) and not starts_process:
@@ -218,6 +228,8 @@ class SignalVisitor:
         self.waited = _waited_at_once(func) if starts_process else set()
         self.finally_nodes = {id(n) for n, _own, final in flagged if final}
         for node, own, final in flagged:
+            if node.__class__ not in _READ_NODES:  # nothing ``_node`` reads
+                continue
             if own and self.yield_line and getattr(node, "lineno", 0) > self.yield_line:
                 # a fixture's teardown restores the environment it found: not a change the tests make
                 env = (set(self.signals.sets_env), set(self.signals.deletes_env))
@@ -228,9 +240,7 @@ class SignalVisitor:
 
     def _node(self, node: ast.AST, own: bool, final: int) -> None:
         """One node of the function's body (``own``: not a nested function's; ``final``: the line of the
-        ``try`` whose ``finally`` block holds it, 0 when none)."""
-        if node.__class__ not in _READ_NODES:
-            return
+        ``try`` whose ``finally`` block holds it, 0 when none; ``visit`` passes only ``_READ_NODES``)."""
         if isinstance(node, ast.Assert):
             self._assertion([node.test])
         elif isinstance(node, ast.Call):
