@@ -128,3 +128,59 @@ def test_the_start_warns_when_verified_callers_are_not_constrained(tmp_path: Pat
     with caplog.at_level("WARNING", logger="anops_policy.server"):
         caller_gate(AuthConfig(file="auth.yaml", issuers=(open_issuer,), authorisation=policy), None)
     assert caplog.text == ""
+
+
+A_POLICY = """\
+id: no-todos
+title: Release files carry no TODO
+checklist: "1"
+severity: high
+enforcement: soft
+requires: [layout]
+for_each: facts.layout.release_files
+rule: subject != ""
+message: "{subject} is empty"
+remediation: Name it.
+examples:
+  - name: named
+    facts: {layout: {release_files: [a.rs]}}
+    expect: pass
+"""
+
+PACK = """\
+apiVersion: anops.dev/pack/v1
+id: tiny
+version: 1.0.0
+title: Tiny pack
+sections: [Code]
+items:
+  - {id: "1", section: Code, title: Release files carry no TODO}
+"""
+
+# `check DIR`: an authorisation policy in the folder is checked as one (never loaded as a policy); the
+# folder's own policies, or its packs, are checked beside it. (folder files, exit code, what stdout says)
+IN_FOLDERS = [
+    ("alone", {"authorisation.yaml": POLICY}, 0, "ok: 3 authorisation rules checked"),
+    ("beside-a-policy", {"authorisation.yaml": POLICY, "no-todos.yaml": A_POLICY}, 0, "ok: 1 policies checked"),
+    ("beside-packs", {"authorisation.yml": POLICY, "pack-a/pack.yaml": PACK,
+                      "pack-a/no-todos.yaml": A_POLICY}, 0, "ok: 1 policies checked"),
+    ("broken", {"authorisation.yaml": POLICY.replace("caller.repository", "caller.repositry"),
+                "no-todos.yaml": A_POLICY}, 2, ""),
+]
+
+
+@pytest.mark.parametrize(("case", "files", "code", "says"), IN_FOLDERS, ids=[c[0] for c in IN_FOLDERS])
+def test_check_finds_authorisation_policies_in_folders(tmp_path: Path, case: str, files: dict[str, str], code: int,
+                                                       says: str) -> None:
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from anops_policy.cli.main import cli as main  # noqa: PLC0415
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path)])
+    assert run.exit_code == code, (case, run.output)
+    assert says in run.output and "apiVersion" not in run.output, (case, run.output)
+    if code:
+        assert "unknown caller field 'repositry'" in run.output, run.output

@@ -63,15 +63,25 @@ def check_cmd(paths: tuple[Path, ...]) -> None:
 
 
 def _authorisation_files(paths: tuple[Path, ...]) -> tuple[int, tuple[Path, ...]]:
-    """Check the authorisation policies among ``paths`` (``apiVersion: anops.dev/authorisation/v1``, read by
-    ``serve --auth-config``): their rule count, and the other paths."""
-    if not any(p.is_file() and p.suffix in (".yaml", ".yml") for p in paths):
-        return 0, paths
-    from anops_policy.identity.authorisation import is_authorisation_file, load_authorisation  # noqa: PLC0415
+    """Check the authorisation policies among ``paths`` and in its folders (``apiVersion:
+    anops.dev/authorisation/v1``, read by ``serve --auth-config``; a folder's policies leave them out): their
+    rule count, and the other paths (without a folder that holds nothing else)."""
+    from anops_policy.policy.cache import is_authorisation_file, policy_files  # noqa: PLC0415
 
-    found = [p for p in paths if p.is_file() and is_authorisation_file(p)]
-    rules = sum(len(load_authorisation(p).rules) for p in found)
-    return rules, tuple(p for p in paths if p not in found)
+    def yaml_files(path: Path) -> list[Path]:
+        if path.is_dir():
+            return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return [path] if path.is_file() and path.suffix in (".yaml", ".yml") else []
+
+    found = {p: [f for f in yaml_files(p) if is_authorisation_file(f)] for p in paths}
+    if not any(found.values()):
+        return 0, paths
+    from anops_policy.identity.authorisation import load_authorisation  # noqa: PLC0415
+
+    rules = sum(len(load_authorisation(f).rules) for files in found.values() for f in files)
+    only_authorisation = {p for p, files in found.items() if files and (
+        p.is_file() or not (policy_files(p) or (p / "pack.yaml").is_file() or _expand([p]) != [p]))}
+    return rules, tuple(p for p in paths if p not in only_authorisation)
 
 
 def builtin_pack_dir_default() -> Path:

@@ -36,10 +36,11 @@ from anops_policy.cel.tree import Tree
 from anops_policy.cel.values import CelValueError, is_bool, to_cel
 from anops_policy.errors import PolicyLoadError
 from anops_policy.identity.tokens import Identity
+from anops_policy.policy.cache import AUTHORISATION_API, is_authorisation_file
 from anops_policy.policy.check import Names, check_tree
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
-API_VERSION = "anops.dev/authorisation/v1"
+API_VERSION = AUTHORISATION_API
 MAX_VERDICTS_PER_CALLER = 64
 ACTIONS = ("write", "read", "signoff")
 RULE_KEYS = ("id", "actions", "effect", "allow", "description")
@@ -184,16 +185,6 @@ def load_authorisation(path: Path) -> Authorisation:
         raise _fail(marks, ("rules",), "rules must be a non-empty list")
     seen: set[str] = set()
     return Authorisation(str(path), tuple(_rule(raw, i, marks, seen) for i, raw in enumerate(raw_rules)))
-
-
-def is_authorisation_file(path: Path) -> bool:
-    """Whether ``path`` declares itself an authorisation policy (what ``check`` looks for)."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return False
-    return API_VERSION.encode() in head and b"apiVersion" in head
 
 
 __all__ = ["ACTIONS", "Authorisation", "Verdict", "is_authorisation_file", "load_authorisation"]

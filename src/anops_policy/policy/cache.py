@@ -79,9 +79,25 @@ def default_pack_folder() -> Path:
     return Path(str(resources.files(BUILTIN_PACKS[DEFAULT_PACK])))
 
 
+# the serve --auth-config policy (identity.authorisation) may sit in a folder of policies without being one
+AUTHORISATION_API = "anops.dev/authorisation/v1"
+
+
+def is_authorisation_file(path: Path) -> bool:
+    """Whether ``path`` declares itself an authorisation policy (``apiVersion: anops.dev/authorisation/v1``)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return AUTHORISATION_API.encode() in head and b"apiVersion" in head
+
+
 def policy_files(folder: Path) -> list[Path]:
-    """The policy files of a folder, in load order (``loading.policy_files``)."""
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.stem != "pack")
+    """The policy files of a folder, in load order (``loading.policy_files``): its *.yaml but pack.yaml and
+    authorisation policies."""
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix in (".yaml", ".yml") and p.stem != "pack" and not is_authorisation_file(p))
 
 
 def expand_pack_folders(paths: Sequence[Path]) -> list[Path]:
