@@ -289,6 +289,15 @@ class _Context:
     def set_trailing_metadata(self, metadata: Any) -> None:
         return None
 
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return ()  # an anonymous caller, as on a loopback server without issuers
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:0"
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {}
+
 
 class _InProcessPool:
     """The worker pool's ``run`` without processes: the same ``judge`` and ``summarize`` a worker runs.
@@ -300,6 +309,7 @@ class _InProcessPool:
         self.revisions = Revisions(packs)
         self.max_policy_deadline_s = max_policy_deadline_s
         self.internal: str | None = None
+        self.records_to_store = False  # as a server writing no store: a request's stream is not checked
 
     def run(
         self, job: Any, remaining: float | None, max_evaluation_s: float, active: Callable[[], bool],
