@@ -15,6 +15,7 @@ from anops_policy.keys import Signer, key_id, signature_ok
 
 SIGNATURE_API = "anops.dev/pack-signature/v1"
 MAX_SIGNATURES = 16
+MAX_KEY_ID = 64  # characters of a claimed key id shown in a message or report
 
 
 def signed_message(manifest: Mapping[str, Any]) -> bytes:
@@ -44,11 +45,18 @@ class Verdict:
     problem: str = ""  # why not, for the message
 
 
+def shown_key_id(value: Any) -> str:
+    """A claimed key id as the report shows it: printable characters only, at most MAX_KEY_ID of them (the
+    text comes from an unverified artifact; a real key id is ``ed25519:`` and 16 hex digits)."""
+    text = "".join(c for c in str(value)[:MAX_KEY_ID * 4] if c.isprintable())
+    return text if len(text) <= MAX_KEY_ID else text[:MAX_KEY_ID - 1] + "…"
+
+
 def signers(signature: Mapping[str, Any] | None) -> list[str]:
-    """The key ids a signature document claims (unverified: for display)."""
+    """The key ids a signature document claims (unverified: for display, bounded and printable)."""
     if not isinstance(signature, Mapping) or not isinstance(signature.get("signatures"), list):
         return []
-    return [str(s.get("key_id")) for s in signature["signatures"][:MAX_SIGNATURES] if isinstance(s, Mapping)]
+    return [shown_key_id(s.get("key_id")) for s in signature["signatures"][:MAX_SIGNATURES] if isinstance(s, Mapping)]
 
 
 def verify(manifest: Mapping[str, Any], signature: Mapping[str, Any] | None,
