@@ -288,9 +288,17 @@ def _check_events(text: str, file: str) -> None:
         raise ConfigError(_yaml_error(file, exc)) from None
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What PyYAML says is wrong; its own nesting limit (PyYAML 6.0.4 and later) is said as ours is."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    if "nesting depth" in problem:
+        return f"nesting deeper than {MAX_DEPTH} levels"
+    return problem
+
+
 def _yaml_error(file: str, exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
+    problem = yaml_problem(exc)
     if mark is not None:
         return f"{location(file, mark.line + 1, mark.column + 1)}: invalid YAML: {problem}"
     return f"{file}: invalid YAML: {problem}"

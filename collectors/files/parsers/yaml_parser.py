@@ -18,7 +18,7 @@ from anops_policy.collectors.files.parsers.model import Document, ParseFailure, 
 
 from anops_policy.errors import ConfigError
 from anops_policy.facts import pointer
-from anops_policy.yamlsafe import load_yaml
+from anops_policy.yamlsafe import load_yaml, yaml_problem
 
 _NAME = "<yaml>"
 _LOCATED = re.compile(rf"{re.escape(_NAME)}(?::(\d+))?(?::(\d+))?: (.*)", re.DOTALL)
@@ -49,7 +49,7 @@ def _document_starts(text: str) -> list[tuple[int, int]]:
                 starts.append((text.rfind("\n", 0, index) + 1, line))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = yaml_problem(exc)
         if mark is None:
             raise ParseFailure(f"invalid YAML: {problem}") from None
         raise ParseFailure(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
