@@ -51,8 +51,12 @@ def github_actions_token(request_url: str, request_token: str, audience: str) ->
     request = urllib.request.Request(url, headers={"Authorization": f"bearer {request_token}",
                                                    "Accept": "application/json"})
     where = "GitHub Actions' OIDC token request (ACTIONS_ID_TOKEN_REQUEST_URL)"
+    from anops_policy.identity.jwks import HttpsOnlyRedirects  # noqa: PLC0415
+
+    # urllib keeps the Authorization header across a redirect: never follow one to plain http
+    opener = urllib.request.build_opener(HttpsOnlyRedirects())
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as answer:
+        with opener.open(request, timeout=REQUEST_TIMEOUT_S) as answer:
             body = answer.read(MAX_TOKEN_BYTES + 1024)
     except urllib.error.HTTPError as exc:
         raise ConfigError(f"{where}: HTTP {exc.code} {exc.reason}") from None

@@ -46,12 +46,14 @@ def _context(issuer: Issuer) -> ssl.SSLContext:
     return context
 
 
-class _HttpsOnly(urllib.request.HTTPRedirectHandler):
-    """A redirect is followed only to another https URL (urllib would follow one to plain http)."""
+class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is followed only to another https URL (urllib would follow one to plain http, keeping the
+    request's headers, an Authorization one included); any other is a URLError naming it. Also used by the
+    CI token request (ci_tokens)."""
 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
         if urllib.parse.urlsplit(newurl).scheme != "https":
-            raise KeysUnavailable(f"{req.full_url}: redirected to {newurl[:200]}, which is not https")
+            raise urllib.error.URLError(f"redirected to {newurl[:200]}, which is not https")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -59,7 +61,7 @@ def fetch_json(url: str, context: ssl.SSLContext, what: str) -> dict[str, Any]:
     if urllib.parse.urlsplit(url).scheme != "https":
         raise KeysUnavailable(f"{what} {url}: not https")
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnly())
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), HttpsOnlyRedirects())
     try:
         with opener.open(request, timeout=FETCH_TIMEOUT_S) as answer:
             body = answer.read(MAX_DOCUMENT_BYTES + 1)
