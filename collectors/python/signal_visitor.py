@@ -339,8 +339,9 @@ class SignalVisitor:
 
     def _assertion(self, exprs: list[ast.expr]) -> None:
         for expr in exprs:
-            self.signals.http_statuses.update(compared_statuses(expr, self.imports))
-            self.signals.grpc_codes.update(grpc_codes_in(expr, self.imports))
+            nodes = walk_nodes(expr)
+            self.signals.http_statuses.update(compared_statuses(nodes, self.imports))
+            self.signals.grpc_codes.update(grpc_codes_in(nodes, self.imports))
 
     def _call(self, call: ast.Call, *, own: bool) -> None:
         func = call.func

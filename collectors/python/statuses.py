@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 import http
 import re
+from collections.abc import Iterable
 
-from anops_policy.syntax.python_ast import Imports, last_name, walk_nodes
+from anops_policy.syntax.python_ast import Imports, last_name
 
 HTTP_STATUS_ATTRS = frozenset({"status_code", "status", "code", "status_int", "http_status", "statuscode"})
 HTTP_STATUS_CALLS = frozenset({"getcode", "get_status", "status_code"})
@@ -78,10 +79,11 @@ def is_status_expr(node: ast.AST) -> bool:
     return False
 
 
-def compared_statuses(expr: ast.AST, imports: Imports) -> set[int]:
-    """Statuses compared with a status-like value anywhere in an assertion's expression."""
+def compared_statuses(nodes: Iterable[ast.AST], imports: Imports) -> set[int]:
+    """Statuses compared with a status-like value anywhere in an assertion's expression (``nodes``:
+    ``walk_nodes`` of it)."""
     found: set[int] = set()
-    for node in walk_nodes(expr):
+    for node in nodes:
         if isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
             if any(is_status_expr(o) for o in operands):
@@ -110,11 +112,12 @@ def statuses_in_match(pattern: str | None) -> set[int]:
     return {int(m) for m in STATUS_IN_TEXT.findall(pattern) if 400 <= int(m) <= 599}
 
 
-def grpc_codes_in(expr: ast.AST, imports: Imports) -> set[str]:
+def grpc_codes_in(nodes: Iterable[ast.AST], imports: Imports) -> set[str]:
     """``grpc.StatusCode`` members an assertion names: ``StatusCode.INTERNAL`` (however imported), or a
-    member's name compared with a ``.code()`` result (``e.code().name == "INTERNAL"``)."""
+    member's name compared with a ``.code()`` result (``e.code().name == "INTERNAL"``); ``nodes``:
+    ``walk_nodes`` of the assertion's expression."""
     found: set[str] = set()
-    for node in walk_nodes(expr):
+    for node in nodes:
         if isinstance(node, ast.Attribute) and node.attr in GRPC_CODE_NAMES:
             owner = imports.dotted(node.value) or last_name(node.value) or ""
             if owner.rsplit(".", 1)[-1] == "StatusCode":

@@ -65,11 +65,34 @@ def is_under(path: str, folder: str) -> bool:
     return folder in {".", path} or path.startswith(folder + "/")
 
 
+_LEAF_TYPES = frozenset({"identifier", "string", "constant", "int"})
+_SIGNATURE = re.compile(r"(\w+)\((.*)\)")
+
+
+class _ChildFields(dict[type, tuple[str, ...]]):
+    """Per node class, the fields that can hold nodes: its ``_fields`` minus those its grammar signature
+    (the class's docstring, ``Name(identifier id, expr_context ctx)``) types as identifier, string,
+    constant or int. A class whose docstring does not read as that signature keeps every field."""
+
+    def __missing__(self, cls: type) -> tuple[str, ...]:
+        fields: tuple[str, ...] = tuple(getattr(cls, "_fields", ()))
+        m = _SIGNATURE.fullmatch((cls.__doc__ or "").strip())
+        if m is not None and m.group(1) == cls.__name__:
+            parts = [p.split() for p in m.group(2).split(",")] if m.group(2) else []
+            if all(len(p) == 2 for p in parts) and tuple(p[1] for p in parts) == fields:
+                fields = tuple(name for kind, name in parts if kind.rstrip("*?") not in _LEAF_TYPES)
+        self[cls] = fields
+        return fields
+
+
+_CHILD_FIELDS = _ChildFields()
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``list(ast.iter_child_nodes(node))`` without its two generators per node (same nodes, same order)."""
     out: list[ast.AST] = []
     append = out.append
-    for name in node._fields:
+    for name in _CHILD_FIELDS[node.__class__]:
         value = getattr(node, name, None)
         if value.__class__ is list:  # the parser's lists are exact lists; the type test is the cheap one
             for item in value:
@@ -82,11 +105,13 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
 
 def walk_nodes(root: ast.AST) -> list[ast.AST]:
     """``list(ast.walk(root))`` in the same breadth-first order, ~2x faster: the generator-based walk was
-    most of the parse cost of every Python file. The list is its own queue (a for loop sees appends)."""
+    most of the parse cost of every Python file. The list is its own queue (a for loop sees appends);
+    only the fields that can hold nodes are read (``_CHILD_FIELDS``)."""
     out: list[ast.AST] = [root]
     append = out.append
+    fields_of = _CHILD_FIELDS
     for node in out:
-        for name in node._fields:
+        for name in fields_of[node.__class__]:
             value = getattr(node, name, None)
             if value.__class__ is list:
                 for item in value:
