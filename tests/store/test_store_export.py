@@ -177,6 +177,30 @@ def test_bad_arguments(args: list[str], code: int, message: str, tmp_path: Path)
     assert message.format(tmp=tmp_path) in result.output
 
 
+# --stream beside several logs, a file log among them: it could apply to neither file log, so it is refused
+# (exit 2) rather than silently ignored; the same for the organisation's page
+SEVERAL_LOGS_WITH_STREAM = {
+    "export, two file logs": ["audit", "export", "{a}", "{b}", "--stream", "github.com/acme/pay"],
+    "export, a store and a file log": ["audit", "export", "postgresql://auditor@127.0.0.1:1/anops", "{a}",
+                                       "--stream", "github.com/acme/pay"],
+    "report, two file logs": ["audit", "report", "--log", "{a}", "--log", "{b}", "--stream", "github.com/acme/pay",
+                              "--html", "{tmp}/org.html"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEVERAL_LOGS_WITH_STREAM))
+def test_stream_with_several_logs_is_refused(case: str, tmp_path: Path) -> None:
+    logs = {name: tmp_path / name / "decisions.jsonl" for name in ("a", "b")}
+    for log in logs.values():
+        log.parent.mkdir()
+        log.write_text("", encoding="utf-8")
+    args = [a.format(tmp=tmp_path, **logs) for a in SEVERAL_LOGS_WITH_STREAM[case]]
+    result = invoke(*args)
+    assert result.exit_code == 2, (case, result.output)
+    assert "--stream github.com/acme/pay with several logs" in result.output and str(logs["a"]) in result.output
+    assert not (tmp_path / "org.html").exists()
+
+
 def test_missing_log_and_unreachable_store(tmp_path: Path) -> None:
     missing = invoke("audit", "export", str(tmp_path / "nope.jsonl"))
     assert missing.exit_code == 2 and f"decision log {tmp_path / 'nope.jsonl'}: no such file" in missing.output

@@ -26,13 +26,20 @@ class Source:
 
 def sources(targets: Sequence[Path | str], stream: str | None) -> list[Source]:
     """The streams to read: every stream of a store URL (or the one --stream names), and each file log
-    as one stream (named by --stream when it is the only log, else by its repository)."""
+    as one stream (named by --stream when it is the only log, else by its repository; --stream beside
+    several logs is refused when one is a file log, which it could not apply to)."""
     from anops_policy.audit.decision_log import DecisionLog  # noqa: PLC0415
     from anops_policy.audit.pg_log import PgLog, streams_of  # noqa: PLC0415
     from anops_policy.audit.streams import check_stream, file_log_stream  # noqa: PLC0415
 
     if stream is not None:
         check_stream(stream)
+        files = [str(t) for t in targets if not is_store_url(t)]
+        if files and len(targets) > 1:  # it names a single file log's stream: with several it would be ignored
+            raise ConfigError(f"--stream {stream} with several logs: it selects one stream of a store, or names a "
+                              f"single file log's rows, so it cannot apply to {', '.join(files[:3])}"
+                              f"{' …' if len(files) > 3 else ''}; give those logs without --stream (each is named "
+                              "by its repository), or one at a time")
     out: list[Source] = []
     for target in targets or [default_log()]:
         if is_store_url(target):
@@ -42,7 +49,7 @@ def sources(targets: Sequence[Path | str], stream: str | None) -> list[Source]:
             path = Path(target)
             if not path.is_file():
                 raise ConfigError(f"decision log {path}: no such file")
-            name = stream if stream and len(targets) <= 1 else file_log_stream(path)
+            name = stream or file_log_stream(path)
             out.append(Source(name, DecisionLog(path)))
     seen: dict[str, int] = {}
     for index, source in enumerate(out):  # two logs of same-named folders stay two streams
@@ -76,7 +83,8 @@ def _verified(source: Source, verify: bool, public_keys: tuple[Any, ...] = ()) -
                    "needs a file.")
 @click.option("--stream", "stream", metavar="NAME", default=None,
               help="Only this stream (repository) of a store (default: every stream). For a single file log, the "
-                   "name its rows carry (default: its git remote as host/owner/name, else its folder's name).")
+                   "name its rows carry (default: its git remote as host/owner/name, else its folder's name); refused "
+                   "with several logs when one is a file log.")
 @click.option("--since", help="Only records on or after this date (YYYY-MM-DD, UTC).")
 @click.option("--until", help="Only records on or before this date (YYYY-MM-DD, UTC).")
 @click.option("--no-verify", is_flag=True,
