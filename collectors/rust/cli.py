@@ -257,6 +257,9 @@ class _Analyzer:
         bound: dict[str, Chain] = {}
         i = start + 1
         while i < end:
+            if toks[i].kind != IDENT:  # neither a root, a builder call nor a bound name
+                i += 1
+                continue
             found = _root_at(toks, match, i, self.bins)
             new: list[Chain] = []
             if found is not None:
