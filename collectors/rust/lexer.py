@@ -51,7 +51,7 @@ _TOKEN = re.compile(
 # Where the next comment, literal or quote may start; everything before it is plain code, tokenised by
 # ``_PLAIN`` in one ``findall`` (the same ident/number/punct alternatives as ``_TOKEN``). A literal prefix
 # counts only at a token start, i.e. not right after a word character.
-_SPECIAL = re.compile(r"""//|/\*|["']|(?<!\w)(?:(?:br|cr|[bcr])\#*"|b'|r\#)""")
+_SPECIAL = re.compile(r"""//[^\n]*|/\*|["']|(?<!\w)(?:(?:br|cr|[bcr])\#*"|b'|r\#)""")
 _PLAIN = re.compile(r"[^\W\d]\w*|\d(?:\w|\.(?=\d))*|::|->|=>|\.\.|\n|[^\s]")
 _IDENT_START = re.compile(r"[^\W\d]")
 _DIGIT = re.compile(r"\d")
@@ -163,6 +163,9 @@ def lex(src: str) -> Lexed:
                 append(new(Token, (kinds[text[0]], text, line, "")))
         if special is None:
             break
+        if src.startswith("//", stop):  # a line comment (all of it matched): dropped, its newline is plain
+            pos = special.end()
+            continue
         m = _TOKEN.match(src, stop)
         if m is None:  # unreachable: the last alternative matches any non-space character
             break
@@ -197,7 +200,6 @@ def lex(src: str) -> Lexed:
         elif kind == "block_comment":
             pos = _skip_block_comment(src, m.end(), line, problems)
             line += src.count("\n", m.start(), pos)
-        # line_comment: dropped (its newline is left to the plain code after it)
     return Lexed(tokens, problems)
 
 
