@@ -12,7 +12,7 @@ from anops_policy.collectors.rust.lexer import IDENT, NUM, PUNCT, STR, Token, le
 from anops_policy.collectors.rust.uses import use_aliases
 
 _OPEN: dict[str | None, str] = {"(": ")", "[": "]", "{": "}"}
-_CLOSE: dict[str | None, str] = {v: k for k, v in _OPEN.items()}
+_CLOSE: dict[str | None, str] = {")": "(", "]": "[", "}": "{"}
 _FN_MODIFIERS = {"pub", "async", "unsafe", "const", "extern", "default"}
 # attribute paths that make a function a test (besides any path ending in `test`: #[test],
 # #[tokio::test], #[test_log::test], #[sqlx::test], …)
@@ -263,15 +263,15 @@ def _functions(
         if j < n and keys[j] == "<":  # generics: skip to the parameter list
             depth = 0
             while j < n:
-                k = keys[j]
-                if k == "<":
+                key = keys[j]
+                if key == "<":
                     depth += 1
-                elif k == ">":
+                elif key == ">":
                     depth -= 1
                     if depth == 0:
                         j += 1
                         break
-                elif k == "(":
+                elif key == "(":
                     break
                 j += 1
         if j >= n or keys[j] != "(" or j not in match:
