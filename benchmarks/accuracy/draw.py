@@ -67,7 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
 from jssrc import GO_STORED_RAW, LOG_WORD, STORED_RAW, env_sites, go_env_sites
-from pyserve import start_rows, test_rows
+from pyserve import start_rows, test_functions, test_rows
 from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, spawn_sites, tokens
 
 PER_STRATUM = 21
@@ -150,18 +150,6 @@ def _imports(tree: ast.Module) -> set[str]:
     return found
 
 
-def _test_functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
-    for stmt in tree.body:
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
-            yield stmt.name, stmt
-        elif isinstance(stmt, ast.ClassDef):
-            bases = [ast.unparse(b) for b in stmt.bases]
-            if stmt.name.startswith("Test") or stmt.name.endswith("Test") or any(b.endswith("TestCase") for b in bases):
-                for item in stmt.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
-                        yield f"{stmt.name}.{item.name}", item
-
-
 def _parse(text: str) -> ast.Module | None:
     try:
         return ast.parse(text)
@@ -185,7 +173,7 @@ def test_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool,
         if signal == "grpc_internal" and not any(m.startswith(GRPC_MODULES) for m in _imports(tree)):
             continue
         lines = text.splitlines(keepends=True)
-        functions = list(_test_functions(tree))
+        functions = list(test_functions(tree))
         hits = []
         for _name, node in functions:
             body = _segment(lines, node)

@@ -83,7 +83,7 @@ def start_rows(root: Path) -> Iterator[Row]:
             yield hit, path, call.lineno, name, "process" if hit else "server_thread", context
 
 
-def _test_functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+def test_functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
             yield stmt.name, stmt
@@ -98,7 +98,7 @@ def _test_functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | a
 def test_rows(root: Path) -> Iterator[Row]:
     for path, text, tree in _modules(root, conftest=False):
         lines = text.splitlines(keepends=True)
-        for name, node in _test_functions(tree):
+        for name, node in test_functions(tree):
             body = "".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
             hit = bool(NEGATIVE_WORDS.search(body))
             yield hit, path, node.lineno, name, "failure_word" if hit else "other", body
