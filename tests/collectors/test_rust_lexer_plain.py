@@ -1,0 +1,100 @@
+"""The Rust lexer's split between plain code (one ``findall``) and comments, literals and quotes (the full
+token pattern): literal prefixes count only at a token start, comments of either kind end where they
+should, and the per-token keys the scans search stand for ``Token.is_ident``/``is_punct``. Expected tokens
+are those of the lexer before the split (one full-pattern match per token)."""
+
+from __future__ import annotations
+
+import pytest
+from anops_policy.collectors.rust.lexer import lex, positions, positions_of, token_keys
+
+CASES = [
+    (
+        'let s = br"x" + b\'a\' + r#match;',
+        [
+            ("ident", "let", 1, ""),
+            ("ident", "s", 1, ""),
+            ("punct", "=", 1, ""),
+            ("str", "x", 1, "br"),
+            ("punct", "+", 1, ""),
+            ("char", "a", 1, "b"),
+            ("punct", "+", 1, ""),
+            ("ident", "match", 1, ""),
+            ("punct", ";", 1, ""),
+        ],
+        [],
+    ),
+    (  # a prefix letter right after a word character is part of that word
+        'attr"x" 1r"x" 1.5r"y"',
+        [
+            ("ident", "attr", 1, ""),
+            ("str", "x", 1, ""),
+            ("num", "1r", 1, ""),
+            ("str", "x", 1, ""),
+            ("num", "1.5r", 1, ""),
+            ("str", "y", 1, ""),
+        ],
+        [],
+    ),
+    (  # prefixes that start no literal after all
+        "b'ab' r#1 c\"z\"",
+        [
+            ("ident", "b", 1, ""),
+            ("lifetime", "ab", 1, ""),
+            ("punct", "'", 1, ""),
+            ("ident", "r", 1, ""),
+            ("punct", "#", 1, ""),
+            ("num", "1", 1, ""),
+            ("str", "z", 1, "c"),
+        ],
+        [(1, "unterminated char literal")],
+    ),
+    (
+        "a //* not a block\nb /* x /* y */ z */ c",
+        [("ident", "a", 1, ""), ("ident", "b", 2, ""), ("ident", "c", 2, "")],
+        [],
+    ),
+    (
+        "#!/usr/bin/env run\nfn main() {}",
+        [
+            ("ident", "fn", 2, ""),
+            ("ident", "main", 2, ""),
+            ("punct", "(", 2, ""),
+            ("punct", ")", 2, ""),
+            ("punct", "{", 2, ""),
+            ("punct", "}", 2, ""),
+        ],
+        [],
+    ),
+    (
+        "x.0.1 ..= 'a' 'lt",
+        [
+            ("ident", "x", 1, ""),
+            ("punct", ".", 1, ""),
+            ("num", "0.1", 1, ""),
+            ("punct", "..", 1, ""),
+            ("punct", "=", 1, ""),
+            ("char", "a", 1, ""),
+            ("lifetime", "lt", 1, ""),
+        ],
+        [],
+    ),
+    ('"open', [("str", "open", 1, "")], [(1, "unterminated string literal")]),
+]
+
+
+@pytest.mark.parametrize(("src", "tokens", "problems"), CASES)
+def test_tokens(src: str, tokens: list[tuple[str, str, int, str]], problems: list[tuple[int, str]]) -> None:
+    lexed = lex(src)
+    assert [tuple(t) for t in lexed.tokens] == tokens
+    assert lexed.problems == problems
+
+
+def test_keys_stand_for_is_ident_and_is_punct() -> None:
+    toks = lex('fn f() { let fn_ = "fn"; 1; \'fn }').tokens
+    keys = token_keys(toks)
+    for text in ("fn", "{", "let", "1", ";"):
+        assert positions(keys, text) == [i for i, t in enumerate(toks) if t.is_ident(text) or t.is_punct(text)]
+    names = frozenset(("fn", "let", "}"))
+    assert positions_of(keys, names) == [i for i, k in enumerate(keys) if k in names]
+    assert positions_of(keys, frozenset(("absent",))) == []
