@@ -1,7 +1,8 @@
 """The built-in packs' mutation scores, as recorded in docs/mutation-scores.json by
-``anops-policy test --mutate policies/ -q --scores docs/mutation-scores.json``: every policy file has a
-record measured on its current text (its digest), and each pack scores at least 90% over its policies.
-Reading the record keeps this test fast; regenerating it is the command above."""
+``anops-policy test --mutate policies/ -q --scores docs/mutation-scores.json``: the record was made by this
+mutation engine (its source's digest), every policy file has a record measured on its current text (its
+digest), and each pack scores at least 90% over its policies. Reading the record keeps this test fast;
+regenerating it is the command above."""
 
 from __future__ import annotations
 
@@ -11,10 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from anops_policy.evaluation.mutation_report import engine_digest
+
 ROOT = Path(__file__).resolve().parents[2]
-SCORES = json.loads((ROOT / "docs" / "mutation-scores.json").read_text(encoding="utf-8"))["policies"]
+RECORD = json.loads((ROOT / "docs" / "mutation-scores.json").read_text(encoding="utf-8"))
+SCORES = RECORD["policies"]
 PACKS = sorted(p.parent.name for p in (ROOT / "policies").glob("*/pack.yaml"))
 MIN_SCORE = 90.0
+
+
+def test_the_scores_were_measured_by_this_mutation_engine() -> None:
+    assert RECORD.get("engine") == engine_digest(), (
+        "the mutation engine changed since the scores were recorded; run "
+        "`anops-policy test --mutate policies/ -q --scores docs/mutation-scores.json`"
+    )
 
 
 @pytest.mark.parametrize("pack", PACKS)

@@ -147,5 +147,26 @@ def score_file(scores: Sequence[PolicyScore]) -> str:
         if not s.problem
     }
     data = {"generated_by": "anops-policy test --mutate policies/ --scores docs/mutation-scores.json",
-            "policies": policies}
+            "engine": engine_digest(), "policies": policies}
     return json.dumps(data, indent=2) + "\n"
+
+
+# the code that decides which mutants exist, which are excluded and which an example kills
+ENGINE_MODULES = ("anops_policy.cel.mutate", "anops_policy.cel.printer", "anops_policy.evaluation.mutation",
+                  "anops_policy.evaluation.mutation_report")
+
+
+def engine_digest() -> str:
+    """SHA-256 over the mutation engine's source: scores recorded by another engine are not this one's."""
+    import hashlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    digest = hashlib.sha256()
+    for name in ENGINE_MODULES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        digest.update(name.encode() + b"\0")
+        if origin:
+            with open(origin, "rb") as source:  # noqa: PTH123
+                digest.update(source.read())
+    return "sha256:" + digest.hexdigest()
