@@ -111,3 +111,46 @@ def test_a_discovery_document_whose_issuer_is_not_a_string_is_refused(
     keys = jwks.IssuerKeys(Issuer(url="https://issuer.test", audience=("a",)), 30.0, 3600.0)
     with pytest.raises(KeysUnavailable, match="names issuer"):
         keys.key("any")
+
+
+def test_a_slow_issuer_delays_only_the_callers_waiting_for_a_new_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refetch (a token named a key the issuer has not served yet) runs outside the keys' lock: callers
+    whose key is known are answered meanwhile; a second caller for the new key waits for that one fetch."""
+    served = {"a": rsa_jwk("a")}
+    slow = threading.Event()
+    release = threading.Event()
+
+    def fetch(url: str, _context: object, _what: str) -> dict[str, object]:
+        if url.endswith("openid-configuration"):
+            return {"issuer": "https://issuer.test", "jwks_uri": "https://issuer.test/jwks"}
+        if slow.is_set():
+            assert release.wait(10), "the slow fetch was never released"
+        return {"keys": list(served.values())}
+
+    monkeypatch.setattr(jwks, "fetch_json", fetch)
+    keys = jwks.IssuerKeys(Issuer(url="https://issuer.test", audience=("a",)), 0.0, 3600.0)
+    assert keys.key("a").kid == "a" and keys.fetches == 1
+    served["b"] = rsa_jwk("b")
+    slow.set()
+    found: dict[str, str] = {}
+
+    def ask(name: str) -> None:
+        found[name] = keys.key("b").kid
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    deadline = threading.Event()
+    while not keys._fetching.locked():  # the first caller's fetch is under way
+        assert not deadline.wait(0.01) and first.is_alive()
+    second = threading.Thread(target=ask, args=("second",))
+    second.start()
+    known = threading.Thread(target=lambda: found.setdefault("known", keys.key("a").kid))
+    known.start()
+    known.join(5)
+    assert found.get("known") == "a", "a caller with a known key waited for the slow fetch"
+    assert "first" not in found and "second" not in found
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert found["first"] == found["second"] == "b"
+    assert keys.fetches == 2, "the second caller for the new key started a fetch of its own"

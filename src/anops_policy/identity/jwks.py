@@ -113,7 +113,8 @@ class IssuerKeys:
         self._keys: dict[str, SigningKey] = {}
         self._fetched = -1e18  # monotonic time of the last fetch attempt
         self._loaded = -1e18  # monotonic time of the last successful fetch
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the keys and times below
+        self._fetching = threading.Lock()  # held by the one fetch under way
         self._error = ""  # why the last fetch failed
         self.fetches = 0
 
@@ -131,25 +132,47 @@ class IssuerKeys:
 
     def key(self, kid: str) -> SigningKey:
         """The key named ``kid``; raises KeysUnavailable (fetch failed) or KeyError (no such key, even after a
-        refetch allowed by the rate limit)."""
+        refetch allowed by the rate limit). A fetch runs outside the keys' lock, one at a time: a slow issuer
+        delays only the callers waiting for a key it has not served yet, never those whose key is known."""
         with self._lock:
             now = time.monotonic()
             stale = now - self._loaded > self._max_age_s
-            if (kid not in self._keys or stale) and now - self._fetched >= self._min_refetch_s:
+            if kid in self._keys and (not stale or self._fetching.locked()):
+                return self._keys[kid]  # known (while a refresh is under way, the cached one still serves)
+            under_way = self._fetching.locked()
+            if not under_way:
+                if now - self._fetched < self._min_refetch_s:
+                    return self._answer(kid)  # refetches are rate-limited: the cached keys answer
                 self._fetched = now
                 self.fetches += 1
-                try:
-                    keys = self._fetch()
-                except KeysUnavailable as exc:
+                self._fetching.acquire()  # taken under the keys' lock: no caller sees a gap before the fetch
+        if under_way:  # a fetch that may bring this key is under way: wait for it, then answer
+            with self._fetching:
+                pass
+            with self._lock:
+                return self._answer(kid)
+        try:
+            try:
+                keys = self._fetch()
+            except KeysUnavailable as exc:
+                with self._lock:
                     self._error = str(exc)
                     if not self._keys or now - self._loaded > 2 * self._max_age_s:
                         raise
-                    log.warning("keys of %s not refreshed (%s); the cached ones stay in use", self.issuer.url, exc)
-                else:
+                log.warning("keys of %s not refreshed (%s); the cached ones stay in use", self.issuer.url, exc)
+            else:
+                with self._lock:
                     added = sorted(set(keys) - set(self._keys))
                     if self._keys and added:
                         log.info("keys of %s rotated: new %s", self.issuer.url, ", ".join(added))
                     self._keys, self._loaded, self._error = keys, now, ""
-            if not self._keys and self._error:
-                raise KeysUnavailable(self._error)
-            return self._keys[kid]
+        finally:
+            self._fetching.release()
+        with self._lock:
+            return self._answer(kid)
+
+    def _answer(self, kid: str) -> SigningKey:
+        """Under the lock: the cached key, KeysUnavailable when no key was ever fetched, else KeyError."""
+        if not self._keys and self._error:
+            raise KeysUnavailable(self._error)
+        return self._keys[kid]
