@@ -318,6 +318,28 @@ def test_per_caller_rate_limit(tmp_path: Path, example_facts: Path) -> None:
             server.stop()
 
 
+def test_an_address_that_keeps_sending_bad_tokens_is_not_heard_for_a_while(
+    tmp_path: Path, example_facts: Path
+) -> None:
+    """Before anyone is identified, refused credentials are counted per network address: over
+    refusals_per_minute, the address is answered RESOURCE_EXHAUSTED without its token being verified."""
+    with serve_issuer(tmp_path) as (issuers, ca, _httpd):
+        auth = write_auth(tmp_path, issuers, ca, "limits: {refusals_per_minute: 3}\n")
+        server = start_server(tmp_path, "--max-workers", "1", "--auth-config", str(auth))
+        try:
+            setup = Setup(server, issuers, tmp_path / "none.jsonl", ca, example_facts.read_bytes())
+            github = issuers["github"]
+            expired = github.mint({**github_claims("org/a"), "exp": int(time.time()) - 3600})
+            for _ in range(3):
+                assert refused(setup, expired, "github.com/org/a").code() == grpc.StatusCode.UNAUTHENTICATED
+            error = refused(setup, github.mint(github_claims("org/a")), "github.com/org/a")
+            assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "over 3 refused credentials per minute from this address" in error.details()
+            assert setup.records() == []
+        finally:
+            server.stop()
+
+
 def test_concurrent_calls_over_the_callers_cap_are_refused(tmp_path: Path, example_facts: Path) -> None:
     with serve_issuer(tmp_path) as (issuers, ca, _httpd):
         auth = write_auth(tmp_path, issuers, ca, "limits: {calls_per_minute: 6000, burst: 100, concurrent_calls: 1}\n")

@@ -27,7 +27,7 @@ ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 TOP_KEYS = ("issuers", "authorisation", "limits", "clock_skew_seconds", "jwks_min_refetch_seconds",
             "jwks_max_age_seconds")
 ISSUER_KEYS = ("url", "audience", "claims", "ca_file", "algorithms", "repository_claim")
-LIMIT_KEYS = ("calls_per_minute", "burst", "concurrent_calls")
+LIMIT_KEYS = ("calls_per_minute", "burst", "concurrent_calls", "refusals_per_minute")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class CallLimits:
     calls_per_minute: int = 600  # per caller identity (a token bucket)
     burst: int = 60  # calls a caller may make at once after being idle
     concurrent_calls: int = 16  # calls of one caller running at once
+    refusals_per_minute: int = 60  # refused credentials per network address before it is not heard at all
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Per-caller abuse bounds: a token bucket of calls per minute and a cap on calls running at once, each
-counted by the caller's verified identity (so one busy CI job cannot starve the others)."""
+counted by the caller's verified identity (so one busy CI job cannot starve the others); and, before
+anyone is identified, a budget of refused credentials per network address (``RefusalBudget``), so a flood
+of bad tokens stops costing signature checks."""
 
 from __future__ import annotations
 
@@ -62,3 +64,51 @@ class CallerLimits:
                 if c.running == 0 and c.tokens + (now - c.updated) * self._rate >= self.limits.burst]
         for key in full or [k for k, c in self._callers.items() if c.running == 0][: MAX_TRACKED // 10]:
             del self._callers[key]
+
+
+def peer_address(peer: str) -> str:
+    """The address of a gRPC peer string without its port (``ipv4:10.0.0.7:51234`` → ``ipv4:10.0.0.7``,
+    ``ipv6:[::1]:51234`` → ``ipv6:[::1]``); other forms (``unix:…``) as they are."""
+    kind, _, rest = peer.partition(":")
+    if kind in ("ipv4", "ipv6") and ":" in rest:
+        return f"{kind}:{rest.rpartition(':')[0]}"
+    return peer
+
+
+class RefusalBudget:
+    """Refused credentials per address, as a token bucket of ``per_minute`` (burst the same): an address
+    over it is refused before its next credential is even verified, until the bucket refills."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._rate = per_minute / 60.0
+        self._addresses: dict[str, _Caller] = {}
+        self._lock = threading.Lock()
+
+    def _bucket(self, address: str, now: float) -> _Caller:
+        bucket = self._addresses.get(address)
+        if bucket is None:
+            if len(self._addresses) >= MAX_TRACKED:
+                full = [a for a, b in self._addresses.items()
+                        if b.tokens + (now - b.updated) * self._rate >= self.per_minute]
+                for key in full or list(self._addresses)[: MAX_TRACKED // 10]:
+                    del self._addresses[key]
+            bucket = self._addresses[address] = _Caller(float(self.per_minute), now)
+        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.updated) * self._rate)
+        bucket.updated = now
+        return bucket
+
+    def check(self, address: str) -> None:
+        """LimitExceeded when ``address`` has used up its refusals."""
+        with self._lock:
+            bucket = self._bucket(address, time.monotonic())
+            if bucket.tokens < 1.0:
+                wait = (1.0 - bucket.tokens) / self._rate
+                raise LimitExceeded(f"over {self.per_minute} refused credentials per minute from this address; "
+                                    f"retry in {wait:.1f}s")
+
+    def spend(self, address: str) -> None:
+        """One refusal from ``address``."""
+        with self._lock:
+            bucket = self._bucket(address, time.monotonic())
+            bucket.tokens = max(0.0, bucket.tokens - 1.0)

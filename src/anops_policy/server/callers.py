@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from anops_policy.identity.authorisation import Authorisation
 from anops_policy.identity.config import AuthConfig
 from anops_policy.identity.tokens import ANONYMOUS, Identity, TokenRefused, TokenVerifier
-from anops_policy.server.call_limits import CallerLimits, LimitExceeded
+from anops_policy.server.call_limits import CallerLimits, LimitExceeded, RefusalBudget, peer_address
 from anops_policy.server.tls import TlsFiles
 
 log = logging.getLogger("anops_policy.server")
@@ -50,12 +50,19 @@ class CallerGate:
         self.mutual_tls = mutual_tls
         self.anonymous = self.verifier is None and not mutual_tls
         self.limits = CallerLimits(auth.limits) if auth is not None else None
+        self.refusals = RefusalBudget(auth.limits.refusals_per_minute) if self.verifier is not None else None
 
     def _refuse(self, context: grpc.ServicerContext, method: str, code: grpc.StatusCode, reason: str) -> NoReturn:
         log.warning("refused %s from %s: %s: %s", method, context.peer(), code.name, reason)
         _abort(context, code, reason)
 
     def identify(self, context: grpc.ServicerContext, method: str) -> Identity:
+        address = peer_address(context.peer())
+        if self.refusals is not None:
+            try:
+                self.refusals.check(address)
+            except LimitExceeded as exc:
+                self._refuse(context, method, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         token = None
         for key, value in context.invocation_metadata():
             if key == "authorization":
@@ -73,6 +80,8 @@ class CallerGate:
             try:
                 return self.verifier.verify(token)
             except TokenRefused as exc:
+                if self.refusals is not None:
+                    self.refusals.spend(address)
                 self._refuse(context, method, grpc.StatusCode.UNAUTHENTICATED, f"token refused: {exc}")
         if self.mutual_tls:
             pem = context.auth_context().get("x509_pem_cert")
