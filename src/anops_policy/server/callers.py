@@ -50,7 +50,7 @@ class CallerGate:
         self.mutual_tls = mutual_tls
         self.anonymous = self.verifier is None and not mutual_tls
         self.limits = CallerLimits(auth.limits) if auth is not None else None
-        self.refusals = RefusalBudget(auth.limits.refusals_per_minute) if self.verifier is not None else None
+        self.refusals = RefusalBudget(auth.limits.refusals_per_minute) if auth is not None and auth.issuers else None
 
     def _refuse(self, context: grpc.ServicerContext, method: str, code: grpc.StatusCode, reason: str) -> NoReturn:
         log.warning("refused %s from %s: %s: %s", method, context.peer(), code.name, reason)
