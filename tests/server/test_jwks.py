@@ -154,3 +154,42 @@ def test_a_slow_issuer_delays_only_the_callers_waiting_for_a_new_key(monkeypatch
     second.join(5)
     assert found["first"] == found["second"] == "b"
     assert keys.fetches == 2, "the second caller for the new key started a fetch of its own"
+
+
+def test_an_issuer_that_sends_a_byte_at_a_time_is_refused_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each read has its own timeout; the whole document has a deadline too, so an issuer trickling its
+    answer (a byte well within every read's timeout) cannot hold a verification for minutes."""
+    stop = threading.Event()
+
+    class Drip(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(100000):
+                if stop.wait(0.05):
+                    return
+                self.wfile.write(b" ")
+                self.wfile.flush()
+
+    ca = Authority("issuer CA")
+    cert, key = ca.issue("oidc.test", server=True).write(tmp_path, "issuer")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setattr(jwks, "FETCH_DEADLINE_S", 0.5)
+    try:
+        client = ssl.create_default_context(cafile=str(ca.write(tmp_path / "ca.pem")))
+        with pytest.raises(KeysUnavailable, match=r"JWKS https://\S+: not received within 0.5 s"):
+            fetch_json(f"https://127.0.0.1:{httpd.server_address[1]}/jwks", client, "JWKS")
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()

@@ -25,7 +25,8 @@ from anops_policy.identity.config import Issuer
 
 log = logging.getLogger("anops_policy.identity")
 MAX_DOCUMENT_BYTES = 512 * 1024
-FETCH_TIMEOUT_S = 10.0
+FETCH_TIMEOUT_S = 10.0  # for each read from the issuer
+FETCH_DEADLINE_S = 20.0  # for a whole document: an issuer sending a byte at a time is refused, not waited for
 
 
 class KeysUnavailable(Exception):
@@ -57,14 +58,30 @@ class HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _read_before(answer: Any, deadline: float, what: str) -> bytes:
+    """The body, at most ``MAX_DOCUMENT_BYTES`` + 1 bytes, read in whatever pieces arrive, until ``deadline``."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= MAX_DOCUMENT_BYTES:
+        if time.monotonic() > deadline:
+            raise KeysUnavailable(f"{what}: not received within {FETCH_DEADLINE_S:g} s")
+        part = answer.read1(MAX_DOCUMENT_BYTES + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
 def fetch_json(url: str, context: ssl.SSLContext, what: str) -> dict[str, Any]:
     if urllib.parse.urlsplit(url).scheme != "https":
         raise KeysUnavailable(f"{what} {url}: not https")
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), HttpsOnlyRedirects())
     try:
+        deadline = time.monotonic() + FETCH_DEADLINE_S
         with opener.open(request, timeout=FETCH_TIMEOUT_S) as answer:
-            body = answer.read(MAX_DOCUMENT_BYTES + 1)
+            body = _read_before(answer, deadline, f"{what} {url}")
     except urllib.error.HTTPError as exc:
         raise KeysUnavailable(f"{what} {url}: HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
