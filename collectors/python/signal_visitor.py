@@ -452,9 +452,8 @@ class SignalVisitor:
         ):
             sig.starts.add((call.lineno, func.value.attr))
             sig.stops.add((call.lineno, func.value.attr))
-        if id(call) in self.waited:
-            pass  # proc = Popen(...); proc.communicate(): a short run that ends before the test goes on
-        elif qual in PROCESS_STARTERS or qual == "uvicorn.run":
+        # a process the next statement waits for (proc = Popen(...); proc.communicate()) is a short run: no start
+        if (qual in PROCESS_STARTERS or qual == "uvicorn.run") and id(call) not in self.waited:
             sig.starts.add((call.lineno, qual))
         elif served is not None:
             sig.starts.add((call.lineno, served))
