@@ -36,10 +36,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "store"))
+from load import replica  # noqa: E402 - the same serve replica as the load benchmark
 from pg_cluster import start_cluster  # noqa: E402
 from store_helpers import NOW, make_repo  # noqa: E402
 
-SERVING = re.compile(r"serving anops\.policy\.v1 on [^ ]+:(\d+)")
 GIT = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "Dev",
        "GIT_COMMITTER_EMAIL": "dev@example.com"}
 
@@ -47,21 +47,6 @@ GIT = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COM
 def anops(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "anops_policy", *args], capture_output=True, text=True, cwd=cwd,
                           check=False, env={**os.environ, "NO_COLOR": "1"})
-
-
-def replica(tmp: Path, pack: Path, url: str) -> tuple[subprocess.Popen[bytes], int]:
-    log = tmp / f"serve-{time.monotonic_ns()}.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "anops_policy", "serve", "--listen", "127.0.0.1:0",
-                                 "--policies", str(pack), "--max-workers", "1", "--decision-log", url],
-                                stdout=sink, stderr=subprocess.STDOUT)
-    while True:
-        found = SERVING.search(log.read_text(errors="replace"))
-        if found:
-            return proc, int(found.group(1))
-        if proc.poll() is not None:
-            raise SystemExit(log.read_text())
-        time.sleep(0.1)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -159,7 +144,7 @@ def main() -> None:
     procs: list[tuple[subprocess.Popen[bytes], int]] = []
     try:
         repos = repositories(tmp, args.repos)
-        procs = [replica(tmp, repos[0][1], url) for _ in range(args.replicas)]
+        procs = [replica(tmp, repos[0][1], url, 1) for _ in range(args.replicas)]
         times, wall = eval_runs(repos, [port for _p, port in procs], args.runs, args.parallel)
         listing = json.loads(anops("audit", "streams", url, "--format", "json").stdout)
         per_stream = {row["stream"]: row["records"] for row in listing}
