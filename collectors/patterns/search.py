@@ -20,7 +20,7 @@ from anops_policy.collectors.patterns.selection import Selection
 from anops_policy.collection.collector import CollectContext
 from anops_policy.collection.fanout import fan_out
 from anops_policy.collection.summary_cache import SummaryStore
-from anops_policy.syntax.rules import CompiledRule
+from anops_policy.syntax.rules import CompiledRule, Match
 from anops_policy.syntax.trees import source_trees
 
 DEFAULT_MAX_MATCHES = 1000
@@ -28,20 +28,11 @@ FAN_OUT_BYTES = 4 * 1024 * 1024  # below this much source to search, one process
 
 
 @dataclass(frozen=True)
-class FoundMatch:
-    line: int
-    column: int
-    end_line: int
-    text: str
-    captures: dict[str, str]
-
-
-@dataclass(frozen=True)
 class FileResult:
     """One rule's result on one file."""
 
     count: int
-    matches: list[FoundMatch] = field(default_factory=list)  # the first ``max_matches``, in tree order
+    matches: list[Match] = field(default_factory=list)  # the first ``max_matches``, in tree order
     error: tuple[int, int] | None = None  # (line, column) of the first syntax error, when parsed
 
 
@@ -118,8 +109,7 @@ def _search_files(
         for rule in todo[path]:
             tree = trees.tree(path, text, rule.language)
             matches, count = rule.find(tree.root, text, keep=limit_of(rule))
-            found = [FoundMatch(m.line, m.column, m.end_line, m.text, dict(m.captures)) for m in matches]
-            out[(path, rule.id)] = FileResult(count, found, tree.error)
+            out[(path, rule.id)] = FileResult(count, matches, tree.error)
     return out
 
 
