@@ -58,6 +58,18 @@ def test_nothing_is_fetched_except_over_https(url: str) -> None:
         fetch_json(url, ssl.create_default_context(), "JWKS")
 
 
+def https_server(tmp_path: Path, handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, ssl.SSLContext]:
+    """A loopback HTTPS server for ``handler``, serving in a thread, and a client context trusting its CA."""
+    ca = Authority("issuer CA")
+    cert, key = ca.issue("oidc.test", server=True).write(tmp_path, "issuer")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, ssl.create_default_context(cafile=str(ca.write(tmp_path / "ca.pem")))
+
+
 def test_a_redirect_to_plain_http_is_not_followed(tmp_path: Path) -> None:
     """urllib follows a redirect from https to http by default: the keys would then cross the network in
     plaintext, where anyone on the path could swap them."""
@@ -84,16 +96,9 @@ def test_a_redirect_to_plain_http_is_not_followed(tmp_path: Path) -> None:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    ca = Authority("issuer CA")
-    cert, key = ca.issue("oidc.test", server=True).write(tmp_path, "issuer")
-    secure = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert, key)
-    secure.socket = server_context.wrap_socket(secure.socket, server_side=True)
-    for httpd in (plain, secure):
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    secure, client = https_server(tmp_path, Redirect)
     try:
-        client = ssl.create_default_context(cafile=str(ca.write(tmp_path / "ca.pem")))
         with pytest.raises(KeysUnavailable, match=r"redirected to http://\S+, which is not https"):
             fetch_json(f"https://127.0.0.1:{secure.server_address[1]}/jwks", client, "JWKS")
         assert plain_hits == []
@@ -177,16 +182,9 @@ def test_an_issuer_that_sends_a_byte_at_a_time_is_refused_not_waited_for(
                 self.wfile.write(b" ")
                 self.wfile.flush()
 
-    ca = Authority("issuer CA")
-    cert, key = ca.issue("oidc.test", server=True).write(tmp_path, "issuer")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert, key)
-    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd, client = https_server(tmp_path, Drip)
     monkeypatch.setattr(jwks, "FETCH_DEADLINE_S", 0.5)
     try:
-        client = ssl.create_default_context(cafile=str(ca.write(tmp_path / "ca.pem")))
         with pytest.raises(KeysUnavailable, match=r"JWKS https://\S+: not received within 0.5 s"):
             fetch_json(f"https://127.0.0.1:{httpd.server_address[1]}/jwks", client, "JWKS")
     finally:
