@@ -39,10 +39,11 @@ from anops_policy.collectors.source.lex_scan import Span
 from anops_policy.collectors.source.lex_shell import lex_dockerfile, lex_shell
 
 
-def comment_spans(text: str, language: str, limit: int | None = None) -> list[Span]:
+def comment_spans(text: str, language: str, limit: int | None = None, path: str | None = None) -> list[Span]:
     """Sorted, non-overlapping ``(start, end)`` character offsets of the comments in ``text``. With
     ``limit``, lexing may stop at the first comment or literal that starts after that offset (a caller
-    that only asks about positions before it loses nothing)."""
+    that only asks about positions before it loses nothing). ``path`` (the file's name) is not needed by
+    these lexers."""
     return LEXERS[language](text, len(text) if limit is None else limit)
 
 
