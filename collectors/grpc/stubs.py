@@ -9,8 +9,8 @@ from typing import Any
 
 from anops_policy.collectors.grpc.descriptors import descriptor_name, descriptor_of
 from anops_policy.collectors.grpc.proto import Proto
-from anops_policy.collectors.rust.lexer import IDENT, STR
 from anops_policy.collectors.rust.scan import scan
+from anops_policy.collectors.rust.tokens import IDENT, STR
 
 from anops_policy.collection.collector import CollectContext
 

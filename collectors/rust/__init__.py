@@ -2,10 +2,11 @@
 run, unit-test counts, and per non-test source file the console output, panics, logging and error
 handling a production-readiness policy asks about.
 
-Manifests are parsed with ``tomllib`` (``manifest``); sources are scanned lexically
-(``lexer``/``scan``/``metrics``), so comments, nested block comments, strings and raw strings never
-match; integration tests are followed through helper functions to the subcommands they invoke
-(``integration``/``cli``). Everything is pre-aggregated per crate (counts, ``by_path`` maps, booleans) and per file.
+Manifests are parsed with ``tomllib`` (``manifest``); sources are read as tokens off their tree-sitter
+trees (``tokens``/``scan``/``metrics``, through ``anops_policy.syntax``), so comments, nested block
+comments, strings and raw strings never match; integration tests are followed through helper functions
+to the subcommands they invoke (``integration``/``cli``). Everything is pre-aggregated per crate (counts,
+``by_path`` maps, booleans) and per file.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ CONSOLE_KEYS = {
 
 class RustCollector:
     name = "rust"
-    version = "1"
+    version = "2"  # 2: sources read off tree-sitter trees (the summaries of version 1 came from a hand-written lexer)
     depends_on: tuple[str, ...] = ()
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]:

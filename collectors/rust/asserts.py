@@ -18,8 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from anops_policy.collectors.rust.lexer import IDENT, STR, Token
 from anops_policy.collectors.rust.scan import FnItem, Scan, scan
+from anops_policy.collectors.rust.tokens import IDENT, STR, Token
+
+from anops_policy.syntax.rust_source import RUST
+from anops_policy.syntax.trees import source_trees
 
 ASSERT_MACROS = ("assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq", "prop_assert")
 EXISTENCE_METHODS = ("exists", "is_file", "is_dir", "try_exists", "metadata")
@@ -199,7 +202,7 @@ def test_file_checks_of(memo: dict[str, Any], path: str, src: str) -> TestFileCh
     hit = memo.get(_MEMO_KEY, {}).get(path)
     if hit is not None and hit[0] == hash(src):
         return cast(TestFileChecks, hit[1])
-    return test_file_checks(scan(src))
+    return test_file_checks(scan(src, source_trees(memo).tree(path, src, RUST)))
 
 
 def _from_assert(fn: FnItem, macro: str, line: int, args: list[Token], flowed: list[str]) -> list[Pending]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from anops_policy.collectors.rust.lexer import IDENT, STR, Token
 from anops_policy.collectors.rust.scan import FnItem, Scan
 from anops_policy.collectors.rust.subcommands import subcommand_of
+from anops_policy.collectors.rust.tokens import IDENT, STR, Token
 
 _MAX_BUILDER_DEPTH = 4
 _LIST_ADAPTERS = {"iter", "into_iter", "to_vec", "clone", "as_slice", "copied", "cloned", "to_owned"}

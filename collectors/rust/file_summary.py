@@ -1,5 +1,5 @@
 """Everything the ``rust`` collector takes from one ``.rs`` file on its own, as one value the per-file
-summary cache can keep (``CollectContext.summaries``): lexer problems, ``mod`` declarations and
+summary cache can keep (``CollectContext.summaries``): unterminated comments and literals, ``mod`` declarations and
 ``#[cfg(test)]`` structure, source metrics, declared subcommands, ``main``'s signature, the file's own
 spawns, and — for a file under a ``tests/`` folder — the checks the grpc collector reads through the
 run's memo.

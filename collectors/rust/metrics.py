@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from anops_policy.collectors.rust.lexer import PUNCT, STR, Token, positions_of
 from anops_policy.collectors.rust.scan import Scan
+from anops_policy.collectors.rust.tokens import PUNCT, STR, Token, positions_of
 from anops_policy.collectors.rust.uses import paths
 
 CONSOLE_MACROS = ("println", "eprintln", "print", "eprint", "dbg")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from anops_policy.collectors.rust.lexer import IDENT, NUM, STR
 from anops_policy.collectors.rust.scan import Scan
+from anops_policy.collectors.rust.tokens import IDENT, NUM, STR
 
 # variables by which programs conventionally let the user choose another program
 PROGRAM_VARIABLES = frozenset({"EDITOR", "VISUAL", "PAGER", "GIT_EDITOR", "GIT_PAGER", "BROWSER", "SHELL", "DIFF"})

@@ -12,6 +12,8 @@ from anops_policy.collectors.rust.scan import Scan, scan
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.collection.summary_cache import SummaryStore
+from anops_policy.syntax.rust_source import RUST
+from anops_policy.syntax.trees import source_trees
 
 
 class Scans:
@@ -42,7 +44,7 @@ class Scans:
         self.keys[path] = key
         found = store.get(key, RustFileSummary) if store is not None else None
         if found is None:
-            sc = self.cache[path] = scan(text)
+            sc = self.cache[path] = self._scan(path, text)
             found = summarise(path, sc)
             if store is not None:
                 store.put(key, found, RustFileSummary)
@@ -57,8 +59,12 @@ class Scans:
             return None
         if path not in self.cache:
             text = self.ctx.read_text(path)
-            self.cache[path] = scan(text) if text is not None else None
+            self.cache[path] = self._scan(path, text) if text is not None else None
         return self.cache[path]
+
+    def _scan(self, path: str, text: str) -> Scan:
+        """The file scanned from the run's one tree-sitter parse of it (shared with the patterns collector)."""
+        return scan(text, source_trees(self.ctx.memo).tree(path, text, RUST))
 
     def clear(self) -> None:
         """Crates' files are disjoint: keep one crate's token streams at a time."""

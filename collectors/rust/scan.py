@@ -1,15 +1,17 @@
 """Structure on top of the Rust token stream: bracket matching, functions with their attributes,
 ``#[cfg(test)]`` regions and ``mod`` declarations (``Scan``, one per file), and tokens rendered back to text.
 
-Everything works on tokens from ``lexer``, so comments and literals can never match; ``use`` aliases come
-from ``uses`` and the per-file source metrics from ``metrics``."""
+Everything works on the file's tokens, read off its tree-sitter tree (``tokens``), so comments and literals
+can never match; ``use`` aliases come from ``uses`` and the per-file source metrics from ``metrics``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from anops_policy.collectors.rust.lexer import IDENT, NUM, PUNCT, STR, Token, lex, positions, token_keys
+from anops_policy.collectors.rust.tokens import IDENT, NUM, PUNCT, STR, Token, positions, rust_tokens, token_keys
 from anops_policy.collectors.rust.uses import use_aliases
+
+from anops_policy.syntax.trees import Tree
 
 _OPEN: dict[str | None, str] = {"(": ")", "[": "]", "{": "}"}
 _CLOSE: dict[str | None, str] = {")": "(", "]": "[", "}": "{"}
@@ -42,7 +44,7 @@ class Scan:
     """One Rust file, tokenised and structured."""
 
     tokens: list[Token]
-    keys: list[str | None]  # per token: its text for an identifier or punctuation, else None (``lexer.token_keys``)
+    keys: list[str | None]  # per token: its text for an identifier or punctuation, else None (``tokens.token_keys``)
     match: dict[int, int]
     fns: list[FnItem]
     test_ranges: list[tuple[int, int]]  # token index ranges (inclusive) of #[cfg(test)] items
@@ -73,8 +75,9 @@ class Scan:
         return best
 
 
-def scan(src: str) -> Scan:
-    lexed = lex(src)
+def scan(src: str, tree: Tree | None = None) -> Scan:
+    """``src`` scanned from its tree (``tree``: the run's parse of it, else parsed here)."""
+    lexed = rust_tokens(src, tree)
     toks = lexed.tokens
     keys = token_keys(toks)
     match = _match_brackets(keys)

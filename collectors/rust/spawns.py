@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from anops_policy.collectors.rust.lexer import IDENT, STR, Token, positions, positions_of
 from anops_policy.collectors.rust.scan import FnItem, Scan
+from anops_policy.collectors.rust.tokens import IDENT, STR, Token, positions, positions_of
 
 PROCESS_METHODS = frozenset({"spawn", "output", "status", "exec", "stdin", "stdout", "stderr", "current_dir"})
 CLAP_METHODS = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anops_policy.collectors.rust.lexer import IDENT, STR, Token, positions_of
 from anops_policy.collectors.rust.scan import Scan, attr_path
+from anops_policy.collectors.rust.tokens import IDENT, STR, Token, positions_of
 
 
 def subcommand_of(args: list[str | None], declared: dict[str, str]) -> str | None:

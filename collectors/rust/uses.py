@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from anops_policy.collectors.rust.lexer import IDENT, PUNCT, Token, positions, token_keys
+from anops_policy.collectors.rust.tokens import IDENT, PUNCT, Token, positions, token_keys
 
 
 def use_aliases(toks: list[Token], keys: list[str | None] | None = None) -> dict[str, str]:

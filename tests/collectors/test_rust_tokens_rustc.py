@@ -1,9 +1,9 @@
-"""The Rust scanner's tokens against rustc's own lexer.
+"""The rust collector's tokens (read off the tree-sitter tree) against rustc's own lexer.
 
 Each source file is wrapped in a macro invocation (``m! { … }``) and given to
 ``rustc -Zunpretty=ast-tree``, which prints the macro's token stream with a span per token: comments
 are gone, literals are single tokens. Identifiers, lifetimes and string/char literals, with their lines,
-must be exactly what ``rust_lexer`` produces. Nothing is compiled, so crates' dependencies are not
+must be exactly what ``rust_tokens`` produces. Nothing is compiled, so crates' dependencies are not
 needed; ``RUSTC_BOOTSTRAP=1`` unlocks the ``-Z`` flag on stable rustc."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from anops_policy.collectors.rust.lexer import CHAR, IDENT, LIFETIME, STR, lex
+from anops_policy.collectors.rust.tokens import CHAR, IDENT, LIFETIME, STR, rust_tokens
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -82,7 +82,7 @@ def rustc_tokens(src: str, tmp: Path) -> list[tuple[int, str, str]]:
 def ours(src: str) -> list[tuple[int, str, str]]:
     return [
         (t.line, t.kind, t.text if t.kind in (IDENT, LIFETIME) else "")
-        for t in lex(src).tokens
+        for t in rust_tokens(src).tokens
         if t.kind in (IDENT, LIFETIME, STR, CHAR)
     ]
 
