@@ -12,9 +12,9 @@ from anops_policy.collectors.ci.command_words import ASSIGN, SHELLS, flag_value
 from anops_policy.collectors.ci.indirection import Invocation, detect_invocation
 from anops_policy.collectors.ci.masking import Reason, ShellState, mask_reasons
 from anops_policy.collectors.ci.shell_modes import Mode
-from anops_policy.collectors.ci.shell_syntax import MAX_NESTING, Cmd, Group, Pipeline, Script, parse, parse_inner
-from anops_policy.collectors.ci.shell_tokens import Scanner
 from anops_policy.collectors.ci.tool_table import Detection, detect_test
+
+from anops_policy.syntax.shell import MAX_NESTING, Cmd, Group, Pipeline, Script, parse, parse_text
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,10 @@ class Analyzer:
         self.hints = tuple(hints)
         self.cwd0 = cwd or "."
         self.report = ScriptReport()
-        self.scanner: Scanner | None = None
 
     def run(self, chunks: Sequence[tuple[str, int, bool]], outer: Sequence[Reason] = ()) -> ScriptReport:
-        script, self.scanner = parse(chunks)
+        parsed = parse(chunks)
+        script = parsed.script
         reason = None if self.mode.errexit else Reason(f"{self.mode.label} does not stop at a failing command",
                                                        chunks[0][1] if chunks else 0)
         state = ShellState(self.mode.errexit, self.mode.pipefail, reason, self.cwd0, [])
@@ -120,11 +120,11 @@ class Analyzer:
             return
         if head in SHELLS and "-c" in w:
             idx = w.index("-c")
-            if idx + 1 < len(w) and self.scanner is not None and depth < MAX_NESTING:
+            if idx + 1 < len(w) and depth < MAX_NESTING:
                 inner = ShellState(state.errexit and "-e" in w, "pipefail" in w, state.errexit_reason, state.cwd, [])
                 if not inner.errexit:
                     inner.errexit_reason = Reason(f"{head} -c does not stop at a failing command", cmd.line, cmd.chunk)
-                self._walk(parse_inner(w[idx + 1], cmd.line, self.scanner, cmd.chunk), inner, reasons, depth + 1)
+                self._walk(parse_text(w[idx + 1], cmd.line, cmd.chunk).script, inner, reasons, depth + 1)
             return
         self._substitutions(cmd, state, reasons, depth)
         det = detect_test(w, self.hints)
@@ -152,16 +152,14 @@ class Analyzer:
                                        resolved_report or report_path, report_format, cmd.chunk))
 
     def _substitutions(self, cmd: Cmd, state: ShellState, reasons: list[Reason], depth: int) -> None:
-        if not cmd.substs or self.scanner is None or depth >= MAX_NESTING:
+        if not cmd.substs or depth >= MAX_NESTING:
             return
         pure_assignment = all(ASSIGN.match(x) for x in cmd.words)
         for sub in cmd.substs:
-            if sub.inner is None:
-                continue
             extra = [] if pure_assignment else [Reason("inside a command substitution", cmd.line, cmd.chunk)]
             inner = ShellState(False, state.pipefail, Reason("command substitution", cmd.line, cmd.chunk), state.cwd,
                                [])
-            self._walk(parse_inner(sub.inner, cmd.line, self.scanner, cmd.chunk), inner, reasons + extra, depth + 1)
+            self._walk(sub.script, inner, reasons + extra, depth + 1)
 
     @staticmethod
     def _chdir(w: list[str], state: ShellState) -> None:

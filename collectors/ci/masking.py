@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from anops_policy.collectors.ci.shell_syntax import AndOr, Cmd, Group, Pipeline, Script
+from anops_policy.syntax.shell import AndOr, Cmd, Group, Pipeline, Script
 
 
 @dataclass(frozen=True)
