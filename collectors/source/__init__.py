@@ -2,8 +2,9 @@
 age (from ``git blame``), pre-aggregated per path, tag and language.
 
 How it stays fast on big trees: a native searcher (ripgrep when it is on ``PATH``, else ``git grep``,
-else a byte search in Python) lists the files that contain a tag at all; only those are read and lexed
-(``comment_lexer``), and a marker counts only when it lies inside a comment span. Blame runs once per
+else a byte search in Python) lists the files that contain a tag at all; only those are read and parsed
+(``comment_lexer``: tree-sitter through the syntax layer, a hand lexer for TOML and Dockerfiles), and a
+marker counts only when it lies inside a comment span. Blame runs once per
 file that has markers, only for the marker lines (``-L n,n`` ranges), in a few threads, under an
 overall time budget: when the budget runs out the remaining files keep no age and the section says
 ``blame.status: partial`` with the reason, instead of hanging on a huge history.
@@ -181,11 +182,7 @@ class TodosCollector:
         matches = find_tags(text)
         if not matches:
             return language, []
-        try:
-            spans = comment_spans(text, language, limit=matches[-1][0])
-        except RecursionError:  # pathological nesting of ${…} / f-string fields
-            ctx.skip(path, f"too deeply nested to lex as {language}")
-            return None
+        spans = comment_spans(text, language, limit=matches[-1][0], path=path, memo=ctx.memo)
         return language, _markers(text, matches, spans, path, language, opts.ticket)
 
 

@@ -1,62 +1,78 @@
-"""Where the comments are: per-language lexers that return the character spans of every comment in a file.
+"""Where the comments are: the character spans of every comment in a file, as the ``todos`` collector (a
+marker counts only inside a comment) and the docs collector (a command's trailing comment) need them.
 
-Each lexer knows just enough of its language to tell a comment from a string literal — which is what a
-TODO scanner needs and what a regex over lines cannot do (``"TODO:"`` in a string, ``#`` inside a Rust raw
-string, a FIXME after an inner ``*/`` of a nested Rust block comment). They are not parsers: on malformed
-input they stop a literal at the end of its line (single-line literals) or at the end of the file, and
-never raise. Each scan jumps between "interesting" characters with one compiled regex, so the cost is
-proportional to the number of quotes and comment openers, not to the file size.
-This module dispatches by language; the lexers live in ``lex_c_family``, ``lex_js``, ``lex_python``,
-``lex_shell`` and ``lex_config``, built on the primitives of ``lex_scan``.
-
-Decisions, per language (documented in the todos schema too):
+Through tree-sitter (``anops_policy.syntax.comments``, one parse per file per run shared with the other
+users of the syntax layer) for every language ast-grep bundles a grammar for: Python, Rust, Go,
+JavaScript, TypeScript (TSX for ``.tsx`` files), C, C++, shell (the Bash grammar) and YAML. What is a
+comment is what the grammar says; the decisions that follow, per language (documented in the todos
+schema and in docs/todos.md, with the few places where tree-sitter and the earlier hand lexers differ):
 
 * Python: ``#`` comments only; docstrings are string literals (documentation, not comments).
-  f-string replacement fields are lexed as code (nested strings inside them are strings).
-* Rust: ``//`` (incl. doc comments) and nested ``/* */``; strings, byte strings, raw strings
-  ``r#"…"#``; ``'"'`` is a char literal, ``'a`` a lifetime.
-* Go: ``//`` and ``/* */``; ``"…"``, raw ``` `…` ``` and rune literals.
-* JavaScript/TypeScript: ``//`` and ``/* */``; quotes, template literals with ``${…}`` nesting, and
-  regular-expression literals (recognised from the preceding token).
-* C/C++: ``//`` (continued by a trailing backslash) and ``/* */``; quotes and raw strings ``R"d(…)d"``.
-* Shell: ``#`` at the start of a word, outside quotes, ``$(…)``/``${…}`` and here-document bodies.
-* YAML: ``#`` at the start of a line or after whitespace, outside quoted scalars and block scalars
-  (``|``/``>`` content is data — a ``# TODO`` inside a CI ``run: |`` script is not a YAML comment).
-* TOML: ``#`` outside basic, literal and multi-line strings.
-* Dockerfile: lines whose first non-blank character is ``#``, plus shell comments (``#`` after
-  whitespace, outside quotes) in shell-form ``RUN`` instructions; here-document bodies are data.
+* Rust: ``//`` (incl. doc comments) and nested ``/* */``; ``#`` or ``//`` inside raw strings is string.
+* Go: ``//`` and ``/* */``; raw strings and runes are literals.
+* JavaScript/TypeScript: ``//`` and ``/* */``; template literals (with their ``${…}`` code) and
+  regular-expression literals are not comments; the ``#!`` line is no comment.
+* C/C++: ``//`` (continued by a trailing backslash) and ``/* */``, also after a macro's value (the
+  grammar keeps that value opaque; ``syntax.comments`` parses it again); raw strings are literals.
+* Shell: ``#`` starting a word, outside quotes and here-document bodies.
+* YAML: ``#`` comments; quoted and block scalars (``run: |``) are data.
+
+Two languages keep a small hand lexer because ast-grep has no grammar for them (and aborts on a language
+name it does not know, so they are never handed to it):
+
+* TOML (``lex_toml``): ``#`` outside basic, literal and multi-line strings.
+* Dockerfile (``lex_dockerfile``): lines whose first non-blank character is ``#``, plus shell comments
+  (``#`` after whitespace, outside quotes) in shell-form ``RUN`` instructions; here-document bodies are
+  data. A Dockerfile's structure (instructions, continuation lines, here-documents) is what decides which
+  text is shell at all, so the Bash grammar alone cannot tell; the line lexer does both in one pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
-from anops_policy.collectors.source.lex_c_family import lex_c, lex_go, lex_rust
-from anops_policy.collectors.source.lex_config import lex_toml, lex_yaml
-from anops_policy.collectors.source.lex_js import lex_js
-from anops_policy.collectors.source.lex_python import lex_python
+from anops_policy.collectors.source.lex_dockerfile import lex_dockerfile
 from anops_policy.collectors.source.lex_scan import Span
-from anops_policy.collectors.source.lex_shell import lex_dockerfile, lex_shell
+from anops_policy.collectors.source.lex_toml import lex_toml
 
+from anops_policy.syntax import comments
+from anops_policy.syntax.languages import LANGUAGES
+from anops_policy.syntax.trees import source_trees
 
-def comment_spans(text: str, language: str, limit: int | None = None, path: str | None = None) -> list[Span]:
-    """Sorted, non-overlapping ``(start, end)`` character offsets of the comments in ``text``. With
-    ``limit``, lexing may stop at the first comment or literal that starts after that offset (a caller
-    that only asks about positions before it loses nothing). ``path`` (the file's name) is not needed by
-    these lexers."""
-    return LEXERS[language](text, len(text) if limit is None else limit)
-
-
-LEXERS: dict[str, Callable[[str, int], list[Span]]] = {
-    "c": lex_c,
-    "cpp": lex_c,
-    "dockerfile": lex_dockerfile,
-    "go": lex_go,
-    "javascript": lex_js,
-    "python": lex_python,
-    "rust": lex_rust,
-    "shell": lex_shell,
-    "toml": lex_toml,
-    "typescript": lex_js,
-    "yaml": lex_yaml,
+GRAMMARS = {
+    "c": "c", "cpp": "cpp", "go": "go", "javascript": "javascript", "python": "python", "rust": "rust",
+    "shell": "bash", "typescript": "typescript", "yaml": "yaml",
 }
+"""The todos collector's language → the tree-sitter grammar that reads it."""
+
+LEXERS: dict[str, Callable[[str, int], list[Span]]] = {"dockerfile": lex_dockerfile, "toml": lex_toml}
+"""The languages without a bundled grammar → their hand lexer."""
+
+
+def grammar_for(language: str, path: str | None = None) -> str | None:
+    """The grammar of a file in ``language`` (``path`` tells TSX from TypeScript); None: a hand lexer's."""
+    grammar = GRAMMARS.get(language)
+    if grammar == "typescript" and path is not None and path.lower().endswith(".tsx"):
+        return "tsx"
+    return grammar
+
+
+def comment_spans(
+    text: str,
+    language: str,
+    limit: int | None = None,
+    path: str | None = None,
+    memo: MutableMapping[str, Any] | None = None,
+) -> list[Span]:
+    """Sorted, non-overlapping ``(start, end)`` character offsets of the comments in ``text``. With
+    ``limit``, comments that start after that offset may be left out (a caller that only asks about
+    positions before it loses nothing). With ``memo`` (a run's ``CollectContext.memo``) and ``path`` the
+    file's tree comes from, and stays in, the run's shared parses."""
+    grammar = grammar_for(language, path)
+    if grammar is None:
+        return LEXERS[language](text, len(text) if limit is None else limit)
+    if memo is None or path is None:
+        return comments.comment_spans(text, grammar, limit)
+    tree = source_trees(memo).tree(path, text, LANGUAGES[grammar])
+    return comments.comment_spans_of(tree.root, text, grammar, limit)

@@ -1,5 +1,4 @@
-"""Scanning primitives shared by the comment lexers: span type, line ends, quoted literals and block
-comments (nesting or not)."""
+"""Scanning primitives of the hand-written comment lexers (TOML): span type, line ends, quoted literals."""
 
 from __future__ import annotations
 
@@ -39,28 +38,3 @@ def skip_quoted(text: str, i: int, quote: str, *, escapes: bool = True, single_l
             return m.start()
         else:
             return m.end()
-
-
-def block_end(text: str, i: int) -> int:
-    """End of a non-nesting ``/* … */`` comment whose body starts at ``i``."""
-    j = text.find("*/", i)
-    return len(text) if j < 0 else j + 2
-
-
-_NESTED = re.compile(r"/\*|\*/")
-
-
-def nested_block_end(text: str, i: int) -> int:
-    """End of a nesting ``/* … /* … */ … */`` comment (Rust) whose body starts at ``i``."""
-    depth = 1
-    while depth:
-        m = _NESTED.search(text, i)
-        if m is None:
-            return len(text)
-        depth += 1 if m.group() == "/*" else -1
-        i = m.end()
-    return i
-
-
-def is_word(c: str) -> bool:
-    return c.isalnum() or c == "_"
