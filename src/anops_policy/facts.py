@@ -10,15 +10,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import rfc8785
-from referencing.exceptions import Unresolvable
+from typing import TYPE_CHECKING, Any
 
 from anops_policy import schema_fast
+from anops_policy.canonical import dumps as canonical_json
 from anops_policy.errors import ConfigError, InputError
 from anops_policy.validation import load_schema, registry
+
+if TYPE_CHECKING:  # jsonschema judges only what schema_fast does not accept (imported then: start-up)
+    import jsonschema
 
 API_VERSION = "anops.dev/facts/v1"
 MAX_FACT_FILE_BYTES = 256 * 1024 * 1024
@@ -39,7 +39,7 @@ def digest_of(document: Mapping[str, Any]) -> str:
         for status in meta.get("collectors", {}).values():
             status.pop("duration_ms", None)
         doc["meta"] = meta
-    return "sha256:" + hashlib.sha256(rfc8785.dumps(doc)).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json(doc)).hexdigest()
 
 
 # RFC 8785 (the digest's canonical form) and every JSON reader agree on integers only within ±(2**53 - 1)
@@ -86,6 +86,8 @@ def invalid_text(value: Any, path: str) -> str | None:
 
 @cache
 def _section_validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema  # noqa: PLC0415 - start-up: a valid section is answered by schema_fast
+
     schema = {"$ref": f"https://anops.dev/schemas/facts/{name}.schema.json"}
     return jsonschema.Draft202012Validator(schema, registry=registry())
 
@@ -105,6 +107,9 @@ def section_errors(name: str, section: Any) -> list[str]:
 def schema_errors(name: str, section: Any, schema: Mapping[str, Any]) -> list[str]:
     """``section_errors`` against an explicit JSON Schema: a plugin's ``SCHEMA`` (it may ``$ref`` the
     project's schemas, e.g. ``fact-document.schema.json#/$defs/location``)."""
+    import jsonschema  # noqa: PLC0415 - start-up: only plugins' sections get here
+    from referencing.exceptions import Unresolvable  # noqa: PLC0415
+
     try:
         v = jsonschema.Draft202012Validator(schema, registry=registry())
         errors = sorted(v.iter_errors(section), key=lambda e: [str(p) for p in e.absolute_path])[:5]
@@ -143,6 +148,8 @@ def document_errors(document: Any) -> list[str]:
     plugin_sections, out = _plugin_sections(document)
     core = {k: v for k, v in document.items() if k not in plugin_sections} if plugin_sections else document
     if not (plugin_sections and schema_fast.document_valid(core)):
+        import jsonschema  # noqa: PLC0415 - start-up: a valid document is answered by schema_fast
+
         v = jsonschema.Draft202012Validator(load_schema("fact-document"), registry=registry())
         for err in sorted(v.iter_errors(core), key=lambda e: [str(p) for p in e.absolute_path])[:10]:
             where = "/".join(str(p) for p in err.absolute_path) or "(root)"

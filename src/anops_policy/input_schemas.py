@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from anops_policy.errors import ConfigError
 
 MAX_SCHEMA_BYTES = 1024 * 1024
@@ -28,6 +26,8 @@ def load_input_schema(path: Path, where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: input schema {path}: not a JSON document ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: input schema {path}: expected a JSON object (a JSON Schema)")
+    import jsonschema  # noqa: PLC0415 - start-up: only packs and configs that name a schema get here
+
     try:
         jsonschema.Draft202012Validator.check_schema(data)
     except jsonschema.SchemaError as exc:

@@ -66,6 +66,12 @@ def _section_validator(name: str) -> Any:
 
 
 @cache
+def _schema_validator(name: str) -> Any:
+    """The Rust validator for the project schema ``name`` (``config``, ``policy``, ``pack`` …), or None."""
+    return _rust_validator(f"{BASE_URI}{name}.schema.json")
+
+
+@cache
 def _document_validator() -> Any:
     """The Rust validator for a whole fact document (``eval --facts``), or None when unavailable."""
     return _rust_validator(f"{BASE_URI}fact-document.schema.json")
@@ -91,5 +97,19 @@ def section_valid(name: str, section: Any) -> bool:
         return False
     try:
         return bool(validator.is_valid(section))
+    except Exception:  # a value it cannot convert (e.g. an integer beyond 64 bits)
+        return False
+
+
+def schema_valid(name: str, data: Any) -> bool:
+    """``section_valid`` for a document of project schema ``name`` (a config, a policy, a pack file …):
+    True only when certainly valid; False means "ask jsonschema", which also words every rejection."""
+    if name not in schema_names():
+        return False
+    validator = _schema_validator(name)
+    if validator is None or not plain_json(data):
+        return False
+    try:
+        return bool(validator.is_valid(data))
     except Exception:  # a value it cannot convert (e.g. an integer beyond 64 bits)
         return False

@@ -8,14 +8,14 @@ import json
 import math
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.errors import ConfigError
 from anops_policy.yamlsafe import Marks
+
+if TYPE_CHECKING:  # jsonschema and referencing are imported when a document is invalid (or a caller asks)
+    import jsonschema
+    from referencing import Registry
 
 BASE_URI = "https://anops.dev/schemas/"
 MAX_REPORTED = 8
@@ -55,6 +55,9 @@ def load_fact_fragment(name: str) -> dict[str, Any]:
 
 @cache
 def registry() -> Registry[Any]:
+    from referencing import Registry, Resource  # noqa: PLC0415 - start-up: only invalid documents need it
+    from referencing.jsonschema import DRAFT202012  # noqa: PLC0415
+
     resources_: list[tuple[str, Resource[Any]]] = []
     for name in schema_names():
         resources_.append((BASE_URI + f"{name}.schema.json", DRAFT202012.create_resource(load_schema(name))))
@@ -71,6 +74,8 @@ def suggest(word: str, choices: Any) -> str:
 
 
 def validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # noqa: PLC0415 - start-up: a valid document is answered by schema_fast
+
     schema = load_schema(name)
     return jsonschema.Draft202012Validator(schema, registry=registry())
 
@@ -109,18 +114,27 @@ def _nan_path(data: Any) -> tuple[str | int, ...] | None:
 
 
 def validate(data: Any, schema: str, marks: Marks | None, file: str, *, what: str) -> None:
-    """Raise ``ConfigError`` listing the first problems of ``data`` against ``schema``, each located."""
-    errors = sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    """Raise ``ConfigError`` listing the first problems of ``data`` against ``schema``, each located.
+    A document the Rust validator accepts is valid (``schema_fast``); any other is judged by ``jsonschema``,
+    whose errors are the messages."""
+    from anops_policy import schema_fast  # noqa: PLC0415 - schema_fast builds on this module
+
+    if schema_fast.schema_valid(schema, data):
+        errors: list[jsonschema.ValidationError] = []
+    else:
+        errors = sorted(validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if not errors:
         nan = _nan_path(data)
         if nan is not None:  # NaN satisfies every minimum/maximum (its comparisons are all false)
             where = marks.at(nan) if marks is not None else file
             raise ConfigError(f"{what} {where}: .nan is not a number a setting or parameter can take")
         return
+    from jsonschema.exceptions import best_match  # noqa: PLC0415 - only an invalid document gets here
+
     lines: list[str] = []
     for error in errors[:MAX_REPORTED]:
         # descend into anyOf/oneOf to the most specific cause
-        best = jsonschema.exceptions.best_match([error])
+        best = best_match([error])
         path, message, is_key = _describe(best)
         where = marks.at(path, key=is_key) if marks is not None else file
         lines.append(f"{what} {where}: {message}")

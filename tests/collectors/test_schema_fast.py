@@ -122,3 +122,43 @@ def test_document_shortcut_agrees_with_jsonschema() -> None:
             else:
                 refused += 1
     assert refused > 0  # the breakages reach the validator at all
+
+
+def project_documents() -> list[tuple[str, str, Any]]:
+    """Every config, policy, pack and pattern file the repository ships, read as ``validate`` sees them."""
+    from anops_policy.yamlsafe import load_yaml_file  # noqa: PLC0415
+
+    root = HERE.parents[1]
+    found: list[tuple[str, str, Any]] = []
+    for path in sorted(root.glob("**/anops-policy.yaml")):
+        if ".git" not in path.parts:
+            found.append((path.relative_to(root).as_posix(), "config", load_yaml_file(str(path), str(path))[0]))
+    for path in sorted((root / "policies").glob("*/*.yaml")):
+        kind = "pack" if path.name == "pack.yaml" else "policy"
+        found.append((path.relative_to(root).as_posix(), kind, load_yaml_file(str(path), str(path))[0]))
+    for path in sorted((root / "policies").glob("*/patterns/*.yaml")):
+        found.append((path.relative_to(root).as_posix(), "pattern", load_yaml_file(str(path), str(path))[0]))
+    return found
+
+
+DOCUMENTS = project_documents()
+
+
+@pytest.mark.parametrize(("case", "schema", "data"), DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_project_schema_shortcut_agrees_with_jsonschema(case: str, schema: str, data: Any) -> None:
+    """``validate``'s shortcut for configs, policies, packs and pattern files: never *valid* where
+    ``jsonschema`` says invalid, on the shipped files and on seeded breakages of each."""
+    from anops_policy.validation import validator  # noqa: PLC0415
+
+    check = validator(schema)
+    if schema_fast.plain_json(data):
+        assert schema_fast.schema_valid(schema, data) == check.is_valid(data), case
+    rng = random.Random(case)
+    for broken in breakages(data, rng) if isinstance(data, dict) else []:
+        if schema_fast.schema_valid(schema, broken):
+            assert check.is_valid(broken), f"shortcut accepted what jsonschema rejects in {case}: {broken}"
+
+
+def test_project_schema_shortcut_leaves_unknown_schemas_and_odd_values_to_jsonschema() -> None:
+    assert not schema_fast.schema_valid("no-such-schema", {})
+    assert not schema_fast.schema_valid("config", {"apiVersion": "anops.dev/config/v1", "x": (1, 2)})

@@ -28,8 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import rfc8785
-
+from anops_policy.canonical import dumps as canonical_json
 from anops_policy.errors import LogWriteError
 from anops_policy.keys import Signer
 
@@ -61,7 +60,7 @@ def jsonable(value: Any) -> Any:
 
 
 def canonical(value: Any) -> bytes:
-    return rfc8785.dumps(jsonable(value))
+    return canonical_json(jsonable(value))
 
 
 def sha256(data: bytes) -> str:

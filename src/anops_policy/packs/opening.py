@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.errors import ConfigError
 from anops_policy.packs import cache
@@ -25,9 +23,11 @@ from anops_policy.packs.manifest import (
     compare_manifests,
     pack_meta,
 )
-from anops_policy.packs.signature import signers, verify
 from anops_policy.packs.sources import ARCHIVE, GIT, HTTPS, OCI, Source
 from anops_policy.policy.model import Pack
+
+if TYPE_CHECKING:  # cryptography is imported by the signature checks a pack with keys needs (start-up)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from anops_policy.policy.packs import load_pack
 
 
@@ -158,6 +158,8 @@ def materialize(archive: Archive, source: Source, keys: Sequence[Ed25519PublicKe
     if require_signature is None:
         require_signature = bool(keys) and (source.remote or archive.signature is not None)
     if require_signature:
+        from anops_policy.packs.signature import verify  # noqa: PLC0415 - cryptography, for signed packs only
+
         verdict = verify(manifest, archive.signature, keys)
         if not verdict.ok:
             raise SignatureError(f"{where}: signature check failed: {verdict.problem}")
@@ -181,6 +183,8 @@ def materialize(archive: Archive, source: Source, keys: Sequence[Ed25519PublicKe
 
 def unverified_note(manifest: Mapping[str, Any], source: Source, signature: Mapping[str, Any] | None) -> str:
     """What the report says about a remote pack used without a signature check (pinned, no trust policy)."""
+    from anops_policy.packs.signature import signers  # noqa: PLC0415 - cryptography, for archives only
+
     what = f"pack {manifest['id']} {manifest['version']} from {source.text}"
     claimed = signers(signature)
     state = (f"carries a signature by {', '.join(claimed)} that was NOT checked (no trust policy: trust.pack_keys "

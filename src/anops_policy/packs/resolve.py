@@ -11,7 +11,6 @@ from typing import Any
 
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.keys import load_public_key
 from anops_policy.packs.lock import LOCK_NAME, read_lock
 from anops_policy.packs.opening import Trust, open_source
 from anops_policy.packs.sources import BUILTIN, Source, parse_source
@@ -37,6 +36,8 @@ def read_key(path: Path, where: str) -> Any:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read public key {path}: {exc.strerror or exc}") from None
+    from anops_policy.keys import load_public_key  # noqa: PLC0415 - start-up: cryptography only when keys are named
+
     return load_public_key(data, str(path))
 
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from anops_policy.canonical import dumps as canonical_json
 from anops_policy.keys import Signer, key_id, signature_ok
 
 SIGNATURE_API = "anops.dev/pack-signature/v1"
@@ -19,7 +19,7 @@ MAX_KEY_ID = 64  # characters of a claimed key id shown in a message or report
 
 
 def signed_message(manifest: Mapping[str, Any]) -> bytes:
-    return rfc8785.dumps({
+    return canonical_json({
         "apiVersion": SIGNATURE_API, "id": str(manifest["id"]), "version": str(manifest["version"]),
         "digest": str(manifest["digest"]),
     })
