@@ -69,10 +69,12 @@ class Analyzer:
         self.hints = tuple(hints)
         self.cwd0 = cwd or "."
         self.report = ScriptReport()
+        self.unparsed: list[Reason] = []  # a syntax error makes every exit status of the script undecidable
 
     def run(self, chunks: Sequence[tuple[str, int, bool]], outer: Sequence[Reason] = ()) -> ScriptReport:
         parsed = parse(chunks)
         script = parsed.script
+        self._syntax_errors(parsed.errors)
         reason = None if self.mode.errexit else Reason(f"{self.mode.label} does not stop at a failing command",
                                                        chunks[0][1] if chunks else 0)
         state = ShellState(self.mode.errexit, self.mode.pipefail, reason, self.cwd0, [])
@@ -124,7 +126,9 @@ class Analyzer:
                 inner = ShellState(state.errexit and "-e" in w, "pipefail" in w, state.errexit_reason, state.cwd, [])
                 if not inner.errexit:
                     inner.errexit_reason = Reason(f"{head} -c does not stop at a failing command", cmd.line, cmd.chunk)
-                self._walk(parse_text(w[idx + 1], cmd.line, cmd.chunk).script, inner, reasons, depth + 1)
+                parsed = parse_text(w[idx + 1], cmd.line, cmd.chunk)
+                self._syntax_errors(parsed.errors)
+                self._walk(parsed.script, inner, reasons, depth + 1)
             return
         self._substitutions(cmd, state, reasons, depth)
         det = detect_test(w, self.hints)
@@ -148,8 +152,15 @@ class Analyzer:
             if dest and "/dev/null" not in dest and "GITHUB_STEP_SUMMARY" not in dest:
                 report_path, report_format = dest, det.report_format or "text"
         resolved_report = join_path(state.cwd, report_path) if report_path else None
-        self.report.found.append(Found(cmd.line, " ".join(w), det, inv, state.cwd, tuple(reasons),
+        self.report.found.append(Found(cmd.line, " ".join(w), det, inv, state.cwd, (*reasons, *self.unparsed),
                                        resolved_report or report_path, report_format, cmd.chunk))
+
+    def _syntax_errors(self, errors: Sequence[tuple[int, int]]) -> None:
+        """Fail closed on shell the grammar cannot parse: a POSIX script with a syntax error may stop, or
+        not, anywhere, so its test commands are reported as masked by it (never as "not masking")."""
+        if self.mode.posix:
+            self.unparsed.extend(Reason("a syntax error in the shell text on this line: whether a failure "
+                                        "fails the script cannot be decided", line, chunk) for line, chunk in errors)
 
     def _substitutions(self, cmd: Cmd, state: ShellState, reasons: list[Reason], depth: int) -> None:
         if not cmd.substs or depth >= MAX_NESTING:

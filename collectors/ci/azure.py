@@ -60,7 +60,7 @@ def parse_azure(path: str, text: str) -> FileResult:
                 step_masks = [*masks]
                 if coe:
                     step_masks.append(Reason("continueOnError: true on the step", line, path=path))
-                mode = AZURE_MODE if kind in ("script", "bash") else Mode(False, False, kind)
+                mode = AZURE_MODE if kind in ("script", "bash") else Mode(False, False, kind, posix=False)
                 wd = as_text(step.get("workingDirectory"))
                 report = analyze([chunk(script, line)], mode, cwd=join_path(".", wd) or "." if wd else ".",
                                  hints=(job_id,), outer=step_masks)

@@ -43,7 +43,7 @@ _REPORT_FILES = re.compile(r"(?i)junit|test[-_]?results?|tests?[-_]?reports?|sur
 _REPORT_WITH_KEYS = ("files", "path", "paths", "report_paths", "junit_files", "reports", "junit-files", "xml_files",
                      "name")
 DEFAULT_MODE = Mode(True, False, "bash -e (the default shell)")
-WINDOWS_MODE = Mode(False, False, "pwsh (the default shell on Windows)")
+WINDOWS_MODE = Mode(False, False, "pwsh (the default shell on Windows)", posix=False)
 
 
 def parse_uses(raw: Any) -> dict[str, Any]:

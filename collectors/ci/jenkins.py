@@ -71,7 +71,7 @@ def parse_jenkins(path: str, text: str) -> FileResult:
                     else "warnError (the build is only unstable)"
                 masks.append(Reason(f"inside {what}", text.count("\n", 0, start) + 1, path=path))
                 break
-        mode = JENKINS_MODE if m.group(1) == "sh" else Mode(False, False, m.group(1))
+        mode = JENKINS_MODE if m.group(1) == "sh" else Mode(False, False, m.group(1), posix=False)
         report = analyze([(script, line, True)], mode, hints=(stage,), outer=masks)
         res.runs.append(RunSite(path, "jenkins", stage, job["key"], f"{m.group(1)} #{step['index'] + 1}",
                                 step["index"], line, report, (stage,), tuple(masks)))

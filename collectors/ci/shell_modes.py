@@ -11,11 +11,14 @@ from anops_policy.collectors.ci.command_words import SHELLS
 @dataclass(frozen=True)
 class Mode:
     """How the shell treats a failing command: ``errexit`` (stop at the first failure outside the
-    shell's exemptions) and ``pipefail`` (a pipeline fails when any part fails). ``label`` names it."""
+    shell's exemptions) and ``pipefail`` (a pipeline fails when any part fails). ``label`` names it;
+    ``posix`` is False for a shell whose scripts are not POSIX shell (PowerShell, cmd, a named interpreter),
+    read by the same grammar only as far as it goes."""
 
     errexit: bool
     pipefail: bool
     label: str
+    posix: bool = True
 
 
 def mode_for_shell(shell: str | None, *, default: Mode) -> Mode | None:
@@ -33,14 +36,14 @@ def mode_for_shell(shell: str | None, *, default: Mode) -> Mode | None:
     if s == "sh":
         return Mode(True, False, "sh -e")
     if name in ("pwsh", "powershell"):
-        return Mode(False, False, name)
+        return Mode(False, False, name, posix=False)
     if name == "cmd":
-        return Mode(False, False, "cmd")
+        return Mode(False, False, "cmd", posix=False)
     if name in SHELLS:
         errexit = any(f.startswith("-") and "e" in f[1:] and not f.startswith("--") for f in flags)
         pipefail = "pipefail" in flags
         return Mode(errexit, pipefail, s.replace("{0}", "").strip())
-    return Mode(False, False, s)
+    return Mode(False, False, s, posix=False)
 
 
 def mode_from_shebang(text: str) -> Mode:

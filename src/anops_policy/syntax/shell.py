@@ -150,7 +150,7 @@ class _Builder:
     def _statement(self, node: SgNode, depth: int, condition: bool) -> list[AndOr]:
         kind = node.kind()
         if kind == "ERROR":
-            self.errors.append(self.where(node))
+            self.errors.append(self.where(_last_token(node)))
             return self.script(node, depth).lists
         if kind in ("if_statement", "elif_clause"):
             return self._conditional(node, depth, ("then",))
@@ -282,7 +282,7 @@ class _Builder:
         if kind == "command":
             return self._command(node, depth, line, chunk)
         if kind == "ERROR":
-            self.errors.append((line, chunk))
+            self.errors.append(self.where(_last_token(node)))
         words, substs = self._words([node], depth, line, chunk)
         return Cmd(words, line, [], substs, chunk)
 
@@ -399,7 +399,32 @@ def parse(chunks: Sequence[tuple[str, int, bool]], *, fixed: tuple[int, int] | N
     builder = _Builder(source, rows, exprs, fixed)
     root = SgRoot(source, "bash").root()
     script = builder.script(root, 0)
+    if not builder.errors:
+        builder.errors.extend(builder.where(node.parent() or node) for node in _missing(root))
     return ShellScript(script, sorted(set(builder.errors)))
+
+
+def _last_token(node: SgNode) -> SgNode:
+    """Where tree-sitter gave up: an ERROR node runs from where recovery began (often lines earlier) to the
+    token it could not place, its last one."""
+    children = node.children()
+    return _last_token(children[-1]) if children else node
+
+
+def _missing(root: SgNode) -> list[SgNode]:
+    """The tokens tree-sitter inserted to recover (an unclosed ``$(``, quote or ``if``): zero-width leaves."""
+    out: list[SgNode] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        children = node.children()
+        if children:
+            stack.extend(children)
+        elif not node.is_named():
+            r = node.range()
+            if r.start.index == r.end.index:
+                out.append(node)
+    return out
 
 
 def parse_text(text: str, line: int, chunk: int = 0) -> ShellScript:
