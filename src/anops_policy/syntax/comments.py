@@ -56,9 +56,13 @@ def parse(text: str, grammar: str) -> SgNode:
     return SgRoot(text, grammar).root()
 
 
-def comment_spans_of(root: SgNode, text: str, grammar: str, limit: int | None = None) -> list[Span]:
+def comment_spans_of(
+    root: SgNode, text: str, grammar: str, limit: int | None = None, *, recover: bool = True
+) -> list[Span]:
     """Sorted, non-overlapping ``(start, end)`` character offsets of the comments of ``root`` (the tree of
-    ``text`` in ``grammar``). With ``limit``, comments that start after that offset may be left out."""
+    ``text`` in ``grammar``). With ``limit``, comments that start after that offset may be left out.
+    ``recover``: also look for comments in the text tree-sitter skipped while recovering from a syntax
+    error (``_skipped_text``)."""
     spans: list[Span] = []
     for node in root.find_all(**_rule(grammar)):
         r = node.range()
@@ -75,6 +79,8 @@ def comment_spans_of(root: SgNode, text: str, grammar: str, limit: int | None = 
         spans.append((start, end))
     if grammar in ("c", "cpp"):
         spans = _macro_bodies(root, text, grammar, spans, limit)
+    if recover:
+        spans.extend(_skipped_text(root, text, grammar, limit))
     spans.sort()
     return _disjoint(spans)
 
@@ -82,6 +88,28 @@ def comment_spans_of(root: SgNode, text: str, grammar: str, limit: int | None = 
 def comment_spans(text: str, grammar: str, limit: int | None = None) -> list[Span]:
     """``comment_spans_of`` on a fresh parse of ``text``."""
     return comment_spans_of(parse(text, grammar), text, grammar, limit)
+
+
+_OPENERS = {"bash": ("#",), "python": ("#",), "yaml": ("#",)}
+_SLASHES = ("//", "/*")
+
+
+def _skipped_text(root: SgNode, text: str, grammar: str, limit: int | None) -> list[Span]:
+    """Comments in the text of the childless ERROR nodes: the characters tree-sitter skipped to recover
+    from a syntax error, where it recognised no token at all, comments included (``foo: bar`` followed by
+    a wrongly indented ``  bad: x # TODO`` in YAML). Each such run is parsed again on its own, once."""
+    found: list[Span] = []
+    openers = _OPENERS.get(grammar, _SLASHES)
+    for error in root.find_all(kind="ERROR"):
+        r = error.range()
+        a, b = r.start.index, r.end.index
+        if (limit is not None and a > limit) or error.children():
+            continue
+        fragment = text[a:b]
+        if any(o in fragment for o in openers):
+            tree = parse(fragment, grammar)
+            found.extend((a + s, a + e) for s, e in comment_spans_of(tree, fragment, grammar, recover=False))
+    return found
 
 
 def _macro_bodies(root: SgNode, text: str, grammar: str, spans: list[Span], limit: int | None) -> list[Span]:
@@ -108,7 +136,8 @@ def _macro_bodies(root: SgNode, text: str, grammar: str, spans: list[Span], limi
     kept = [s for s in spans if not any(a <= s[0] < b for a, b in regions)]
     for a, b in regions:
         fragment = text[a:b].replace("#", " ")
-        kept.extend((a + s, a + e) for s, e in comment_spans_of(parse(fragment, grammar), fragment, grammar))
+        tree = parse(fragment, grammar)
+        kept.extend((a + s, a + e) for s, e in comment_spans_of(tree, fragment, grammar, recover=False))
     return kept
 
 
