@@ -2,11 +2,12 @@
 
 Reads GitHub Actions workflows and local actions (``github``), GitLab CI with its local includes (``gitlab``),
 and the minimal shape of Jenkins, CircleCI, Azure Pipelines and ``.ci/*`` scripts (``discovery`` finds them).
-Every shell script goes through the same analysis (``analysis``, over ``shell_syntax`` and ``tool_table``):
-the test commands it runs (tool, kind, the component it targets) and the reasons a failure would be masked
-(``masking``). Scripts, make targets and npm scripts that CI invokes, and local composite actions a job uses,
-are followed (bounded, ``expansion``) so their test commands count for the calling job. A broken file is an
-``errors`` entry; the rest is still collected.
+Every shell script goes through the same analysis (``analysis``, over the bash grammar of
+``anops_policy.syntax.shell`` and ``tool_table``): the test commands it runs (tool, kind, the component it
+targets) and the reasons a failure would be masked (``masking``; a script the grammar cannot parse masks its
+test commands, never passes as not masking). Scripts, make targets and npm scripts that CI invokes, and
+local composite actions a job uses, are followed (bounded, ``expansion``) so their test commands count for
+the calling job. A broken file is an ``errors`` entry; the rest is still collected.
 """
 
 from __future__ import annotations

@@ -2,21 +2,21 @@
 pip, npm) with their packages, version pins and cache handling, removals, cache cleanup, and remote
 scripts piped into a shell.
 
-This is a reading of the command line, not a shell: it splits on ``&&``, ``||``, ``;``, ``|`` and
-parentheses, looks through ``sh -c '…'``, ``sudo``/``env`` and leading ``VAR=value`` assignments, and
-skips redirections. A command it cannot tokenise (unbalanced quotes) is split on whitespace.
+The command line is read by the bash grammar (``anops_policy.syntax.shell``): every simple command of its
+lists, pipelines, groups and command substitutions, in order, with redirections apart from the words; this
+module looks through ``sh -c '…'``, ``sudo``/``env`` and leading ``VAR=value`` assignments. Where the grammar
+meets a syntax error, the commands it recovered are still read.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from anops_policy.syntax.shell import Group, Script, parse
+
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
-_SEPARATOR_CHARS = frozenset(";&|()\n")
-_REDIRECT_CHARS = frozenset("<>&|")
 _WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup", "eval"})
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PIPE_SUBST = re.compile(r"(?:\$\(|`|<\()\s*(?:curl|wget)\b")
@@ -173,40 +173,27 @@ class RunFacts:
     inline_env: dict[str, str] = field(default_factory=dict)
 
 
-def tokenize(script: str) -> list[str]:
-    # newlines separate commands (heredoc scripts), so they are punctuation, not whitespace
-    lexer = shlex.shlex(script, posix=True, punctuation_chars="();<>|&\n")
-    lexer.whitespace = " \t\r"
-    lexer.wordchars += "$@{}:%+,^[]!"
-    try:
-        return list(lexer)
-    except ValueError:  # unbalanced quotes: a rough split is better than nothing
-        return script.replace(";", " ; ").replace("&&", " && ").replace("|", " | ").split()
-
-
-def split_commands(tokens: list[str]) -> list[tuple[list[str], str]]:
-    """``[(argv, operator after it)]`` with redirections and their targets removed."""
+def split_commands(script: str) -> list[tuple[list[str], str]]:
+    """``[(argv, operator after it)]`` in the order the commands appear: pipelines, and-or lists, groups and
+    the commands of substitutions, read by the bash grammar (redirections are not words)."""
     out: list[tuple[list[str], str]] = []
-    current: list[str] = []
-    skip_next = False
-    for tok in tokens:
-        if skip_next:
-            skip_next = False
-            continue
-        if tok == "<(" or set(tok) <= _SEPARATOR_CHARS:
-            if current:
-                out.append((current, tok.strip("\n") or ";"))
-            current = []
-            continue
-        if set(tok) <= _REDIRECT_CHARS and ("<" in tok or ">" in tok):
-            if current and current[-1].isdigit():
-                current.pop()  # the fd of `2>/dev/null`
-            skip_next = True
-            continue
-        current.append(tok)
-    if current:
-        out.append((current, ""))
+    _flatten(parse([(script, 1, True)]).script, out)
     return out
+
+
+def _flatten(script: Script, out: list[tuple[list[str], str]]) -> None:
+    for lst in script.lists:
+        for index, pipe in enumerate(lst.pipelines):
+            after = lst.ops[index] if index < len(lst.ops) else ";"
+            for position, item in enumerate(pipe.items):
+                op = "|" if position < len(pipe.items) - 1 else after
+                if isinstance(item, Group):
+                    _flatten(item.body, out)
+                    continue
+                if item.words:
+                    out.append((item.words, op))
+                for sub in item.substs:
+                    _flatten(sub.script, out)
 
 
 def _strip_prefix(argv: list[str], env: dict[str, str]) -> list[str]:
@@ -250,7 +237,7 @@ class RunAnalyzer:
     def analyse(self, script: str, depth: int = 0) -> RunFacts:
         if depth > 3:
             return self.facts
-        commands = split_commands(tokenize(script))
+        commands = split_commands(script)
         for index, (raw_argv, op) in enumerate(commands):
             env: dict[str, str] = {}
             argv = _strip_prefix(raw_argv, env)
