@@ -27,9 +27,10 @@ document:
   ``ts_log_level_from_env`` (what services-read-log-level-from-env looks for) starting on the case's line
   is the detector's "yes"; ``settings_unchecked_go``/``log_level_env_go`` (Go pins) likewise with
   ``go_env_read_unchecked``/``go_log_level_from_env``.
-- ``e2e_teardown`` reads ``python.test_files[path]``: the case's line among its ``starts`` while the file
-  has no teardown (``has_teardown``) is the detector's "yes, it leaks" (what e2e-tests-tear-down counts
-  for an e2e file); ``e2e_negative_paths`` reads the test's ``negative_path`` (non-empty: "yes"), what
+- ``e2e_teardown`` collects the project once more with the labelled files named end-to-end (a config
+  whose ``e2e`` lists them, given with ``--config``) and reads ``python.e2e.starts_without_teardown``, what
+  e2e-tests-tear-down counts: the case's line listed there is the detector's "yes, it leaks";
+  ``e2e_negative_paths`` reads the test's ``negative_path`` (non-empty: "yes"), what
   e2e-tests-cover-negative-paths counts.
 - ``external_spawns`` reads ``rust.crates[…].spawns[]`` (what cli-tests-mock-external-commands applies
   to): a spawn listed on the case's line is the detector's "yes"; ``external_commands_faked`` reads the
@@ -68,6 +69,7 @@ from anops_policy.cli.main import main as cli_main
 MALFORMED_STATUSES = frozenset({400, 422})
 MALFORMED_EXCEPTIONS = frozenset({"ValidationError", "RequestValidationError", "ValidationException"})
 Facts = dict[str, Any]
+E2E = "python-e2e"  # the python collector with the labelled files named end-to-end
 
 
 def _test_signals(facts: Facts, label: Label) -> dict[str, Any] | None:
@@ -179,12 +181,17 @@ def detect_ci_report(facts: Facts, label: Label) -> tuple[bool, str]:
 
 
 def detect_e2e_teardown(facts: Facts, label: Label) -> tuple[bool, str]:
-    test_file = facts.get("python", {}).get("test_files", {}).get(label.path)
-    if test_file is None:
-        return False, "not a test file of the collector's"
-    starts = [str(s.get("call")) for s in test_file.get("starts", []) if s.get("line") == label.line]
-    teardown = bool(test_file.get("has_teardown"))
-    return bool(starts) and not teardown, f"starts on this line: {starts or 'none'}; file has_teardown={teardown}"
+    python = facts.get("python", {})
+    if label.path not in python.get("e2e", {}).get("files", []):
+        return False, "not an e2e test file of the collector's"
+    leaks = [
+        str(s.get("call"))
+        for s in python["e2e"].get("starts_without_teardown", [])
+        if s.get("path") == label.path and s.get("line") == label.line
+    ]
+    starts = [str(s.get("call")) for s in python.get("test_files", {}).get(label.path, {}).get("starts", [])
+              if s.get("line") == label.line]
+    return bool(leaks), f"leaking starts on this line: {leaks or 'none'} (starts: {starts or 'none'})"
 
 
 def detect_e2e_negative(facts: Facts, label: Label) -> tuple[bool, str]:
@@ -274,14 +281,20 @@ COLLECTOR = {
     "log_level_env": "patterns",
     "settings_unchecked_go": "patterns",
     "log_level_env_go": "patterns",
+    "e2e_teardown": E2E,
 }
 
 
-def _facts_cli(project_dir: Path, collector: str) -> dict[str, Any]:
-    """``anops-policy facts PROJECT --only COLLECTOR``, in this process: the fact document."""
+def _facts_cli(project_dir: Path, collector: str, e2e: list[str] | None = None) -> dict[str, Any]:
+    """``anops-policy facts PROJECT --only COLLECTOR``, in this process: the fact document (``e2e``: with a
+    config naming these files end-to-end tests)."""
     with tempfile.TemporaryDirectory(prefix="anops-accuracy-") as tmp:
         out = Path(tmp) / "facts.json"
         args = ["facts", str(project_dir), "--only", collector, "--jobs", "1", "-o", str(out)]
+        if e2e is not None:
+            config = Path(tmp) / "anops-policy.yaml"
+            config.write_text(json.dumps({"apiVersion": "anops.dev/config/v1", "e2e": e2e}), encoding="utf-8")
+            args += ["--config", str(config)]
         stderr = io.StringIO()
         with contextlib.redirect_stderr(stderr):
             try:
@@ -310,7 +323,7 @@ def collect_section(project_dir: Path, collector: str) -> Facts:
     return {collector: document[collector]}
 
 
-def collect(project_dir: Path) -> Facts:
+def collect(project_dir: Path, e2e: list[str] | None = None) -> Facts:
     """The python section as the collector produced it, through the CLI, in this process.
 
     The listing cap is lifted so that every test is listed; the fact schema bounds those lists, so the
@@ -328,7 +341,7 @@ def collect(project_dir: Path) -> Facts:
     python_collector.LISTED_TESTS = 10**9
     python_collector.PythonCollector.collect = keep  # type: ignore[method-assign]
     try:
-        document = _facts_cli(project_dir, "python")
+        document = _facts_cli(project_dir, "python", e2e)
         try:
             meta = document["meta"]["collectors"]["python"]
         except KeyError as exc:
@@ -448,15 +461,19 @@ def main(argv: list[str] | None = None) -> int:
         if not label_files:
             raise CorpusError(f"no label files in {LABELS}")
         cached: dict[tuple[str, str], Facts] = {}
+        e2e_paths: dict[str, list[str]] = {}
+        for label in (x for f in label_files if COLLECTOR.get(f.signal) == E2E for x in f.labels):
+            e2e_paths.setdefault(label.project, []).append(label.path)
 
         def facts_of(name: str, collector: str | None) -> Facts:
             if name not in sources:
                 raise CorpusError(f"a label names project {name!r}, which pins.toml does not pin")
             which = collector or languages[name]
             if (name, which) not in cached:
-                cached[name, which] = (
-                    collect(sources[name]) if which == "python" else collect_section(sources[name], which)
-                )
+                if which in ("python", E2E):
+                    cached[name, which] = collect(sources[name], e2e_paths.get(name) if which == E2E else None)
+                else:
+                    cached[name, which] = collect_section(sources[name], which)
             return cached[name, which]
 
         results = [measure(f, facts_of, held_out) for f in label_files]

@@ -379,11 +379,11 @@ class PythonCollector:
                 kinds = scan.suite.closure(module, func).negative_path() if func.is_test else []
                 if kinds:
                     negative.append({"name": func.qualname, "path": p, "line": func.line, "signals": kinds})
+        # each start judged on its own (is this one stopped?), not by whether the file has teardown somewhere
         starts_without = [
-            {"path": p, **s}
+            {"path": p, "line": line, "call": call}
             for p in files
-            if p in without or (not test_files[p]["test_count"] and not test_files[p]["has_teardown"])
-            for s in test_files[p]["starts"]
+            for line, call in scan.suite.leaking_starts(scan.suite.modules[p])
         ]
         return {
             "globs": globs,

@@ -1,13 +1,24 @@
 """Reading one function body's own signals from the ``ast``: environment variables set or deleted, HTTP
 statuses and ``grpc.StatusCode`` members asserted, ``pytest.raises`` types, processes and servers started
-and stopped, and the cleanup (``finally``, finalizers, ``with``) around them."""
+and stopped (``lifecycle.py``), and the cleanup (``finally``, finalizers, ``with``) around them."""
 
 from __future__ import annotations
 
 import ast
-import itertools
 import re
 
+from anops_policy.collectors.python.lifecycle import (
+    KILLS,
+    LEDGER_STOPS,
+    LISTENING_CTORS,
+    RUNNERS,
+    SERVER_CTORS,
+    SERVERISH,
+    SERVERISH_FACTORY,
+    STOP_ALWAYS,
+    STOP_ON_SERVER,
+    LifecycleReader,
+)
 from anops_policy.collectors.python.signals import Signals
 from anops_policy.collectors.python.statuses import (
     compared_statuses,
@@ -16,6 +27,15 @@ from anops_policy.collectors.python.statuses import (
     http_status_of,
     is_status_expr,
     statuses_in_match,
+)
+from anops_policy.collectors.python.teardown import (
+    HOW_CLEANUP,
+    HOW_FINALLY,
+    HOW_PLAIN,
+    Ledger,
+    names_in,
+    starts_process,
+    waited_at_once,
 )
 
 from anops_policy.syntax.python_ast import (
@@ -30,54 +50,6 @@ from anops_policy.syntax.python_ast import (
     walk_nodes,
 )
 
-SERVERISH = re.compile(r"(?i)(server|srv|httpd|daemon|service|proc|process|popen|container|runner|site)s?$|^p$")
-# a call whose result is a server or process to track: ``srv = start_server(...)``, ``spawn_service()``
-SERVERISH_FACTORY = re.compile(r"(?i)server|spawn|launch|popen|start_service|run_service")
-APPISH = re.compile(r"(?i)(^|_)(app|application|api)$")
-PROCESS_STARTERS = frozenset(
-    {
-        "subprocess.Popen",
-        "asyncio.create_subprocess_exec",
-        "asyncio.create_subprocess_shell",
-    }
-)
-SERVER_CTORS = frozenset(
-    {
-        "Popen",
-        "server",
-        "HTTPServer",
-        "ThreadingHTTPServer",
-        "TCPServer",
-        "ThreadingTCPServer",
-        "make_server",
-        "Server",
-        "Process",
-        "create_subprocess_exec",
-        "create_subprocess_shell",
-        "AppRunner",
-        "TCPSite",
-        "UnixSite",
-        "TestServer",
-    }
-)
-# calls that return a server already listening (asyncio, websockets, aiohttp's test server)
-LISTENING_CTORS = frozenset({"start_server", "create_server", "start_unix_server", "serve", "start_test_server"})
-# thread/process constructors whose ``target`` runs a server: ``Thread(target=httpd.serve_forever)``
-RUNNERS = frozenset({"Thread", "Process", "Timer", "submit", "run_in_executor", "to_thread", "start_new_thread"})
-SERVE_REFS = frozenset({"serve_forever", "serve", "run_forever", "run_app", "wait_for_termination"})
-SERVE_ON_SERVER = frozenset({"run", "start", "listen", "start_serving"})
-SERVE_FUNCTION = re.compile(r"(?i)serve|server|run_app|^main$|^run$|^start$")
-KILLS = frozenset({"os.kill", "os.killpg"})
-STOP_ALWAYS = frozenset({"terminate", "kill", "send_signal"})
-STOP_ON_SERVER = frozenset({"stop", "shutdown", "server_close", "wait", "communicate", "join", "cleanup", "close"})
-START_ON_SERVER = frozenset({"start", "serve_forever", "serve", "start_serving", "listen", "start_server"})
-TEST_CLIENT = re.compile(r"(?i)test_?client")
-# a client attribute (not a method) whose requests each run the server: sanic's ``app.test_client.get("/")``,
-# ``app.asgi_client.post(...)``
-SERVING_CLIENTS = frozenset({"test_client", "asgi_client"})
-LIFESPAN_CMS = frozenset(
-    {"TestClient", "TestServer", "LifespanManager", "lifespan", "lifespan_context", "LiveServer", "live_server"}
-)
 # calls that check what they are given: assertEqual, assert_status, expect_status, check_status, verify_…
 # (a mock builder such as ``with_status(500)`` sets a status, it does not assert one)
 CHECKER_PREFIXES = ("assert", "expect", "check", "verify", "ensure")
@@ -103,12 +75,6 @@ CLEANUP_CALLS = frozenset(
     }
 )
 FINALIZERS = frozenset({"addfinalizer", "addCleanup", "addAsyncCleanup", "addClassCleanup", "enterContext"})
-DOCKER_TOOLS = frozenset({"docker", "docker-compose", "podman", "podman-compose"})
-DOCKER_UP = frozenset({"up", "run", "start"})
-DOCKER_DOWN = frozenset({"down", "stop", "kill", "rm"})
-SUBPROCESS_RUNNERS = frozenset(
-    {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"}
-)
 INVALID_ADDRESS = re.compile(
     r"(?i)(\.invalid\b|nonexist|does-not-exist|no-such-host|unreachable|"
     r":(6553[6-9]|655[4-9]\d|65[6-9]\d\d|6[6-9]\d{3}|[7-9]\d{4}|\d{6,})\b)"
@@ -122,8 +88,6 @@ def _is_lifespan_scope(node: ast.Dict) -> bool:
     )
 
 
-WAITS = frozenset({"communicate", "wait"})
-PROCESS_STARTS = frozenset({"Popen", "create_subprocess_exec", "create_subprocess_shell"})
 # the node types ``SignalVisitor._node`` reads; every other node (names, contexts, operators, …) it skips
 _READ_NODES = frozenset(
     {ast.Assert, ast.Call, ast.With, ast.AsyncWith, ast.Subscript, ast.Dict, ast.Constant, ast.Assign}
@@ -133,48 +97,8 @@ _TRACKED = frozenset({ast.Assign, ast.AnnAssign, ast.withitem})
 _YIELDS = frozenset({ast.Yield, ast.YieldFrom})
 
 
-def _starts_process(node: ast.Assign) -> bool:
-    """``proc = Popen(...)`` or ``proc = await create_subprocess_exec(...)``: what ``_waited_at_once`` pairs."""
-    value = node.value.value if isinstance(node.value, ast.Await) else node.value
-    return isinstance(value, ast.Call) and last_name(value.func) in PROCESS_STARTS
-
-
-def _waited_at_once(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
-    """Ids of the process-starting calls whose process the very next statement waits for: ``proc =
-    Popen(...)`` (or ``await asyncio.create_subprocess_exec(...)``) followed by ``proc.communicate(...)``
-    or ``[await] proc.wait(...)``, also assigned or indexed. Such a run ends before anything can fail, so
-    there is nothing left to tear down."""
-    waited: set[int] = set()
-    for node in walk_nodes(func):
-        for field in ("body", "orelse", "finalbody", "handlers"):
-            stmts = getattr(node, field, None)
-            if not isinstance(stmts, list):
-                continue
-            for first, second in itertools.pairwise(stmts):
-                if not (isinstance(first, ast.Assign) and len(first.targets) == 1):
-                    continue
-                target, value = first.targets[0], first.value
-                value = value.value if isinstance(value, ast.Await) else value
-                if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
-                    continue
-                if last_name(value.func) not in PROCESS_STARTS:
-                    continue
-                expr = second.value if isinstance(second, ast.Expr | ast.Assign) else None
-                while isinstance(expr, ast.Await | ast.Subscript):
-                    expr = expr.value
-                if (
-                    isinstance(expr, ast.Call)
-                    and isinstance(expr.func, ast.Attribute)
-                    and expr.func.attr in WAITS
-                    and isinstance(expr.func.value, ast.Name)
-                    and expr.func.value.id == target.id
-                ):
-                    waited.add(id(value))
-    return waited
-
-
 # ---- signals of one function body ---------------------------------------------------------------------
-class SignalVisitor:
+class SignalVisitor(LifecycleReader):
     def __init__(self, imports: Imports) -> None:
         self.imports = imports
         self.signals = Signals()
@@ -189,6 +113,7 @@ class SignalVisitor:
         self.yield_line = 0  # the first own yield: what follows it is the fixture's teardown
         self.strings: dict[str, str] = {}  # local names bound to a string: ``match = "400, message"``
         self.waited: set[int] = set()  # process starts waited for by the next statement (short-lived runs)
+        self.ledger = Ledger()  # each start and stop with its objects: which start this function stops
 
     def visit(self, func: ast.FunctionDef | ast.AsyncFunctionDef, extra: list[ast.expr]) -> None:
         """``extra``: decorators of the enclosing class (``@mock.patch.dict`` applies to every method).
@@ -196,7 +121,7 @@ class SignalVisitor:
         One traversal, each node flagged with whether it is the function's own code (not a nested
         function's) and the line of the ``try`` whose ``finally`` block it is in (0 when none)."""
         roots: list[ast.AST] = [*extra, *func.decorator_list, *func.body]
-        starts_process = False  # whether ``_waited_at_once`` can find anything (walking for it is costly)
+        spawns = False  # whether ``waited_at_once`` can find anything (walking for it is costly)
         flagged: list[tuple[ast.AST, bool, int]] = []
         stack: list[tuple[ast.AST, bool, int]] = [(r, True, 0) for r in reversed(roots)]
         while stack:
@@ -216,8 +141,8 @@ class SignalVisitor:
                 continue
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.withitem):
                 self._track(node)
-                if isinstance(node, ast.Assign) and not starts_process:
-                    starts_process = _starts_process(node)
+                if isinstance(node, ast.Assign) and not spawns:
+                    spawns = starts_process(node)
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     text = const_str(node.value)
                     if text is not None:
@@ -225,7 +150,7 @@ class SignalVisitor:
             elif own and isinstance(node, ast.Yield | ast.YieldFrom):
                 self.yields = True
                 self.yield_line = min(self.yield_line or node.lineno, node.lineno)
-        self.waited = _waited_at_once(func) if starts_process else set()
+        self.waited = waited_at_once(func) if spawns else set()
         self.finally_nodes = {id(n) for n, _own, final in flagged if final}
         for node, own, final in flagged:
             if node.__class__ not in _READ_NODES:  # nothing ``_node`` reads
@@ -242,10 +167,13 @@ class SignalVisitor:
         """One node of the function's body (``own``: not a nested function's; ``final``: the line of the
         ``try`` whose ``finally`` block holds it, 0 when none; ``visit`` passes only ``_READ_NODES``)."""
         if isinstance(node, ast.Assert):
+            self.ledger.checks.append(node.lineno)
             self._assertion([node.test])
         elif isinstance(node, ast.Call):
             if final and last_name(node) in CLEANUP_CALLS:
                 self.finally_stops.append(final)
+            if final and last_name(node) in LEDGER_STOPS:
+                self.ledger.stop(node.lineno, self._stopped_objects(node), HOW_FINALLY)
             if last_name(node) in FINALIZERS:
                 self.finalizers.append(node.lineno)
             self._call(node, own=own)
@@ -259,6 +187,7 @@ class SignalVisitor:
                     name = last_name(item.context_expr) or ""
                     self.signals.starts.add((node.lineno, name))
                     self.signals.stops.add((node.lineno, name))
+                    self.ledger.stop(node.lineno, [name], HOW_CLEANUP)
         elif isinstance(node, ast.Subscript) and (
             self.imports.dotted(node.value) == ENVIRON
             or (isinstance(node.value, ast.Name) and node.value.id in self.env_copies)
@@ -280,6 +209,7 @@ class SignalVisitor:
             isinstance(t, ast.Attribute) and t.attr == "should_exit" for t in node.targets
         ):
             self.signals.stops.add((node.lineno, "should_exit"))
+            self.ledger.stop(node.lineno, names_in(node.targets), HOW_FINALLY if final else HOW_PLAIN)
 
     def _track(self, node: ast.Assign | ast.AnnAssign | ast.withitem) -> None:
         value = node.context_expr if isinstance(node, ast.withitem) else node.value
@@ -293,14 +223,19 @@ class SignalVisitor:
         else:
             targets = [node.target]
         names = [n for n in (last_name(t) for t in targets if isinstance(t, ast.Name | ast.Attribute)) if n]
+        if value is not None:
+            self.ledger.bind(value, names)
         if self._environ_copy(value):
             self.env_copies.update(names)
             return
         if not isinstance(value, ast.Call):
             return
         name = last_name(value) or ""
-        if name in RUNNERS and self._serve_target(value) is not None:
+        served = self._serve_target(value) if name in RUNNERS else None
+        if served is not None:
             self.tracked.update(names)  # a thread running a server: joining it is part of the shutdown
+            for target in names:  # stopping the server it runs ends the thread or task
+                self.ledger.aliases.setdefault(target, set()).update(self._served_objects(value, served))
         elif name in SERVER_CTORS or name in LISTENING_CTORS or SERVERISH_FACTORY.search(name):
             self.tracked.update(names)
 
@@ -317,25 +252,6 @@ class SignalVisitor:
             pairs = zip(node.keys, node.values, strict=True)
             return any(k is None and self.imports.dotted(v) == ENVIRON for k, v in pairs)
         return False
-
-    def _serve_target(self, call: ast.Call) -> str | None:
-        """What a thread, process or executor call runs when that is a server: ``target=httpd.serve_forever``,
-        ``target=server.run`` (uvicorn), ``target=app.run``, ``target=serve``, ``submit(srv.serve_forever)``."""
-        name = last_name(call) or ""
-        if name in {"Thread", "Process", "Timer"}:
-            candidates = [call_arg(call, 1, "function" if name == "Timer" else "target")]
-        else:
-            candidates = list(call.args[:2])
-        for target in candidates:
-            if isinstance(target, ast.Attribute):
-                owner = last_name(target.value) or ""
-                serverish = owner in self.tracked or bool(SERVERISH.search(owner)) or bool(APPISH.search(owner))
-                qual = self.imports.dotted(target) or ""
-                if target.attr in SERVE_REFS or (target.attr in SERVE_ON_SERVER and serverish) or qual == "uvicorn.run":
-                    return f"{owner}.{target.attr}"
-            elif isinstance(target, ast.Name) and SERVE_FUNCTION.search(target.id):
-                return target.id
-        return None
 
     def _assertion(self, exprs: list[ast.expr]) -> None:
         for expr in exprs:
@@ -354,6 +270,7 @@ class SignalVisitor:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if isinstance(arg, ast.Name):
                 self.calls.add(arg.id)  # a helper passed as a callback (Thread(target=serve))
+        self._ledger_call(call, qual, name)
         if name.lower().startswith(CHECKER_PREFIXES):
             # self.assertEqual(resp.status_code, 400), assert_status(resp, 422), check_status(resp, 415)
             self._assertion(list(call.args))
@@ -378,6 +295,18 @@ class SignalVisitor:
             self._callbacks(call)
         self._env_call(call, qual, name)
         self._lifecycle_call(call, qual, name, own=own)
+
+    def _ledger_call(self, call: ast.Call, qual: str, name: str) -> None:
+        """An assertion (what can fail a test between a start and its stop), a cleanup registered (runs
+        whatever fails: it covers the objects it names, or every start when it registers a function or
+        lambda), a plain stop."""
+        if name.lower().startswith(CHECKER_PREFIXES) or qual == "pytest.raises" or name == "raises":
+            self.ledger.checks.append(call.lineno)
+        elif name in FINALIZERS or name in CALLBACK_REGISTRARS:
+            generic = any(isinstance(a, ast.Name | ast.Lambda) for a in call.args)
+            self.ledger.stop(call.lineno, [] if generic else names_in(call.args), HOW_CLEANUP)
+        elif (name in LEDGER_STOPS or qual in KILLS) and id(call) not in self.finally_nodes:
+            self.ledger.stop(call.lineno, self._stopped_objects(call), HOW_PLAIN)
 
     def _callbacks(self, call: ast.Call) -> None:
         """Stops registered to run at teardown: ``self.addCleanup(self.server.shutdown)``."""
@@ -437,62 +366,3 @@ class SignalVisitor:
         if isinstance(node, ast.Dict):
             keys.update(const_str(k) or "<dynamic>" for k in node.keys if k is not None)
         return keys
-
-    def _lifecycle_call(self, call: ast.Call, qual: str, name: str, *, own: bool) -> None:
-        sig = self.signals
-        receiver = receiver_name(call)
-        serverish = receiver is not None and (receiver in self.tracked or bool(SERVERISH.search(receiver)))
-        stop = False
-        served = self._serve_target(call) if name in RUNNERS else None
-        func = call.func
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Attribute)
-            and func.value.attr in SERVING_CLIENTS
-        ):
-            sig.starts.add((call.lineno, func.value.attr))
-            sig.stops.add((call.lineno, func.value.attr))
-        # a process the next statement waits for (proc = Popen(...); proc.communicate()) is a short run: no start
-        if (qual in PROCESS_STARTERS or qual == "uvicorn.run") and id(call) not in self.waited:
-            sig.starts.add((call.lineno, qual))
-        elif served is not None:
-            sig.starts.add((call.lineno, served))
-        elif name in LISTENING_CTORS and (
-            receiver is None or receiver in {"asyncio", "loop", "websockets"} or bool(SERVERISH.search(receiver or ""))
-        ):
-            sig.starts.add((call.lineno, qual or name))
-        elif name in START_ON_SERVER and serverish:
-            sig.starts.add((call.lineno, f"{receiver}.{name}"))
-        elif name in STOP_ALWAYS or qual in KILLS or (name in STOP_ON_SERVER and serverish):
-            stop = True
-        elif qual in SUBPROCESS_RUNNERS:
-            words = self._command_words(call_arg(call, 0, "args"))
-            if words & DOCKER_TOOLS and words & DOCKER_UP:
-                sig.starts.add((call.lineno, "container up"))
-            elif words & DOCKER_TOOLS and words & DOCKER_DOWN:
-                stop = True
-        if stop:
-            sig.stops.add((call.lineno, f"{receiver}.{name}" if receiver else qual or name))
-            if own and id(call) not in self.finally_nodes:
-                sig.stops_dependency = True
-
-    @staticmethod
-    def _command_words(node: ast.AST | None) -> set[str]:
-        if isinstance(node, ast.List | ast.Tuple):
-            return {s for s in (const_str(e) for e in node.elts) if s}
-        text = const_str(node)
-        return set(text.split()) if text else set()
-
-    def _with_item(self, call: ast.Call, line: int) -> None:
-        name = last_name(call) or ""
-        qual = self.imports.dotted(call.func) or ""
-        # a test client built around the app (``TestClient(app)``, a ``test_client_factory(app)``) runs the app's
-        # lifespan when entered; Flask's ``app.test_client()`` takes no app and runs none
-        client_of_app = bool(TEST_CLIENT.search(name)) and bool(call.args)
-        container = name.endswith(("Container", "Compose"))
-        if name in LIFESPAN_CMS or client_of_app or qual == "subprocess.Popen" or container:
-            self.signals.starts.add((line, name))
-            self.signals.stops.add((line, name))
-        elif name in SERVER_CTORS or name in LISTENING_CTORS:
-            # leaving ``with ThreadingHTTPServer(...) as httpd:`` closes the server's socket
-            self.signals.stops.add((line, name))

@@ -50,6 +50,20 @@ CLASS_FIXTURES = (
 )
 
 
+# what stops the objects a class's methods start: unittest/pytest-class tear-down, a context manager's exit
+TEARDOWN_METHODS = (
+    "tearDown",
+    "asyncTearDown",
+    "teardown_method",
+    "tearDownClass",
+    "teardown_class",
+    "__exit__",
+    "__aexit__",
+)
+SETUPS = frozenset({"setUp", "asyncSetUp", "setup_method", "setUpClass", "setup_class", "__enter__", "__aenter__"})
+SETUPS_OF_MODULE = frozenset({"setup_module", "setUpModule", "setup_function"})
+
+
 # ---- resolution across files --------------------------------------------------------------------------
 class TestSuite:
     """All test modules of the repository, for fixture lookup through ``conftest.py`` files."""
@@ -225,3 +239,35 @@ class TestSuite:
 
     def starts(self, module: TestModule) -> list[tuple[int, str]]:
         return sorted({s for f in module.funcs for s in f.own.starts})
+
+    def leaking_starts(self, module: TestModule) -> list[tuple[int, str]]:
+        """Each start judged on its own: what its function leaves unstopped (``Func.unstopped``) and no
+        teardown of its fixture, class or module stops either."""
+        return sorted(
+            {
+                (line, call)
+                for f in module.funcs
+                for line, call, objects in f.unstopped
+                if not self._stopped(module, f, objects)
+            }
+        )
+
+    def _stopped(self, module: TestModule, func: Func, objects: tuple[str, ...]) -> bool:
+        if func.yield_cleanup is not None:
+            return True  # a fixture or context manager with code after its yield: its teardown
+        for name in set(objects) & set(func.params):
+            found = self.resolve_fixture(module, name, skip=func)
+            if found and self.fixture_has_teardown(*found):
+                return True  # ``server.start()`` on a fixture that stops it after its yield
+        if func.cls is not None:
+            for owner, method in (m for name in TEARDOWN_METHODS for m in self.methods(module, func.cls, name)):
+                stopped = {stop.rpartition(".")[0] or stop for _line, stop in self.closure(owner, method).stops}
+                stopped.update(method.stopped)
+                if stopped & set(objects) or (stopped and not objects):
+                    return True
+        elif func.name in SETUPS_OF_MODULE:
+            return any(kind == "teardown_function" for kind, _line in module.teardown)
+        if func.is_test or func.fixture_name is not None or func.name in SETUPS:
+            return False
+        # a helper (or another class's method): whoever calls it owns what it starts, judged by its file
+        return self.file_has_teardown(module)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from anops_policy.collectors.python.signal_visitor import LIFESPAN_CMS, SignalVisitor
+from anops_policy.collectors.python.lifecycle import LIFESPAN_CMS
+from anops_policy.collectors.python.signal_visitor import SignalVisitor
 from anops_policy.collectors.python.signals import Signals
 
 from anops_policy.syntax.python_ast import (
@@ -74,6 +75,10 @@ class Func:
     own: Signals
     calls: set[str]
     yield_cleanup: int | None  # line of a yield followed by cleanup
+    # (line, call, objects) of each start this function does not stop itself (``teardown.Ledger``); the
+    # suite judges them against class teardown and fixtures (``TestSuite.leaking_starts``)
+    unstopped: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    stopped: tuple[str, ...] = ()  # the objects it stops or waits for (a ``tearDown``'s, for the starts of its class)
 
 
 @dataclass
@@ -235,6 +240,8 @@ def analyse_test_module(module: ParsedModule, *, explicit: bool = False) -> Test
             own=visitor.signals.compact(),
             calls=visitor.calls,
             yield_cleanup=_yield_with_cleanup(node.body) if visitor.yields and (fixture_name or is_cm) else None,
+            unstopped=visitor.unstopped(),
+            stopped=visitor.stopped(),
         )
         funcs.append(func)
         visitors.append((func, visitor))
