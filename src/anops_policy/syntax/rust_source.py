@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ast_grep_py import SgNode
+from ast_grep_py import Rule, SgNode
 
 from anops_policy.syntax.languages import LANGUAGES
 from anops_policy.syntax.trees import Tree, parse_source
@@ -36,7 +36,7 @@ NUM = "num"
 
 # every node whose text is not code, found by ast-grep in one traversal of the tree
 _NOT_CODE = ("line_comment", "block_comment", "string_literal", "raw_string_literal", "char_literal", "shebang")
-_LEXICAL = {"rule": {"any": [{"kind": k} for k in _NOT_CODE]}}
+_LEXICAL: list[Rule] = [{"kind": k} for k in _NOT_CODE]
 # plain code between comments and literals: a lifetime or label, a raw identifier, an identifier, a number,
 # a two-character operator the collector reads as one token, a newline, any other character
 _PLAIN = re.compile(r"'[^\W\d]\w*|r\#[^\W\d]\w*|[^\W\d]\w*|\d(?:\w|\.(?=\d))*|::|->|=>|\.\.|\n|[^\s]")
@@ -119,7 +119,7 @@ def _literal(text: str, line: int) -> Token | None:
 class _Cut(NamedTuple):
     """Where an unterminated comment or literal starts; a string's body runs from ``body`` to the end."""
 
-    index: int
+    start: int
     line: int
     message: str
     body: int | None = None  # None for a comment
@@ -177,14 +177,14 @@ def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
     findall = _PLAIN.findall
     n = len(src)
     cut = _unterminated(root, src) if tree.error is not None else None
-    stop_at = cut.index if cut is not None else n
+    stop_at = cut.start if cut is not None else n
     spans: list[tuple[int, int, int, int]] = []
-    for node in root.find_all(_LEXICAL):
+    for node in root.find_all(any=_LEXICAL):
         r = node.range()
-        start, end = r.start, r.end
-        if start.index >= stop_at:
+        begin, finish = r.start, r.end
+        if begin.index >= stop_at:
             break
-        spans.append((start.index, end.index, start.line, end.line))
+        spans.append((begin.index, finish.index, begin.line, finish.line))
     spans.append((stop_at, stop_at, -1, -1))
     pos = 0
     line = 1
