@@ -233,7 +233,7 @@ class _Builder:
 
     def _continuation(self, node: SgNode) -> list[SgNode]:
         """A here-document's ``| cmd`` / ``&& cmd`` after its start, which the grammar nests in the redirect."""
-        out = []
+        out: list[SgNode] = []
         for redirect in node.children():
             if redirect.kind() == "heredoc_redirect":
                 out.extend(c for c in redirect.children() if c.kind() in ("pipeline", "list"))
@@ -304,7 +304,8 @@ class _Builder:
             if kind in _REDIRECT_KINDS:
                 redirects.extend(self._redirect(child))
             elif child.is_named() and kind not in _SKIP:
-                parts.append(child.child(0) if kind == "command_name" and child.child(0) is not None else child)
+                head = child.child(0) if kind == "command_name" else None
+                parts.append(head if head is not None else child)
         words, substs = self._words(parts, depth, line, chunk)
         return Cmd(words, line, redirects, substs, chunk)
 
