@@ -33,6 +33,7 @@ class Project:
     held_out: bool
     package: str = ""  # debian: the binary package (librust-<crate>-dev)
     language: str = "python"  # which collector reads it: python | rust | javascript, go (patterns)
+    group: str = ""  # a set of pins only the signals drawing from that group use ("artifacts")
 
     @property
     def key(self) -> str:
@@ -58,6 +59,7 @@ def load_pins(path: Path = PINS) -> list[Project]:
                     held_out=bool(item.get("held_out", False)),
                     package=str(item.get("package", "")),
                     language=str(item.get("language", "python")),
+                    group=str(item.get("group", "")),
                 )
             )
         except KeyError as exc:

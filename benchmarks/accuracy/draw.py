@@ -47,7 +47,11 @@ Python signals draw from the ``language = "python"`` pins only, Rust ones from t
   line, half from process starters; the test functions, half from those that carry a word of failure.
 
 Python signals draw from the ``language = "python"`` pins only, Rust ones from the ``rust`` pins,
-JavaScript ones from the ``javascript`` pins, README and CI signals from the Python and Rust pins."""
+JavaScript ones from the ``javascript`` pins, README and CI signals from the Python and Rust pins;
+``built_artifacts`` (``pybuild.py``) only from the pins of group ``artifacts`` (image builders and code
+generators whose sdists ship their tests), and no other signal from those: the test functions that run a
+build or code-generation step (themselves or through a helper of their module), half with an assertion
+naming a product word."""
 
 from __future__ import annotations
 
@@ -67,14 +71,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import CorpusError, Project, fail, load_pins, require_sources, resolve_cache
 from jssrc import GO_STORED_RAW, LOG_WORD, STORED_RAW, env_sites, go_env_sites
+from pybuild import build_rows
 from pyserve import start_rows, test_functions, test_rows
 from rustsrc import PANIC_MACROS, PRINT_MACROS, console_sites, panic_sites, source_files, spawn_sites, tokens
 
 PER_STRATUM = 21
 MAX_PER_PROJECT = 4  # per stratum, so that no project dominates a signal
 # few projects test gRPC: take more of each (the signal is marked low-evidence); few crates write to the
-# console (10 of 20): take up to 6 of each
-MAX_PER_PROJECT_OF = {"grpc_internal": 12, "swallowed_exceptions": 3, "console_output": 6, "external_spawns": 8}
+# console (10 of 20): take up to 6 of each; two projects hold half the build tests: take 3 of each
+MAX_PER_PROJECT_OF = {
+    "grpc_internal": 12,
+    "swallowed_exceptions": 3,
+    "console_output": 6,
+    "external_spawns": 8,
+    "built_artifacts": 3,
+}
 SKIP_PARTS = frozenset({"docs", "doc", "examples", "example", "benchmarks", "docs_src", "build", ".tox", "scripts"})
 BROAD = frozenset({"(bare)", "Exception", "BaseException"})
 TEST_PARTS = frozenset({"tests", "test", "testing"})
@@ -253,6 +264,11 @@ def live_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool,
         yield hit, Candidate(project.name, path, line, name, stratum, source)
 
 
+def build_pool(project: Project, root: Path, signal: str) -> Iterator[tuple[bool, Candidate]]:
+    for hit, path, line, name, stratum, source in build_rows(root):
+        yield hit, Candidate(project.name, path, line, name, stratum, source)
+
+
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 TEST_WORD = re.compile(r"test|\btox\b|\bnox\b", re.I)
 MASK_WORD = re.compile(r"continue-on-error|\|\|\s*true|\bexit 0\b|set \+e")
@@ -339,7 +355,10 @@ POOLS: dict[str, Callable[[Project, Path, str], Iterator[tuple[bool, Candidate]]
     "e2e_teardown": live_pool,
     "e2e_negative_paths": live_pool,
     "external_spawns": rust_site_pool,
+    "built_artifacts": build_pool,
 }
+# the group of pins a signal draws from (``group`` in pins.toml); pins of a group serve only its signals
+GROUP = {"built_artifacts": "artifacts"}
 # the language of the pins a signal draws from; "any": the Python and Rust pins the README and CI labels
 # were drawn from (the JavaScript pins came later: drawing from them too would change those draws)
 LANGUAGE = {
@@ -387,6 +406,8 @@ def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: i
     hits: list[Candidate] = []
     others: list[Candidate] = []
     for project in projects:
+        if project.group != GROUP.get(signal, ""):
+            continue
         wanted = LANGUAGE.get(signal, "python")
         if project.language != wanted and not (wanted == "any" and project.language in ("python", "rust")):
             continue

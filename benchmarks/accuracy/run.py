@@ -34,7 +34,11 @@ document:
   e2e-tests-cover-negative-paths counts.
 - ``external_spawns`` reads ``rust.crates[…].spawns[]`` (what cli-tests-mock-external-commands applies
   to): a spawn listed on the case's line is the detector's "yes"; ``external_commands_faked`` reads the
-  crate's ``tests.mocks_external_commands`` (the crate of the case's ``Cargo.toml``), the policy's rule."""
+  crate's ``tests.mocks_external_commands`` (the crate of the case's ``Cargo.toml``), the policy's rule.
+- ``built_artifacts`` collects ``--only grpc``: the test (``path::name``, its function name) among the
+  tests credited with a check of ``grpc.tests_verifying_generated_code`` or ``tests_verifying_images`` is
+  the detector's "yes, it verifies what was built" (what cli-tests-verify-built-artifacts counts per
+  folder)."""
 
 from __future__ import annotations
 
@@ -220,6 +224,20 @@ def detect_faked(facts: Facts, label: Label) -> tuple[bool, str]:
     return bool(tests.get("mocks_external_commands")), f"mocking evidence: {kinds or 'none'}"
 
 
+def detect_built(facts: Facts, label: Label) -> tuple[bool, str]:
+    grpc = facts.get("grpc", {})
+    test_id = f"{label.path}::{label.name.rsplit('.', 1)[-1]}"
+    kinds = sorted(
+        {
+            f"{c.get('kind')} ({c.get('evidence')})"
+            for key in ("tests_verifying_generated_code", "tests_verifying_images")
+            for c in grpc.get(key, [])
+            if test_id in c.get("tests", [])
+        }
+    )
+    return bool(kinds), f"checks credited: {', '.join(kinds)}" if kinds else "no check credited to the test"
+
+
 SETTINGS_RULES = ("js_env_read_unchecked", "ts_env_read_unchecked")
 LOG_LEVEL_RULES = ("js_log_level_from_env", "ts_log_level_from_env")
 
@@ -269,6 +287,7 @@ DETECTORS: dict[str, Callable[[Facts, Label], tuple[bool, str]]] = {
     "e2e_negative_paths": detect_e2e_negative,
     "external_spawns": detect_spawn,
     "external_commands_faked": detect_faked,
+    "built_artifacts": detect_built,
 }
 # the collector a signal's facts come from, when it is not the project's language's collector
 COLLECTOR = {
@@ -282,6 +301,7 @@ COLLECTOR = {
     "settings_unchecked_go": "patterns",
     "log_level_env_go": "patterns",
     "e2e_teardown": E2E,
+    "built_artifacts": "grpc",
 }
 
 
