@@ -3,43 +3,70 @@
 
 from __future__ import annotations
 
-from anops_policy.collectors.ci import CiCollector
-from anops_policy.collectors.docker import DockerfilesCollector, ImagesCollector
-from anops_policy.collectors.docs import DocsCollector
-from anops_policy.collectors.files import FilesCollector
-from anops_policy.collectors.git import GitCollector
-from anops_policy.collectors.grpc import GrpcCollector
-from anops_policy.collectors.layout import LayoutCollector
-from anops_policy.collectors.logging import LoggingCollector
-from anops_policy.collectors.patterns import PatternsCollector
-from anops_policy.collectors.python import PythonCollector
-from anops_policy.collectors.results import CoverageCollector, TestsCollector
-from anops_policy.collectors.rust import RustCollector
-from anops_policy.collectors.rust.asserts import MEMO_KEY as RUST_TEST_CHECKS
-from anops_policy.collectors.signoff import SignoffCollector
-from anops_policy.collectors.source import TodosCollector
+import importlib
+from typing import Any
 
-from anops_policy.collection.collector import Collector
+from anops_policy.collection.collector import CollectContext, Collector
 from anops_policy.collection.parallel import Placement
 
-BUILTIN: dict[str, Collector] = {
-    "ci": CiCollector(),
-    "coverage": CoverageCollector(),
-    "dockerfiles": DockerfilesCollector(),
-    "docs": DocsCollector(),
-    "files": FilesCollector(),
-    "git": GitCollector(),
-    "grpc": GrpcCollector(),
-    "images": ImagesCollector(),
-    "layout": LayoutCollector(),
-    "logging": LoggingCollector(),
-    "patterns": PatternsCollector(),
-    "python": PythonCollector(),
-    "rust": RustCollector(),
-    "signoff": SignoffCollector(),
-    "tests": TestsCollector(),
-    "todos": TodosCollector(),
+# The grpc collector reads what the rust collector's checks of Rust test files left in the run's memo
+# (``rust.asserts.MEMO_KEY``; a test keeps the two equal).
+RUST_TEST_CHECKS = "rust_asserts.test_files"
+
+
+class LazyCollector:
+    """A built-in collector named here and imported the first time the run needs more than its name (its
+    version, dependencies or facts): ``facts --only todos`` imports the todos collector alone, and a
+    collector's analysis modules are loaded only by a run that uses it."""
+
+    def __init__(self, name: str, module: str, cls: str) -> None:
+        self.name = name
+        self._where = (f"anops_policy.collectors.{module}", cls)
+        self._target: Collector | None = None
+
+    def target(self) -> Collector:
+        if self._target is None:
+            module, cls = self._where
+            target: Collector = getattr(importlib.import_module(module), cls)()
+            self._target = target
+        return self._target
+
+    @property
+    def version(self) -> str:
+        return self.target().version
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return self.target().depends_on
+
+    def collect(self, ctx: CollectContext) -> dict[str, Any]:
+        return self.target().collect(ctx)
+
+    def __getattr__(self, attribute: str) -> Any:  # anything else a collector defines (e.g. SCHEMA)
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self.target(), attribute)
+
+
+_WHERE = {
+    "ci": ("ci", "CiCollector"),
+    "coverage": ("results", "CoverageCollector"),
+    "dockerfiles": ("docker", "DockerfilesCollector"),
+    "docs": ("docs", "DocsCollector"),
+    "files": ("files", "FilesCollector"),
+    "git": ("git", "GitCollector"),
+    "grpc": ("grpc", "GrpcCollector"),
+    "images": ("docker", "ImagesCollector"),
+    "layout": ("layout", "LayoutCollector"),
+    "logging": ("logging", "LoggingCollector"),
+    "patterns": ("patterns", "PatternsCollector"),
+    "python": ("python", "PythonCollector"),
+    "rust": ("rust", "RustCollector"),
+    "signoff": ("signoff", "SignoffCollector"),
+    "tests": ("results", "TestsCollector"),
+    "todos": ("source", "TodosCollector"),
 }
+BUILTIN: dict[str, Collector] = {name: LazyCollector(name, *where) for name, where in _WHERE.items()}
 
 # Where the parallel scheduler (``--jobs``) places them: the python, grpc and logging collectors share
 # each Python module's summary through the run's memo, so they run in one worker; the grpc collector

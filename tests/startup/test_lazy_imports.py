@@ -45,7 +45,29 @@ def test_command_does_not_import_heavy_engines(args: tuple[str, ...]) -> None:
 
 
 def test_the_probe_sees_imports() -> None:
-    # the same probe does see the docker SDK once the images collector is imported (the check can fail)
-    code, modules = loaded_after("facts", "--only", "git", str(ROOT / "examples" / "anops"))
+    # the same probe does see the images collector once a run uses it (the checks above can fail)
+    code, modules = loaded_after("facts", "--only", "images", str(ROOT / "examples" / "anops"))
     assert code in (0, None)
     assert "anops_policy.collectors.docker.images" in modules
+
+
+@pytest.mark.parametrize("only", ["todos", "git", "signoff"])
+def test_a_run_imports_only_the_collectors_it_uses(only: str) -> None:
+    """The registry names every built-in collector; a collector's package is imported by a run that uses
+    it (or a collector it depends on), so ``facts --only todos`` pays for no Rust, CI or Docker analysis."""
+    from anops_policy.collectors import BUILTIN  # noqa: PLC0415
+
+    code, modules = loaded_after("facts", "--only", only, "-o", "/dev/null", str(ROOT / "examples" / "anops"))
+    assert code in (0, None)
+    used = {only, *BUILTIN[only].depends_on}
+    packages = {"rust": "rust", "ci": "ci", "dockerfiles": "docker", "grpc": "grpc", "python": "python"}
+    for name, package in packages.items():
+        imported = f"anops_policy.collectors.{package}" in modules
+        assert imported == (name in used), f"facts --only {only}: collector {name} imported={imported}"
+
+
+def test_the_registry_shares_the_rust_checks_memo_key() -> None:
+    from anops_policy.collectors import RUST_TEST_CHECKS  # noqa: PLC0415
+    from anops_policy.collectors.rust.asserts import MEMO_KEY  # noqa: PLC0415
+
+    assert RUST_TEST_CHECKS == MEMO_KEY
