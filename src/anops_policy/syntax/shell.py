@@ -158,7 +158,13 @@ class _Builder:
             return self._conditional(node, depth, ("do_group",))
         if kind in ("for_statement", "c_style_for_statement", "select_statement", "case_statement",
                     "else_clause", "do_group", "case_item", "function_definition", "compound_statement"):
-            if kind == "function_definition" or (kind == "compound_statement" and depth < MAX_NESTING):
+            if kind == "function_definition":
+                # the definition runs nothing (a no-op named for the function), its body is read in place
+                name = node.field("name")
+                line, chunk = self.where(node)
+                header = Cmd([name.text()] if name is not None else [], line, [], [], chunk)
+                return [self._and_or([header], node, condition), self._and_or([self._item(node, depth)], node, False)]
+            if kind == "compound_statement" and depth < MAX_NESTING:
                 return [self._and_or([self._item(node, depth)], node, condition)]
             return self._body(node, depth)
         if kind == "redirected_statement":
@@ -255,9 +261,17 @@ class _Builder:
             parts = [p for c in inner for p in self._sequence(c, depth)]
             return [_Negated(parts)]
         if kind == "redirected_statement":
-            rest = self._continuation(node)
-            item = self._item(node, depth)
-            return [item, *(p for c in rest for p in self._sequence(c, depth))]
+            rest = [p for c in self._continuation(node) for p in self._sequence(c, depth)]
+            body = node.field("body")
+            if body is not None and body.kind() in ("pipeline", "list", "negated_command"):
+                # the grammar hangs `a | b > f`'s redirect on the pipeline: it is b's
+                seq = self._sequence(body, depth)
+                last = [x for x in _items(seq) if isinstance(x, (Cmd, Group))][-1:]
+                for item in last:
+                    item.redirects.extend(r for c in node.children() if c.kind() in _REDIRECT_KINDS
+                                          for r in self._redirect(c))
+                return [*seq, *rest]
+            return [self._item(node, depth), *rest]
         return [self._item(node, depth)]
 
     # -- items -----------------------------------------------------------------------------------
@@ -403,6 +417,11 @@ def parse(chunks: Sequence[tuple[str, int, bool]], *, fixed: tuple[int, int] | N
     if not builder.errors:
         builder.errors.extend(builder.where(node.parent() or node) for node in _missing(root))
     return ShellScript(script, sorted(set(builder.errors)))
+
+
+def _items(seq: list[object]) -> list[object]:
+    return [x for part in seq for x in (part.item if isinstance(part, _Negated) and isinstance(part.item, list)
+                                        else [part.item] if isinstance(part, _Negated) else [part])]
 
 
 def _last_token(node: SgNode) -> SgNode:
