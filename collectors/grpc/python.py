@@ -27,6 +27,17 @@ GENERATED_PATH = re.compile(
 )
 DOCKER = ("docker", "podman", "nerdctl", "buildah")
 EXISTENCE = frozenset({"exists", "is_file", "is_dir", "isfile", "isdir"})
+# importing a module fails when it was not generated: ``importlib.import_module(f"{pkg}.service_pb2")``
+IMPORTERS = frozenset({"import_module", "__import__"})
+# the Docker SDK's and docker-py's image look-ups (``client.inspect_image(tag)``) and a builder's own
+# (``find_image()``, ``image_exists(tag)``): each fails or says no when the image was not built
+IMAGE_LOOKUPS = frozenset({"inspect_image", "find_image", "image_exists"})
+# what an image object tells of the image (the Docker SDK's and podman's ``Image``: ``image.id``, ``.tags``);
+# a build's record tells what it produced (``build.layers``), not its own id
+IMAGE_FACTS = frozenset({"id", "short_id", "tags", "labels", "attrs", "layers", "metadata"})
+BUILD_FACTS = frozenset({"tags", "labels", "layers", "metadata"})
+# reading a file fails when it was not generated: ``module.read_text()`` of ``…_pb2.py``
+READERS = frozenset({"read_text", "read_bytes", "open"})
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)  # deep nesting ends in the last two
 _MEMO_KEY = "grpc_python.modules"
 
@@ -84,8 +95,9 @@ def summarise(tree: ast.Module, module_nodes: Sequence[ast.AST]) -> ModuleChecks
         module_consts = _assigned_strings(tree.body)
         for fn, fn_nodes in walked:
             consts = {**module_consts, **_assigned_strings(fn_nodes)}
+            built = _built_images(fn_nodes)
             for node in fn_nodes:
-                for line, kind, evidence in _node_checks(node, consts):
+                for line, kind, evidence in _node_checks(node, consts, built):
                     if isinstance(evidence, tuple):
                         exists.append((fn.name, line, evidence))
                     else:
@@ -145,7 +157,11 @@ def _may_hold_checks(nodes: Sequence[ast.AST]) -> bool:
             names.add(node.attr)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             strings.add(node.value)
-    if "images" in names:  # images.get / images.list
+    if "images" in names or names & IMAGE_LOOKUPS:  # images.get / images.list / images.build, inspect_image
+        return True
+    if "call_args" in names or "call_args_list" in names:  # a fake builder's recorded build call
+        return "build" in names
+    if names & IMAGE_FACTS and any(n.lower().endswith(("image", "build")) for n in names):  # image.id, build.layers
         return True
     if any(d in n.lower() for n in names for d in DOCKER):  # docker_call_log
         return True
@@ -153,7 +169,10 @@ def _may_hold_checks(nodes: Sequence[ast.AST]) -> bool:
         return True
     if any("/" in s and IMAGE_REF.match(s) for s in strings):  # image_tag
         return True
-    return bool(names & EXISTENCE) and any(may_be_generated(s) for s in strings)  # generated_code_exists
+    if "build" in strings and any(s.lower() in DOCKER for s in strings):  # docker_call_log of a build
+        return True
+    readers = EXISTENCE | IMPORTERS | READERS
+    return bool(names & readers) and any(may_be_generated(s) for s in strings)  # generated_code_exists
 
 
 def _assigned_strings(nodes: Sequence[ast.AST]) -> dict[str, list[str]]:
@@ -169,9 +188,43 @@ def _assigned_strings(nodes: Sequence[ast.AST]) -> dict[str, list[str]]:
     return out
 
 
-def _node_checks(node: ast.AST, consts: dict[str, list[str]]) -> Iterator[tuple[int, str, str | tuple[str, ...]]]:
+def _built_images(nodes: Sequence[ast.AST]) -> dict[str, str]:
+    """Names bound to what an image build returns (``image, logs = client.images.build(...)``) or to the
+    call a fake builder recorded (``args, kwargs = fake_client.build.call_args``)."""
+    out: dict[str, str] = {}
+    for node in nodes:
+        if not isinstance(node, ast.Assign):
+            continue
+        value = node.value.func if isinstance(node.value, ast.Call) else node.value
+        built = (
+            isinstance(value, ast.Attribute)
+            and value.attr == "build"
+            and isinstance(value.value, ast.Attribute)
+            and value.value.attr == "images"
+            and isinstance(node.value, ast.Call)
+        )
+        recorded = (
+            isinstance(value, ast.Attribute)
+            and value.attr in ("call_args", "call_args_list")
+            and isinstance(value.value, ast.Attribute)
+            and value.value.attr == "build"
+        )
+        if built or recorded:
+            for target in node.targets:
+                elts = target.elts if isinstance(target, ast.Tuple) else [target]
+                kind = "image_inspect" if built else "docker_call_log"
+                out.update((e.id, kind) for e in (elts[:1] if built else elts) if isinstance(e, ast.Name))
+    return out
+
+
+def _node_checks(
+    node: ast.AST, consts: dict[str, list[str]], built: dict[str, str] | None = None
+) -> Iterator[tuple[int, str, str | tuple[str, ...]]]:
     """``(line, kind, evidence)``; for ``generated_code_exists`` the evidence is the tuple of candidate
-    strings (``ModuleChecks.found`` picks the first that names generated code)."""
+    strings (``ModuleChecks.found`` picks the first that names generated code). ``built``: names bound to
+    a built image or to a fake builder's recorded build call (``_built_images``), whose assertion checks
+    the image or the build."""
+    built = built or {}
     if isinstance(node, ast.Assert) or (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -199,6 +252,14 @@ def _node_checks(node: ast.AST, consts: dict[str, list[str]]) -> Iterator[tuple[
         tag = next((s for s in strings if "/" in s and IMAGE_REF.match(s)), None)
         if tag is not None:
             yield node.lineno, "image_tag", tag
+        image = next((n for n in names if n in built), None)
+        if image is not None:  # assert image.id: the image the build returned, or the build call recorded
+            kind = built[image]
+            yield node.lineno, kind, "images.build" if kind == "image_inspect" else "build.call_args"
+        elif _image_fact(expr):  # assert image.tags, squashed_image.layers
+            yield node.lineno, "image_inspect", "image attributes"
+        if _asserts_build_command(expr):
+            yield node.lineno, "docker_call_log", "build command"
     elif isinstance(node, ast.Call):
         func = node.func
         attr = func.attr if isinstance(func, ast.Attribute) else ""
@@ -210,9 +271,22 @@ def _node_checks(node: ast.AST, consts: dict[str, list[str]]) -> Iterator[tuple[
         ):
             yield node.lineno, "image_inspect", f"images.{attr}"
             return
+        called = attr or (func.id if isinstance(func, ast.Name) else "")
+        if attr in IMAGE_LOOKUPS:  # a method of a client or builder (a local helper's own check is credited)
+            yield node.lineno, "image_inspect", called
+            return
         words = [c.value for c in walk_nodes(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
         lowered = [w.lower() for w in words]
-        if any(w in DOCKER for w in lowered) and ("inspect" in lowered or "images" in lowered):
+        if called in IMPORTERS or called in READERS:
+            if called in READERS:  # mod.read_text(), mod bound to a generated file's path
+                owner = func.value if isinstance(func, ast.Attribute) else None
+                words = [*words, *(consts.get(owner.id, []) if isinstance(owner, ast.Name) else [])]
+            candidates = tuple(w for w in words if may_be_generated(w))
+            if candidates:  # importing the generated module: it must exist
+                yield node.lineno, "generated_code_exists", candidates
+            return
+        tool = any(w in DOCKER for w in lowered) or called.lower() in DOCKER  # ``buildah("inspect", ...)``
+        if tool and ("inspect" in lowered or "images" in lowered):
             yield node.lineno, "image_inspect", "inspect" if "inspect" in lowered else "images"
         elif any(
             w.startswith(tuple(f"{d} image inspect" for d in DOCKER))
@@ -220,6 +294,30 @@ def _node_checks(node: ast.AST, consts: dict[str, list[str]]) -> Iterator[tuple[
             for w in lowered
         ):
             yield node.lineno, "image_inspect", "image inspect"
+
+
+def _image_fact(expr: ast.AST) -> bool:
+    """An assertion on what an image object or a build's record says of the image: ``image.id``,
+    ``squashed_image.layers``, ``build.layers`` (of a name ending in ``image`` or ``build``)."""
+    for n in walk_nodes(expr):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            owner = n.value.id.lower()
+            if n.attr in IMAGE_FACTS and owner.endswith("image"):
+                return True
+            if n.attr in BUILD_FACTS and owner.endswith("build"):
+                return True
+    return False
+
+
+def _asserts_build_command(expr: ast.AST) -> bool:
+    """An assertion comparing with a command line that builds an image (``cmd[:3] == ["docker", "buildx",
+    "build"]``): the call a patched runner or fake tool recorded."""
+    for node in walk_nodes(expr):
+        if isinstance(node, ast.List | ast.Tuple):
+            words = {c.value.lower() for c in node.elts if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+            if "build" in words and words & set(DOCKER):
+                return True
+    return False
 
 
 def _empty_compare(expr: ast.AST) -> bool:
