@@ -10,6 +10,9 @@ files' text is kept, only offsets and the markers' text.
     python benchmarks/comments/freeze.py --out /tmp/comments/new.json /tmp/anops-accuracy/src/*
     python benchmarks/comments/compare.py /tmp/comments/old.json /tmp/comments/new.json
 
+``--old`` freezes with the hand lexers as they were before the switch (``oldlex``), for a corpus that was
+not frozen then.
+
 Each argument is a tree; a file is keyed ``<tree name>/<path in the tree>``. ``--time`` also reports the
 comment path's CPU time and MB/s per language (lexing only; reading excluded), over the candidate files
 (the files holding a tag, as the collector lexes them, with its ``limit``) and over all files.
@@ -27,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.collectors.source import DEFAULT_TICKET, _markers, find_tags
-from anops_policy.collectors.source.comment_lexer import comment_spans
+from anops_policy.collectors.source.comment_lexer import comment_spans, may_be_in_comment
 from anops_policy.collectors.source.languages import language_for, language_from_shebang, name_has_dot
+from oldlex import BEFORE, old_comment_spans
 
 MAX_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = {".git", "node_modules", "__pycache__"}
@@ -62,12 +66,16 @@ def tree_files(root: Path) -> list[tuple[str, str, str]]:
     return out
 
 
-def freeze_file(rel: str, language: str, text: str, ticket: Any) -> dict[str, Any]:
-    spans = comment_spans(text, language, path=rel)
+def freeze_file(rel: str, language: str, text: str, ticket: Any, old: Any = None) -> dict[str, Any]:
+    """With ``old`` (``oldlex.old_comment_spans()``): as the collector of commit ``oldlex.BEFORE`` did."""
+    spans = comment_spans(text, language, path=rel) if old is None else old(text, language)
     record: dict[str, Any] = {"language": language, "spans": [list(s) for s in spans]}
-    matches = find_tags(text)
+    matches = [m for m in find_tags(text) if old is not None or may_be_in_comment(text, m[0], language)]
     if matches:
-        limited = comment_spans(text, language, limit=matches[-1][0], path=rel)
+        if old is None:
+            limited = comment_spans(text, language, limit=matches[-1][0], path=rel)
+        else:
+            limited = old(text, language, matches[-1][0])
         items = _markers(text, matches, limited, rel, language, ticket)
         record["todos"] = [[it["line"], it["tag"], it["text"]] for it in items]
     return record
@@ -83,7 +91,7 @@ def timing(files: list[tuple[str, str, str]]) -> dict[str, dict[str, float]]:
         comment_spans(text, language, path=rel)
         row["all_s"] += time.process_time() - t0
         row["all_mb"] += size
-        matches = find_tags(text)
+        matches = [m for m in find_tags(text) if may_be_in_comment(text, m[0], language)]
         if matches:
             t0 = time.process_time()
             comment_spans(text, language, limit=matches[-1][0], path=rel)
@@ -98,14 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("trees", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--time", action="store_true", help="also measure the comment path (CPU s, MB/s)")
+    parser.add_argument("--old", action="store_true", help=f"the hand lexers of commit {BEFORE}, loaded from git")
     args = parser.parse_args(argv)
+    old = old_comment_spans() if args.old else None
     ticket = re.compile(DEFAULT_TICKET)
     frozen: dict[str, Any] = {}
     measured: dict[str, dict[str, float]] = {}
     for tree in args.trees:
         files = tree_files(tree)
         for rel, language, text in files:
-            frozen[f"{tree.name}/{rel}"] = freeze_file(rel, language, text, ticket)
+            frozen[f"{tree.name}/{rel}"] = freeze_file(rel, language, text, ticket, old)
         if args.time:
             for language, row in timing(files).items():
                 total = measured.setdefault(language, dict.fromkeys(row, 0.0))

@@ -32,7 +32,7 @@ from typing import Any
 
 import pathspec
 from anops_policy.collectors.source.blame import add_ages, chunks
-from anops_policy.collectors.source.comment_lexer import comment_spans
+from anops_policy.collectors.source.comment_lexer import comment_spans, may_be_in_comment
 from anops_policy.collectors.source.languages import language_for, language_from_shebang, name_has_dot
 
 from anops_policy.collection.collector import CollectContext
@@ -179,8 +179,8 @@ class TodosCollector:
             language = language_from_shebang(text[:SHEBANG_PROBE_BYTES].split("\n", 1)[0])
             if language is None:
                 return None
-        matches = find_tags(text)
-        if not matches:
+        matches = [m for m in find_tags(text) if may_be_in_comment(text, m[0], language)]
+        if not matches:  # no tag can lie in a comment: no parse needed
             return language, []
         spans = comment_spans(text, language, limit=matches[-1][0], path=path, memo=ctx.memo)
         return language, _markers(text, matches, spans, path, language, opts.ticket)

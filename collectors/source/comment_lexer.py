@@ -13,7 +13,9 @@ schema and in docs/todos.md, with the few places where tree-sitter and the earli
 * JavaScript/TypeScript: ``//`` and ``/* */``; template literals (with their ``${…}`` code) and
   regular-expression literals are not comments; the ``#!`` line is no comment.
 * C/C++: ``//`` (continued by a trailing backslash) and ``/* */``, also after a macro's value (the
-  grammar keeps that value opaque; ``syntax.comments`` parses it again); raw strings are literals.
+  grammar keeps that value opaque; ``syntax.comments`` parses it again); raw strings are literals,
+  digit separators (``1'000``) are no char literals. A ``.h`` header is read with the C++ grammar (it is
+  as often C++ as C, and C reads as C++ as far as comments go).
 * Shell: ``#`` starting a word, outside quotes and here-document bodies.
 * YAML: ``#`` comments; quoted and block scalars (``run: |``) are data.
 
@@ -50,11 +52,28 @@ LEXERS: dict[str, Callable[[str, int], list[Span]]] = {"dockerfile": lex_dockerf
 """The languages without a bundled grammar → their hand lexer."""
 
 
+_HASH_COMMENTS = frozenset({"dockerfile", "python", "shell", "toml", "yaml"})
+
+
+def may_be_in_comment(text: str, offset: int, language: str) -> bool:
+    """False when no comment of ``language`` can hold ``offset``: a comment opener must come before it —
+    a ``#`` on the same line in the ``#`` languages (their comments end at the line end), ``//`` or
+    ``/*`` anywhere before it in the others (a C ``//`` comment may continue over backslash-newlines).
+    A cheap test that spares a parse of a file whose tags all sit in code or strings."""
+    if language in _HASH_COMMENTS:
+        return text.rfind("#", 0, offset) > text.rfind("\n", 0, offset)
+    return text.rfind("//", 0, offset) >= 0 or text.rfind("/*", 0, offset) >= 0
+
+
 def grammar_for(language: str, path: str | None = None) -> str | None:
-    """The grammar of a file in ``language`` (``path`` tells TSX from TypeScript); None: a hand lexer's."""
+    """The grammar of a file in ``language`` (``path`` tells TSX from TypeScript, and a header from a C
+    source file); None: a hand lexer's."""
     grammar = GRAMMARS.get(language)
-    if grammar == "typescript" and path is not None and path.lower().endswith(".tsx"):
+    name = "" if path is None else path.lower()
+    if grammar == "typescript" and name.endswith(".tsx"):
         return "tsx"
+    if grammar == "c" and name.endswith(".h"):
+        return "cpp"  # a .h is as often C++ (raw strings, templates) as C, and C reads as C++ for comments
     return grammar
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from anops_policy.collectors.source import DEFAULT_TICKET, _markers, find_tags
-from anops_policy.collectors.source.comment_lexer import comment_spans
+from anops_policy.collectors.source.comment_lexer import comment_spans, may_be_in_comment
 from anops_policy.collectors.source.languages import language_for, language_from_shebang, name_has_dot
 
 HERE = Path(__file__).parent
@@ -76,7 +76,7 @@ def freeze(root: Path) -> dict[str, Any]:
             "language": language,
             "comments": [[text.count("\n", 0, s) + 1, s, e] for s, e in spans],
         }
-        matches = find_tags(text)
+        matches = [m for m in find_tags(text) if may_be_in_comment(text, m[0], language)]
         if matches:
             limited = comment_spans(text, language, limit=matches[-1][0], path=rel)
             items = _markers(text, matches, limited, rel, language, TICKET)

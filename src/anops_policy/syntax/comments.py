@@ -13,7 +13,8 @@ recognises are reported; nothing raises.
 
 The spans follow the hand lexers' convention, which the collector's marker text relies on: a line comment
 ends before its newline (tree-sitter-rust's ``line_comment`` includes it, the other grammars do not) and
-keeps a ``\\r`` before it (Windows line ends).
+keeps a ``\\r`` before it (Windows line ends), except in YAML; a block comment never closed runs to the end
+of the file.
 
 Not here: TOML and Dockerfile. ast-grep bundles no grammar for either (it panics on a language name it
 does not know, so ``GRAMMARS`` is the closed list of names this module ever passes to it), and the
@@ -74,8 +75,8 @@ def comment_spans_of(
                 end = len(text)  # never closed (malformed input): it runs to the end of the file
         elif end > start and text[end - 1] == "\n":
             end -= 1  # tree-sitter-rust's line comments hold their newline
-        elif text.startswith("\r\n", end):
-            end += 1
+        elif grammar != "yaml" and text.startswith("\r\n", end):
+            end += 1  # the hand lexers' convention, but for YAML's, which ended before the \r
         spans.append((start, end))
     if grammar in ("c", "cpp"):
         spans = _macro_bodies(root, text, grammar, spans, limit)
