@@ -57,7 +57,7 @@ def _kind(value: Any) -> int:
             if not -_MAX_SAFE <= item <= _MAX_SAFE:
                 return NOT_PLAIN
         elif kind is float:
-            if item != item or item in (math.inf, -math.inf):
+            if not math.isfinite(item):
                 return NOT_PLAIN
             floats = True
         elif kind is not bool and item is not None:

@@ -19,6 +19,7 @@ from anops_policy.cel import evaluator as cel
 from anops_policy.cli.main import cli
 from anops_policy.policy import cache as policy_cache
 from anops_policy.policy import loading
+from anops_policy.policy.packs import load_pack
 
 POLICY_FILES = policy_cache.policy_files(PACK)
 CHECK_CASES = sorted(p for p in (ROOT / "tests" / "engine" / "check_cases").iterdir() if p.is_dir())
@@ -71,7 +72,9 @@ def test_eval_is_the_same_cold_and_warm(cache: Path) -> None:
     off = run(*args, "--no-cache")
     assert entries(cache) == []
     cold = run(*args)
-    assert len(entries(cache)) == len(POLICY_FILES)
+    kinds = [json.loads(e.read_bytes().partition(b"\n")[0])["kind"] for e in entries(cache)]
+    # one entry per policy file, and one per pattern rule of the pack (compiled, its examples passed)
+    assert sorted(kinds) == ["policy"] * len(POLICY_FILES) + ["rule"] * len(load_pack(PACK).patterns)
     warm = run(*args)
     assert off.returncode in (0, 1), off.stderr
     assert cold.returncode == warm.returncode == off.returncode

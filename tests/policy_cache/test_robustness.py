@@ -273,3 +273,54 @@ def test_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_the_default_pack_folder_is_the_builtin_pack() -> None:
     assert policy_cache.default_pack_folder() == packs.builtin_pack_dir("production-readiness")
+
+
+RULE = {
+    "id": "console-print",
+    "language": "python",
+    "rule": {"pattern": "print($$$ARGS)"},
+    "examples": {"match": ["print('ready')\n"], "no_match": ["log.info('ready')\n"]},
+}
+
+
+def _check_rule(spec: dict[str, object]) -> tuple[list[str], int]:
+    """The problems of checking one pattern rule, and how many times the rule was compiled."""
+    from anops_policy.policy.model import PatternRule  # noqa: PLC0415
+    from anops_policy.policy.patterns import check_rules  # noqa: PLC0415
+    from anops_policy.syntax import rules  # noqa: PLC0415
+
+    rules._COMPILED.clear()  # a new process: only the disk cache remembers
+    calls: list[object] = []
+    real = rules._compile
+
+    def counting(s: object) -> object:
+        calls.append(s)
+        return real(s)  # type: ignore[arg-type]
+
+    rules._compile = counting  # type: ignore[assignment]
+    try:
+        problems = loading.Problems()
+        check_rules([PatternRule(str(spec["id"]), spec, "patterns.yaml", ("patterns", 0), None)], problems)
+    finally:
+        rules._compile = real
+    return problems.items, len(calls)
+
+
+def test_a_rule_that_passed_is_not_compiled_again_and_a_damaged_entry_is_a_miss(cache: Path) -> None:
+    assert _check_rule(RULE) == ([], 1)
+    [entry] = [e for e in entries(cache) if b'"kind": "rule"' in e.read_bytes()]
+    assert _check_rule(RULE) == ([], 0), "a rule that compiled and passed its examples is read from the cache"
+    good = entry.read_bytes()
+    for damaged in (_resign(good, b'{"language": "cobol", "config": {}, "captures": []}'),
+                    _resign(good, b'{"config": "x"}'), good[:-5]):
+        entry.write_bytes(damaged)
+        assert _check_rule(RULE) == ([], 1), damaged
+        assert entry.read_bytes() == good, "the entry is rewritten"
+
+
+def test_a_rule_whose_example_fails_is_never_remembered(cache: Path) -> None:
+    broken = {**RULE, "examples": {"match": ["log.info('ready')\n"]}}
+    for _ in range(2):
+        problems, compiled = _check_rule(broken)
+        assert compiled == 1 and len(problems) == 1 and "match example 1" in problems[0]
+    assert not [e for e in entries(cache) if b'"kind": "rule"' in e.read_bytes()]

@@ -35,8 +35,12 @@ class Collector(Protocol):
     """
 
     name: str
-    version: str
-    depends_on: tuple[str, ...]
+
+    @property
+    def version(self) -> str: ...  # a class attribute or a property (the registry's lazy entries)
+
+    @property
+    def depends_on(self) -> tuple[str, ...]: ...
 
     def collect(self, ctx: CollectContext) -> dict[str, Any]: ...
 

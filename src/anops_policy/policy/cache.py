@@ -2,11 +2,13 @@
 and statically check unchanged policy files again (on the built-in pack that was ~0.3 s of CPU per load,
 plus ~0.12 s to build cel-python's parser).
 
-Two kinds of entry, each one file named by its key:
+Three kinds of entry, each one file named by its key:
 
 * ``policy``: one loaded policy (``policy_codec``), keyed by the policy file's name and bytes;
 * ``check``: "these exact files passed ``check``" and how many policies they hold, so a repeated ``check``
-  answers without importing the YAML, JSON Schema or CEL stacks at all.
+  answers without importing the YAML, JSON Schema or CEL stacks at all;
+* ``rule``: one pattern rule that compiled and passed its own examples (``syntax.rules.rule_data``), keyed
+  by its declaration, so loading a pack does not parse every snippet and example with tree-sitter again.
 
 Every key also covers what loading depends on besides the file: this format, the anops-policy version,
 the source of the engine modules that load and check policies, the fact and policy schemas, the
@@ -27,7 +29,7 @@ import hashlib
 import importlib.util
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -38,6 +40,7 @@ from anops_policy.policy.builtin import BUILTIN_PACKS, DEFAULT_PACK
 
 if TYPE_CHECKING:
     from anops_policy.policy.model import Policy
+    from anops_policy.syntax.rules import CompiledRule
 
 DIR_ENV = cache_home.DIR_ENV
 SWITCH_ENV = cache_home.SWITCH_ENV
@@ -48,11 +51,10 @@ SUBDIR = f"compiled-v{FORMAT}"
 # Bounds, enforced once per process that writes: the built-in pack is 26 entries of ~10-30 KB each.
 MAX_ENTRIES = 1000
 MAX_BYTES = 64 * 1024 * 1024
-# The modules whose code decides what loading a policy yields (policy_codec decides how it is stored).
-ENGINE_MODULES = (
-    "cel", "cel_literals", "check", "errors", "loading", "model", "policy_cache", "policy_codec",
-    "schema_nav", "validation", "yamlsafe", "patterns",
-)
+# The code that decides what loading a policy or a pattern rule yields (codec.py decides how it is stored),
+# relative to the anops_policy package: every module of these packages, and these modules.
+ENGINE_PACKAGES = ("policy", "cel", "syntax")
+ENGINE_MODULES = ("errors.py", "validation.py", "yamlsafe.py", "schema_fast.py", "input_schemas.py")
 # import name -> distribution name as it appears (normalised) in its .dist-info folder
 DISTRIBUTIONS = (
     ("celpy", "cel_python"), ("lark", "lark"), ("yaml", "pyyaml"), ("jsonschema", "jsonschema"),
@@ -156,15 +158,16 @@ def _context() -> bytes:
     _add(digest, "format", str(FORMAT).encode())
     _add(digest, "anops-policy", __version__.encode())
     _add(digest, "backend", backend.encode())
-    here = Path(__file__).parent
-    files = [here / f"{name}.py" for name in ENGINE_MODULES]
-    files += sorted((here.parent / "syntax").glob("*.py"))  # how pattern rules compile and run their examples
-    for package in ("anops_policy.schemas", "anops_policy.schemas.facts"):
-        folder = Path(str(resources.files(package)))
+    package = Path(__file__).parent.parent
+    files = [package / name for name in ENGINE_MODULES]
+    for name in ENGINE_PACKAGES:
+        files += sorted((package / name).glob("*.py"))
+    for schemas in ("anops_policy.schemas", "anops_policy.schemas.facts"):
+        folder = Path(str(resources.files(schemas)))
         files.extend(sorted(folder.glob("*.schema.json")))
     for file in files:
         try:
-            _add(digest, file.name, file.read_bytes())
+            _add(digest, f"{file.parent.name}/{file.name}", file.read_bytes())
         except OSError:
             _add(digest, file.name, b"<unreadable>")
     for module, dist in DISTRIBUTIONS:
@@ -327,3 +330,30 @@ def checked(targets: Sequence[Path], check: Callable[[], tuple[int, int]]) -> tu
     if key is not None and _check_key(targets) == key:  # unchanged while being checked
         _write("check", key, {"policies": policies, "rules": rules})
     return policies, rules
+
+
+def _rule_key(spec: Mapping[str, Any]) -> str | None:
+    from anops_policy.syntax.rules import spec_key  # noqa: PLC0415 - ast-grep: `check` answers without it
+
+    text = spec_key(spec) if cache_dir() is not None else None
+    return None if text is None else _key("rule", [("spec", text.encode("utf-8", "surrogatepass"))])
+
+
+def checked_rule(spec: Mapping[str, Any]) -> CompiledRule | None:
+    """The compiled form of the pattern rule ``spec`` when it compiled and passed its examples before."""
+    from anops_policy.syntax.rules import remember, rule_from_data  # noqa: PLC0415
+
+    key = _rule_key(spec)
+    compiled = rule_from_data(spec, _read("rule", key)) if key is not None else None
+    if compiled is not None:
+        remember(spec, compiled)  # the patterns collector of this run compiles the same declaration
+    return compiled
+
+
+def rule_passed(spec: Mapping[str, Any], compiled: CompiledRule) -> None:
+    """Remember that ``spec`` compiled to ``compiled`` and passed its own examples."""
+    from anops_policy.syntax.rules import rule_data  # noqa: PLC0415
+
+    key = _rule_key(spec)
+    if key is not None:
+        _write("rule", key, rule_data(compiled))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.errors import ConfigError
+from anops_policy.policy import cache as policy_cache
 from anops_policy.policy.loading import Problems
 from anops_policy.policy.model import PatternRule
 from anops_policy.syntax.rule_examples import ExampleResult, run_examples
@@ -69,6 +70,10 @@ def check_rules(rules: Sequence[PatternRule], problems: Problems, *, examples: b
             problems.add(rule.at("id"), f"duplicate pattern rule id '{rule.id}' (also declared {other})")
             continue
         seen[rule.id] = rule
+        known = policy_cache.checked_rule(rule.spec)
+        if known is not None:  # compiled and passed its examples before (the cache's key covers the engine)
+            compiled.append(known)
+            continue
         try:
             result = compile_rule(rule.spec)
         except RuleError as exc:
@@ -77,12 +82,14 @@ def check_rules(rules: Sequence[PatternRule], problems: Problems, *, examples: b
                 problems.add(where, f"pattern rule '{rule.id}': {problem.message}")
             continue
         compiled.append(result)
-        if examples:
-            for failure in (r for r in run_examples(result, rule.spec.get("examples") or {}) if not r.ok):
-                problems.add(
-                    rule.at("examples", failure.kind, failure.index),
-                    f"pattern rule '{rule.id}': {failure.kind} example {failure.index + 1}: {failure.detail}",
-                )
+        failures = [r for r in run_examples(result, rule.spec.get("examples") or {}) if not r.ok] if examples else []
+        for failure in failures:
+            problems.add(
+                rule.at("examples", failure.kind, failure.index),
+                f"pattern rule '{rule.id}': {failure.kind} example {failure.index + 1}: {failure.detail}",
+            )
+        if examples and not failures:
+            policy_cache.rule_passed(rule.spec, result)
     return compiled
 
 

@@ -8,6 +8,7 @@ who knows the declaration's file positions, can name ``file:line:column``."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
+from anops_policy.schema_fast import plain_json
 from anops_policy.syntax.languages import LANGUAGES, Language, language
 from anops_policy.syntax.snippets import METAVARIABLE as METAVARIABLE_TEXT
 from anops_policy.syntax.snippets import SnippetError, metavariables, prepare
@@ -22,6 +24,7 @@ from anops_policy.validation import suggest
 
 RELATIONS = ("inside", "has", "precedes", "follows")
 MAX_TEXT = 200  # characters of matched text and of each capture kept in the facts
+MAX_REMEMBERED = 4096  # compiled rules kept per process (a server following a pack compiles new ones)
 Where = tuple[str | int, ...]
 
 
@@ -99,9 +102,67 @@ def _bounded(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
+_COMPILED: dict[str, CompiledRule] = {}  # this process's compiled rules, by their declaration (spec_key)
+
+
+def spec_key(spec: Mapping[str, Any]) -> str | None:
+    """A rule's declaration as canonical JSON text, or None when it is not plain JSON (a YAML date, a
+    non-string key): such a rule is compiled every time, never remembered under an approximate key."""
+    if not plain_json(spec):
+        return None
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def remember(spec: Mapping[str, Any], rule: CompiledRule) -> None:
+    """Keep ``rule`` as the compiled form of ``spec`` for the rest of the process: the pack's static check
+    and the patterns collector of one run compile the same declarations."""
+    key = spec_key(spec)
+    if key is None:
+        return
+    if len(_COMPILED) >= MAX_REMEMBERED:
+        _COMPILED.clear()
+    _COMPILED[key] = rule
+
+
+def rule_data(rule: CompiledRule) -> dict[str, Any]:
+    """What ``rule_from_data`` needs to rebuild ``rule`` (JSON data: the compiled-policy cache stores it)."""
+    return {
+        "language": rule.language.name,
+        "config": rule.config,
+        "captures": list(rule.captures),
+        "words": None if rule.words is None else list(rule.words),
+    }
+
+
+def rule_from_data(spec: Mapping[str, Any], data: Any) -> CompiledRule | None:
+    """The rule ``rule_data`` described for ``spec``, or None when ``data`` is not such a description."""
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        return None
+    name = data.get("language")
+    lang = LANGUAGES.get(name) if isinstance(name, str) else None
+    captures, words = data.get("captures"), data.get("words")
+    if lang is None or not isinstance(captures, list) or not all(type(c) is str for c in captures):
+        return None
+    if words is not None and not (isinstance(words, list) and all(type(w) is str for w in words)):
+        return None
+    return CompiledRule(
+        str(spec.get("id", "")), lang, data["config"], tuple(captures), spec, None if words is None else tuple(words)
+    )
+
+
 def compile_rule(spec: Mapping[str, Any]) -> CompiledRule:
     """The rule declared by ``spec`` (id, language, rule, constraints, utils, …); RuleError listing every
-    problem found."""
+    problem found. A declaration compiled before in this process is not compiled again."""
+    key = spec_key(spec)
+    known = _COMPILED.get(key) if key is not None else None
+    if known is not None:
+        return known
+    compiled = _compile(spec)
+    remember(spec, compiled)
+    return compiled
+
+
+def _compile(spec: Mapping[str, Any]) -> CompiledRule:
     lang_name = str(spec.get("language", ""))
     lang = language(lang_name)
     if lang is None:
