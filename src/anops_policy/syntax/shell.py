@@ -23,6 +23,9 @@ from ast_grep_py import SgNode, SgRoot
 
 MAX_SCRIPT_CHARS = 200_000
 MAX_NESTING = 8
+# Statements nested deeper than this (``if`` in ``if`` …, recovered ERROR in ERROR) are not read: Python's
+# recursion would run out first. What is not read is a syntax error for the caller (never "not masking").
+MAX_STATEMENT_DEPTH = 100
 
 _GH_EXPR = re.compile(r"\$\{\{.*?\}\}", re.S)
 _GH_MARK = re.compile(r"__anops_gh_(\d+)__((?:\\\n)*)")
@@ -109,6 +112,7 @@ class _Builder:
         self.fixed = fixed
         self.errors: list[tuple[int, int]] = []
         self.pending: list[Cmd] = []  # assignments the grammar joined to the next line's command
+        self.level = 0
 
     def where(self, node: SgNode) -> tuple[int, int]:
         if self.fixed is not None:
@@ -140,7 +144,14 @@ class _Builder:
         return Script(lists)
 
     def statement(self, node: SgNode, depth: int, condition: bool = False) -> list[AndOr]:
-        lists = self._statement(node, depth, condition)
+        if self.level >= MAX_STATEMENT_DEPTH:
+            self.errors.append(self.where(node))
+            return []
+        self.level += 1
+        try:
+            lists = self._statement(node, depth, condition)
+        finally:
+            self.level -= 1
         if self.pending:
             before = [AndOr([Pipeline([c], c.line, chunk=c.chunk)], [], c.line, chunk=c.chunk) for c in self.pending]
             self.pending = []
@@ -248,13 +259,19 @@ class _Builder:
     def _sequence(self, node: SgNode, depth: int) -> list[object]:
         kind = node.kind()
         if kind in ("list", "pipeline"):
+            # the grammar nests `a && b && c` one level per operator: flattened without recursion
             seq: list[object] = []
-            for child in node.children():
-                ckind = child.kind()
-                if ckind in _LIST_OPS or ckind in _PIPE_OPS:
+            stack = [node]
+            while stack:
+                current = stack.pop()
+                ckind = current.kind()
+                if ckind in ("list", "pipeline"):
+                    stack.extend(reversed([c for c in current.children() if c.kind() in _LIST_OPS
+                                           or c.kind() in _PIPE_OPS or (c.is_named() and c.kind() not in _SKIP)]))
+                elif ckind in _LIST_OPS or ckind in _PIPE_OPS:
                     seq.append(ckind)
-                elif child.is_named() and ckind not in _SKIP:
-                    seq.extend(self._sequence(child, depth))
+                else:
+                    seq.extend(self._sequence(current, depth))
             return seq
         if kind == "negated_command":
             inner = [c for c in node.children() if c.is_named() and c.kind() not in _SKIP]
@@ -287,6 +304,8 @@ class _Builder:
             item.redirects.extend(redirects)
             return item
         if kind in ("subshell", "compound_statement", "function_definition") or kind in _CONDITIONAL:
+            if depth >= MAX_NESTING:  # the analysis reads no deeper either
+                return Group(Script([]), line, kind == "subshell", chunk)
             if kind == "function_definition":
                 body = node.field("body")
                 node = body if body is not None else node
@@ -380,11 +399,14 @@ class _Builder:
 
 def _outermost(node: SgNode, kinds: frozenset[str]) -> list[SgNode]:
     """The descendants of ``kinds`` not inside another one (``node`` itself when it is one)."""
-    if node.kind() in kinds:
-        return [node]
     out: list[SgNode] = []
-    for child in node.children():
-        out.extend(_outermost(child, kinds))
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.kind() in kinds:
+            out.append(current)
+        else:
+            stack.extend(reversed(current.children()))
     return out
 
 
@@ -427,8 +449,9 @@ def _items(seq: list[object]) -> list[object]:
 def _last_token(node: SgNode) -> SgNode:
     """Where tree-sitter gave up: an ERROR node runs from where recovery began (often lines earlier) to the
     token it could not place, its last one."""
-    children = node.children()
-    return _last_token(children[-1]) if children else node
+    while children := node.children():
+        node = children[-1]
+    return node
 
 
 def _missing(root: SgNode) -> list[SgNode]:
