@@ -132,13 +132,18 @@ class _Builder:
     # -- statements ------------------------------------------------------------------------------
     def script(self, container: SgNode, depth: int) -> Script:
         lists: list[AndOr] = []
-        for child in container.children():
+        children = container.children()
+        for index, child in enumerate(children):
             kind = child.kind()
             if kind == "&":
                 if lists:
                     lists[-1].background = True
                 continue
             if not child.is_named() or kind in _SKIP:
+                continue
+            if kind in _CONDITIONAL and index + 1 < len(children) and children[index + 1].kind() == "&":
+                # `if …; fi &`: the whole compound command runs in the background, as one unit
+                lists.append(self._and_or([self._item(child, depth)], child, False))
                 continue
             lists.extend(self.statement(child, depth))
         return Script(lists)
