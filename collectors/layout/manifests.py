@@ -15,9 +15,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
-
 from anops_policy.collection.collector import CollectContext
 
 SKIP_SEGMENTS = frozenset({"node_modules", "vendor", "testdata", "fixtures", "__fixtures__", "examples", "example",
@@ -108,6 +105,9 @@ def _xml(ctx: CollectContext, path: str) -> tuple[Any, str] | None:
     text = ctx.read_text(path)
     if text is None:
         return None
+    from defusedxml import ElementTree  # noqa: PLC0415 - start-up: only repositories with XML manifests
+    from defusedxml.common import DefusedXmlException  # noqa: PLC0415
+
     try:
         return ElementTree.fromstring(text.encode("utf-8")), text
     except (ElementTree.ParseError, DefusedXmlException, ValueError):

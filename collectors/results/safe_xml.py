@@ -8,14 +8,15 @@ import re
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as SafeET
 from anops_policy.collectors.results.model import ResultFileError
-from defusedxml import DefusedXmlException
 
 
 def parse_xml(data: bytes) -> Element:
     """Parse untrusted XML: no entity declarations (billion laughs), no external entities or DTD
     fetches. A DOCTYPE without entities (old Cobertura, JaCoCo) is allowed."""
+    import defusedxml.ElementTree as SafeET  # noqa: PLC0415 - start-up: only a run that reads XML needs it
+    from defusedxml import DefusedXmlException  # noqa: PLC0415
+
     try:
         root: Element = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:

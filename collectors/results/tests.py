@@ -17,7 +17,6 @@ from typing import Any
 
 from anops_policy.collectors.results.model import STATUS_RANK, Case, ResultFile, Suite, count
 from anops_policy.collectors.results.paths import PathMapper
-from anops_policy.collectors.results.reader import ResultReader
 from anops_policy.collectors.results.selection import select_result_files
 
 from anops_policy.collection.collector import CollectContext
@@ -69,6 +68,9 @@ class TestsCollector:
             chosen.max_bytes,
             chosen.max_files,
         )
+        # the parsers of every result format load only when there are result files (start-up)
+        from anops_policy.collectors.results.reader import ResultReader  # noqa: PLC0415
+
         reader = ResultReader(ctx, PathMapper(ctx.files(), ctx.repo.root), max_bytes)
         truncated = len(paths) > max_files
         for path in paths[:max_files]:

@@ -26,11 +26,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.canonical import dumps as canonical_json
 from anops_policy.errors import LogWriteError
-from anops_policy.keys import Signer
+
+if TYPE_CHECKING:  # cryptography loads only for a signed log (start-up)
+    from anops_policy.keys import Signer
 
 LOG_API = "anops.dev/decision-log/v1"
 DEFAULT_LOG = ".anops-policy/decisions.jsonl"

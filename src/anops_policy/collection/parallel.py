@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import signal
 import sys
@@ -39,15 +38,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.collection.collector import Collector, CollectorRun
 from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.collection.repo import Repo
 from anops_policy.collection.worker import Finished, RunOne, WorkerSetup, worker_main
 from anops_policy.config import RepoConfig
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 MAX_JOBS = 4  # the built-in collectors form ~3 independent chains; more workers only cost memory
 SMALL_REPO_FILES = 300  # below this many listed files collection takes well under a second: stay in process
@@ -76,6 +77,8 @@ def available() -> bool:
     know of (a Go runtime, gRPC's core, a C++ pool) may hold a lock at the fork that nothing in the
     child ever releases: the worker would hang in its first call into that library. Python's own
     threads are fine (the interpreter, logging and OpenTelemetry re-initialise their locks at fork)."""
+    import multiprocessing  # noqa: PLC0415 - start-up: a small repository is collected in process
+
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return False
     return native_threads() == 0
@@ -101,12 +104,13 @@ def resolve_jobs(requested: int | None, file_count: Callable[[], int], collector
     """Workers to use: ``requested`` when given (>= 1; 1 = in process; 0 or None = decide), else one per
     usable core up to MAX_JOBS, but 1 for small repositories (forking costs more than it saves there),
     for a single collector, or off Linux. ``file_count`` lists the repository only when it matters."""
-    if collectors < 2 or requested == 1 or not available():
+    if collectors < 2 or requested == 1:
         return 1
-    if requested is not None and requested >= 1:
-        return min(requested, collectors)
-    if file_count() < SMALL_REPO_FILES:
+    decide = requested is None or requested < 1
+    if (decide and file_count() < SMALL_REPO_FILES) or not available():
         return 1
+    if not decide:
+        return min(requested or 1, collectors)
     return max(1, min(usable_cores(), MAX_JOBS, collectors))
 
 
@@ -154,6 +158,8 @@ class ParallelCollection:
         self.on_start = on_start
         self.on_reads = on_reads
         self.on_finish = on_finish
+        import multiprocessing  # noqa: PLC0415
+
         self.context = multiprocessing.get_context("fork")
         self.workers: list[_Worker] = []
         self.pinned: dict[str, _Worker] = {}  # group -> the worker holding its memo
@@ -313,6 +319,8 @@ class ParallelCollection:
         self._finish(name, None, Finished(run, 0, now, now))
 
     def run(self) -> list[CollectorRun]:
+        from multiprocessing.connection import wait as connection_wait  # noqa: PLC0415 - start-up
+
         try:
             while self.waiting or any(w.running for w in self.workers):
                 self._dispatch()
@@ -323,7 +331,7 @@ class ParallelCollection:
                     raise RuntimeError("collector schedule stalled: " + ", ".join(self.waiting))
                 idle = [w for w in self.workers if w.running is None]
                 # busy workers report on their pipe; an idle worker is watched for dying (its group's work)
-                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in idle])
+                ready = connection_wait([w.conn for w in busy] + [w.process.sentinel for w in idle])
                 for worker in busy:
                     if worker.conn in ready and worker in self.workers:
                         self._receive(worker)

@@ -19,8 +19,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.collection.collector import CollectContext, Collector, CollectorRun
 from anops_policy.collection.counting import CountingRepo
@@ -28,6 +27,9 @@ from anops_policy.collection.log_reader import DecisionLogReader
 from anops_policy.collection.repo import Repo, Skip
 from anops_policy.config import RepoConfig
 from anops_policy.telemetry import tracing
+
+if TYPE_CHECKING:  # a worker is forked with its end of the pipe; the parent imports multiprocessing then
+    from multiprocessing.connection import Connection
 
 READS_REPORT_INTERVAL_S = 0.1  # how often a worker tells the parent how many files it read
 
