@@ -2,9 +2,11 @@
 sample spread over the projects. The candidates are then labelled by a person reading the code (never by
 running a detector) and kept in labels/<signal>.yaml.
 
-    python benchmarks/accuracy/draw.py [--cache DIR] [--seed 20] [--signal NAME] [--show]
+    python benchmarks/accuracy/draw.py [--cache DIR] [--seed 20] [--signal NAME] [--show] [--after-seed N]
 
-Candidates go to <cache>/candidates/<signal>.yaml; --show also prints each candidate's source.
+Candidates go to <cache>/candidates/<signal>.yaml; --show also prints each candidate's source. A further
+sample for a signal that needs more cases (``--seed 21 --after-seed 20``: the same pool less the seed-20
+draw) goes to <cache>/candidates/<signal>.seed21.yaml.
 
 Pre-filters (plain text and syntax; they never ask our collectors):
 - test-function signals: functions pytest collects (``test*`` at module level or in a ``Test*``/
@@ -402,7 +404,12 @@ def _capacity(items: list[Candidate], most: int) -> int:
     return sum(min(most, count) for count in per_project.values())
 
 
-def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: int) -> list[Candidate]:
+def draw(
+    signal: str, sources: dict[str, Path], projects: list[Project], seed: int, after: int | None = None
+) -> list[Candidate]:
+    """``after``: a further sample, leaving out the candidates the draw with that seed gave."""
+    earlier = draw(signal, sources, projects, after) if after is not None else []
+    drawn = {(c.project, c.path, c.line) for c in earlier}
     hits: list[Candidate] = []
     others: list[Candidate] = []
     for project in projects:
@@ -412,7 +419,8 @@ def draw(signal: str, sources: dict[str, Path], projects: list[Project], seed: i
         if project.language != wanted and not (wanted == "any" and project.language in ("python", "rust")):
             continue
         for hit, candidate in POOLS[signal](project, sources[project.name], signal):
-            (hits if hit else others).append(candidate)
+            if (candidate.project, candidate.path, candidate.line) not in drawn:
+                (hits if hit else others).append(candidate)
     rng = random.Random(f"{seed}:{signal}")
     most = MAX_PER_PROJECT_OF.get(signal, MAX_PER_PROJECT)
     # a stratum with fewer than PER_STRATUM candidates leaves its share to the other one
@@ -429,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--signal", action="append", choices=sorted(POOLS), help="only this signal (repeatable)")
     parser.add_argument("--show", action="store_true", help="print each candidate's source")
+    parser.add_argument("--after-seed", type=int, help="a further sample, without this seed's draw's candidates")
     args = parser.parse_args(argv)
     try:
         cache = resolve_cache(args.cache)
@@ -437,12 +446,12 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = cache / "candidates"
         out_dir.mkdir(parents=True, exist_ok=True)
         for signal in args.signal or sorted(POOLS):
-            chosen = draw(signal, sources, projects, args.seed)
+            chosen = draw(signal, sources, projects, args.seed, args.after_seed)
             rows = [
                 {"project": c.project, "path": c.path, "line": c.line, "name": c.name, "stratum": c.stratum}
                 for c in chosen
             ]
-            target = out_dir / f"{signal}.yaml"
+            target = out_dir / (f"{signal}.yaml" if args.after_seed is None else f"{signal}.seed{args.seed}.yaml")
             target.write_text(yaml.safe_dump(rows, sort_keys=False), encoding="utf-8")
             print(f"{signal}: {len(rows)} candidates from {len({c.project for c in chosen})} projects -> {target}")
             if args.show:
