@@ -48,6 +48,19 @@ def test_auto_moves_an_expression_cel_python_is_slow_on_to_cpp_with_the_same_ans
     assert stats["native"] > 10 * stats["python"], stats  # then C++, and it stays: clearly faster here
 
 
+def test_the_first_purchase_of_a_thread_also_pays_for_starting_cpp() -> None:
+    """Rent or buy, where the first expression bought also starts the C++ environment: an expression that has
+    cost cel-python more than a compilation but less than a compilation and the start stays in cel-python
+    while nothing runs in C++ yet, and goes to C++ once something does."""
+    from anops_policy.cel.native_auto import AUTO_BUY_S, AUTO_ENV_S, Timing, pays  # noqa: PLC0415
+
+    between = Timing(tree=None, python_s=AUTO_BUY_S + AUTO_ENV_S / 2, python_n=3)
+    assert not pays(between, env_started=False)
+    assert pays(between, env_started=True)
+    beyond = Timing(tree=None, python_s=AUTO_BUY_S + AUTO_ENV_S, python_n=5)
+    assert pays(beyond, env_started=False)
+
+
 def test_values_handed_to_cpp_are_not_kept_after_the_evaluation() -> None:
     """cel-expr-python keeps a reference to every value a Python function returns to it; the backend gives
     it back, so a fact document is freed after its evaluations (a long-lived server grew by every one)."""

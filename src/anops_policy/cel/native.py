@@ -132,7 +132,7 @@ class NativeBackend:
         if not self.auto:
             return self._evaluate(tree, activation)
         record = self._record(tree)
-        if not pays(record):
+        if not pays(record, getattr(self._local, "env", None) is not None):
             return self._fallback("auto: faster in cel-python")
         started = time.perf_counter()
         value = self._evaluate(tree, activation)

@@ -9,6 +9,10 @@ from typing import Any
 
 # C++ takes an expression once cel-python has spent this long on it (compiling one costs ~3 ms)
 AUTO_BUY_S = 0.003
+# ... plus, for the first expression of a thread, what starting the C++ environment costs (importing protobuf,
+# declaring the functions: ~15 ms measured on the 2-core CI machine): a small repository's whole evaluation
+# costs less than that, and its expressions stay in cel-python
+AUTO_ENV_S = 0.015
 AUTO_SAMPLES = 10  # C++ evaluations (the first compiles) timed before auto compares them with cel-python's
 # C++ keeps an expression only when its mean time is under this share of cel-python's: results come back as
 # new cel-python values and its conversions make garbage, costs paid outside the timed evaluation
@@ -27,7 +31,7 @@ class Timing:
     state: str = "renting"  # then "bought" (C++ compiles it at its next evaluation), then "compiled"
 
 
-def pays(record: Timing) -> bool:
+def pays(record: Timing, env_started: bool = True) -> bool:
     """``auto``: whether C++ should evaluate this expression now, from what it has cost so far.
 
     Compiling an expression for C++ costs about as much as a few cel-python evaluations of a small one
@@ -37,9 +41,11 @@ def pays(record: Timing) -> bool:
     runtimes' mean times are compared and C++ keeps the expression only if it is clearly faster
     (``AUTO_MARGIN``): on a cheap look-up, C++'s conversions of inputs and results can cost more than
     cel-python's whole evaluation. Expressions evaluated once and cheaply never pay for a compilation,
-    nor for being printed for C++."""
+    nor for being printed for C++. Until the thread's C++ environment is started (``env_started``), the
+    price of an expression includes starting it (``AUTO_ENV_S``)."""
     if record.native_n >= AUTO_SAMPLES:
         return record.native_s / record.native_n < AUTO_MARGIN * record.python_s / max(record.python_n, 1)
-    if record.state == "renting" and record.python_s >= AUTO_BUY_S:
+    price = AUTO_BUY_S if env_started else AUTO_BUY_S + AUTO_ENV_S
+    if record.state == "renting" and record.python_s >= price:
         record.state = "bought"
     return record.state != "renting"
