@@ -257,8 +257,8 @@ class TestSuite:
             return True  # a fixture or context manager with code after its yield: its teardown
         for name in set(objects) & set(func.params):
             found = self.resolve_fixture(module, name, skip=func)
-            if found and self.fixture_has_teardown(*found):
-                return True  # ``server.start()`` on a fixture that stops it after its yield
+            if (found and self.fixture_has_teardown(*found)) or (found is None and name in PLUGIN_SERVER_FIXTURES):
+                return True  # ``server.start()`` on a fixture (or a factory fixture's product) it stops after its yield
         if func.cls is not None:
             for owner, method in (m for name in TEARDOWN_METHODS for m in self.methods(module, func.cls, name)):
                 stopped = {stop.rpartition(".")[0] or stop for _line, stop in self.closure(owner, method).stops}

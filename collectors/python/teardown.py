@@ -99,6 +99,11 @@ class Ledger:
         if not isinstance(value, ast.Call) or not names:
             return
         self.bound.setdefault(id(value), set()).update(names)
+        # built by a factory the test takes (``runner = make_runner()``) or from such an object (``site =
+        # SockSite(runner, sock)``): the factory fixture's teardown stops it
+        made_from = [value.func, *value.args[:1]]
+        for name in names:
+            self.aliases.setdefault(name, set()).update(n.id for n in made_from if isinstance(n, ast.Name))
         if last_name(value) in PASS_THROUGH and value.args:
             inner = value.args[0]
             if isinstance(inner, ast.Call):

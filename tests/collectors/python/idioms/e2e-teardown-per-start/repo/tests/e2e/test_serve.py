@@ -69,3 +69,27 @@ class CleanupTest(unittest.TestCase):
         self.addCleanup(proc.terminate)
         with urllib.request.urlopen("http://127.0.0.1:8765/", timeout=5) as response:
             self.assertEqual(response.status, 200)
+
+
+@pytest.fixture
+def make_server():
+    servers = []
+
+    def make():
+        httpd = HTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+        servers.append(httpd)
+        return httpd
+
+    yield make
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_factory_fixture_stops_what_it_made(make_server):
+    httpd = make_server()
+    thread = threading.Thread(target=httpd.serve_forever)
+    thread.start()
+    port = httpd.server_address[1]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+        assert response.status == 200
