@@ -324,3 +324,23 @@ def test_a_rule_whose_example_fails_is_never_remembered(cache: Path) -> None:
         problems, compiled = _check_rule(broken)
         assert compiled == 1 and len(problems) == 1 and "match example 1" in problems[0]
     assert not [e for e in entries(cache) if b'"kind": "rule"' in e.read_bytes()]
+
+
+def test_a_cached_policy_builds_each_tree_when_it_is_first_read(cache: Path) -> None:
+    """A cache hit checks every expression whole but builds a tree only when evaluation reads it; the result
+    equals the policy loaded from its file, also after a pickle round trip (the server ships packs to its
+    workers)."""
+    import pickle  # noqa: PLC0415
+
+    from anops_policy.policy.codec import LazyExpr  # noqa: PLC0415
+
+    fresh = _load(OTHER)
+    cached = _load(OTHER)
+    assert isinstance(cached.rule, LazyExpr) and "_tree" not in cached.rule.__dict__
+    assert cached.rule == fresh.rule and fresh.rule == cached.rule
+    assert "_tree" in cached.rule.__dict__  # built by the comparison, once
+    assert cached.rule.tree is cached.rule.tree
+    # (lark's tokens pickle without their end positions, whichever way the policy was loaded)
+    assert policy_differences(pickle.loads(pickle.dumps(fresh)), pickle.loads(pickle.dumps(cached))) == []
+    assert type(pickle.loads(pickle.dumps(cached)).rule) is type(fresh.rule)
+    assert policy_differences(fresh, cached) == []

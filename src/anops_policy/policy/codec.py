@@ -15,7 +15,9 @@ the ``n`` items before it as children. Names and position records are shared tab
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from anops_policy.cel.tree import Meta, Token, Tree
@@ -196,11 +198,17 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 
-def _token(fields: Any) -> Token:
+def _check_token(fields: Any) -> None:
     fields = _list(fields)
     if len(fields) != len(TOKEN_FIELDS) or not _POSITION_TYPES.issuperset(map(type, fields[2:])):
         raise CodecError("a token needs a type, a value and six positions")
-    return Token(_str(fields[0]), _str(fields[1]), *fields[2:])
+    if type(fields[0]) is not str or type(fields[1]) is not str:
+        raise CodecError("expected a string")
+
+
+def _token(fields: Any) -> Token:
+    _check_token(fields)
+    return Token(fields[0], fields[1], *fields[2:])
 
 
 class _TreeDecoder:
@@ -220,36 +228,103 @@ class _TreeDecoder:
             self.metas.append(meta)
 
     def expr(self, data: Any) -> Expr | None:
+        """The expression ``data`` describes, checked whole now and its tree built when first read."""
         if data is None:
             return None
         data = _dict(data)
-        tokens = [_token(t) for t in _list(data["tokens"])]
+        tokens = _list(data["tokens"])
+        for fields in tokens:
+            _check_token(fields)
         flat = _list(data["nodes"])
-        stack: list[Any] = []
-        i, end = 0, len(flat)
         if not _INT.issuperset(map(type, flat)):
             raise CodecError("a tree item is not an integer")
-        datas, metas, tree = self.datas, self.metas, Tree
+        self._check_shape(flat, len(tokens))
+        where = tuple(w if type(w) is int else _str(w) for w in _list(data["where"]))
+        return LazyExpr(_str(data["source"]), self.file, where, partial(self._tree, tokens, flat))
+
+    def _check_shape(self, flat: list[int], token_count: int) -> None:
+        """What building the tree of ``flat`` would find wrong, found without building it: every index in
+        range, no node taking more children than there are, one node at the root."""
+        depth, i, end, node_last = 0, 0, len(flat), False
+        datas, metas = len(self.datas), len(self.metas)
         while i < end:
             item = flat[i]
             if item < 0:
-                stack.append(tokens[-item - 1])
-                i += 1
+                if -item - 1 >= token_count:
+                    raise CodecError("a tree names a token it does not have")
+                depth, i, node_last = depth + 1, i + 1, False
                 continue
+            if i + 2 >= end:
+                raise CodecError("a tree node is cut short")
             meta_at, count = flat[i + 1], flat[i + 2]
-            if not 0 <= count <= len(stack) or meta_at < -1:
+            if item >= datas or not 0 <= count <= depth or not -1 <= meta_at < metas:
                 raise CodecError("a tree node is malformed")
-            if count:
-                children = stack[-count:]
-                del stack[-count:]
-            else:
-                children = []
-            stack.append(tree(datas[item], children, None if meta_at == -1 else metas[meta_at]))
-            i += 3
-        if len(stack) != 1 or not isinstance(stack[0], Tree):
+            depth, i, node_last = depth - count + 1, i + 3, True
+        if depth != 1 or not node_last:
             raise CodecError("a tree does not have exactly one root")
-        where = tuple(w if type(w) is int else _str(w) for w in _list(data["where"]))
-        return Expr(_str(data["source"]), stack[0], self.file, where)
+
+    def _tree(self, raw_tokens: list[Any], flat: list[int]) -> Any:
+        """The tree ``_check_shape`` accepted (it cannot fail here)."""
+        paused = gc.isenabled()
+        gc.disable()  # the young trees hold no cycles: see decode_policy
+        try:
+            tokens = [_token(t) for t in raw_tokens]
+            stack: list[Any] = []
+            i, end = 0, len(flat)
+            datas, metas, tree = self.datas, self.metas, Tree
+            while i < end:
+                item = flat[i]
+                if item < 0:
+                    stack.append(tokens[-item - 1])
+                    i += 1
+                    continue
+                meta_at, count = flat[i + 1], flat[i + 2]
+                if count:
+                    children = stack[-count:]
+                    del stack[-count:]
+                else:
+                    children = []
+                stack.append(tree(datas[item], children, None if meta_at == -1 else metas[meta_at]))
+                i += 3
+            return stack[0]
+        finally:
+            if paused:
+                gc.enable()
+
+
+class LazyExpr(Expr):
+    """An expression read from the compiled-policy cache, whose syntax tree is built the first time it is read:
+    a run evaluates only the expressions of the policies that apply (on a small repository most do not), and
+    building trees was most of a cache hit's cost. Equal to the ``Expr`` loaded from the file; pickled as one
+    (the server ships packs to its workers)."""
+
+    def __init__(self, source: str, file: str, where: tuple[str | int, ...], build: Callable[[], Any]) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "where", where)
+        object.__setattr__(self, "_build", build)
+
+    @property
+    def tree(self) -> Any:
+        built = self.__dict__.get("_tree")
+        if built is None:
+            built = self.__dict__["_build"]()
+            object.__setattr__(self, "_tree", built)
+        return built
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Expr):
+            return NotImplemented
+        return (self.source, self.tree, self.file, self.where) == (other.source, other.tree, other.file, other.where)
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.tree, self.file, self.where))
+
+    def __repr__(self) -> str:
+        return f"Expr(source={self.source!r}, file={self.file!r}, where={self.where!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Expr, (self.source, self.tree, self.file, self.where))
 
 
 def _expr(dec: _TreeDecoder, data: Any) -> Expr:
