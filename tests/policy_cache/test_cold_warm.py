@@ -73,8 +73,10 @@ def test_eval_is_the_same_cold_and_warm(cache: Path) -> None:
     assert entries(cache) == []
     cold = run(*args)
     kinds = [json.loads(e.read_bytes().partition(b"\n")[0])["kind"] for e in entries(cache)]
-    # one entry per policy file, and one per pattern rule of the pack (compiled, its examples passed)
-    assert sorted(kinds) == ["policy"] * len(POLICY_FILES) + ["rule"] * len(load_pack(PACK).patterns)
+    # one entry per policy file, one per pattern rule of the pack (compiled, its examples passed), and one for
+    # the pack's pack.yaml and pattern files
+    rules = len(load_pack(PACK).patterns)
+    assert sorted(kinds) == ["pack-head"] + ["policy"] * len(POLICY_FILES) + ["rule"] * rules
     warm = run(*args)
     assert off.returncode in (0, 1), off.stderr
     assert cold.returncode == warm.returncode == off.returncode

@@ -344,3 +344,30 @@ def test_a_cached_policy_builds_each_tree_when_it_is_first_read(cache: Path) -> 
     assert policy_differences(pickle.loads(pickle.dumps(fresh)), pickle.loads(pickle.dumps(cached))) == []
     assert type(pickle.loads(pickle.dumps(cached)).rule) is type(fresh.rule)
     assert policy_differences(fresh, cached) == []
+
+
+def test_a_pack_head_entry_is_used_only_for_the_same_files_and_only_after_a_clean_load(
+    cache: Path, tmp_path: Path
+) -> None:
+    """``pack.yaml`` and the pattern files are read from the cache only when byte for byte the ones that
+    loaded cleanly; a damaged entry is a miss; a pack with a problem is reported each time, never remembered."""
+    folder = tmp_path / "pack"
+    shutil.copytree(PACK, folder, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    fresh = packs.load_pack(folder, display="p")
+
+    def heads() -> list[Path]:
+        return [e for e in entries(cache) if b'"kind": "pack-head"' in e.read_bytes()]
+
+    [head] = heads()
+    again = packs.load_pack(folder, display="q")  # another display name: the rules' files follow it
+    assert [r.file.removeprefix("q/") for r in again.patterns] == [r.file.removeprefix("p/") for r in fresh.patterns]
+    assert [(r.id, r.spec, r.where) for r in again.patterns] == [(r.id, r.spec, r.where) for r in fresh.patterns]
+    assert (again.items, again.sections, again.digest) == (fresh.items, fresh.sections, fresh.digest)
+    head.write_bytes(_resign(head.read_bytes(), b'{"meta": 7, "patterns": []}'))
+    assert [r.id for r in packs.load_pack(folder).patterns] == [r.id for r in fresh.patterns]
+    pattern_file = sorted((folder / "patterns").glob("*.yaml"))[0]
+    pattern_file.write_text(pattern_file.read_text() + "\n- id: broken\n  language: cobol\n  rule: {pattern: x}\n")
+    for _ in range(2):
+        with pytest.raises(Exception, match="unknown language 'cobol'"):
+            packs.load_pack(folder)
+    assert len(heads()) == 1, "a pack with a problem is not remembered"

@@ -2,13 +2,15 @@
 and statically check unchanged policy files again (on the built-in pack that was ~0.3 s of CPU per load,
 plus ~0.12 s to build cel-python's parser).
 
-Three kinds of entry, each one file named by its key:
+Four kinds of entry, each one file named by its key:
 
 * ``policy``: one loaded policy (``policy_codec``), keyed by the policy file's name and bytes;
 * ``check``: "these exact files passed ``check``" and how many policies they hold, so a repeated ``check``
   answers without importing the YAML, JSON Schema or CEL stacks at all;
 * ``rule``: one pattern rule that compiled and passed its own examples (``syntax.rules.rule_data``), keyed
-  by its declaration, so loading a pack does not parse every snippet and example with tree-sitter again.
+  by its declaration, so loading a pack does not parse every snippet and example with tree-sitter again;
+* ``pack-head``: a pack folder's ``pack.yaml`` data and its pattern rules as declared, keyed by those files'
+  bytes, stored after the pack loaded without a problem (a later problem is still located, by file).
 
 Every key also covers what loading depends on besides the file: this format, the anops-policy version,
 the source of the engine modules that load and check policies, the fact and policy schemas, the
@@ -357,3 +359,41 @@ def rule_passed(spec: Mapping[str, Any], compiled: CompiledRule) -> None:
     key = _rule_key(spec)
     if key is not None:
         _write("rule", key, rule_data(compiled))
+
+
+def _head_parts(folder: Path) -> list[tuple[str, bytes]] | None:
+    """What ``load_pack`` reads before the policies: ``pack.yaml`` and the pattern files (None: unreadable)."""
+    try:
+        pack = folder / "pack.yaml"
+        parts = [("pack.yaml", pack.read_bytes() if pack.is_file() else b"<none>")]
+        patterns = folder / "patterns"
+        if patterns.is_dir():
+            parts.extend(
+                ("patterns/" + os.fsdecode(f.name), f.read_bytes())
+                for f in sorted(patterns.iterdir()) if f.suffix in (".yaml", ".yml") and f.is_file()
+            )
+    except OSError:
+        return None
+    return parts
+
+
+def pack_head(folder: Path) -> tuple[str | None, Any]:
+    """The key of a pack folder's ``pack.yaml`` and pattern files, and what ``load_pack`` remembered of them
+    when they loaded cleanly before (their data and rules, so YAML with positions is not parsed again)."""
+    parts = _head_parts(folder) if cache_dir() is not None else None
+    if parts is None:
+        return None, None
+    key = _key("pack-head", parts)
+    return key, _read("pack-head", key)
+
+
+def remember_pack_head(folder: Path, key: str, value: Any) -> None:
+    """Store ``value`` under ``key`` unless it is not plain JSON (read back, it would differ) or the files
+    changed while the pack was loaded."""
+    from anops_policy.schema_fast import plain_json  # noqa: PLC0415 - a small leaf, only on a write
+
+    if not plain_json(value):
+        return
+    parts = _head_parts(folder)
+    if parts is not None and _key("pack-head", parts) == key:
+        _write("pack-head", key, value)

@@ -11,6 +11,7 @@ from typing import Any
 
 from anops_policy.errors import ConfigError
 from anops_policy.input_schemas import resolve_schemas
+from anops_policy.policy import cache as policy_cache
 from anops_policy.policy.builtin import BUILTIN_PACKS
 from anops_policy.policy.loading import BUILTIN_PREFIX, Problems, load_policy_file, policy_files
 from anops_policy.policy.model import ChecklistItem, Pack, PatternRule, Policy
@@ -131,6 +132,29 @@ def schemas_of(inputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return {name: spec.get("schema") if isinstance(spec.get("schema"), dict) else None for name, spec in inputs.items()}
 
 
+def _known_head(head: Any, name: str) -> tuple[dict[str, Any] | None, list[PatternRule]] | None:
+    """``pack.yaml``'s data and the pattern rules from a ``pack_head`` cache entry (None: not usable)."""
+    if not isinstance(head, dict) or not isinstance(head.get("patterns"), list):
+        return None
+    meta = head.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        return None
+    rules: list[PatternRule] = []
+    for row in head["patterns"]:
+        if not (isinstance(row, list) and len(row) == 4 and isinstance(row[0], str) and isinstance(row[1], dict)
+                and isinstance(row[2], str) and isinstance(row[3], list)):
+            return None
+        rules.append(PatternRule(row[0], row[1], f"{name}/{row[2]}", tuple(row[3]), None))
+    return meta, rules
+
+
+def _head_data(meta: dict[str, Any] | None, patterns: list[PatternRule], name: str) -> dict[str, Any]:
+    """What ``_known_head`` reads back: the pack's meta data and its rules, their files relative to the pack."""
+    prefix = f"{name}/"
+    rows = [[r.id, r.spec, r.file.removeprefix(prefix), list(r.where)] for r in patterns]
+    return {"meta": meta, "patterns": rows}
+
+
 def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[str, Any] | None = None) -> Pack:
     """A folder of policies with a ``pack.yaml`` (or, without one, an implicit pack whose items are the
     distinct ``checklist`` values of its policies). ``extra_inputs``: inputs (name → schema or None) the
@@ -139,24 +163,30 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
     if not folder.is_dir():
         raise ConfigError(f"load pack {name}: no such folder")
     problems = Problems()
-    pack_file = folder / "pack.yaml"
+    head_key, head = policy_cache.pack_head(folder)
+    known = _known_head(head, name)
     meta: dict[str, Any] | None = None
     marks: Marks | None = None
-    if pack_file.is_file():
-        meta, marks = load_yaml_file(str(pack_file), f"{name}/pack.yaml")
-        validate(meta, "pack", marks, f"{name}/pack.yaml", what="load pack")
+    if known is not None:  # pack.yaml and the pattern files loaded cleanly before, byte for byte the same
+        meta, patterns = known
+    else:
+        pack_file = folder / "pack.yaml"
+        if pack_file.is_file():
+            meta, marks = load_yaml_file(str(pack_file), f"{name}/pack.yaml")
+            validate(meta, "pack", marks, f"{name}/pack.yaml", what="load pack")
+        patterns = pack_rules(folder, name, meta, marks)
+    declared = meta  # pack.yaml's data (None: an implicit pack), before anything is derived from it
     raw_inputs = {str(k): dict(v) for k, v in (meta or {}).get("inputs", {}).items()}
     for input_name, spec in raw_inputs.items():
         schema = spec.get("schema")
         if isinstance(schema, str) and ("/" in schema or schema.startswith(".")):
-            assert marks is not None
+            where = marks.at(("inputs", input_name, "schema")) if marks is not None else f"{name}/pack.yaml"
             problems.add(
-                marks.at(("inputs", input_name, "schema")),
+                where,
                 f"input schema '{schema}' must be a file of the pack folder (a plain file name): packs travel whole",
             )
             spec.pop("schema")
     inputs = resolve_schemas(raw_inputs, folder, f"{name}/pack.yaml")
-    patterns = pack_rules(folder, name, meta, marks)
     check_rules(patterns, problems)
     visible = {**schemas_of(inputs), **visible_patterns(patterns), **(extra_inputs or {})}
     policies: list[Policy] = []
@@ -171,17 +201,17 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
         meta = {"id": folder.name, "version": "0.0.0", "title": folder.name, "sections": ["Checklist"]}
     else:
         items = tuple(ChecklistItem(str(i["id"]), i["title"], i["section"]) for i in meta["items"])
-        assert marks is not None
+        in_pack_yaml = f"{name}/pack.yaml"
         known_sections = set(meta["sections"])
         for index, item in enumerate(meta["items"]):
             if item["section"] not in known_sections:
                 problems.add(
-                    marks.at(("items", index, "section")),
+                    marks.at(("items", index, "section")) if marks is not None else in_pack_yaml,
                     f"section '{item['section']}' is not in 'sections'{suggest(item['section'], known_sections)}",
                 )
         item_ids = [i.id for i in items]
         if len(set(item_ids)) != len(item_ids):
-            problems.add(marks.at(("items",)), "duplicate checklist item ids")
+            problems.add(marks.at(("items",)) if marks is not None else in_pack_yaml, "duplicate checklist item ids")
         for policy in policies:
             if policy.checklist not in item_ids:
                 problems.add(
@@ -190,6 +220,8 @@ def load_pack(folder: Path, display: str | None = None, extra_inputs: Mapping[st
                     + suggest(policy.checklist, item_ids),
                 )
     problems.raise_if_any()
+    if known is None and head_key is not None:
+        policy_cache.remember_pack_head(folder, head_key, _head_data(declared, patterns, name))
     digest = hashlib.sha256()
     for file in pack_files(folder):
         digest.update(pack_file_name(folder, file).encode() + b"\0" + file.read_bytes() + b"\0")
