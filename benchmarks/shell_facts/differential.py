@@ -4,7 +4,8 @@ subshells, substitutions, ``sh -c``, ``set``, conditions and loops, GitHub expre
 continuations), each read by the CI analysis (test commands and their masking reasons) and by the
 Dockerfile RUN analysis (installs, cleanup, piped installers, inline assignments).
 
-    PYTHON -m ... : python benchmarks/shell_facts/differential.py emit OUT.jsonl [--count N]   (per interpreter)
+    OLD_PYTHON benchmarks/shell_facts/differential.py emit OLD.jsonl [--count N]
+    NEW_PYTHON benchmarks/shell_facts/differential.py emit NEW.jsonl [--count N]
     python benchmarks/shell_facts/differential.py compare OLD.jsonl NEW.jsonl
 
 Run ``emit`` with the interpreter of each installation (old and new code) and ``compare`` the two files."""

@@ -28,7 +28,7 @@ MAX_NESTING = 8
 MAX_STATEMENT_DEPTH = 100
 
 _GH_EXPR = re.compile(r"\$\{\{.*?\}\}", re.S)
-_GH_MARK = re.compile(r"__anops_gh_(\d+)__((?:\\\n)*)")
+_GH_MARK = re.compile(r"__anops_gh_(\d+)__((?:\\?\n)*)")  # with the line breaks it kept
 _PROTECT = re.compile(r"\x02(\d+)\x03")
 _SUBST_KINDS = frozenset({"command_substitution", "process_substitution"})
 _PROTECTED_KINDS = _SUBST_KINDS | {"expansion", "arithmetic_expansion", "simple_expansion"}
