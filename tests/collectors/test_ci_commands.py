@@ -156,6 +156,9 @@ def test_pathological_inputs_are_errors_or_facts(tmp_path: Path) -> None:
     pathological = [
         "pytest 'unterminated", 'pytest "unterminated', "pytest $(unclosed", "echo ${{ unclosed", "pytest \\",
         "cat <<EOF\nno end", "(" * 300 + "pytest" + ")" * 300, "pytest " + "x " * 20000, "`" * 7, "{ { { pytest",
+        # deep trees: the grammar nests an and-or list one level per operator, `if` in `if` one per keyword
+        "true && " * 3000 + "pytest", "a | " * 3000 + "pytest", "if true; then " * 400 + "pytest" + "; fi" * 400,
+        "$(" * 300 + "pytest" + ")" * 300,
     ]
     write_workflow(tmp_path, pathological)
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
