@@ -213,14 +213,10 @@ class _Builder:
                 out[-1].background = True
             if not child.is_named() or kind in _SKIP:
                 continue
-            if in_condition:
-                for lst in self.statement(child, depth):
-                    lst.condition = True
-                    out.append(lst)
-            elif kind in ("elif_clause", "else_clause"):
-                out.extend(self.statement(child, depth))
-            else:
-                out.extend(self.statement(child, depth))
+            lists = self.statement(child, depth)  # a body statement, or an elif/else clause
+            for lst in lists:
+                lst.condition = lst.condition or in_condition
+            out.extend(lists)
         return out
 
     def _and_or(self, seq: list[object], node: SgNode, condition: bool) -> AndOr:
