@@ -81,6 +81,53 @@ CASES = [
         [],
     ),
     ('"open', [("str", "open", 1, "")], [(1, "unterminated string literal")]),
+    (  # a file cut off inside a string: tree-sitter closes it with a quote it supplies, rustc reads to the end
+        'm!(a, "x");\nm!(b, "(?U)a+',
+        [
+            ("ident", "m", 1, ""),
+            ("punct", "!", 1, ""),
+            ("punct", "(", 1, ""),
+            ("ident", "a", 1, ""),
+            ("punct", ",", 1, ""),
+            ("str", "x", 1, ""),
+            ("punct", ")", 1, ""),
+            ("punct", ";", 1, ""),
+            ("ident", "m", 2, ""),
+            ("punct", "!", 2, ""),
+            ("punct", "(", 2, ""),
+            ("ident", "b", 2, ""),
+            ("punct", ",", 2, ""),
+            ("str", "(?U)a+", 2, ""),
+        ],
+        [(2, "unterminated string literal")],
+    ),
+    (
+        'let s = r#"abc\n',
+        [("ident", "let", 1, ""), ("ident", "s", 1, ""), ("punct", "=", 1, ""), ("str", "abc\n", 1, "r")],
+        [(1, "unterminated raw string literal")],
+    ),
+    (
+        'let s = b"abc',
+        [
+            ("ident", "let", 1, ""),
+            ("ident", "s", 1, ""),
+            ("punct", "=", 1, ""),
+            ("ident", "b", 1, ""),
+            ("str", "abc", 1, ""),
+        ],
+        [(1, "unterminated string literal")],
+    ),
+    (
+        "fn f() { /* open /* nested */ x }\n",
+        [
+            ("ident", "fn", 1, ""),
+            ("ident", "f", 1, ""),
+            ("punct", "(", 1, ""),
+            ("punct", ")", 1, ""),
+            ("punct", "{", 1, ""),
+        ],
+        [(1, "unterminated block comment")],
+    ),
 ]
 
 

@@ -10,9 +10,9 @@ code between them holds nothing but identifiers, numbers, punctuation and lifeti
 expression. (Reading the tree's ~3 million leaves one by one across pyo3 costs more than the parse itself
 on the benchmark tree, measured: benchmarks/README.md, "Issue 21: the Rust collector on tree-sitter".)
 
-A file tree-sitter could not parse is still read: a comment or literal it found unterminated (an ERROR
-node holding a lone ``"``, ``/*`` or raw-string opener, a block comment running to the end of the file)
-is reported in ``Lexed.problems`` and runs to the end of the file, as rustc's lexer would have it."""
+A file tree-sitter could not parse is still read: a comment or literal left unterminated (a quote or
+``/*`` tree-sitter recovered from as code, a block comment or string it closed at the end of the file) is
+reported in ``Lexed.problems`` and runs to the end of the file, as rustc's lexer would have it."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ast_grep_py import Rule, SgNode
+from ast_grep_py import Rule
 
 from anops_policy.syntax.languages import LANGUAGES
 from anops_policy.syntax.trees import Tree, parse_source
@@ -45,6 +45,9 @@ _DIGIT = re.compile(r"\d")
 _ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f_]{1,8})\}|x([0-9A-Fa-f]{2})|\r?\n\s*|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "0": "\0", "'": "'", '"': '"'}
 _RAW_OPENER = re.compile(r'(?:br|cr|r)#*"')
+_CLOSED_STRING = re.compile(r'[bc]?"(?:[^"\\]|\\.)*"', re.DOTALL)
+_CLOSED_RAW = re.compile(r'(?:br|cr|r)(#*)".*?"\1', re.DOTALL)
+_RAW_BEFORE = re.compile(r"(?<!\w)(?:br|cr|r)\#*\Z")  # a raw string's opener right before its quote
 
 
 class Token(NamedTuple):
@@ -116,51 +119,72 @@ def _literal(text: str, line: int) -> Token | None:
     return Token(STR, unescape(text[quote + 1 : -1]), line, prefix)
 
 
-class _Cut(NamedTuple):
-    """Where an unterminated comment or literal starts; a string's body runs from ``body`` to the end."""
+def _closed(text: str) -> bool:
+    """Whether a literal node's text ends with its closing quote (tree-sitter supplies a missing one)."""
+    quote = text.find('"')
+    if quote < 0 or "'" in text[:quote]:  # a char literal: read as it is
+        return True
+    if _RAW_OPENER.match(text):
+        return _CLOSED_RAW.fullmatch(text) is not None
+    return _CLOSED_STRING.fullmatch(text) is not None
 
-    start: int
-    line: int
-    message: str
-    body: int | None = None  # None for a comment
-    prefix: str = ""
+
+def _unclosed(rest: str, line: int) -> tuple[list[Token], tuple[int, str]]:
+    """A string literal that never closes, ``rest`` running from its start to the end of the file: its tokens
+    and problem as rustc's lexer reads it (a prefix letter before a quote that opens nothing is an
+    identifier; the body is the rest of the file)."""
+    opener = _RAW_OPENER.match(rest)
+    if opener is not None:
+        prefix = opener.group().rstrip('#"')
+        return [Token(STR, rest[opener.end() :], line, prefix)], (line, "unterminated raw string literal")
+    quote = rest.find('"')
+    tokens = [Token(IDENT, rest[:quote], line)] if quote else []
+    return [*tokens, Token(STR, rest[quote + 1 :], line)], (line, "unterminated string literal")
 
 
-def _unterminated(root: SgNode, src: str) -> _Cut | None:
-    """The first comment or literal tree-sitter found unterminated: an ERROR node whose text opens a raw
-    string, or whose first quote or ``/*`` leaf opens nothing tree-sitter could close."""
-    found: list[_Cut] = []
-    for error in root.find_all(kind="ERROR"):
-        start = error.range().start
-        opener = _RAW_OPENER.match(src, start.index)
-        if opener is not None:
-            prefix = opener.group().rstrip('#"')
-            found.append(_Cut(start.index, start.line + 1, "unterminated raw string literal", opener.end(), prefix))
+def _code(src: str, pos: int, stop: int, line: int, tokens: list[Token], problems: list[tuple[int, str]]) -> int:
+    """Append the tokens of the code in ``src[pos:stop]``; the line at ``stop``."""
+    append = tokens.append
+    kinds = _KIND
+    new = tuple.__new__
+    for plain in _PLAIN.findall(src, pos, stop):
+        if plain == "\n":
+            line += 1
             continue
-        for leaf in _leaves(error):
-            kind = leaf.kind()
-            if kind in ('"', "/*"):
-                at = leaf.range().start
-                if kind == '"':
-                    found.append(_Cut(at.index, at.line + 1, "unterminated string literal", at.index + 1))
-                else:
-                    found.append(_Cut(at.index, at.line + 1, "unterminated block comment"))
-                break
-    return min(found) if found else None
+        kind = kinds[plain[0]]
+        if kind is IDENT and plain[1:2] == "#" and plain[0] == "r":
+            plain = plain[2:]  # noqa: PLW2901 - a raw identifier is the word after r#
+        elif kind is LIFETIME:
+            if len(plain) == 1:  # a quote no literal could close
+                problems.append((line, "unterminated char literal"))
+                kind = PUNCT
+            else:
+                plain = plain[1:]  # noqa: PLW2901 - a lifetime's token holds its name
+        append(new(Token, (kind, plain, line, "")))
+    return line
 
 
-def _leaves(node: SgNode) -> list[SgNode]:
-    """The leaves of ``node`` in order, a comment or literal counting as one (its quotes are no openers)."""
-    out: list[SgNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        children = current.children() if current.kind() not in _NOT_CODE else []
-        if children:
-            stack.extend(reversed(children))
-        else:
-            out.append(current)
-    return out
+def _opener(src: str, pos: int, stop: int) -> int:
+    """Where ``src[pos:stop]``, code to tree-sitter, opens a string or block comment (-1 if nowhere)."""
+    found = [i for i in (src.find('"', pos, stop), src.find("/*", pos, stop)) if i >= 0]
+    return min(found) if found else -1
+
+
+def _open_to_end(src: str, pos: int, at: int, line: int, tokens: list[Token], problems: list[tuple[int, str]]) -> None:
+    """The code from ``pos``, then what opens at ``at`` and runs to the end of the file: a block comment,
+    a raw string (its ``r#…`` opener just before), or a string."""
+    if src.startswith("/*", at):
+        line = _code(src, pos, at, line, tokens, problems)
+        problems.append((line, "unterminated block comment"))
+        return
+    raw = _RAW_BEFORE.search(src, pos, at)
+    line = _code(src, pos, raw.start() if raw is not None else at, line, tokens, problems)
+    if raw is not None:
+        problems.append((line, "unterminated raw string literal"))
+        tokens.append(Token(STR, src[at + 1 :], line, raw.group().rstrip("#")))
+    else:
+        problems.append((line, "unterminated string literal"))
+        tokens.append(Token(STR, src[at + 1 :], line))
 
 
 def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
@@ -168,7 +192,7 @@ def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
     comments and literals left unterminated."""
     if tree is None:
         tree = parse_source(src, RUST)
-    root = tree.root
+    broken = tree.error is not None
     tokens: list[Token] = []
     problems: list[tuple[int, str]] = []
     append = tokens.append
@@ -176,34 +200,36 @@ def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
     new = tuple.__new__
     findall = _PLAIN.findall
     n = len(src)
-    cut = _unterminated(root, src) if tree.error is not None else None
-    stop_at = cut.start if cut is not None else n
     spans: list[tuple[int, int, int, int]] = []
-    for node in root.find_all(any=_LEXICAL):
+    for node in tree.root.find_all(any=_LEXICAL):
         r = node.range()
         begin, finish = r.start, r.end
-        if begin.index >= stop_at:
-            break
         spans.append((begin.index, finish.index, begin.line, finish.line))
-    spans.append((stop_at, stop_at, -1, -1))
+    spans.append((n, n, -1, -1))  # the code after the last comment or literal
     pos = 0
     line = 1
     for start, end, first_line, last_line in spans:
-        for plain in findall(src, pos, start):
-            if plain == "\n":
-                line += 1
-                continue
-            kind = kinds[plain[0]]
-            if kind is IDENT and plain[1:2] == "#" and plain[0] == "r":
-                plain = plain[2:]  # noqa: PLW2901 - a raw identifier is the word after r#
-            elif kind is LIFETIME:
-                if len(plain) == 1:  # a quote no literal could close
-                    problems.append((line, "unterminated char literal"))
-                    kind = PUNCT
+        # tree-sitter leaves a quote or `/*` as code only where it recovered from an error: what opens there
+        # never closes (else tree-sitter had made it a literal or comment), and runs to the end of the file
+        at = _opener(src, pos, start) if broken else -1
+        if at >= 0:
+            _open_to_end(src, pos, at, line, tokens, problems)
+            break
+        if src.find("'", pos, start) >= 0 or src.find("r#", pos, start) >= 0:
+            line = _code(src, pos, start, line, tokens, problems)  # lifetimes, raw identifiers, stray quotes
+        else:
+            for plain in findall(src, pos, start):
+                if plain == "\n":
+                    line += 1
                 else:
-                    plain = plain[1:]  # noqa: PLW2901 - a lifetime's token holds its name
-            append(new(Token, (kind, plain, line, "")))
+                    append(new(Token, (kinds[plain[0]], plain, line, "")))
         if first_line < 0:
+            break
+        suspect = broken or end == n or end - start < 2 or src[end - 1] not in "\"'#"
+        if suspect and src[start] not in "/#" and not _closed(src[start:end]):
+            found, problem = _unclosed(src[start:], first_line + 1)  # tree-sitter closed it where it ends
+            tokens.extend(found)
+            problems.append(problem)
             break
         if src[end - 2 : end] != "*/" and src.startswith("/*", start):
             problems.append((first_line + 1, "unterminated block comment"))
@@ -212,9 +238,4 @@ def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
             append(token)
         pos = end
         line = last_line + 1
-    if cut is not None:
-        problems.append((cut.line, cut.message))
-        if cut.body is not None:
-            append(Token(STR, src[cut.body :], cut.line, cut.prefix))
-    problems.sort(key=lambda p: p[0])
     return Lexed(tokens, problems)
