@@ -12,11 +12,10 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if TYPE_CHECKING:  # cryptography loads when a key is read or used (start-up of an unsigned run)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from anops_policy.errors import ConfigError
 
@@ -24,6 +23,8 @@ SIGNING_KEY_ENV = "ANOPS_POLICY_SIGNING_KEY"
 
 
 def key_id(public: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return "ed25519:" + hashlib.sha256(raw).hexdigest()[:16]
 
@@ -60,6 +61,9 @@ class Signer:
 def load_signer(data: bytes, source: str) -> Signer:
     """An Ed25519 private key: PEM (PKCS#8, as ``openssl genpkey -algorithm ed25519`` writes) or the
     32-byte seed as base64/hex."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+
     if b"-----BEGIN" in data:
         try:
             key = serialization.load_pem_private_key(data, password=None)
@@ -90,6 +94,9 @@ def signer_from(path: Path | None, environ: Mapping[str, str] | None = None) -> 
 
 
 def load_public_key(data: bytes, source: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+
     if b"-----BEGIN" in data:
         try:
             key = serialization.load_pem_public_key(data)
@@ -106,6 +113,9 @@ def load_public_key(data: bytes, source: str) -> Ed25519PublicKey:
 
 def signature_ok(keys: Ed25519PublicKey | Sequence[Ed25519PublicKey], signature: Any, message: bytes) -> bool:
     """The signature verifies with one of ``keys`` (CI and each engineer may sign with their own)."""
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+
     if not isinstance(signature, Mapping) or signature.get("alg") != "Ed25519":
         return False
     try:

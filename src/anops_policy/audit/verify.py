@@ -16,9 +16,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any, Protocol
 
 from anops_policy.audit import store as log_store
 from anops_policy.audit.decision_log import (
@@ -35,6 +33,9 @@ from anops_policy.audit.decision_log import (
 )
 from anops_policy.errors import EXIT_BLOCKING, AnopsError, InputError
 from anops_policy.keys import Signer, signature_ok
+
+if TYPE_CHECKING:  # cryptography loads with the keys that check signatures (anops_policy.keys)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 REQUIRED_FIELDS = ("apiVersion", "kind", "seq", "time", "prev_hash", "hash")
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.canonical import dumps as canonical_json
 from anops_policy.keys import Signer, key_id, signature_ok
+
+if TYPE_CHECKING:  # cryptography loads with the keys that check signatures (anops_policy.keys)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 SIGNATURE_API = "anops.dev/pack-signature/v1"
 MAX_SIGNATURES = 16

@@ -8,14 +8,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-from referencing import Registry, Resource
-from referencing._core import Resolver
-from referencing.exceptions import NoSuchResource
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.validation import BASE_URI, load_fact_fragment, registry
+
+if TYPE_CHECKING:  # referencing (and attrs) load when a policy is checked, not when a compiled one is read
+    from referencing import Registry, Resource
+    from referencing._core import Resolver
 
 
 @dataclass(frozen=True)
@@ -178,6 +177,8 @@ def fact_root(inputs: tuple[tuple[str, str | None], ...] = ()) -> SchemaRef:
         files["$id"] = files_uri
         files["$defs"]["document"]["properties"]["data"] = {"$ref": data_uri}
         schema = {k: v for k, v in json.loads(schema_text).items() if k != "$id"}
+        from referencing.jsonschema import DRAFT202012  # noqa: PLC0415 - start-up
+
         extra += [(files_uri, DRAFT202012.create_resource(files)), (data_uri, DRAFT202012.create_resource(schema))]
         properties[name] = {"$ref": f"{files_uri}#/$defs/input"}
     base = registry().with_resources(extra) if extra else registry()
@@ -207,6 +208,9 @@ def _plugin_schema(uri: str) -> Resource[Any]:
     """A plugin section's schema, retrieved when a ``$ref`` first reaches it: the plugin's ``SCHEMA``, or an
     open object when the plugin cannot be loaded (no check error: the run reports the collector's error and
     the policies that require it decide ``error``)."""
+    from referencing.exceptions import NoSuchResource  # noqa: PLC0415 - start-up
+    from referencing.jsonschema import DRAFT202012  # noqa: PLC0415
+
     from anops_policy import plugins  # noqa: PLC0415
 
     if not uri.startswith(plugins.SCHEMA_BASE):
@@ -217,6 +221,8 @@ def _plugin_schema(uri: str) -> Resource[Any]:
 
 def with_plugin_schemas(base: Registry[Any]) -> Registry[Any]:
     """``base`` that retrieves the plugins' schemas on first use (``plugin_sections``)."""
+    from referencing import Registry  # noqa: PLC0415 - start-up
+
     return base.combine(Registry(retrieve=_plugin_schema))  # type: ignore[call-arg]  # attrs class
 
 
