@@ -61,7 +61,7 @@ ADVISORY = {
     "rust-logs-through-log-or-tracing", "grpc-services-tested-for-internal-errors-and-env",
     "http-services-tested-for-startup-env-and-bad-requests", "readme-has-developer-onboarding",
     "e2e-tests-tear-down", "e2e-tests-cover-negative-paths", "services-fail-clearly-on-missing-settings",
-    "services-read-log-level-from-env", "cli-tests-mock-external-commands",
+    "services-read-log-level-from-env", "cli-tests-mock-external-commands", "cli-tests-verify-built-artifacts",
 }
 
 
