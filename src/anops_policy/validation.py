@@ -1,5 +1,8 @@
 """The project's JSON Schemas (packaged under ``anops_policy.schemas``) and validation with
-``file:line:column`` messages and "did you mean" suggestions."""
+``file:line:column`` messages and "did you mean" suggestions; and the JSON Schemas an input names for its
+documents (``inputs: {k8s: {schema: k8s.schema.json}}``): read and checked once, then used twice — by the
+static check (paths inside ``facts.files.<input>…data`` must exist in the schema) and by the files collector
+(documents that do not match are reported)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import json
 import math
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from anops_policy.errors import ConfigError
@@ -141,3 +145,49 @@ def validate(data: Any, schema: str, marks: Marks | None, file: str, *, what: st
     if len(errors) > MAX_REPORTED:
         lines.append(f"... and {len(errors) - MAX_REPORTED} more problems")
     raise ConfigError("\n".join(lines))
+
+
+# ---- the JSON Schemas inputs name ------------------------------------------------------------------------
+
+MAX_SCHEMA_BYTES = 1024 * 1024
+
+
+def load_input_schema(path: Path, where: str) -> dict[str, Any]:
+    """The schema at ``path`` (``where`` names the declaration in errors), a JSON Schema 2020-12 object."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCHEMA_BYTES:
+            raise ConfigError(f"{where}: input schema {path}: {size} bytes is over {MAX_SCHEMA_BYTES}")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{where}: input schema {path}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{where}: input schema {path}: not a JSON document ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: input schema {path}: expected a JSON object (a JSON Schema)")
+    import jsonschema  # noqa: PLC0415 - start-up: only packs and configs that name a schema get here
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(data)
+    except jsonschema.SchemaError as exc:
+        raise ConfigError(f"{where}: input schema {path}: not a valid JSON Schema: {exc.message[:300]}") from None
+    return data
+
+
+def resolve_schemas(inputs: dict[str, dict[str, Any]], base: Path, where: str) -> dict[str, dict[str, Any]]:
+    """``inputs`` with each ``schema:`` path (relative to ``base``) replaced by the schema it names."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, declared in inputs.items():
+        spec = dict(declared)
+        if isinstance(spec.get("schema"), str):
+            spec["schema"] = load_input_schema(base / str(spec["schema"]), f"{where}: inputs.{name}.schema")
+        out[name] = spec
+    return out
+
+
+def schema_key(inputs: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
+    """A hashable form of ``name → schema or None`` (the static check's and the policy cache's key)."""
+    return tuple(
+        (name, json.dumps(schema, sort_keys=True) if isinstance(schema, dict) else None)
+        for name, schema in sorted(inputs.items())
+    )

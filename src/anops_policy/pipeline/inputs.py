@@ -12,8 +12,7 @@ from typing import Any
 
 from anops_policy.config import RepoConfig
 from anops_policy.errors import ConfigError
-from anops_policy.input_schemas import resolve_schemas
-from anops_policy.validation import load_schema, suggest
+from anops_policy.validation import load_schema, resolve_schemas, suggest
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

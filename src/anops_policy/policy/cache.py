@@ -56,7 +56,7 @@ MAX_BYTES = 64 * 1024 * 1024
 # The code that decides what loading a policy or a pattern rule yields (codec.py decides how it is stored),
 # relative to the anops_policy package: every module of these packages, and these modules.
 ENGINE_PACKAGES = ("policy", "cel", "syntax")
-ENGINE_MODULES = ("errors.py", "validation.py", "yamlsafe.py", "schema_fast.py", "input_schemas.py")
+ENGINE_MODULES = ("errors.py", "validation.py", "yamlsafe.py", "schema_fast.py")
 # import name -> distribution name as it appears (normalised) in its .dist-info folder
 DISTRIBUTIONS = (
     ("celpy", "cel_python"), ("lark", "lark"), ("yaml", "pyyaml"), ("jsonschema", "jsonschema"),

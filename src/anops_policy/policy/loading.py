@@ -13,7 +13,6 @@ from typing import Any
 from anops_policy.cel import evaluator as cel
 from anops_policy.cel.values import INT64
 from anops_policy.errors import ConfigError, PolicyLoadError
-from anops_policy.input_schemas import schema_key
 from anops_policy.policy import cache as policy_cache
 from anops_policy.policy.check import Names
 from anops_policy.policy.compiler import Compiler
@@ -29,7 +28,7 @@ from anops_policy.policy.model import (
     Variable,
 )
 from anops_policy.policy.schema_nav import SchemaRef, element, section_names
-from anops_policy.validation import suggest, validate
+from anops_policy.validation import schema_key, suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 BUILTIN_PREFIX = "builtin:"

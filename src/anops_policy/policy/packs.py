@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from anops_policy.errors import ConfigError
-from anops_policy.input_schemas import resolve_schemas
 from anops_policy.policy import cache as policy_cache
 from anops_policy.policy.builtin import BUILTIN_PACKS
 from anops_policy.policy.loading import BUILTIN_PREFIX, Problems, load_policy_file, policy_files
 from anops_policy.policy.model import ChecklistItem, Pack, PatternRule, Policy
 from anops_policy.policy.patterns import check_rules, pack_rules, pattern_files
 from anops_policy.policy.schema_nav import PATTERNS_KEY
-from anops_policy.validation import suggest, validate
+from anops_policy.validation import resolve_schemas, suggest, validate
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 

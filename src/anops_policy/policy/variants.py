@@ -11,13 +11,13 @@ from typing import Any
 
 from anops_policy.cel.tree import Tree
 from anops_policy.errors import ConfigError
-from anops_policy.input_schemas import schema_key
 from anops_policy.policy.check import _dotted_chain, infer
 from anops_policy.policy.compiler import MemoCompiler
 from anops_policy.policy.loading import PolicyLoader, Problems
 from anops_policy.policy.model import Policy
 from anops_policy.policy.schema_nav import SchemaRef, declared_fields, type_signature
 from anops_policy.policy.schema_nav import field as schema_field
+from anops_policy.validation import schema_key
 from anops_policy.yamlsafe import Marks, load_yaml_file
 
 Where = tuple[str | int, ...]
