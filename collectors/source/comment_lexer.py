@@ -53,6 +53,10 @@ LEXERS: dict[str, Callable[[str, int], list[Span]]] = {"dockerfile": lex_dockerf
 
 
 _HASH_COMMENTS = frozenset({"dockerfile", "python", "shell", "toml", "yaml"})
+# A parse takes ~150 bytes of memory per byte of dense source. A file larger than this is parsed only up to
+# the end of the line holding ``limit`` (the last position the caller asks about: what follows cannot turn
+# earlier text into a comment or out of one), privately, so its tree never joins the run's shared parses.
+PREFIX_FROM_CHARS = 512 * 1024
 
 
 def may_be_in_comment(text: str, offset: int, language: str) -> bool:
@@ -91,6 +95,10 @@ def comment_spans(
     grammar = grammar_for(language, path)
     if grammar is None:
         return LEXERS[language](text, len(text) if limit is None else limit)
+    if len(text) > PREFIX_FROM_CHARS:
+        end = len(text) if limit is None else text.find("\n", limit)
+        prefix = text if end < 0 else text[: end + 1]
+        return comments.comment_spans(prefix, grammar, limit)  # a block comment open at the cut ends there
     if memo is None or path is None:
         return comments.comment_spans(text, grammar, limit)
     tree = source_trees(memo).tree(path, text, LANGUAGES[grammar])

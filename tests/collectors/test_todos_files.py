@@ -121,3 +121,40 @@ def test_pathological_nesting_is_parsed_not_a_crash(tmp_path: Path) -> None:
     assert document["meta"]["collectors"]["todos"]["status"] == "ok"
     assert "skipped" not in document["meta"]["collectors"]["todos"]
     assert [(it["line"], it["text"]) for it in document["todos"]["items"]] == [(2, "after the nesting")]
+
+
+def test_a_big_file_is_parsed_only_up_to_its_last_tag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parse takes ~150 bytes of memory per byte of dense source: past ``PREFIX_FROM_CHARS`` a file is read
+    by tree-sitter only up to the line of its last tag, privately (its tree joins no shared window)."""
+    from anops_policy.collectors.source import comment_lexer  # noqa: PLC0415
+
+    from anops_policy.syntax import comments  # noqa: PLC0415
+
+    parsed: list[int] = []
+    real = comments.comment_spans
+
+    def spy(text: str, grammar: str, limit: int | None = None) -> list[tuple[int, int]]:
+        parsed.append(len(text))
+        return real(text, grammar, limit)
+
+    monkeypatch.setattr(comments, "comment_spans", spy)
+    body = "x = 1\n" * (comment_lexer.PREFIX_FROM_CHARS // 6 + 1000)
+    (tmp_path / "big.py").write_text("s = '# TODO not a comment'\n# TODO(ana): early\n" + body)
+    items = run(tmp_path)["todos"]["items"]
+    assert [(it["path"], it["line"], it["text"]) for it in items] == [("big.py", 2, "early")]
+    assert parsed and max(parsed) < len(body) // 2, parsed
+
+
+def test_the_shared_window_of_trees_is_bounded_by_size() -> None:
+    from anops_policy.syntax.languages import LANGUAGES  # noqa: PLC0415
+    from anops_policy.syntax.trees import KEEP_CHARS, SourceTrees  # noqa: PLC0415
+
+    trees = SourceTrees()
+    big = "x = 1\n" * (KEEP_CHARS // 6 + 1)
+    trees.tree("big.py", big, LANGUAGES["python"])
+    assert trees.trees == {} and trees.kept_chars == 0  # handed back, not kept
+    part = "y = 2\n" * (KEEP_CHARS // 6 // 3)
+    for name in ("a.py", "b.py", "c.py", "d.py"):
+        trees.tree(name, part, LANGUAGES["python"])
+    assert trees.kept_chars <= KEEP_CHARS and len(trees.trees) == 3
+    assert [key[0] for key in trees.trees] == ["b.py", "c.py", "d.py"]

@@ -19,6 +19,10 @@ from anops_policy.syntax.languages import Language
 
 MEMO_KEY = "anops_policy.syntax.trees"
 KEEP = 64
+# A tree takes ~150 bytes of memory per byte of dense source (a 1 MiB file: ~150 MB): the window keeps at most
+# this many characters of source, so 64 big files never sit in memory at once; a bigger file's tree is
+# handed back and not kept (the next user parses it again).
+KEEP_CHARS = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class SourceTrees:
 
     def __init__(self) -> None:
         self.trees: OrderedDict[tuple[str, str], Tree] = OrderedDict()
+        self.sizes: dict[tuple[str, str], int] = {}
+        self.kept_chars = 0
         self.parses = 0
 
     def tree(self, path: str, text: str, lang: Language) -> Tree:
@@ -62,9 +68,14 @@ class SourceTrees:
             return found
         self.parses += 1
         tree = parse_source(text, lang)
+        if len(text) > KEEP_CHARS:
+            return tree
         self.trees[key] = tree
-        if len(self.trees) > KEEP:
-            self.trees.popitem(last=False)
+        self.sizes[key] = len(text)
+        self.kept_chars += len(text)
+        while len(self.trees) > KEEP or self.kept_chars > KEEP_CHARS:
+            oldest, _ = self.trees.popitem(last=False)
+            self.kept_chars -= self.sizes.pop(oldest)
         return tree
 
 
