@@ -12,24 +12,16 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from anops_policy.syntax.rust_source import _LEXICAL, RUST, rust_tokens
 from anops_policy.syntax.trees import Tree, parse_source
 
-
-def load_lexer(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location("base_rust_lexer", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(Path(__file__).parent))
+from truncations import load_lexer
 
 
 def leaves(trees: list[Tree]) -> int:

@@ -77,39 +77,29 @@ def _document_validator() -> Any:
     return _rust_validator(f"{BASE_URI}fact-document.schema.json")
 
 
-def document_valid(document: Any) -> bool:
-    """``section_valid`` for a whole fact document read from a file: a saved document of a big repository
-    took seconds in ``jsonschema`` before any policy ran. False means "ask jsonschema"."""
-    validator = _document_validator()
-    if validator is None or not plain_json(document):
-        return False
-    try:
-        return bool(validator.is_valid(document))
-    except Exception:  # a value it cannot convert (e.g. an integer beyond 64 bits)
-        return False
-
-
-def section_valid(name: str, section: Any) -> bool:
-    """True only when the section is certainly valid (plain JSON and the Rust validator accepts it);
-    False means "ask jsonschema"."""
-    validator = _section_validator(name)
-    if validator is None or not plain_json(section):
-        return False
-    try:
-        return bool(validator.is_valid(section))
-    except Exception:  # a value it cannot convert (e.g. an integer beyond 64 bits)
-        return False
-
-
-def schema_valid(name: str, data: Any) -> bool:
-    """``section_valid`` for a document of project schema ``name`` (a config, a policy, a pack file …):
-    True only when certainly valid; False means "ask jsonschema", which also words every rejection."""
-    if name not in schema_names():
-        return False
-    validator = _schema_validator(name)
+def _certainly_valid(validator: Any, data: Any) -> bool:
+    """True only when ``data`` is plain JSON and ``validator`` (None: unavailable) accepts it."""
     if validator is None or not plain_json(data):
         return False
     try:
         return bool(validator.is_valid(data))
     except Exception:  # a value it cannot convert (e.g. an integer beyond 64 bits)
         return False
+
+
+def document_valid(document: Any) -> bool:
+    """``section_valid`` for a whole fact document read from a file: a saved document of a big repository
+    took seconds in ``jsonschema`` before any policy ran. False means "ask jsonschema"."""
+    return _certainly_valid(_document_validator(), document)
+
+
+def section_valid(name: str, section: Any) -> bool:
+    """True only when the section is certainly valid (plain JSON and the Rust validator accepts it);
+    False means "ask jsonschema"."""
+    return _certainly_valid(_section_validator(name), section)
+
+
+def schema_valid(name: str, data: Any) -> bool:
+    """``section_valid`` for a document of project schema ``name`` (a config, a policy, a pack file …):
+    True only when certainly valid; False means "ask jsonschema", which also words every rejection."""
+    return name in schema_names() and _certainly_valid(_schema_validator(name), data)
