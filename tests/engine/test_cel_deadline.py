@@ -1,4 +1,4 @@
-"""``deadline`` counts CPU time on the process's one ``ITIMER_PROF`` timer: an outer timer (an enclosing
+"""``deadline`` counts the evaluating thread's CPU time on the process's one ``ITIMER_PROF`` timer: an outer timer (an enclosing
 deadline) keeps running, fires on time, and is re-armed with what is left of it on exit; sleeping (a
 descheduled process) does not use the budget up, and a harness's SIGALRM timer is never touched."""
 
@@ -126,3 +126,37 @@ def test_a_lost_deadline_exception_is_raised_again() -> None:
     assert swallowed == 1
     assert time.process_time() - start < 2
     assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def _spin(seconds: float) -> None:
+    """Spend ``seconds`` of this thread's CPU time."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        sum(range(1000))
+
+
+def test_other_threads_cpu_time_does_not_use_the_budget_up() -> None:
+    """The budget is the evaluating thread's: a thread that burns CPU beside it (a server's, a library's
+    pool, a test worker's leftovers) makes the process timer fire early, and it is re-armed for the rest."""
+    import hashlib  # noqa: PLC0415
+
+    stop = threading.Event()
+    data = b"x" * (1 << 20)
+
+    def burn() -> None:
+        while not stop.is_set():
+            hashlib.sha256(data).digest()  # releases the GIL: CPU time in parallel with the main thread
+
+    worker = threading.Thread(target=burn, daemon=True)
+    worker.start()
+    try:
+        process_before = time.process_time()
+        with deadline(0.4):
+            while time.process_time() - process_before < 0.6:  # the other thread spends past the budget
+                time.sleep(0.01)
+            _spin(0.1)
+    finally:
+        stop.set()
+        worker.join()
+    with pytest.raises(DeadlineExceeded), deadline(0.1):
+        _spin(1.0)  # and the evaluating thread's own work is still bounded

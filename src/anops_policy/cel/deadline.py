@@ -21,7 +21,10 @@ RETRY_S = 0.05
 # harness timeouts, libFuzzer) alone.
 _TIMER = signal.ITIMER_PROF
 _SIGNAL = signal.SIGPROF
-_clock = time.process_time
+# The evaluating (main) thread's CPU time: the process timer counts every thread's, so it may fire early
+# when other threads ran (a server's, a library's pool, a test harness's); it is then re-armed for what is
+# left of this thread's budget.
+_clock = time.thread_time
 
 
 def _deliver(handler: Any, signum: int, frame: Any) -> None:
@@ -38,9 +41,11 @@ def deadline(seconds: float | None) -> Iterator[None]:
     """Interrupt evaluation after ``seconds`` (main thread only; elsewhere no timer is available and
     the bound is the static check's nesting limit).
 
-    The deadline counts the process's CPU time (``ITIMER_PROF``), not wall-clock time: it bounds the work
-    a policy does, so a loaded or descheduled machine (a busy CI runner) never turns a policy that
-    finishes into an error, and the same facts give the same decisions on any machine. The process has
+    The deadline counts the evaluating thread's CPU time, not wall-clock time: it bounds the work a policy
+    does, so a loaded or descheduled machine (a busy CI runner) never turns a policy that finishes into an
+    error, and the same facts give the same decisions on any machine. Its timer is ``ITIMER_PROF``, which
+    counts the CPU time of every thread of the process: when other threads' time makes it fire before this
+    thread has spent its budget, it is re-armed for the rest. The process has
     one ``ITIMER_PROF`` timer, so an outer one (an enclosing deadline) is kept: while inside, the timer
     is armed for whichever is due first and an outer expiry is handed to the outer handler; on exit the
     outer timer is re-armed with what is left of it and the previous handler is restored."""
@@ -62,13 +67,20 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
     def on_alarm(signum: int, frame: Any) -> None:
         nonlocal outer_due
+        now = _clock()
         if outer_due is not None and outer_due <= own_due:
+            if now < outer_due:  # early: other threads' CPU time ran the process timer
+                arm()
+                return
             # the outer timer's expiry: like the real timer, a periodic one comes round again
             outer_due = outer_due + outer_interval if outer_interval > 0 else None
             arm()
             _deliver(previous, signum, frame)
             return
         if not active:
+            return
+        if now < own_due:  # early, as above: this thread has budget left
+            arm()
             return
         # An exception raised from a signal handler can be lost: C code that calls back into Python (a
         # __hash__ inside a dict lookup) may clear it, and evaluation would then run unbounded (seen
