@@ -1,6 +1,7 @@
-"""``deadline`` counts the evaluating thread's CPU time on the process's one ``ITIMER_PROF`` timer: an outer timer (an enclosing
-deadline) keeps running, fires on time, and is re-armed with what is left of it on exit; sleeping (a
-descheduled process) does not use the budget up, and a harness's SIGALRM timer is never touched."""
+"""``deadline`` counts the evaluating thread's CPU time on the process's one ``ITIMER_PROF`` timer: an
+outer timer (an enclosing deadline) keeps running, fires on time, and is re-armed with what is left of it on
+exit; sleeping (a descheduled process) and other threads' CPU time do not use the budget up, and a
+harness's SIGALRM timer is never touched."""
 
 from __future__ import annotations
 
