@@ -3,6 +3,7 @@ optionally report which rule clauses the examples exercised both ways."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +109,17 @@ def run_prepared(
     ``remember``: an expression evaluated on this example before (by source) is not evaluated again."""
     example = prepared.example
     settings = RunSettings(now=prepared.now, explain=explain, memo=prepared.memo if remember else None)
-    decisions = evaluate_policy(policy, prepared.document, prepared.facts, prepared.params, settings)
+    # The caller's heap (a long-lived process: a test worker, a server) out of the cyclic collector's
+    # generations while the example runs: a full pass over it would be charged to the example's CPU deadline.
+    # Never undo someone else's gc.freeze().
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        decisions = evaluate_policy(policy, prepared.document, prepared.facts, prepared.params, settings)
+    finally:
+        if freeze:
+            gc.unfreeze()
     outcome = aggregate(decisions)
     problems = []
     if outcome != example.expect:
