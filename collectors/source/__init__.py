@@ -25,7 +25,7 @@ import re
 import shutil
 import stat
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,8 @@ from anops_policy.collectors.source.comment_lexer import comment_spans, may_be_i
 from anops_policy.collectors.source.languages import language_for, language_from_shebang, name_has_dot
 
 from anops_policy.collection.collector import CollectContext
+from anops_policy.collection.fanout import fan_out
 from anops_policy.collection.git import GitError
-from anops_policy.collection.summary_cache import SummaryStore
 from anops_policy.errors import CollectorFailed
 from anops_policy.validation import suggest
 
@@ -59,6 +59,9 @@ SEARCH_CHUNK_BYTES = 512 * 1024  # of path arguments per ripgrep run (well under
 SEARCH_TIMEOUT_S = 300.0
 DEFAULT_BLAME_BUDGET_S = 20.0
 SHEBANG_PROBE_BYTES = 256
+# Below this much text to parse, one process is faster than forking children to share the parses.
+FAN_OUT_CHARS = 1024 * 1024
+SCAN_CHUNKS = 8
 
 
 @dataclass
@@ -76,7 +79,6 @@ class FileMarkers:
 
     language: str | None
     items: list[dict[str, Any]]
-    skips: list[str]
 
 
 class TodosCollector:
@@ -88,20 +90,34 @@ class TodosCollector:
         opts = _options(ctx.options("todos"))
         candidates = self._candidates(ctx, opts)
         hits = _files_with_tags(ctx, [p for p, (_, link) in candidates.items() if not link], opts.search)
-        items: list[dict[str, Any]] = []
-        scanned: dict[str, int] = {}
         store = ctx.summaries(self)
+        scanned: dict[str, int] = {}
+        found: list[FileMarkers] = []
+        todo: list[tuple[str, str | None, str]] = []  # (path, language, text) of the files no summary covers
+        keys: list[str] = []
         for path, (language, link) in candidates.items():
             if not link and path not in hits:
                 if language is not None:
                     scanned[language] = scanned.get(language, 0) + 1
                 continue
-            found = self._scan_cached(ctx, store, path, language, opts)
-            if found is None:
-                continue
-            lang, file_items = found
-            scanned[lang] = scanned.get(lang, 0) + 1
-            items.extend(file_items)
+            text = ctx.read_text(path)
+            if text is None:
+                continue  # recorded by the context (binary, too large, not UTF-8)
+            key = store.key(path, text, language or "") if store.enabled else ""
+            hit = store.get(key, FileMarkers)
+            if hit is None:
+                todo.append((path, language, text))
+                keys.append(key)
+            else:
+                found.append(hit)
+        for key, new in zip(keys, _scan_all(ctx, todo, opts.ticket), strict=True):
+            store.put(key, new, FileMarkers)
+            found.append(new)
+        items: list[dict[str, Any]] = []
+        for markers in found:
+            if markers.language is not None:
+                scanned[markers.language] = scanned.get(markers.language, 0) + 1
+                items.extend(markers.items)
         items.sort(key=lambda it: (it["path"], it["line"]))
         blame = add_ages(ctx, items, enabled=opts.blame, budget_s=opts.blame_budget_s)
         return _section(items, scanned, blame)
@@ -145,45 +161,42 @@ class TodosCollector:
             out[path] = (language, link)
         return out
 
-    # ---- one file ---------------------------------------------------------------------------------
-    def _scan_cached(
-        self, ctx: CollectContext, store: SummaryStore, path: str, language: str | None, opts: _Options
-    ) -> tuple[str, list[dict[str, Any]]] | None:
-        """``_scan_file`` through the per-file summary cache (keyed by the file's content and language)."""
-        if not store.enabled:
-            return self._scan_file(ctx, path, language, opts)
-        text = ctx.read_text(path)
-        if text is None:
-            return None
-        key = store.key(path, text, language or "")
-        hit = store.get(key, FileMarkers)
-        if hit is None:
-            before = len(ctx.skips)
-            found = self._scan_file(ctx, path, language, opts, text)
-            reasons = [s.reason for s in ctx.skips[before:] if s.path == path]
-            del ctx.skips[before:]
-            hit = FileMarkers(found[0] if found else None, found[1] if found else [], reasons)
-            store.put(key, hit, FileMarkers)
-        for reason in hit.skips:
-            ctx.skip(path, reason)
-        return None if hit.language is None else (hit.language, hit.items)
 
-    @staticmethod
-    def _scan_file(
-        ctx: CollectContext, path: str, language: str | None, opts: _Options, text: str | None = None
-    ) -> tuple[str, list[dict[str, Any]]] | None:
-        text = ctx.read_text(path) if text is None else text
-        if text is None:
-            return None
+# ---- the files' markers -----------------------------------------------------------------------------
+
+
+def _scan_all(
+    ctx: CollectContext, files: Sequence[tuple[str, str | None, str]], ticket: re.Pattern[str]
+) -> list[FileMarkers]:
+    """Each file's markers, in the order of ``files``: in forked children beside this process when there
+    is enough source to parse (a parse is native code under the GIL, so threads would not help), else here,
+    where the trees join the run's shared parses."""
+    if sum(len(text) for _, _, text in files) < FAN_OUT_CHARS:
+        return [_scan_text(path, language, text, ticket, ctx.memo) for path, language, text in files]
+    order = sorted(range(len(files)), key=lambda i: -len(files[i][2]))  # the biggest first, dealt round
+    chunks = [order[k::SCAN_CHUNKS] for k in range(SCAN_CHUNKS)]
+    shares = fan_out(
+        [c for c in chunks if c],
+        lambda chunk: [_scan_text(*files[i], ticket, None) for i in chunk],
+    )
+    out: dict[int, FileMarkers] = {}
+    for chunk, share in zip([c for c in chunks if c], shares, strict=True):
+        out.update(zip(chunk, share, strict=True))
+    return [out[i] for i in range(len(files))]
+
+
+def _scan_text(
+    path: str, language: str | None, text: str, ticket: re.Pattern[str], memo: MutableMapping[str, Any] | None
+) -> FileMarkers:
+    if language is None:
+        language = language_from_shebang(text[:SHEBANG_PROBE_BYTES].split("\n", 1)[0])
         if language is None:
-            language = language_from_shebang(text[:SHEBANG_PROBE_BYTES].split("\n", 1)[0])
-            if language is None:
-                return None
-        matches = [m for m in find_tags(text) if may_be_in_comment(text, m[0], language)]
-        if not matches:  # no tag can lie in a comment: no parse needed
-            return language, []
-        spans = comment_spans(text, language, limit=matches[-1][0], path=path, memo=ctx.memo)
-        return language, _markers(text, matches, spans, path, language, opts.ticket)
+            return FileMarkers(None, [])
+    matches = [m for m in find_tags(text) if may_be_in_comment(text, m[0], language)]
+    if not matches:  # no tag can lie in a comment: no parse needed
+        return FileMarkers(language, [])
+    spans = comment_spans(text, language, limit=matches[-1][0], path=path, memo=memo)
+    return FileMarkers(language, _markers(text, matches, spans, path, language, ticket))
 
 
 # ---- options ----------------------------------------------------------------------------------------

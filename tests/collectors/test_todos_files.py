@@ -4,6 +4,7 @@ a symlink to a file inside the tree is not counted twice, and deep nesting is pa
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from anops_policy.collectors import source as todos_source
 
+from anops_policy.collection.parallel import available, usable_cores
 from anops_policy.config import config_from_data
 from anops_policy.pipeline.collect import collect_facts
 
@@ -158,3 +161,41 @@ def test_the_shared_window_of_trees_is_bounded_by_size() -> None:
         trees.tree(name, part, LANGUAGES["python"])
     assert trees.kept_chars <= KEEP_CHARS and len(trees.trees) == 3
     assert [key[0] for key in trees.trees] == ["b.py", "c.py", "d.py"]
+
+
+def test_markers_found_by_forked_children_are_the_ones_found_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``FAN_OUT_CHARS`` of text to parse, forked children share the parses: the section is the same
+    (markers, their order, the files scanned per language, the skips) as one process finds it."""
+    monkeypatch.setenv("ANOPS_POLICY_CACHE", "off")
+    root = tmp_path / "repo"
+    for i in range(12):
+        (root / f"pkg{i}").mkdir(parents=True)
+        (root / f"pkg{i}" / "mod.py").write_text(
+            f'"""TODO: a docstring, not a comment"""\nx = {i}  # TODO(ann): item {i} (OPS-{i})\n'
+            + 'y = "# FIXME: in a string"\n' * i
+        )
+        (root / f"pkg{i}" / "lib.rs").write_text(f"/* HACK: {i} */ fn f() {{}}\n// XXX keep\nlet s = \"// TODO\";\n")
+        (root / f"pkg{i}" / "run.sh").write_text(f"#!/bin/sh\necho '# TODO no' # TODO: sh {i}\n")
+    (root / "pkg0" / "blob.go").write_bytes(b"\x00// TODO: binary\n")
+    serial = run(root, search="python")
+    monkeypatch.setattr(todos_source, "FAN_OUT_CHARS", 0)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    split = run(root, search="python")
+    if usable_cores() >= 2 and available():
+        assert forks, "the scan was not split across processes"
+    assert split["todos"] == serial["todos"]
+    assert split["meta"]["collectors"]["todos"]["skipped"] == serial["meta"]["collectors"]["todos"]["skipped"]
+    tags = sorted((it["path"], it["tag"]) for it in split["todos"]["items"])
+    assert len(tags) == 12 * 4 and ("pkg3/mod.py", "TODO") in tags and ("pkg0/blob.go", "TODO") not in tags
+    assert [s["path"] for s in split["meta"]["collectors"]["todos"]["skipped"]] == ["pkg0/blob.go"]

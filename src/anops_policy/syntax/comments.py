@@ -65,7 +65,13 @@ def comment_spans_of(
     ``recover``: also look for comments in the text tree-sitter skipped while recovering from a syntax
     error (``_skipped_text``)."""
     spans: list[Span] = []
-    for node in root.find_all(**_rule(grammar)):
+    kinds = GRAMMARS[grammar]
+    rule = {"any": [{"kind": k} for k in (*kinds, "ERROR")]} if recover else _rule(grammar)
+    errors: list[SgNode] = []
+    for node in root.find_all(**rule):  # one walk of the tree: the comments and, to recover, the ERROR nodes
+        if recover and node.kind() == "ERROR":
+            errors.append(node)
+            continue
         r = node.range()
         start, end = r.start.index, r.end.index
         if limit is not None and start > limit:
@@ -80,8 +86,8 @@ def comment_spans_of(
         spans.append((start, end))
     if grammar in ("c", "cpp"):
         spans = _macro_bodies(root, text, grammar, spans, limit)
-    if recover:
-        spans.extend(_skipped_text(root, text, grammar, limit))
+    if errors:
+        spans.extend(_skipped_text(errors, text, grammar, limit))
     spans.sort()
     return _disjoint(spans)
 
@@ -95,13 +101,13 @@ _OPENERS = {"bash": ("#",), "python": ("#",), "yaml": ("#",)}
 _SLASHES = ("//", "/*")
 
 
-def _skipped_text(root: SgNode, text: str, grammar: str, limit: int | None) -> list[Span]:
+def _skipped_text(errors: list[SgNode], text: str, grammar: str, limit: int | None) -> list[Span]:
     """Comments in the text of the childless ERROR nodes: the characters tree-sitter skipped to recover
     from a syntax error, where it recognised no token at all, comments included (``foo: bar`` followed by
     a wrongly indented ``  bad: x # TODO`` in YAML). Each such run is parsed again on its own, once."""
     found: list[Span] = []
     openers = _OPENERS.get(grammar, _SLASHES)
-    for error in root.find_all(kind="ERROR"):
+    for error in errors:
         r = error.range()
         a, b = r.start.index, r.end.index
         if (limit is not None and a > limit) or error.children():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 from typing import Any
 
 from ast_grep_py import SgNode, SgRoot
@@ -25,15 +24,27 @@ KEEP = 64
 KEEP_CHARS = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
 class Tree:
-    root: SgNode
-    error: tuple[int, int] | None  # (line, column), 1-based, of the first syntax error
+    """A parsed file: its root, and where its first syntax error is (found when first asked: a walk of the
+    whole tree, which a user that only searches the tree never pays for)."""
+
+    __slots__ = ("_error", "_looked", "root")
+
+    def __init__(self, root: SgNode) -> None:
+        self.root = root
+        self._error: tuple[int, int] | None = None
+        self._looked = False
+
+    @property
+    def error(self) -> tuple[int, int] | None:
+        """(line, column), 1-based, of the first syntax error; None when the file parsed cleanly."""
+        if not self._looked:
+            self._error, self._looked = first_error(self.root), True
+        return self._error
 
 
 def parse_source(text: str, lang: Language) -> Tree:
-    root = SgRoot(text, lang.grammar).root()
-    return Tree(root, first_error(root))
+    return Tree(SgRoot(text, lang.grammar).root())
 
 
 def first_error(root: SgNode) -> tuple[int, int] | None:
