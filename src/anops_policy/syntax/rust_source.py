@@ -37,6 +37,7 @@ NUM = "num"
 # every node whose text is not code, found by ast-grep in one traversal of the tree
 _NOT_CODE = ("line_comment", "block_comment", "string_literal", "raw_string_literal", "char_literal", "shebang")
 _LEXICAL: list[Rule] = [{"kind": k} for k in _NOT_CODE]
+_LEXICAL_OR_ERROR: list[Rule] = [*_LEXICAL, {"kind": "ERROR"}]  # one walk finds both
 # plain code between comments and literals: a lifetime or label, a raw identifier, an identifier, a number,
 # a two-character operator the collector reads as one token, a newline, any other character
 _PLAIN = re.compile(r"'[^\W\d]\w*|r\#[^\W\d]\w*|[^\W\d]\w*|\d(?:\w|\.(?=\d))*|::|->|=>|\.\.|\n|[^\s]")
@@ -192,7 +193,6 @@ def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
     comments and literals left unterminated."""
     if tree is None:
         tree = parse_source(src, RUST)
-    broken = tree.error is not None
     tokens: list[Token] = []
     problems: list[tuple[int, str]] = []
     append = tokens.append
@@ -201,7 +201,11 @@ def rust_tokens(src: str, tree: Tree | None = None) -> Lexed:
     findall = _PLAIN.findall
     n = len(src)
     spans: list[tuple[int, int, int, int]] = []
-    for node in tree.root.find_all(any=_LEXICAL):
+    broken = False  # whether tree-sitter recovered from a syntax error anywhere (an ERROR node)
+    for node in tree.root.find_all(any=_LEXICAL_OR_ERROR):
+        if node.kind() == "ERROR":
+            broken = True
+            continue
         r = node.range()
         begin, finish = r.start, r.end
         spans.append((begin.index, finish.index, begin.line, finish.line))
