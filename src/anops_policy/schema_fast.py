@@ -51,12 +51,19 @@ def _rust_validator(ref: str) -> Any:
     except ImportError:
         return None
     try:
-        resources = [(BASE_URI + f"{n}.schema.json", load_schema(n)) for n in schema_names()]
-        resources += [(BASE_URI + f"facts/{n}.schema.json", load_fact_fragment(n)) for n in fact_fragment_names()]
-        registry = jsonschema_rs.Registry(resources)
-        return jsonschema_rs.Draft202012Validator({"$ref": ref}, registry=registry, validate_formats=False)
+        return jsonschema_rs.Draft202012Validator({"$ref": ref}, registry=_registry(), validate_formats=False)
     except Exception:  # a schema it cannot compile: jsonschema decides alone
         return None
+
+
+@cache
+def _registry() -> Any:
+    """Every project and fact schema, in one ``jsonschema_rs.Registry`` shared by the run's validators."""
+    import jsonschema_rs  # noqa: PLC0415 - see _rust_validator
+
+    resources = [(BASE_URI + f"{n}.schema.json", load_schema(n)) for n in schema_names()]
+    resources += [(BASE_URI + f"facts/{n}.schema.json", load_fact_fragment(n)) for n in fact_fragment_names()]
+    return jsonschema_rs.Registry(resources)
 
 
 @cache
