@@ -1,7 +1,7 @@
 """Issue 21's parse floor and targets, side by side in one run on one tree.
 
     python benchmarks/generate_tree.py /tmp/bench-tree-5k --files 5000     # once (deterministic)
-    python benchmarks/floor/run.py /tmp/bench-tree-5k [--repeat 3] [--json OUT]
+    python benchmarks/floor/run.py /tmp/bench-tree-5k [--repeat 3] [--json OUT] [--before OTHER_VENV/bin/python]
 
 The floor: the cheapest full parse of every source file of the tree with the parsers the collectors use —
 tree-sitter (through ast-grep, the ``syntax`` layer) for every language it knows, and Python's ``ast`` for
@@ -19,8 +19,11 @@ process and its children; peak RSS of the largest process):
 * ``anops-policy facts --only todos TREE`` (cache off);
 * ``anops-policy eval TREE`` with an empty cache (cold) and again (warm);
 
-and prints issue 21's targets with the measured ratio and whether it is met. Nothing is written inside
-the tree; the caches live in a temporary folder.
+and prints issue 21's targets with the measured ratio and whether it is met. With ``--before PYTHON`` (an
+interpreter whose environment has another version of anops-policy installed: the one before a change) each
+anops-policy run is made by both, interleaved in every round, and the tables have a column per version: the
+targets' before and after from the same run. Nothing is written inside the tree; the caches live in a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -144,46 +147,53 @@ class Timed:
         return statistics.median(values) if values else float("nan")
 
 
-def measure(tree: Path, repeat: int, work: Path) -> dict[str, Timed]:
+def measure(tree: Path, repeat: int, work: Path, pythons: dict[str, str]) -> dict[str, dict[str, Timed]]:
+    """Every run of the targets for each of ``pythons`` (label -> interpreter with anops-policy installed),
+    interleaved per round; ripgrep and ``git log`` under the label ``""``."""
     one = work / "one-file"
     one.mkdir()
     (one / "main.py").write_text("print('hello')\n")
     subprocess.run(["git", "init", "-q", str(one)], check=True)
-    cache = work / "cache"
-    # start-up as a CI job with a kept cache sees it: the pack's compiled policies cached (a first run fills it)
-    one_cache = {"ANOPS_POLICY_CACHE_DIR": str(work / "one-cache")}
-    warm_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | one_cache
-    subprocess.run([*[sys.executable, "-m", "anops_policy"], "eval", str(one), "--no-decision-log", "-q"],
-                   env=warm_env, stdout=subprocess.DEVNULL, check=False)
-    cli = [sys.executable, "-m", "anops_policy"]
-    eval_args = ["eval", str(tree), "--now", NOW, "--no-decision-log", "-q", "--output", f"json={work / 'r.json'}"]
     rg = shutil.which("rg") or "rg"
-    runs = {
+    runs: dict[str, dict[str, Timed]] = {"": {
         "rg": Timed("rg -c", [rg, "-c", PATTERN, str(tree)]),
         "git-log": Timed("git log (ages)", ["git", "-C", str(tree), "log", "--format=%H%x00%ct", "--name-only"]),
-        "start-facts": Timed("start-up: facts --only todos, one file",
-                             [*cli, "facts", str(one), "--only", "todos", "-o", os.devnull], one_cache),
-        "start-eval": Timed("start-up: eval, one file (compiled policies cached)",
-                            [*cli, "eval", str(one), "--no-decision-log", "-q"], one_cache),
-        "todos": Timed("facts --only todos", [*cli, "facts", str(tree), "--only", "todos", "--now", NOW,
-                                              "--no-cache", "-o", os.devnull]),
-        "cold": Timed("eval, cold cache", [*cli, *eval_args], {"ANOPS_POLICY_CACHE_DIR": str(cache)}),
-        "warm": Timed("eval, warm cache", [*cli, *eval_args], {"ANOPS_POLICY_CACHE_DIR": str(cache)}),
-    }
+    }}
+    for label, python in pythons.items():
+        cache = work / f"cache-{label}"
+        # start-up as a CI job with a kept cache sees it: the pack's compiled policies cached (a first run fills it)
+        one_cache = {"ANOPS_POLICY_CACHE_DIR": str(work / f"one-cache-{label}")}
+        warm_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | one_cache
+        cli = [python, "-m", "anops_policy"]
+        subprocess.run([*cli, "eval", str(one), "--no-decision-log", "-q"],
+                       env=warm_env, stdout=subprocess.DEVNULL, check=False)
+        report = work / f"r-{label}.json"
+        eval_args = ["eval", str(tree), "--now", NOW, "--no-decision-log", "-q", "--output", f"json={report}"]
+        runs[label] = {
+            "start-facts": Timed("start-up: facts --only todos, one file",
+                                 [*cli, "facts", str(one), "--only", "todos", "-o", os.devnull], one_cache),
+            "start-eval": Timed("start-up: eval, one file (compiled policies cached)",
+                                [*cli, "eval", str(one), "--no-decision-log", "-q"], one_cache),
+            "todos": Timed("facts --only todos", [*cli, "facts", str(tree), "--only", "todos", "--now", NOW,
+                                                  "--no-cache", "-o", os.devnull]),
+            "cold": Timed("eval, cold cache", [*cli, *eval_args], {"ANOPS_POLICY_CACHE_DIR": str(cache)}),
+            "warm": Timed("eval, warm cache", [*cli, *eval_args], {"ANOPS_POLICY_CACHE_DIR": str(cache)}),
+        }
     for _ in range(repeat):
-        for key, timed in runs.items():
-            if key == "cold":
-                shutil.rmtree(cache, ignore_errors=True)
-            timed.run()
+        for label, group in runs.items():
+            for key, timed in group.items():
+                if key == "cold":
+                    shutil.rmtree(work / f"cache-{label}", ignore_errors=True)
+                timed.run()
     return runs
 
 
-def report(tree: Path, rows: list[FloorRow], runs: dict[str, Timed]) -> dict[str, Any]:
-    med = {k: (t.median(t.walls), t.median(t.cpus), max(t.rss)) for k, t in runs.items()}
-    floor = floor_cpu(rows)
+def targets(runs: dict[str, Timed], shared: dict[str, Timed], floor: float) -> list[tuple[str, float, float]]:
+    """Issue 21's targets: (what, measured, limit) for one version's runs."""
+    med = {k: (t.median(t.walls), t.median(t.cpus), max(t.rss)) for k, t in {**shared, **runs}.items()}
     start_facts, start_eval = med["start-facts"][0], med["start-eval"][0]
     todos_net = med["todos"][0] - start_facts
-    targets = [
+    return [
         ("facts --only todos net wall ≤ 2× (rg + git log)", todos_net / (med["rg"][0] + med["git-log"][0]), 2.0),
         ("facts --only todos net wall ≤ 5× rg", todos_net / med["rg"][0], 5.0),
         ("eval cold CPU ≤ 1.5× the parse floor", med["cold"][1] / floor, 1.5),
@@ -193,6 +203,12 @@ def report(tree: Path, rows: list[FloorRow], runs: dict[str, Timed]) -> dict[str
          med["warm"][0] / med["cold"][0], 0.15),
         ("peak RSS of the largest process ≤ 500 MB", max(med["cold"][2], med["warm"][2]), 500.0),
     ]
+
+
+def report(tree: Path, rows: list[FloorRow], runs: dict[str, dict[str, Timed]]) -> dict[str, Any]:
+    floor = floor_cpu(rows)
+    shared = runs[""]
+    labels = [label for label in runs if label]
     print(f"tree {tree}: {sum(r.files for r in rows if r.parser == 'tree-sitter')} parsed files; "
           f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}")
@@ -200,17 +216,37 @@ def report(tree: Path, rows: list[FloorRow], runs: dict[str, Timed]) -> dict[str
     for r in rows:
         print(f"| {r.language} | {r.parser} | {r.files} | {r.bytes / 1e6:.1f} | {r.cpu:.3f} | {r.mb_per_s:.1f} |")
     print(f"| **floor** (cheapest parser per language) | | | | **{floor:.3f}** | |")
-    print("\n| run | median wall s | median CPU s | peak RSS MB |\n|---|---:|---:|---:|")
-    for key, timed in runs.items():
-        wall, cpu, rss = med[key]
-        print(f"| {timed.name} | {wall:.3f} | {cpu:.3f} | {rss:.0f} |")
-    print("\n| target | measured | limit | met |\n|---|---:|---:|---|")
-    for name, value, limit in targets:
-        print(f"| {name} | {value:.3f} | {limit:g} | {'yes' if value <= limit else 'no'} |")
+    head = " | ".join(f"{label} wall s | {label} CPU s | {label} RSS MB" for label in labels)
+    print(f"\n| run | {head} |\n|---|{'---:|' * 3 * len(labels)}")
+    for timed in shared.values():
+        cells = f"{timed.median(timed.walls):.3f} | {timed.median(timed.cpus):.3f} | {max(timed.rss):.0f}"
+        print(f"| {timed.name} | {cells}{' | | |' * (len(labels) - 1)} |")
+    for key, first in runs[labels[0]].items():
+        cells = " | ".join(
+            f"{t.median(t.walls):.3f} | {t.median(t.cpus):.3f} | {max(t.rss):.0f}"
+            for t in (runs[label][key] for label in labels)
+        )
+        print(f"| {first.name} | {cells} |")
+    measured = {label: targets(runs[label], shared, floor) for label in labels}
+    cols = " | ".join(f"{label} | met" for label in labels)
+    print(f"\n| target | {cols} | limit |\n|---|{'---:|---|' * len(labels)}---:|")
+    for i, (name, _, limit) in enumerate(measured[labels[0]]):
+        cells = " | ".join(
+            f"{measured[label][i][1]:.3f} | {'yes' if measured[label][i][1] <= limit else 'no'}" for label in labels
+        )
+        print(f"| {name} | {cells} | {limit:g} |")
     return {
         "floor": [vars(r) | {"mb_per_s": r.mb_per_s} for r in rows],
-        "runs": {k: {"wall": med[k][0], "cpu": med[k][1], "rss_mb": med[k][2]} for k in runs},
-        "targets": [{"target": n, "value": v, "limit": lim, "met": v <= lim} for n, v, lim in targets],
+        "runs": {
+            label or "reference": {
+                k: {"wall": t.median(t.walls), "cpu": t.median(t.cpus), "rss_mb": max(t.rss)} for k, t in group.items()
+            }
+            for label, group in runs.items()
+        },
+        "targets": {
+            label: [{"target": n, "value": v, "limit": lim, "met": v <= lim} for n, v, lim in measured[label]]
+            for label in labels
+        },
     }
 
 
@@ -219,12 +255,16 @@ def main() -> None:
     parser.add_argument("tree", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--before", metavar="PYTHON",
+                        help="also measure this interpreter's anops-policy (another venv: the version before a "
+                             "change), interleaved with this one's in every round")
     args = parser.parse_args()
     if not (args.tree / ".git").exists():
         raise SystemExit(f"{args.tree}: not a git repository (make it with benchmarks/generate_tree.py)")
     rows = parse_floor(args.tree, args.repeat)
     with tempfile.TemporaryDirectory(prefix="anops-floor-") as work:
-        runs = measure(args.tree, args.repeat, Path(work))
+        pythons = {"before": args.before, "after": sys.executable} if args.before else {"this": sys.executable}
+        runs = measure(args.tree, args.repeat, Path(work), pythons)
         out = report(args.tree, rows, runs)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,14 +48,18 @@ def add_ages(ctx: CollectContext, items: list[dict[str, Any]], *, enabled: bool,
     for it in items:
         lines.setdefault(it["path"], []).append(it["line"])
     deadline = time.monotonic() + budget_s
-    try:
-        tracked_out = "".join(
-            git.run("ls-files", "-z", "--", *chunk) for chunk in chunks([git.to_top_path(p) for p in lines])
-        )
-        has_head = bool(git.run("rev-parse", "--verify", "-q", "HEAD", check=False).strip())
-        shallow = git.run("rev-parse", "--is-shallow-repository", check=False).strip() == "true"
-    except GitError as exc:
-        return {"status": "skipped", "reason": str(exc)}
+    top_paths = [git.to_top_path(p) for p in lines]
+    with ThreadPoolExecutor(max_workers=3) as pool:  # the independent git runs at once (each mostly waits)
+        tracked_job = pool.submit(lambda: "".join(git.run("ls-files", "-z", "--", *c) for c in chunks(top_paths)))
+        head_job = pool.submit(git.run, "rev-parse", "--is-shallow-repository", "--verify", "-q", "HEAD", check=False)
+        history_job = pool.submit(history, git, sorted(lines), timeout=budget_s)
+        try:
+            tracked_out = tracked_job.result()
+            shallow_text, _, head_text = head_job.result().partition("\n")
+        except GitError as exc:
+            return {"status": "skipped", "reason": str(exc)}
+        found = history_job.result()
+    has_head, shallow = bool(head_text.strip()), shallow_text.strip() == "true"
     tracked = {git.to_repo_path(p) for p in tracked_out.split("\0") if p}
     now = ctx.now.astimezone(UTC)
     ages: dict[tuple[str, int], int] = {}
@@ -63,7 +68,7 @@ def add_ages(ctx: CollectContext, items: list[dict[str, Any]], *, enabled: bool,
         if path not in to_blame:  # untracked or no commit yet: as new as it gets
             ages.update({(path, ln): 0 for ln in path_lines})
     left = deadline - time.monotonic()
-    quick = added_once(git, to_blame, timeout=left) if left > 0 else {}
+    quick = added_once(git, to_blame, found, timeout=left) if left > 0 and found is not None else {}
     for path, epoch in quick.items():
         ages.update({(path, ln): _age(now, epoch) for ln in lines[path]})
     needing = len(to_blame)
@@ -108,20 +113,24 @@ def chunks(paths: Sequence[str], max_bytes: int = PATHSPEC_CHUNK_BYTES) -> Itera
 # ---- step 1: files added once and never changed -------------------------------------------------------
 
 
-def added_once(git: Git, paths: Sequence[str], *, timeout: float) -> dict[str, int]:
-    """path -> author time, for the ``paths`` (tracked, evaluated-directory-relative) whose whole content
-    comes from the single commit that added them: exactly one commit in HEAD's history touches the path,
-    that commit adds it (``A`` with rename detection, as blame would see it: not a rename target) and the
-    working tree has no change to it. Any git failure leaves the files to blame (an empty answer)."""
-    if not paths:
-        return {}
+@dataclass(frozen=True)
+class History:
+    """What ``git`` says of some paths (top-level paths): those changed from HEAD in the index or the working
+    tree, and path -> the commits of HEAD's history that touch it, with their author times."""
+
+    changed: set[str]
+    commits: dict[str, list[tuple[str, int]]]
+
+
+def history(git: Git, paths: Sequence[str], *, timeout: float) -> History | None:
+    """``git diff-index`` and ``git log`` over ``paths`` (evaluated-directory-relative); None when git fails
+    (there may be no HEAD yet) or runs out of time, which leaves every file to blame."""
     start = time.monotonic()
-    top = {git.to_top_path(p): p for p in paths}
     # literal pathspecs: a file named `*.py` or `:x` means that file, not a pattern or magic
-    literal = [f":(literal){p}" for p in top]
+    literal = [f":(literal){git.to_top_path(p)}" for p in paths]
+    changed: set[str] = set()
+    commits: dict[str, list[tuple[str, int]]] = {}
     try:
-        changed: set[str] = set()
-        commits: dict[str, list[tuple[str, int]]] = {}
         for chunk in chunks(literal):
             left = timeout - (time.monotonic() - start)
             changed.update(git.run("diff-index", "--name-only", "-z", "HEAD", "--", *chunk, timeout=left).split("\0"))
@@ -130,10 +139,23 @@ def added_once(git: Git, paths: Sequence[str], *, timeout: float) -> dict[str, i
                           "--", *chunk, timeout=left)
             _parse_log(out, commits)
     except (GitError, ValueError):
+        return None
+    return History(changed, commits)
+
+
+def added_once(git: Git, paths: Sequence[str], found: History, *, timeout: float) -> dict[str, int]:
+    """path -> author time, for the ``paths`` (tracked, evaluated-directory-relative) whose whole content
+    comes from the single commit that added them: exactly one commit in HEAD's history touches the path
+    (``found``, a ``history`` of at least these paths), that commit adds it (``A`` with rename detection,
+    as blame would see it: not a rename target) and the working tree has no change to it. Any git failure
+    leaves the files to blame (an empty answer)."""
+    if not paths:
         return {}
+    start = time.monotonic()
+    top = {git.to_top_path(p): p for p in paths}
     once: dict[str, tuple[str, int]] = {}
-    for path, seen in commits.items():
-        if len(seen) == 1 and path in top and path not in changed:
+    for path, seen in found.commits.items():
+        if len(seen) == 1 and path in top and path not in found.changed:
             once[path] = seen[0]
     by_commit: dict[str, list[str]] = {}
     for path, (sha, _) in once.items():

@@ -111,7 +111,9 @@ def test_shortcut_takes_only_files_blame_would_date_to_their_adding_commit(histo
     assert found is not None
     paths = ["keep/once.py", "keep/later.py", "moved/new_name.py", "edited/new.py", "dirty/file.go",
              "staged/file.rs", "[ab].py", "sub/dir/deep.py", "side/branch.py", "main/only.py"]
-    taken = todos_blame.added_once(found, paths, timeout=30)
+    known = todos_blame.history(found, paths, timeout=30)
+    assert known is not None
+    taken = todos_blame.added_once(found, paths, known, timeout=30)
     assert sorted(taken) == ["[ab].py", "keep/once.py", "main/only.py", "side/branch.py", "sub/dir/deep.py"]
     ages, _ = collect_ages(history)
     assert ages[("moved/new_name.py", 1)] == 320  # blame follows the rename back to 2026-01-10
