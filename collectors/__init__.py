@@ -50,20 +50,20 @@ class LazyCollector:
 
 _WHERE = {
     "ci": ("ci", "CiCollector"),
-    "coverage": ("results", "CoverageCollector"),
-    "dockerfiles": ("docker", "DockerfilesCollector"),
+    "coverage": ("results.coverage", "CoverageCollector"),
+    "dockerfiles": ("docker.dockerfiles", "DockerfilesCollector"),
     "docs": ("docs", "DocsCollector"),
     "files": ("files", "FilesCollector"),
     "git": ("git", "GitCollector"),
     "grpc": ("grpc", "GrpcCollector"),
-    "images": ("docker", "ImagesCollector"),
+    "images": ("docker.images", "ImagesCollector"),
     "layout": ("layout", "LayoutCollector"),
     "logging": ("logging", "LoggingCollector"),
     "patterns": ("patterns", "PatternsCollector"),
     "python": ("python", "PythonCollector"),
     "rust": ("rust", "RustCollector"),
     "signoff": ("signoff", "SignoffCollector"),
-    "tests": ("results", "TestsCollector"),
+    "tests": ("results.tests", "TestsCollector"),
     "todos": ("source", "TodosCollector"),
 }
 BUILTIN: dict[str, Collector] = {name: LazyCollector(name, *where) for name, where in _WHERE.items()}

@@ -12,15 +12,13 @@ after BuildKit's per-Dockerfile ``<name>.dockerignore``).
 from __future__ import annotations
 
 import posixpath
-from typing import Any
-
-from anops_policy.collectors.docker.analysis import Analysis, build_tools, effective, final_chain, user_facts
-from anops_policy.collectors.docker.instructions import analyse
-from anops_policy.collectors.docker.problems import find_problems
-from anops_policy.collectors.docker.syntax import DockerfileSyntaxError, parse, read_directives
+from typing import TYPE_CHECKING, Any
 
 from anops_policy.collection.collector import CollectContext
 from anops_policy.errors import CollectorFailed
+
+if TYPE_CHECKING:
+    from anops_policy.collectors.docker.analysis import Analysis
 
 # BuildKit's parser is quadratic in the length of a continued instruction (a 350 KB RUN takes over a
 # second); real Dockerfiles are a few KB. collect.options.dockerfiles.max_file_bytes raises it.
@@ -97,6 +95,10 @@ class DockerfilesCollector:
         }
 
     def _file(self, ctx: CollectContext, path: str, listed: set[str], limit: int) -> dict[str, Any]:
+        # the parser and the analysis load with the first Dockerfile (start-up of a run without one)
+        from anops_policy.collectors.docker.instructions import analyse  # noqa: PLC0415
+        from anops_policy.collectors.docker.syntax import DockerfileSyntaxError, parse, read_directives  # noqa: PLC0415
+
         before = len(ctx.skips)
         text = ctx.read_text(path, max_bytes=limit)
         if text is None:
@@ -190,6 +192,9 @@ def _directives(found: dict[str, str]) -> dict[str, Any]:
 
 
 def file_facts(path: str, a: Analysis, dockerignore: dict[str, Any]) -> dict[str, Any]:
+    from anops_policy.collectors.docker.analysis import build_tools, effective, final_chain, user_facts  # noqa: PLC0415
+    from anops_policy.collectors.docker.problems import find_problems  # noqa: PLC0415
+
     chain = final_chain(a)
     final_indices = {s.index for s in chain}
     tools = build_tools(a, chain)

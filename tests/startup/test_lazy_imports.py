@@ -71,3 +71,31 @@ def test_the_registry_shares_the_rust_checks_memo_key() -> None:
     from anops_policy.collectors.rust.asserts import MEMO_KEY  # noqa: PLC0415
 
     assert RUST_TEST_CHECKS == MEMO_KEY
+
+
+ANALYSIS = {
+    "rust": "anops_policy.collectors.rust.crates",
+    "dockerfiles": "anops_policy.collectors.docker.instructions",
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "analysed"),
+    [
+        ({"main.py": "print('hello')\n"}, set()),
+        ({"Cargo.toml": '[package]\nname = "x"\nversion = "0.1.0"\n', "src/main.rs": "fn main() {}\n"}, {"rust"}),
+        ({"Dockerfile": "FROM alpine:3.20\nCMD [\"true\"]\n"}, {"dockerfiles"}),
+    ],
+    ids=["python-only", "rust-crate", "dockerfile"],
+)
+def test_an_eval_loads_a_collectors_analysis_only_for_its_files(
+    tmp_path: Path, files: dict[str, str], analysed: set[str]
+) -> None:
+    """Every collector runs in ``eval``; the rust and dockerfiles collectors load their analysis modules only
+    when the repository has a crate or a Dockerfile (the start-up of a repository without them)."""
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    code, modules = loaded_after("eval", str(tmp_path), "--no-decision-log", "-q", "--jobs", "1", "--no-cache")
+    assert code in (0, 1)
+    assert {name for name, module in ANALYSIS.items() if module in modules} == analysed
