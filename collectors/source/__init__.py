@@ -284,23 +284,24 @@ def _search_rg(root: Path, paths: Sequence[str]) -> set[str] | None:
 
 
 def _search_git(ctx: CollectContext, paths: Sequence[str]) -> set[str] | None:
-    assert ctx.git is not None
-    try:
-        out = ctx.git.run(
-            "grep", "-l", "-z", "--text", "--fixed-strings", "--untracked", "--no-color",
-            *(arg for tag in TAGS for arg in ("-e", tag)), "--", ctx.git.prefix or ".",
-            timeout=SEARCH_TIMEOUT_S, check=False,
-        )
-    except GitError:
-        return None
-    wanted = set(paths)
-    found = set()
-    for top_rel in out.split("\0"):
-        rel = ctx.git.to_repo_path(top_rel) if top_rel else None
-        if rel is not None and rel in wanted:
-            found.add(rel)
+    """``git grep`` over exactly ``paths`` (literal pathspecs, in runs under ARG_MAX): never over the whole
+    tree, which would read the files the collector leaves out (a 1 GB file, an excluded folder)."""
+    git = ctx.git
+    assert git is not None
+    found: set[str] = set()
+    literal = [f":(literal){git.to_top_path(p)}" for p in paths]
+    for chunk in chunks(literal, SEARCH_CHUNK_BYTES):
+        try:
+            out = git.run(
+                "grep", "-l", "-z", "--text", "--fixed-strings", "--untracked", "--no-color",
+                *(arg for tag in TAGS for arg in ("-e", tag)), "--", *chunk,
+                timeout=SEARCH_TIMEOUT_S, check=False,
+            )
+        except GitError:
+            return None
+        found.update(rel for top_rel in out.split("\0") if top_rel and (rel := git.to_repo_path(top_rel)))
     # untracked files that .gitignore hides are not in `paths` either, so nothing is lost
-    return found
+    return found & set(paths)
 
 
 def _search_python(root: Path, paths: Sequence[str]) -> set[str]:
