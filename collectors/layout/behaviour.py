@@ -11,6 +11,7 @@ one. Each component also gets its test files (by its language's conventions) and
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -147,10 +148,20 @@ def _has_entry(ctx: CollectContext, lang_name: str, files: Iterable[str]) -> boo
 
 
 def owned_files(files: list[str], folder: str, nested: Iterable[str]) -> list[str]:
-    """The files under ``folder`` that no nested component folder claims."""
+    """The files under ``folder`` that no nested component folder claims; ``files`` sorted (``ctx.files()``)."""
     prefix = "" if folder == "." else folder + "/"
-    inner = sorted((n + "/" for n in nested if n != folder and (folder == "." or n.startswith(prefix))), key=len)
-    return [p for p in files if p.startswith(prefix) and not any(p.startswith(i) for i in inner)]
+    inner = tuple(sorted((n + "/" for n in nested if n != folder and (folder == "." or n.startswith(prefix))), key=len))
+    under = files_under(files, prefix)
+    return [p for p in under if not p.startswith(inner)] if inner else under
+
+
+def files_under(files: list[str], prefix: str) -> list[str]:
+    """The paths of sorted ``files`` that start with ``prefix`` (a folder with its ``/``, or "" for all):
+    one contiguous slice, found by bisection (a component per folder of a monorepo made the scans quadratic)."""
+    if not prefix:
+        return list(files)
+    # every path starting with "a/b/" sorts at or after "a/b/" and before "a/b0" ("0" follows "/")
+    return files[bisect.bisect_left(files, prefix) : bisect.bisect_left(files, prefix[:-1] + chr(ord(prefix[-1]) + 1))]
 
 
 def python_workers(files: list[str], claimed: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -163,7 +174,7 @@ def python_workers(files: list[str], claimed: Mapping[str, Any]) -> list[dict[st
         folder = posixpath.dirname(dockerfile)
         if not folder or any(folder == c or folder.startswith(c + "/") for c in claimed if c != "."):
             continue
-        owned = [p for p in files if p.startswith(folder + "/")]
+        owned = files_under(files, folder + "/")
         code = [p for p in owned if p.endswith(".py") and not py.is_test(p)]
         if not code:
             continue

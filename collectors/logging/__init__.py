@@ -101,9 +101,11 @@ class LoggingCollector:
             entry = (service.get("entry_point") or {}).get("path")
             by_service[path] = self._summary(path, files, scans, prints, config_files, entry)
         by_project = {}
-        source_paths = sorted(scans)
+        project_files: dict[str | None, list[str]] = {}  # each file under its deepest project, found once
+        for p in sorted(scans):
+            project_files.setdefault(_deepest(p, projects), []).append(p)
         for project in projects:
-            files = [p for p in source_paths if _deepest(p, projects) == project]
+            files = project_files.get(project, [])
             by_project[project] = self._summary(project, files, scans, prints, config_files, None, nested=projects)
         by_path = {}
         for path in sorted(set(scans) | set(prints)):

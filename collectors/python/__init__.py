@@ -25,7 +25,9 @@ from anops_policy.collectors.python.module_products import summarise as summaris
 from anops_policy.collectors.python.projects import Project, collect_projects
 from anops_policy.collectors.python.services import (
     EntryPoint,
+    ImportIndex,
     module_names,
+    requirement_folders,
     service_folder,
 )
 from anops_policy.collectors.python.signals import Signals
@@ -191,9 +193,10 @@ class PythonCollector:
                     "entries": [],
                     "protocol": comp.get("protocol"),
                 }
+        requirements = requirement_folders(scan.file_set)
         for source in scan.sources.values():
             for entry in source.entries:
-                folder = service_folder(entry.path, scan.file_set, component_paths)
+                folder = service_folder(entry.path, scan.file_set, component_paths, requirements)
                 if folder not in services:
                     named = [c for c, p in zip(components, component_paths, strict=True) if p == folder]
                     name = (
@@ -308,7 +311,7 @@ class PythonCollector:
     def _test_files(self, scan: _Scan, services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         suite = scan.suite
         folders = list(services)
-        names = {f: module_names(f, services[f].get("sources", ())) for f in folders}
+        names = ImportIndex({f: module_names(f, services[f].get("sources", ())) for f in folders})
         out: dict[str, dict[str, Any]] = {}
         for path, module in suite.modules.items():
             links: dict[str, str] = {}
@@ -348,9 +351,7 @@ class PythonCollector:
         return out
 
     @staticmethod
-    def _import_links(
-        module: TestModule, names: Mapping[str, set[str]], sources: Mapping[str, SourceSummary]
-    ) -> dict[str, str]:
+    def _import_links(module: TestModule, names: ImportIndex, sources: Mapping[str, SourceSummary]) -> dict[str, str]:
         folder = module.folder
         links: dict[str, str] = {}
         for imported in sorted(module.imported_modules):
@@ -360,9 +361,8 @@ class PythonCollector:
             local = f"{folder}/{top}" if folder != "." else top
             if f"{local}.py" in sources or f"{local}/__init__.py" in sources:
                 continue  # a sibling module of the test file, not a service's
-            for service, modules in names.items():
-                if any(imported == n or imported.startswith(n + ".") or n.startswith(imported + ".") for n in modules):
-                    links.setdefault(service, "imports")
+            for service in sorted(names.services(imported)):
+                links.setdefault(service, "imports")
         return links
 
     # ---- end-to-end -------------------------------------------------------------------------------
