@@ -262,10 +262,12 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.tree / ".git").exists():
         raise SystemExit(f"{args.tree}: not a git repository (make it with benchmarks/generate_tree.py)")
-    rows = parse_floor(args.tree, args.repeat)
     with tempfile.TemporaryDirectory(prefix="anops-floor-") as work:
         pythons = {"before": args.before, "after": sys.executable} if args.before else {"this": sys.executable}
+        # the runs first: a child's peak RSS counts this process's pages at the fork, which the floor's
+        # files, once read, would inflate
         runs = measure(args.tree, args.repeat, Path(work), pythons)
+        rows = parse_floor(args.tree, args.repeat)
         out = report(args.tree, rows, runs)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
