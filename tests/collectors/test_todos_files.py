@@ -4,7 +4,6 @@ a symlink to a file inside the tree is not counted twice, and deep nesting is pa
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -164,7 +163,7 @@ def test_the_shared_window_of_trees_is_bounded_by_size() -> None:
 
 
 def test_markers_found_by_forked_children_are_the_ones_found_in_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
     """Past ``FAN_OUT_CHARS`` of text to parse, forked children share the parses: the section is the same
     (markers, their order, the files scanned per language, the skips) as one process finds it."""
@@ -181,16 +180,6 @@ def test_markers_found_by_forked_children_are_the_ones_found_in_process(
     (root / "pkg0" / "blob.go").write_bytes(b"\x00// TODO: binary\n")
     serial = run(root, search="python")
     monkeypatch.setattr(todos_source, "FAN_OUT_CHARS", 0)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
     split = run(root, search="python")
     if usable_cores() >= 2 and available():
         assert forks, "the scan was not split across processes"

@@ -6,7 +6,6 @@ whether the search ran in one process or was split across forked ones."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +126,9 @@ def test_max_matches_lists_the_first_and_counts_all(tmp_path: Path) -> None:
     assert sorted(found["by_path"]) == ["m0.py", "m1.py"]
 
 
-def test_split_across_processes_gives_the_same_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_split_across_processes_gives_the_same_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
     monkeypatch.setenv("ANOPS_POLICY_CACHE", "off")  # both runs search every file
     files: dict[str, str | bytes] = {
         f"pkg{i}/mod{j}.py": "import requests\n\n" + "".join(f"requests.get(u{n})\n" for n in range(i + j))
@@ -142,16 +143,6 @@ def test_split_across_processes_gives_the_same_facts(tmp_path: Path, monkeypatch
     repo = _repo(tmp_path, files, rules)
     serial = _facts(repo)
     monkeypatch.setattr(patterns_search, "FAN_OUT_BYTES", 0)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
     split = _facts(repo)
     if usable_cores() >= 2 and available():
         assert forks, "the search was not split across processes"
