@@ -51,12 +51,10 @@ class LazyCollector:
 _WHERE = {
     "ci": ("ci", "CiCollector"),
     "coverage": ("results.coverage", "CoverageCollector"),
-    "dockerfiles": ("docker.dockerfiles", "DockerfilesCollector"),
     "docs": ("docs", "DocsCollector"),
     "files": ("files", "FilesCollector"),
     "git": ("git", "GitCollector"),
     "grpc": ("grpc", "GrpcCollector"),
-    "images": ("docker.images", "ImagesCollector"),
     "layout": ("layout", "LayoutCollector"),
     "logging": ("logging", "LoggingCollector"),
     "patterns": ("patterns", "PatternsCollector"),
@@ -65,6 +63,11 @@ _WHERE = {
     "signoff": ("signoff", "SignoffCollector"),
     "tests": ("results.tests", "TestsCollector"),
     "todos": ("source", "TodosCollector"),
+    # last in a process's order: BuildKit's parser (the `dockerfile` extension) starts Go runtime threads,
+    # after which forking is unsafe and the patterns and todos collectors could no longer split their
+    # parsing across processes (``collection.parallel.available``)
+    "dockerfiles": ("docker.dockerfiles", "DockerfilesCollector"),
+    "images": ("docker.images", "ImagesCollector"),
 }
 BUILTIN: dict[str, Collector] = {name: LazyCollector(name, *where) for name, where in _WHERE.items()}
 

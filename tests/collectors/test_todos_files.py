@@ -4,8 +4,11 @@ a symlink to a file inside the tree is not counted twice, and deep nesting is pa
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -188,3 +191,35 @@ def test_markers_found_by_forked_children_are_the_ones_found_in_process(
     tags = sorted((it["path"], it["tag"]) for it in split["todos"]["items"])
     assert len(tags) == 12 * 4 and ("pkg3/mod.py", "TODO") in tags and ("pkg0/blob.go", "TODO") not in tags
     assert [s["path"] for s in split["meta"]["collectors"]["todos"]["skipped"]] == ["pkg0/blob.go"]
+
+
+FORK_PROBE = """
+import json, os, sys
+from anops_policy.collection import parallel
+from anops_policy.collectors import source
+seen = {}
+scan_all = source._scan_all
+def probe(ctx, files, ticket):
+    seen["fork_safe"] = parallel.available()
+    return scan_all(ctx, files, ticket)
+source._scan_all = probe
+from anops_policy.cli.main import main
+sys.argv = ["anops-policy", "facts", sys.argv[1], "--jobs", "1", "-o", os.devnull]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or usable_cores() < 2, reason="splits only on Linux, 2+ cores")
+def test_one_process_runs_the_splitting_collectors_before_the_dockerfile_parser(tmp_path: Path) -> None:
+    """BuildKit's parser (a Go extension) starts native threads, after which a fork is unsafe: in one
+    process (``--jobs 1``, every small repository) the todos collector runs before the dockerfiles collector,
+    so it may still split its parsing."""
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nRUN true  # TODO: pin\n")
+    (tmp_path / "app.py").write_text("x = 1  # TODO: a marker\n")
+    out = subprocess.run([sys.executable, "-c", FORK_PROBE, str(tmp_path)], capture_output=True, text=True,
+                         check=False, env={**os.environ, "ANOPS_POLICY_CACHE": "off"}, timeout=300)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"fork_safe": True}, out.stderr[-2000:]
