@@ -652,66 +652,47 @@ def row_ts_parse(corpus: Corpus) -> float:
     return 0.0
 
 
-def row_ast_facts(corpus: Corpus) -> float:
-    """Parse and read; returns the reading's own CPU time."""
-    clock = time.process_time
-    reading = 0.0
-    for path, text in corpus.files:
-        tree = ast.parse(text, filename=path)
-        start = clock()
-        ast_facts(tree, text)
-        reading += clock() - start
-    return reading
+def reading_row(prepare: Callable[[str, str], Any], read: Callable[[Any, str], object]) -> Callable[[Corpus], float]:
+    """A row that runs ``prepare(path, text)`` (a parse) then ``read(prepared, text)`` on every file; the row
+    returns the reading's own CPU time (its whole time is measured by ``timed``)."""
 
-
-def row_ast_facts_nodes(corpus: Corpus) -> float:
-    """Parse and walk (as ``parse_python``), then read over the node list; returns the reading's CPU time."""
-    clock = time.process_time
-    reading = 0.0
-    for path, text in corpus.files:
-        tree = ast.parse(text, filename=path)
-        nodes = walk_nodes(tree)
-        start = clock()
-        ast_facts(tree, text, nodes)
-        reading += clock() - start
-    return reading
-
-
-def row_ast_functions(corpus: Corpus) -> float:
-    clock = time.process_time
-    reading = 0.0
-    for path, text in corpus.files:
-        tree = ast.parse(text, filename=path)
-        start = clock()
-        ast_functions(tree)
-        reading += clock() - start
-    return reading
-
-
-def row_ts_error(corpus: Corpus) -> float:
-    """The parse and ``trees.first_error``'s first step: is there an ERROR node (a file that is not Python)?"""
-    clock = time.process_time
-    reading = 0.0
-    for _path, text in corpus.files:
-        root = SgRoot(text, "python").root()
-        start = clock()
-        root.find(kind="ERROR")
-        reading += clock() - start
-    return reading
-
-
-def ts_row(reader: Callable[[SgNode, str], Facts]) -> Callable[[Corpus], float]:
     def row(corpus: Corpus) -> float:
         clock = time.process_time
         reading = 0.0
-        for _path, text in corpus.files:
-            root = SgRoot(text, "python").root()
+        for path, text in corpus.files:
+            prepared = prepare(path, text)
             start = clock()
-            reader(root, text)
+            read(prepared, text)
             reading += clock() - start
         return reading
 
     return row
+
+
+def _ast_tree(path: str, text: str) -> ast.Module:
+    return ast.parse(text, filename=path)
+
+
+def _ast_tree_and_nodes(path: str, text: str) -> tuple[ast.Module, list[ast.AST]]:
+    """Parse and walk, as ``parse_python`` does."""
+    tree = ast.parse(text, filename=path)
+    return tree, walk_nodes(tree)
+
+
+def _ts_root(_path: str, text: str) -> SgNode:
+    return SgRoot(text, "python").root()
+
+
+# parse and read; the read over the collector's node list; the functions alone; the ERROR search
+# (``trees.first_error``'s first step: is this file Python at all?)
+row_ast_facts = reading_row(_ast_tree, ast_facts)
+row_ast_facts_nodes = reading_row(_ast_tree_and_nodes, lambda tn, text: ast_facts(tn[0], text, tn[1]))
+row_ast_functions = reading_row(_ast_tree, lambda tree, _text: ast_functions(tree))
+row_ts_error = reading_row(_ts_root, lambda root, _text: root.find(kind="ERROR"))
+
+
+def ts_row(reader: Callable[[SgNode, str], Facts]) -> Callable[[Corpus], float]:
+    return reading_row(_ts_root, reader)
 
 
 ROWS: dict[str, tuple[str, Callable[[Corpus], float]]] = {
