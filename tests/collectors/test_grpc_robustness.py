@@ -3,6 +3,10 @@ still validates. (Binary and non-UTF-8 protos are in the odd-files case folder.)
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,3 +49,30 @@ def test_symlinks_huge_files_and_deep_nesting(tmp_path: Path) -> None:
     ]
     # the oversized stub is still known by name, so the proto is not reported without code
     assert grpc["protos"]["api/ok.proto"]["stubs"] == ["api/ok_pb2.py"]
+
+
+def test_a_check_reached_by_more_tests_than_the_limit_credits_the_same_tests_in_every_process(
+    tmp_path: Path,
+) -> None:
+    """An image look-up that 300 helpers call, each called by 2 tests, passes the crediting limit: where
+    the limit cuts is decided by names, not by the process's string hashing, so processes with different
+    ``PYTHONHASHSEED`` write the same section."""
+    root = tmp_path / "repo"
+    (root / "tests").mkdir(parents=True)
+    helpers = "".join(f"def helper_{i:03d}(client):\n    look(client)\n\n\n" for i in range(300))
+    look = 'def look(client):\n    image = client.inspect_image("app:1")\n    assert image["Config"]["Labels"]\n\n\n'
+    (root / "tests" / "conftest.py").write_text(look + helpers)
+    tests = "".join(f"def test_{i:03d}(client):\n    helper_{i // 2:03d}(client)\n\n\n" for i in range(600))
+    (root / "tests" / "test_images.py").write_text(f"from conftest import *\n\n\n{tests}")
+    sections = []
+    for seed in ("1", "2", "3"):
+        out = subprocess.run(
+            [sys.executable, "-m", "anops_policy", "facts", str(root), "--only", "grpc", "--no-cache",
+             "--now", "2026-11-26T12:00:00Z", "-o", str(tmp_path / f"facts-{seed}.json")],
+            capture_output=True, text=True, check=False, timeout=300, env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        sections.append(json.loads((tmp_path / f"facts-{seed}.json").read_text())["grpc"]["tests_verifying_images"])
+    assert sections[0] == sections[1] == sections[2]
+    credited = sections[0][0]["tests"]
+    assert 0 < len(credited) < 600 and credited == sorted(credited)
