@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
+
+from tests.environments import venv_over_this_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,14 +24,7 @@ def test_the_wheel_carries_and_loads_both_packs(tmp_path: Path) -> None:
         for file in folder.glob("*.yaml"):
             assert f"anops_policy/policies/{package}/{file.name}" in names, f"{file} is not in the wheel"
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    # the dependencies come from this interpreter's environment (a virtualenv's or the system's), after the
-    # wheel's own site-packages: a path line in a .pth file joins sys.path without running that
-    # environment's .pth files, so an editable install of this tree there stays invisible
-    parent = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
-    own = next(Path(p) for p in _site_packages(python) if Path(p).is_dir())
-    (own / "_test_parent_env.pth").write_text("".join(f"{p}\n" for p in sorted(parent)))
+    python = venv_over_this_environment(venv)
     install = [str(python), "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q", str(wheel)]
     subprocess.run(install, check=True, capture_output=True, timeout=600)
     probe = (
@@ -48,9 +42,3 @@ def test_the_wheel_carries_and_loads_both_packs(tmp_path: Path) -> None:
     assert set(result["packs"]) == {"production-readiness", "deployment-readiness"}
     assert all(count > 0 for count in result["packs"].values())
 
-
-def _site_packages(python: Path) -> list[str]:
-    out = subprocess.run([str(python), "-c", "import site, json; print(json.dumps(site.getsitepackages()))"],
-                         capture_output=True, text=True, check=True, timeout=120)
-    found: list[str] = json.loads(out.stdout)
-    return found

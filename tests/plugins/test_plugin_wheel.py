@@ -1,5 +1,5 @@
 """The sample collector plugin (tests/plugins/sample_plugin) as a user gets it: built into a wheel, installed
-into a fresh virtual environment that sees this anops-policy (``--system-site-packages``), listed by
+into a fresh virtual environment that sees this anops-policy (``tests.environments``), listed by
 ``anops-policy plugins``, and read by the code-ownership pack (tests/plugins/policies) on a small repository
 (pass, and fail with the CODEOWNERS line as evidence). Then broken on purpose, as a new version of the same
 distribution: the run reports the collector as ``error`` naming the plugin and its version, and the policies
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.environments import venv_over_this_environment
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE / "sample_plugin"
@@ -60,8 +62,10 @@ def build_wheel(source: Path, out: Path) -> Path:
 def make_venv(folder: Path, wheel: Path) -> Venv:
     """A fresh environment over this interpreter's packages (so anops-policy and its dependencies are
     there), with only ``wheel`` installed into it; pip is the interpreter's own (``--without-pip``)."""
-    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(folder)], "create a venv")
-    python = str(folder / "bin" / "python")
+    try:
+        python = str(venv_over_this_environment(folder, timeout=TIMEOUT))
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"cannot create a venv here: {exc}")
     _run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], "pip install into the venv")
     venv = Venv(folder)
     where = "import anops_policy, importlib.util; print(importlib.util.find_spec('anops_sample_plugin').origin)"
