@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from anops_policy.syntax.python_ast import walk_nodes
+from anops_policy.syntax.python_ast import Imports, walk_nodes
 
 DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 ENV_CALLS = {"os.getenv": "getenv", "os.environ.get": "environ.get", "os.environ.setdefault": "setdefault"}
@@ -69,15 +69,11 @@ def may_read_env(text: str) -> bool:
 
 
 # ---- from ast: one plain walk -------------------------------------------------------------------------
+_AS_WRITTEN = Imports()  # no imports: a dotted name as the source writes it (resolved later, by ``resolve``)
+
+
 def ast_dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
+    return _AS_WRITTEN.dotted(node)
 
 
 def _ast_decorator(dec: ast.expr) -> str:
