@@ -15,21 +15,21 @@ import pytest
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
-from opentelemetry.sdk._logs.export import InMemoryLogExporter
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from store_helpers import NOW, anops, invoke, make_repo
 
 from anops_policy.telemetry import decision_logs
 
 
 @pytest.fixture
-def memory() -> Iterator[InMemoryLogExporter]:
-    exporter = InMemoryLogExporter()
+def memory() -> Iterator[InMemoryLogRecordExporter]:
+    exporter = InMemoryLogRecordExporter()
     decision_logs.use_exporter(exporter)
     yield exporter
     decision_logs.use_exporter(None)
 
 
-def test_one_record_per_evaluation_and_per_failing_decision(memory: InMemoryLogExporter, tmp_path: Path,
+def test_one_record_per_evaluation_and_per_failing_decision(memory: InMemoryLogRecordExporter, tmp_path: Path,
                                                             pg_url: str) -> None:
     repo, pack = make_repo(tmp_path)
     out = invoke("eval", str(repo), "--policies", str(pack), "--now", NOW, "--decision-log", pg_url, "--stream",
