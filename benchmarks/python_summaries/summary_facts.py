@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from anops_policy.syntax.python_ast import Imports, walk_nodes
+from anops_policy.syntax.python_ast import Imports, call_arg, walk_nodes
 
 DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 ENV_CALLS = {"os.getenv": "getenv", "os.environ.get": "environ.get", "os.environ.setdefault": "setdefault"}
@@ -91,16 +91,6 @@ def _ast_function(node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None)
     )
 
 
-def _ast_arg(call: ast.Call, index: int, keyword: str) -> ast.expr | None:
-    """``python_ast.call_arg``."""
-    for kw in call.keywords:
-        if kw.arg == keyword:
-            return kw.value
-    if len(call.args) > index and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
-        return call.args[index]
-    return None
-
-
 def _ast_str(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -158,8 +148,8 @@ def ast_facts(tree: ast.Module, text: str, nodes: list[ast.AST] | None = None) -
             how = ENV_CALLS.get(resolve(names, name))
             if how is None:
                 continue
-            key = _ast_str(_ast_arg(call, 0, "key"))
-            default = _ast_arg(call, 1, "default")
+            key = _ast_str(call_arg(call, 0, "key"))
+            default = call_arg(call, 1, "default")
             has_default = default is not None and not (isinstance(default, ast.Constant) and default.value is None)
             reads.append((call.lineno, key or "<dynamic>", how, has_default and key is not None))
     return Facts(functions, calls, imports, reads)
